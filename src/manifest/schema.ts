@@ -1,0 +1,98 @@
+/** zod schemas of deploy.json (SPEC §3, docs/manifest.md). */
+import { array, boolean, int, literal, looseObject, nullable, optional, enum as zenum, string, strictObject, type infer as Infer } from "zod";
+
+/** Bounds of `environments.dev.ci.timeoutMs`: one minute to six hours. */
+export const TIMEOUT_MS_MIN = 60_000;
+/** Upper bound of `timeoutMs`: the runner's longest wait. */
+export const TIMEOUT_MS_MAX = 21_600_000;
+
+/** A full 40-hex git commit id. */
+export const FULL_SHA = /^[0-9a-f]{40}$/;
+
+/** An https git URL without credentials, whitespace or shell metacharacters. */
+export const HTTPS_REPO = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~-]+)+\/?$/;
+
+/** `scripts/ci/<name>.sh`, name of [A-Za-z0-9._-], no further directories. */
+export const SCRIPT_PATH = /^scripts\/ci\/[A-Za-z0-9._-]+\.sh$/;
+
+/** A service id usable inside a Tekton param name. */
+export const SERVICE_ID = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+
+const repoUrl = string({ error: "must be a string: an https:// git URL" }).regex(HTTPS_REPO, {
+  error: "must be an https:// git URL without credentials, spaces or shell characters, e.g. https://github.com/pikasTech/unidesk",
+});
+
+/** `environments.dev.ci`: where the runner lives and how long it may take. */
+export const ciSchema = strictObject(
+  {
+    repo: repoUrl,
+    scriptPath: string({ error: "must be a string: scripts/ci/<name>.sh" })
+      .regex(SCRIPT_PATH, { error: "must be scripts/ci/<name>.sh with <name> of letters, digits, '.', '_' or '-' (no other directory, no inline shell)" })
+      .refine((p) => !p.includes(".."), { error: "must not contain '..'" }),
+    timeoutMs: int({ error: "must be an integer number of milliseconds" })
+      .min(TIMEOUT_MS_MIN, { error: `must be at least ${TIMEOUT_MS_MIN} (1 minute)` })
+      .max(TIMEOUT_MS_MAX, { error: `must be at most ${TIMEOUT_MS_MAX} (6 hours)` }),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: only repo, scriptPath and timeoutMs are allowed (no inline shell bodies)` : "must be an object { repo, scriptPath, timeoutMs }") },
+);
+
+/** One dev service pinned to a full commit. */
+export const serviceSchema = looseObject(
+  {
+    id: string({ error: "must be a string" }).regex(SERVICE_ID, { error: "must be lowercase letters, digits and '-' (at most 40), e.g. backend-core" }),
+    repo: repoUrl,
+    commitId: string({ error: "must be a string: a full 40-character commit SHA" }).regex(FULL_SHA, {
+      error: "must be a full 40-character lowercase commit SHA (version determinism); resolve a short one with `git rev-parse <short>` in that repo",
+    }),
+  },
+  { error: "must be an object { id, repo, commitId }" },
+);
+
+/** `environments.dev`: exactly one CI declaration and the pinned services. */
+export const devEnvironmentSchema = strictObject(
+  {
+    ci: ciSchema,
+    services: array(serviceSchema, { error: "must be an array of { id, repo, commitId } (may be empty)" }).refine(
+      (list) => new Set(list.map((s) => s.id)).size === list.length,
+      { error: "service ids must be unique" },
+    ),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: dev holds only ci and services` : "must be an object { ci, services }") },
+);
+
+/** The whole deploy.json as far as this runner reads it; other environments pass through. */
+export const manifestSchema = looseObject(
+  {
+    schemaVersion: literal(2, { error: "must be 2 (this runner reads deploy.json schema version 2)" }),
+    environments: looseObject({ dev: devEnvironmentSchema }, { error: "must be an object holding dev" }),
+  },
+  { error: "deploy.json must be a JSON object" },
+);
+
+/** A parsed deploy.json. */
+export type Manifest = Infer<typeof manifestSchema>;
+/** `environments.dev`. */
+export type DevEnvironment = Infer<typeof devEnvironmentSchema>;
+/** `environments.dev.ci`. */
+export type CiDeclaration = Infer<typeof ciSchema>;
+
+/** Final statuses a run can end in (docs/runner.md). */
+export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error"] as const;
+
+/** `result.json`, written last by the runner (or by the launcher when it fails first). */
+export const resultSchema = looseObject({
+  ok: boolean(),
+  status: zenum(RUN_STATUSES),
+  runId: string(),
+  manifestCommit: string().regex(FULL_SHA),
+  pipelineRun: nullable(string()),
+  temporaryNamespace: nullable(string()),
+  finishedAt: string().datetime({ offset: true }),
+  startedAt: optional(string().datetime({ offset: true })),
+  durationMs: optional(int().min(0)),
+  reason: optional(string()),
+});
+
+/** A parsed result.json. */
+export type RunResult = Infer<typeof resultSchema>;
+
