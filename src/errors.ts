@@ -17,6 +17,8 @@ export interface CliErrorOptions {
   hint?: string;
   /** The underlying error. */
   cause?: unknown;
+  /** The command already printed everything (its report or JSON document): main only sets the exit code. */
+  silent?: boolean;
 }
 
 /** Base of every expected failure: carries its exit code and a machine-readable code. */
@@ -25,9 +27,11 @@ export abstract class CliError extends Error {
   /** Stable machine-readable error code for `--json` output. */
   abstract readonly code: string;
   readonly hint?: string;
+  readonly silent: boolean;
   constructor(message: string, options: CliErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.hint = options.hint;
+    this.silent = options.silent ?? false;
     this.name = new.target.name;
   }
 }
@@ -38,10 +42,25 @@ export class UsageError extends CliError {
   readonly code = "usage";
 }
 
+/** One problem in a manifest: a dotted field path (or `(root)`) and what is wrong with it. */
+export interface ManifestIssue {
+  path: string;
+  message: string;
+}
+
 /** A manifest or git-ref problem; nothing dispatched (exit 2). */
 export class ManifestError extends CliError {
   readonly exitCode = ExitCode.usage;
   readonly code = "manifest";
+  /** Every problem found, for `validate` (absent for git-ref problems). */
+  readonly issues?: ManifestIssue[];
+  /** Where the manifest came from, e.g. a file or `origin/master:deploy.json`. */
+  readonly source?: string;
+  constructor(message: string, options: CliErrorOptions & { issues?: ManifestIssue[]; source?: string } = {}) {
+    super(message, options);
+    this.issues = options.issues;
+    this.source = options.source;
+  }
 }
 
 /** The awaited run failed; the summary is already printed (exit 1). */

@@ -1,5 +1,5 @@
 /** zod schemas of deploy.json (SPEC §3, docs/manifest.md). */
-import { array, boolean, int, literal, looseObject, nullable, optional, enum as zenum, string, strictObject, type infer as Infer } from "zod";
+import { array, boolean, int, iso, literal, looseObject, maximum, minimum, nullable, optional, refine, regex, string, strictObject, superRefine, enum as zenum, type infer as Infer } from "zod/mini";
 
 /** Bounds of `environments.dev.ci.timeoutMs`: one minute to six hours. */
 export const TIMEOUT_MS_MIN = 60_000;
@@ -18,53 +18,70 @@ export const SCRIPT_PATH = /^scripts\/ci\/[A-Za-z0-9._-]+\.sh$/;
 /** A service id usable inside a Tekton param name. */
 export const SERVICE_ID = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
-const repoUrl = string({ error: "must be a string: an https:// git URL" }).regex(HTTPS_REPO, {
-  error: "must be an https:// git URL without credentials, spaces or shell characters, e.g. https://github.com/pikasTech/unidesk",
-});
+/** An error message that says "is required" when the key is absent and "must be …" otherwise. */
+function expect(what: string): (issue: { input?: unknown }) => string {
+  return (issue) => (issue.input === undefined ? `is required: add ${what}` : `must be ${what}`);
+}
+
+const repoUrl = string({ error: expect("an https:// git URL, e.g. https://github.com/pikasTech/unidesk") }).check(
+  regex(HTTPS_REPO, { error: "must be an https:// git URL without credentials, spaces or shell characters, e.g. https://github.com/pikasTech/unidesk" }),
+);
 
 /** `environments.dev.ci`: where the runner lives and how long it may take. */
 export const ciSchema = strictObject(
   {
     repo: repoUrl,
-    scriptPath: string({ error: "must be a string: scripts/ci/<name>.sh" })
-      .regex(SCRIPT_PATH, { error: "must be scripts/ci/<name>.sh with <name> of letters, digits, '.', '_' or '-' (no other directory, no inline shell)" })
-      .refine((p) => !p.includes(".."), { error: "must not contain '..'" }),
-    timeoutMs: int({ error: "must be an integer number of milliseconds" })
-      .min(TIMEOUT_MS_MIN, { error: `must be at least ${TIMEOUT_MS_MIN} (1 minute)` })
-      .max(TIMEOUT_MS_MAX, { error: `must be at most ${TIMEOUT_MS_MAX} (6 hours)` }),
+    scriptPath: string({ error: expect("a path of the form scripts/ci/<name>.sh") }).check(
+      regex(SCRIPT_PATH, { error: "must be scripts/ci/<name>.sh with <name> of letters, digits, '.', '_' or '-' (no other directory, no inline shell)" }),
+      refine((p) => !p.includes(".."), { error: "must not contain '..'" }),
+    ),
+    timeoutMs: int({ error: expect(`an integer number of milliseconds between ${TIMEOUT_MS_MIN} and ${TIMEOUT_MS_MAX}, e.g. 1800000`) }).check(
+      minimum(TIMEOUT_MS_MIN, { error: `must be at least ${TIMEOUT_MS_MIN} (1 minute)` }),
+      maximum(TIMEOUT_MS_MAX, { error: `must be at most ${TIMEOUT_MS_MAX} (6 hours)` }),
+    ),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: only repo, scriptPath and timeoutMs are allowed (no inline shell bodies)` : "must be an object { repo, scriptPath, timeoutMs }") },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: remove them; only repo, scriptPath and timeoutMs are allowed (no inline shell bodies)` : expect("an object { repo, scriptPath, timeoutMs }")(issue)) },
 );
 
 /** One dev service pinned to a full commit. */
 export const serviceSchema = looseObject(
   {
-    id: string({ error: "must be a string" }).regex(SERVICE_ID, { error: "must be lowercase letters, digits and '-' (at most 40), e.g. backend-core" }),
+    id: string({ error: expect("a service id string, e.g. backend-core") }).check(regex(SERVICE_ID, { error: "must be lowercase letters, digits and '-' (at most 40), e.g. backend-core" })),
     repo: repoUrl,
-    commitId: string({ error: "must be a string: a full 40-character commit SHA" }).regex(FULL_SHA, {
-      error: "must be a full 40-character lowercase commit SHA (version determinism); resolve a short one with `git rev-parse <short>` in that repo",
-    }),
+    commitId: string({ error: expect("a full 40-character commit SHA") }).check(
+      regex(FULL_SHA, {
+        error: "must be a full 40-character lowercase commit SHA (version determinism); resolve a short one with `git rev-parse <short>` in that repo",
+      }),
+    ),
   },
-  { error: "must be an object { id, repo, commitId }" },
+  { error: expect("an object { id, repo, commitId }") },
 );
 
 /** `environments.dev`: exactly one CI declaration and the pinned services. */
 export const devEnvironmentSchema = strictObject(
   {
     ci: ciSchema,
-    services: array(serviceSchema, { error: "must be an array of { id, repo, commitId } (may be empty)" }).refine(
-      (list) => new Set(list.map((s) => s.id)).size === list.length,
-      { error: "service ids must be unique" },
+    services: array(serviceSchema, { error: expect("an array of { id, repo, commitId } (may be empty: [])") }).check(
+      superRefine((list, ctx) => {
+        const first = new Map<string, number>();
+        list.forEach((service, index) => {
+          const earlier = first.get(service.id);
+          if (earlier === undefined) first.set(service.id, index);
+          else ctx.addIssue({ code: "custom", path: [index, "id"], message: `duplicates services[${earlier}].id '${service.id}': list each service once` });
+        });
+      }),
     ),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: dev holds only ci and services` : "must be an object { ci, services }") },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: remove them; dev holds only ci and services (no second CI manifest)` : expect("an object { ci, services }")(issue)) },
 );
 
 /** The whole deploy.json as far as this runner reads it; other environments pass through. */
 export const manifestSchema = looseObject(
   {
-    schemaVersion: literal(2, { error: "must be 2 (this runner reads deploy.json schema version 2)" }),
-    environments: looseObject({ dev: devEnvironmentSchema }, { error: "must be an object holding dev" }),
+    schemaVersion: literal(2, {
+      error: (issue) => (issue.input === undefined ? 'is required: add "schemaVersion": 2' : "must be 2") + " (this runner reads deploy.json schema version 2)",
+    }),
+    environments: looseObject({ dev: devEnvironmentSchema }, { error: expect("an object { \"dev\": { ci, services } }") }),
   },
   { error: "deploy.json must be a JSON object" },
 );
@@ -84,12 +101,12 @@ export const resultSchema = looseObject({
   ok: boolean(),
   status: zenum(RUN_STATUSES),
   runId: string(),
-  manifestCommit: string().regex(FULL_SHA),
+  manifestCommit: string().check(regex(FULL_SHA)),
   pipelineRun: nullable(string()),
   temporaryNamespace: nullable(string()),
-  finishedAt: string().datetime({ offset: true }),
-  startedAt: optional(string().datetime({ offset: true })),
-  durationMs: optional(int().min(0)),
+  finishedAt: iso.datetime({ offset: true }),
+  startedAt: optional(iso.datetime({ offset: true })),
+  durationMs: optional(int().check(minimum(0))),
   reason: optional(string()),
 });
 

@@ -1,0 +1,53 @@
+/** `npm run bench`: ratios measured side by side in one run (never compare absolute times across runs). */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeOperatorRepo } from "./bench-fixture.ts";
+
+const BUNDLE = "dist/unidesk-ci.mjs";
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+
+/** Wall time of one command in ms (spawnSync: includes process start, like an operator sees it). */
+function timeOnce(cmd: string, args: string[], cwd?: string): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Runs the commands interleaved, round after round, so machine noise hits all of them alike. */
+function interleaved(cases: Record<string, () => number>): Record<string, number> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const fn of Object.values(cases)) fn(); // warm the page cache
+  for (let i = 0; i < ROUNDS; i++) for (const [k, fn] of Object.entries(cases)) samples[k]!.push(fn());
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+const work = mkdtempSync(join(tmpdir(), "unidesk-ci-bench-"));
+try {
+  const repo = makeOperatorRepo(work);
+  const bundle = join(process.cwd(), BUNDLE);
+  const t = interleaved({
+    nodeE0: () => timeOnce("node", ["-e", "0"]),
+    help: () => timeOnce("node", [bundle, "--help"]),
+    dryRun: () => timeOnce("node", [bundle, "run-dev-e2e", "--dry-run", "--run-id", "bench-1"], repo),
+  });
+  const bytes = statSync(BUNDLE).size;
+  const rows: [string, string, string, boolean][] = [
+    ["--help ÷ node -e 0", (t.help! / t.nodeE0!).toFixed(2), "≤ 1.5", t.help! / t.nodeE0! <= 1.5],
+    ["--dry-run ÷ --help", (t.dryRun! / t.help!).toFixed(2), "≤ 1.3", t.dryRun! / t.help! <= 1.3],
+    ["bundle bytes", String(bytes), "≤ 300000", bytes <= 300_000],
+  ];
+  process.stdout.write(`unidesk-ci bench (${ROUNDS} interleaved rounds, medians; node ${process.version}; commit ${execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()})\n`);
+  for (const [name, value, target, ok] of rows) process.stdout.write(`  ${name.padEnd(24)} ${value.padStart(9)}   target ${target.padEnd(10)} ${ok ? "ok" : "MISSED"}\n`);
+  process.stdout.write(`  (medians: node -e 0 ${t.nodeE0!.toFixed(1)} ms, --help ${t.help!.toFixed(1)} ms, --dry-run ${t.dryRun!.toFixed(1)} ms — for this run only)\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,44 @@
+/** `npm run build`: bundle src/main.ts into dist/unidesk-ci.mjs (+ the dist/unidesk-ci link) for Node, Deno and Bun. */
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { build } from "esbuild";
+import { generateManifestJsonSchema } from "../src/manifest/json-schema.ts";
+
+/** Where the bundle goes. */
+export const BUNDLE = "dist/unidesk-ci.mjs";
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "build", "package.json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    return "unknown";
+  }
+}
+
+const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+mkdirSync("dist", { recursive: true });
+await build({
+  entryPoints: ["src/main.ts"],
+  outfile: BUNDLE,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: ["node20", "es2022"],
+  minify: true,
+  legalComments: "none",
+  loader: { ".sh": "text" },
+  banner: { js: "#!/usr/bin/env node" },
+  define: {
+    __UNIDESK_CI_VERSION__: JSON.stringify(pkg.version),
+    __UNIDESK_CI_COMMIT__: JSON.stringify(gitCommit()),
+    // Generated here so the bundle needs no JSON Schema generator at run time (src/cli/schema.ts).
+    __UNIDESK_CI_MANIFEST_SCHEMA__: JSON.stringify(JSON.stringify(generateManifestJsonSchema())),
+  },
+  logLevel: "warning",
+});
+chmodSync(BUNDLE, 0o755);
+rmSync("dist/unidesk-ci", { force: true });
+symlinkSync("unidesk-ci.mjs", "dist/unidesk-ci");
+process.stderr.write(`built ${BUNDLE} (${statSync(BUNDLE).size} bytes)\n`);

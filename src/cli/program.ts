@@ -1,0 +1,158 @@
+/** Joins the command parsers and runs them with injected IO: help, version, completions and usage errors. */
+import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue } from "@optique/core";
+import type { Env } from "../env.ts";
+import { UsageError } from "../errors.ts";
+import { versionLine } from "../version.ts";
+import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
+import { logsCommand, runLogs } from "./logs.ts";
+import { runValidate, validateCommand } from "./validate.ts";
+import { runSchema, schemaCommand } from "./schema.ts";
+import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSuggestions } from "./completions.ts";
+
+/** The program name shown in help and completions. */
+export const PROGRAM = "unidesk-ci";
+
+/** All commands that take options (help, --version and completions are handled here, before parsing). */
+export const programParser = or(runDevE2eCommand, logsCommand, validateCommand, schemaCommand);
+
+/** Parsed options of any command. */
+export type ProgramOptions = InferValue<typeof programParser>;
+
+const COMMANDS = ["run-dev-e2e", "logs", "validate", "schema"];
+
+const EXAMPLES = `Examples:
+  unidesk-ci run-dev-e2e                              submit a run and return at once
+  unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
+  unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
+  unidesk-ci logs dev-20261127-162626-k3x9a2          status and every result file of a run
+  unidesk-ci validate deploy.json                     check a manifest before pushing
+  eval "$(unidesk-ci completions bash)"               shell completion (bash, zsh, fish)
+`;
+
+const EXIT_CODES = `Exit codes:
+  0    run succeeded / command ok
+  1    run failed (failed, timeout, cancelled or error)
+  2    usage or manifest error (nothing dispatched)
+  3    --wait-ms ran out (the run goes on; follow it with logs)
+  4    authentication or configuration
+  5    backend-core or D601 unreachable, timeout, 5xx, malformed answer
+  130  interrupted
+`;
+
+const OVERVIEW = `unidesk-ci proves the UniDesk dev desired state (origin/master:deploy.json#environments.dev) with one
+smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFIG_HOME/unidesk-ci/config.json.
+
+Commands:
+  run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
+  logs RUN_ID          a run's status and result files, in one round trip
+  validate [FILE]      check a deploy.json against the manifest contract
+  schema               the JSON Schema of deploy.json
+  completions SHELL    shell completion script (bash, zsh, fish)
+
+Global: --help, -h (also after a command), --version. Every command takes --json.
+`;
+
+/** What parsing produced: options to run, or nothing (help, version or completion was printed). */
+export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" };
+
+const SHOWN = { kind: "shown" } as const;
+
+/** The text of `--help` for a command, or the overview when `command` is undefined. */
+export function helpText(command: string | undefined, color: boolean): string {
+  if (command === undefined) return `${OVERVIEW}\n${EXAMPLES}\n${EXIT_CODES}`;
+  const page = getDocPage(programParser, [command]);
+  const body = page ? formatDocPage(PROGRAM, page, { colors: color, maxWidth: 110 }) : "";
+  return `${body.trimEnd()}\n\n${EXIT_CODES}`;
+}
+
+/** One line from an Optique message (its "Did you mean" paragraph folded in). */
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** Parses argv: help, version, completions, or the options of a command (bad input → UsageError). */
+export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
+  const beforeDashes = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  const first = args[0];
+  if (first === "--version" || first === "-V") {
+    env.stdout.write(args.includes("--json") ? JSON.stringify({ ok: true, version: versionLine().split(" ")[1], line: versionLine() }) + "\n" : versionLine() + "\n");
+    return SHOWN;
+  }
+  if (first === "completions") return runCompletions(args.slice(1), env);
+  if (first === "help" || beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
+    const named = first === "help" ? args[1] : first;
+    const command = named !== undefined && COMMANDS.includes(named) ? named : undefined;
+    if (named !== undefined && !named.startsWith("-") && command === undefined) {
+      throw new UsageError(`unknown command '${named}'`, { hint: `commands: ${COMMANDS.join(", ")}, completions` });
+    }
+    env.stdout.write(helpText(command, env.color));
+    return SHOWN;
+  }
+  if (first === undefined) {
+    throw new UsageError("a command is required", { hint: `run '${PROGRAM} --help'; commands: ${COMMANDS.join(", ")}, completions` });
+  }
+  const result = parse(programParser, args);
+  if (!result.success) {
+    const command = COMMANDS.includes(first) ? first : undefined;
+    throw new UsageError(oneLine(formatMessage(result.error, { colors: false, quotes: true })), {
+      hint: command ? `see '${PROGRAM} ${command} --help'` : `see '${PROGRAM} --help'`,
+    });
+  }
+  return { kind: "run", options: result.value };
+}
+
+function runCompletions(args: readonly string[], env: Env): ParseOutcome {
+  const [shell, ...rest] = args;
+  if (shell === undefined || shell === "--help" || shell === "-h") {
+    if (shell === undefined) throw new UsageError("completions needs a shell: bash, zsh or fish", { hint: `eval "$(${PROGRAM} completions bash)"` });
+    env.stdout.write(`Usage: ${PROGRAM} completions bash|zsh|fish\n\nPrints a completion script; load it with:\n  bash: eval "$(${PROGRAM} completions bash)"\n  zsh:  eval "$(${PROGRAM} completions zsh)"\n  fish: ${PROGRAM} completions fish | source\n`);
+    return SHOWN;
+  }
+  if (!COMPLETION_SHELLS.includes(shell as CompletionShell)) {
+    throw new UsageError(`unsupported shell '${shell}' for completions`, { hint: "use bash, zsh or fish" });
+  }
+  if (rest[0] === "--complete") {
+    // Called back by the script at each Tab with the words typed so far (the last one is being completed).
+    const words = rest.slice(1).filter((w, i) => !(i === 0 && w === "--"));
+    env.stdout.write(renderSuggestions(shell as CompletionShell, completionCandidates(words)));
+    return SHOWN;
+  }
+  env.stdout.write(completionScript(shell as CompletionShell, PROGRAM));
+  return SHOWN;
+}
+
+/** Candidates for the word being typed: Optique's suggestions from the same parser, plus the meta commands. */
+export function completionCandidates(words: readonly string[]): { text: string; description?: string }[] {
+  const current = words.at(-1) ?? "";
+  const out: { text: string; description?: string }[] = [];
+  if (words.length <= 1) {
+    for (const meta of ["completions", "help", "--help", "--version"]) if (meta.startsWith(current)) out.push({ text: meta });
+  }
+  const args: [string, ...string[]] = words.length === 0 ? [""] : [words[0]!, ...words.slice(1)];
+  for (const s of suggest(programParser, args)) {
+    if (s.kind === "literal") out.push({ text: s.text, description: s.description ? oneLine(formatMessage(s.description, { colors: false, quotes: false })) : undefined });
+  }
+  return out;
+}
+
+/** Runs the parsed command. */
+export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> {
+  switch (opts.command) {
+    case "run-dev-e2e":
+      return runRunDevE2e(opts, env);
+    case "logs":
+      return runLogs(opts, env);
+    case "validate":
+      return runValidate(opts, env);
+    case "schema":
+      return runSchema(opts, env);
+    default: {
+      const unreachable: never = opts;
+      throw new Error(`unknown command ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** Parses and runs; the whole CLI minus process wiring (tests call this with fakeEnv). */
+export async function runCli(args: readonly string[], env: Env): Promise<void> {
+  const parsed = parseArgs(args, env);
+  if (parsed.kind === "run") await runCommand(parsed.options, env);
+}

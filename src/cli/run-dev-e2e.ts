@@ -1,0 +1,89 @@
+/** `unidesk-ci run-dev-e2e`: submit the fixed launcher for origin/master's dev desired state. */
+import { command, constant, integer, merge, message, object, option, optional, string, type InferValue } from "@optique/core";
+import { backendFlags, backendOptions, jsonOption, runIdValue } from "./common.ts";
+import type { Env } from "../env.ts";
+import { UsageError } from "../errors.ts";
+import { newRunId } from "../runs/run-id.ts";
+import { resolveConfig, requireDispatchTarget } from "../config.ts";
+import { loadFromOrigin } from "../manifest/load.ts";
+import { renderLauncher } from "../launcher/render.ts";
+import { LAUNCH_TIMEOUT_MS, submitLauncher } from "../runs/submit.ts";
+import { waitAndReport } from "./wait-report.ts";
+import { dispatchRequestBody, redactedRequest } from "../dispatch/wire.ts";
+import { renderSubmitted } from "../io/render-submit.ts";
+
+/** Longest `--wait-ms`: one day. */
+export const WAIT_MS_MAX = 86_400_000;
+
+/** Parser of `run-dev-e2e`: syntax and help only. */
+export const runDevE2eCommand = command(
+  "run-dev-e2e",
+  merge(
+    object({
+      command: constant("run-dev-e2e" as const),
+      waitMs: optional(option("--wait-ms", integer({ min: 0, max: WAIT_MS_MAX, metavar: "MS" }), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
+      keepNamespace: option("--keep-namespace", { description: message`Keep the temporary namespace after the run (for debugging).` }),
+      dryRun: option("--dry-run", { description: message`Offline: no fetch, no network, no token; print the exact launcher a real run would send.` }),
+      repoDir: optional(option("--repo-dir", string({ metavar: "DIR" }), { description: message`Operator clone whose origin/master is read (default: the current directory).` })),
+      runId: optional(option("--run-id", runIdValue, { description: message`Use this run id instead of a generated one (re-dispatching an existing id starts nothing).` })),
+      json: jsonOption,
+    }),
+    backendOptions,
+  ),
+  {
+    brief: message`Run the dev smoke e2e for origin/master's deploy.json on D601.`,
+    description: message`Fetches origin/master, reads deploy.json#environments.dev from that commit, and dispatches the fixed launcher to D601 through backend-core. Prints the run id, the result directory and the next commands.`,
+  },
+);
+
+/** Parsed options of `run-dev-e2e`. */
+export type RunDevE2eOptions = InferValue<typeof runDevE2eCommand>;
+
+/** Runs `run-dev-e2e`. */
+export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<void> {
+  if (opts.dryRun && opts.waitMs !== undefined) {
+    throw new UsageError("--wait-ms cannot be combined with --dry-run (a dry run starts nothing to wait for)", { hint: "drop one of the two flags" });
+  }
+  const config = await resolveConfig(backendFlags(opts), env);
+  // Credentials are checked before git so a misconfigured laptop fails fast and nothing is fetched or sent.
+  const target = opts.dryRun ? undefined : requireDispatchTarget(config);
+  const loaded = await loadFromOrigin(opts.repoDir ?? env.cwd, env, { fetch: !opts.dryRun });
+  const runId = opts.runId ?? newRunId(env.now());
+  const ci = loaded.manifest.environments.dev.ci;
+  const launcher = renderLauncher({
+    repo: ci.repo,
+    manifestCommit: loaded.commit,
+    scriptPath: ci.scriptPath,
+    runId,
+    environment: "dev",
+    timeoutMs: ci.timeoutMs,
+    keepNamespace: opts.keepNamespace,
+    workRoot: config.workRoot,
+    runsRoot: config.runsRoot,
+    egressProxy: config.egressProxy,
+  });
+  const resultDir = `${config.runsRoot}/${runId}`;
+  const plan = { runId, manifestCommit: loaded.commit, resultDir, providerId: config.providerId, scriptPath: ci.scriptPath, timeoutMs: ci.timeoutMs };
+
+  if (!target) {
+    const body = dispatchRequestBody(config.providerId, launcher, LAUNCH_TIMEOUT_MS);
+    const request = redactedRequest(config.backendUrl, body);
+    env.stdout.write(opts.json ? JSON.stringify({ ok: true, dryRun: true, ...plan, launcher, request }) + "\n" : launcher);
+    return;
+  }
+
+  const submitted = await submitLauncher(target, launcher, runId, env);
+  const summary = { ...plan, state: submitted.state };
+  if (opts.waitMs === undefined || opts.waitMs === 0) {
+    env.stdout.write(opts.json ? JSON.stringify({ ok: true, ...summary, next: nextCommands(runId) }) + "\n" : renderSubmitted(summary, nextCommands(runId), { color: env.color }));
+    if (submitted.state === "duplicate" && !opts.json) env.stderr.write(`warning: run ${runId} already existed on ${config.providerId}; nothing new was started\n`);
+    return;
+  }
+  if (!opts.json) env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
+  await waitAndReport(target, { runId, runsRoot: config.runsRoot, waitMs: opts.waitMs, json: opts.json, summary }, env);
+}
+
+/** The commands an operator runs next for this run. */
+export function nextCommands(runId: string): string[] {
+  return [`unidesk-ci logs ${runId}`, `unidesk-ci logs ${runId} --json`];
+}

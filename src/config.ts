@@ -1,0 +1,209 @@
+/** Where to dispatch and with which workspace: flags > environment > config file > defaults (docs/configuration.md). */
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { optional, strictObject, string } from "zod/mini";
+import type { Env } from "./env.ts";
+import { AuthError, ConfigError } from "./errors.ts";
+import type { DispatchTarget } from "./dispatch/client.ts";
+import { DEFAULT_WORKSPACE } from "./launcher/render.ts";
+import { checkAbsolutePath, checkProxyUrl } from "./launcher/validate.ts";
+
+/** The fixed workspace settings of the launcher on D601, defined beside the launcher renderer. */
+export { DEFAULT_WORKSPACE };
+
+/** The host.ssh provider used when none is configured. */
+export const DEFAULT_PROVIDER_ID = "D601";
+
+/** Provider ids as backend-core names them. */
+export const PROVIDER_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Flags that override the environment and the config file. */
+export interface ConfigFlags {
+  /** `--backend-url`. */
+  backendUrl?: string;
+  /** `--provider`. */
+  providerId?: string;
+  /** `--token-file` (there is deliberately no flag taking the token itself: argv is visible to other users). */
+  tokenFile?: string;
+}
+
+/** The resolved configuration. Never serialize it whole: it holds the token. */
+export interface Config {
+  /** backend-core base URL without a trailing slash; undefined when not configured. */
+  backendUrl?: string;
+  /** Bearer token, trimmed; undefined when not configured. */
+  token?: string;
+  /** Where the token came from (`UNIDESK_TOKEN`, `--token-file /path`, …), for messages. Never the token. */
+  tokenSource?: string;
+  /** host.ssh provider. @default "D601" */
+  providerId: string;
+  /** Work directories on the host. @default "/tmp/unidesk-ci" */
+  workRoot: string;
+  /** Result directories on the host. @default "/home/ubuntu/.unidesk/runs" */
+  runsRoot: string;
+  /** Egress proxy the launcher fetches through. @default "http://127.0.0.1:18789" */
+  egressProxy: string;
+  /** The config file consulted (it need not exist); undefined when neither XDG_CONFIG_HOME nor HOME is set. */
+  configFile?: string;
+  /** A token-file problem, raised only when a token is needed, so `--dry-run` works without one. */
+  tokenError?: AuthError | ConfigError;
+}
+
+/** Keys of the config file, all optional. */
+export const CONFIG_KEYS = ["backendUrl", "token", "tokenFile", "providerId", "workRoot", "runsRoot", "egressProxy"] as const;
+
+const setting = (what: string) => optional(string({ error: `must be a string: ${what}` }));
+
+/** The config file `unidesk-ci/config.json`. */
+export const configFileSchema = strictObject(
+  {
+    backendUrl: setting("the backend-core base URL, e.g. https://backend.example.com"),
+    token: setting("the bearer token (prefer tokenFile)"),
+    tokenFile: setting("a path to a file holding the token (relative to this file's directory)"),
+    providerId: setting(`the host.ssh provider id, e.g. ${DEFAULT_PROVIDER_ID}`),
+    workRoot: setting(`an absolute path, e.g. ${DEFAULT_WORKSPACE.workRoot}`),
+    runsRoot: setting(`an absolute path, e.g. ${DEFAULT_WORKSPACE.runsRoot}`),
+    egressProxy: setting(`an http://host:port URL, e.g. ${DEFAULT_WORKSPACE.egressProxy}`),
+  },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key ${issue.keys.map((k) => `'${k}'`).join(", ")}; allowed keys: ${CONFIG_KEYS.join(", ")}`
+        : "must be a JSON object, e.g. { \"backendUrl\": \"https://…\", \"tokenFile\": \"token\" }",
+  },
+);
+
+type FileConfig = ReturnType<typeof configFileSchema.parse>;
+
+/** `$XDG_CONFIG_HOME/unidesk-ci/config.json`, else `$HOME/.config/unidesk-ci/config.json`; undefined without either. */
+export function configFilePath(vars: Env["vars"]): string | undefined {
+  // The XDG spec says relative values are invalid and must be ignored.
+  const xdg = vars.XDG_CONFIG_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, "unidesk-ci", "config.json");
+  if (vars.HOME) return join(vars.HOME, ".config", "unidesk-ci", "config.json");
+  return undefined;
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+async function readConfigFile(file: string | undefined, env: Env): Promise<FileConfig> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = await env.readFile(file);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return {};
+    throw new ConfigError(`${file}: cannot be read (${errorCode(error) ?? (error as Error).message}); fix its permissions or remove it`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: is not valid JSON (${(error as Error).message.split("\n")[0]}); fix the syntax or remove the file`, { cause: error });
+  }
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    throw new ConfigError(`${file}: ${key}${issue?.message ?? "invalid"}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** The first value that is set (empty environment variables count as unset), with where it came from. */
+function pick(...candidates: [string | undefined, string][]): [string, string] | undefined {
+  for (const [value, source] of candidates) if (value !== undefined && value !== "") return [value, source];
+  return undefined;
+}
+
+function checkBackendUrl(value: string, source: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const fix = "set it to the backend-core base URL, e.g. https://backend.example.com";
+  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) throw new ConfigError(`backend URL from ${source} is not an http(s) URL; ${fix}`);
+  if (url.username !== "" || url.password !== "") throw new ConfigError(`backend URL from ${source} must not contain credentials; put the token in UNIDESK_TOKEN_FILE instead`);
+  if (url.search !== "" || url.hash !== "") throw new ConfigError(`backend URL from ${source} must not have a query or fragment; ${fix}`);
+  return url.href.replace(/\/+$/, "");
+}
+
+function checkSetting(name: string, value: string, source: string, problem: string | undefined): string {
+  if (problem !== undefined) throw new ConfigError(`${name} from ${source} ${problem}`);
+  return value;
+}
+
+/** Visible ASCII only: anything else cannot go into an HTTP header and is a copy-paste accident. */
+const TOKEN_CHARS = /^[\x21-\x7e]+$/;
+
+async function readToken(env: Env, found: [string, string] | undefined, isFile: boolean): Promise<Pick<Config, "token" | "tokenSource" | "tokenError">> {
+  if (found === undefined) return {};
+  const [value, source] = found;
+  let token = value;
+  if (isFile) {
+    try {
+      token = await env.readFile(value);
+    } catch (error) {
+      const why = errorCode(error) === "ENOENT" ? "does not exist" : `cannot be read (${errorCode(error) ?? (error as Error).message})`;
+      return { tokenSource: source, tokenError: new ConfigError(`token file ${value} (from ${source}) ${why}; fix the path or unset it`, { cause: error }) };
+    }
+  }
+  token = token.trim();
+  if (token === "") return { tokenSource: source, tokenError: new AuthError(`the token from ${source} is empty; put the bearer token there`) };
+  if (!TOKEN_CHARS.test(token)) {
+    return { tokenSource: source, tokenError: new AuthError(`the token from ${source} contains spaces, line breaks or non-ASCII characters; it must be one line of printable ASCII`) };
+  }
+  return { token, tokenSource: source };
+}
+
+/** Resolves every setting: flags > environment > config file > defaults. Throws ConfigError on bad values. */
+export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Config> {
+  const v = env.vars;
+  const configFile = configFilePath(v);
+  const file = await readConfigFile(configFile, env);
+  const inFile = (key: string) => `${configFile} (${key})`;
+
+  const backend = pick([flags.backendUrl, "--backend-url"], [v.UNIDESK_BACKEND_URL, "UNIDESK_BACKEND_URL"], [file.backendUrl, inFile("backendUrl")]);
+  const provider = pick([flags.providerId, "--provider"], [v.UNIDESK_CI_PROVIDER, "UNIDESK_CI_PROVIDER"], [file.providerId, inFile("providerId")]) ?? [DEFAULT_PROVIDER_ID, "default"];
+  const workRoot = pick([v.UNIDESK_CI_WORK_ROOT, "UNIDESK_CI_WORK_ROOT"], [file.workRoot, inFile("workRoot")]) ?? [DEFAULT_WORKSPACE.workRoot, "default"];
+  const runsRoot = pick([v.UNIDESK_CI_RUNS_ROOT, "UNIDESK_CI_RUNS_ROOT"], [file.runsRoot, inFile("runsRoot")]) ?? [DEFAULT_WORKSPACE.runsRoot, "default"];
+  const egressProxy = pick([v.UNIDESK_CI_EGRESS_PROXY, "UNIDESK_CI_EGRESS_PROXY"], [file.egressProxy, inFile("egressProxy")]) ?? [DEFAULT_WORKSPACE.egressProxy, "default"];
+
+  // The token: the first of these that is set wins; a file path is read relative to where it was written.
+  const fileDir = configFile === undefined ? env.cwd : dirname(configFile);
+  const tokenCandidates: [string | undefined, string, boolean][] = [
+    [flags.tokenFile && resolve(env.cwd, flags.tokenFile), `--token-file ${flags.tokenFile}`, true],
+    [v.UNIDESK_TOKEN, "UNIDESK_TOKEN", false],
+    [v.UNIDESK_TOKEN_FILE && resolve(env.cwd, v.UNIDESK_TOKEN_FILE), "UNIDESK_TOKEN_FILE", true],
+    [file.token, inFile("token"), false],
+    [file.tokenFile && resolve(fileDir, file.tokenFile), inFile("tokenFile"), true],
+  ];
+  const tokenFound = tokenCandidates.find(([value]) => value !== undefined && value !== "");
+  const token = await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
+
+  return {
+    ...(backend ? { backendUrl: checkBackendUrl(...backend) } : {}),
+    ...token,
+    providerId: checkSetting("provider id", provider[0], provider[1], PROVIDER_ID.test(provider[0]) ? undefined : "must be 1-64 letters, digits, '.', '_' or '-', e.g. D601"),
+    workRoot: checkSetting("work root", workRoot[0], workRoot[1], checkAbsolutePath(workRoot[0])),
+    runsRoot: checkSetting("runs root", runsRoot[0], runsRoot[1], checkAbsolutePath(runsRoot[0])),
+    egressProxy: checkSetting("egress proxy", egressProxy[0], egressProxy[1], checkProxyUrl(egressProxy[0])),
+    ...(configFile ? { configFile } : {}),
+  };
+}
+
+/** The backend and credentials a dispatch needs; ConfigError without a backend URL, AuthError without a usable token. */
+export function requireDispatchTarget(config: Config): DispatchTarget {
+  const where = config.configFile ?? "$XDG_CONFIG_HOME/unidesk-ci/config.json";
+  if (config.backendUrl === undefined) {
+    throw new ConfigError(`no backend URL configured; set UNIDESK_BACKEND_URL, pass --backend-url URL, or add "backendUrl" to ${where}`);
+  }
+  if (config.tokenError !== undefined) throw config.tokenError;
+  if (config.token === undefined) {
+    throw new AuthError(`no token configured; set UNIDESK_TOKEN_FILE (a file holding the token) or UNIDESK_TOKEN, pass --token-file FILE, or add "tokenFile" to ${where}`);
+  }
+  return { backendUrl: config.backendUrl, token: config.token, providerId: config.providerId, ...(config.tokenSource ? { tokenSource: config.tokenSource } : {}) };
+}

@@ -1,0 +1,225 @@
+/** The dispatch client: one host.ssh command through backend-core, with timeout, retries and error mapping (docs/dispatch.md). */
+import type { Env } from "../env.ts";
+import { AuthError, DispatchError, InterruptedError, type CliError } from "../errors.ts";
+import { dispatchFailureSchema, dispatchHeaders, dispatchRequestBody, dispatchRequestSchema, dispatchSuccessSchema, dispatchUrl } from "./wire.ts";
+
+/** Where and as whom to dispatch. */
+export interface DispatchTarget {
+  /** backend-core base URL, e.g. https://backend.example.com. */
+  backendUrl: string;
+  /** Bearer token; never printed. */
+  token: string;
+  /** host.ssh provider, e.g. D601. */
+  providerId: string;
+  /** Give up on one HTTP request after this long. @default request.timeoutMs + REQUEST_TIMEOUT_MARGIN_MS */
+  requestTimeoutMs?: number;
+  /** Where the token came from (for "token rejected" messages). */
+  tokenSource?: string;
+}
+
+/** One command to run on the provider. */
+export interface DispatchRequest {
+  /** The bash script (the fixed launcher or a fixed reader). */
+  command: string;
+  /** host.ssh budget, at most 60000. */
+  timeoutMs: number;
+}
+
+/** What the host answered. */
+export interface DispatchAnswer {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Extra time over the host.ssh budget before the client gives up on a request (network and backend overhead). */
+export const REQUEST_TIMEOUT_MARGIN_MS = 15_000;
+
+/** Retries after the first attempt, only for {@link RETRY_STATUSES} and refused connections. */
+export const MAX_RETRIES = 2;
+
+/** Waits before retry 1 and 2. */
+export const RETRY_BACKOFF_MS = [1_000, 3_000] as const;
+
+/** Longest Retry-After honoured for 429. */
+export const RETRY_AFTER_MAX_MS = 30_000;
+
+/**
+ * Statuses retried. Safe because every command this CLI dispatches is idempotent: the launcher refuses a
+ * second run for a runId it has seen, and readers are read-only.
+ */
+export const RETRY_STATUSES: readonly number[] = [429, 500, 502, 503, 504];
+
+/** A retryable failure: what happened, how to fix it if retries do not help, and what the server asked us to wait. */
+interface Retryable {
+  what: string;
+  fix: string;
+  cause?: unknown;
+  afterMs?: number;
+}
+
+type Attempt = { answer: DispatchAnswer } | { retry: Retryable };
+
+/** Runs `request.command` on `target.providerId`; AuthError (exit 4) or DispatchError (exit 5) on failure. */
+export async function dispatch(target: DispatchTarget, request: DispatchRequest, env: Env): Promise<DispatchAnswer> {
+  const body = dispatchRequestSchema.safeParse(dispatchRequestBody(target.providerId, request.command, request.timeoutMs));
+  if (!body.success) throw new Error(`bug: invalid dispatch request (${body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})`);
+  const call = { target, url: dispatchUrl(target.backendUrl), body: JSON.stringify(body.data), timeoutMs: target.requestTimeoutMs ?? request.timeoutMs + REQUEST_TIMEOUT_MARGIN_MS };
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await attemptOnce(call, env);
+    if ("answer" in outcome) return outcome.answer;
+    const { what, fix, cause, afterMs } = outcome.retry;
+    if (attempt >= MAX_RETRIES) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause });
+    const waitMs = Math.max(RETRY_BACKOFF_MS[attempt] ?? 0, afterMs ?? 0);
+    try {
+      await env.sleep(waitMs, env.signal);
+    } catch (error) {
+      throw new InterruptedError("interrupted while waiting to retry the dispatch", { cause: error });
+    }
+  }
+}
+
+interface Call {
+  target: DispatchTarget;
+  url: string;
+  body: string;
+  timeoutMs: number;
+}
+
+async function attemptOnce(call: Call, env: Env): Promise<Attempt> {
+  const { target, url } = call;
+  const timeout = AbortSignal.timeout(call.timeoutMs);
+  const signal = anySignal(env.signal, timeout);
+  const aborted = (error: unknown, what: string): CliError | undefined => {
+    if (env.signal.aborted) return new InterruptedError(`interrupted while ${what}`, { cause: error });
+    if (timeout.aborted) {
+      return new DispatchError(`no answer from ${url} within ${call.timeoutMs} ms; the backend or ${target.providerId} may be overloaded or down`, { cause: error });
+    }
+    return undefined;
+  };
+
+  let response: Response;
+  try {
+    // redirect "manual": a redirect would re-send the token elsewhere or turn the POST into a GET.
+    response = await env.fetch(url, { method: "POST", headers: dispatchHeaders(target.token), body: call.body, signal, redirect: "manual" });
+  } catch (error) {
+    const stop = aborted(error, "dispatching");
+    if (stop) throw stop;
+    const detail = networkDetail(error);
+    // Refused: nothing reached the backend, so trying again cannot run anything twice.
+    if (/ECONNREFUSED|ConnectionRefused|connection refused/i.test(detail)) {
+      return { retry: { what: `cannot connect to ${url} (connection refused)`, fix: "check the backend URL and that backend-core is running", cause: error } };
+    }
+    if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns error|failed to lookup|DNS/i.test(detail)) {
+      throw new DispatchError(`cannot resolve the host of ${url} (${detail}); check the backend URL and your network`, { cause: error });
+    }
+    throw new DispatchError(`cannot reach ${url} (${detail}); check the backend URL and your network`, { cause: error });
+  }
+
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw aborted(error, "reading the dispatch answer") ?? new DispatchError(`the connection to ${url} broke while reading the answer (${networkDetail(error)})`, { cause: error });
+  }
+  return interpret(response, text, call);
+}
+
+function interpret(response: Response, text: string, call: Call): Attempt {
+  const { target, url } = call;
+  const status = response.status;
+  const data = parseJson(text);
+  const failure = dispatchFailureSchema.safeParse(data);
+  const backend = failure.success ? ` ${failure.data.error.code}: ${clean(failure.data.error.message, target.token)}` : "";
+  const http = `HTTP ${status}${backend}`;
+
+  if (status >= 200 && status < 300) {
+    const success = dispatchSuccessSchema.safeParse(data);
+    if (success.success) {
+      const { exitCode, stdout, stderr, durationMs } = success.data;
+      return { answer: { exitCode, stdout, stderr, durationMs } };
+    }
+    if (failure.success) return fromBackendCode(failure.data.error.code, http, call);
+    throw new DispatchError(`malformed answer from ${url} (HTTP ${status}): ${describeGarbage(text, success.error.issues[0])}`, { hint: "the backend does not speak the dispatch format in docs/dispatch.md" });
+  }
+  if (status >= 300 && status < 400) {
+    const location = response.headers.get("location");
+    throw new DispatchError(`${url} redirected (HTTP ${status}${location ? ` to ${clean(location, target.token)}` : ""}); set the backend URL to the final address`);
+  }
+  if (status === 401) return fromBackendCode("unauthorized", http, call);
+  if (status === 403) return fromBackendCode("forbidden", http, call);
+  if (RETRY_STATUSES.includes(status)) {
+    return { retry: { what: `${url} answered ${http}`, fix: `backend-core or ${target.providerId} is unavailable or overloaded; try again later`, afterMs: retryAfterMs(response) } };
+  }
+  if (status >= 400 && status < 500) {
+    throw new DispatchError(`unexpected ${http} from ${url}; check the backend URL, or the backend may not speak this dispatch API (docs/dispatch.md)`);
+  }
+  throw new DispatchError(`${url} answered ${http}`);
+}
+
+/** Maps a backend error (by HTTP status or `error.code` in a 2xx body) to our error. */
+function fromBackendCode(code: string, http: string, call: Call): never {
+  const { target, url } = call;
+  if (code === "unauthorized") {
+    throw new AuthError(`token rejected by ${url} (${http}); check the token from ${target.tokenSource ?? "your configuration"}`);
+  }
+  if (code === "forbidden") {
+    throw new AuthError(`forbidden: this token may not use host.ssh on provider ${target.providerId} (${http}); ask for access, or check the provider id (UNIDESK_CI_PROVIDER)`);
+  }
+  throw new DispatchError(`${url} answered ${http}`);
+}
+
+function retryAfterMs(response: Response): number | undefined {
+  const value = response.headers.get("retry-after");
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+  return Math.min(Number(value.trim()) * 1000, RETRY_AFTER_MAX_MS);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line, bounded, and never the token even if a backend echoes it. */
+function clean(text: string, token: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  const safe = token === "" ? line : line.split(token).join("***");
+  return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
+}
+
+function describeGarbage(text: string, issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (text.trim() === "") return "empty body";
+  if (parseJson(text) === undefined) return `not JSON (starts with ${JSON.stringify(text.slice(0, 40))})`;
+  return issue ? `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}` : "unexpected shape";
+}
+
+/** Codes and messages of a fetch failure and its causes, across Node (undici), Deno and Bun. */
+function networkDetail(error: unknown): string {
+  const parts: string[] = [];
+  const visit = (e: unknown, depth: number) => {
+    if (depth > 4 || typeof e !== "object" || e === null) return;
+    const { code, message, cause, errors } = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === "string") parts.push(code);
+    if (typeof message === "string" && message !== "" && message !== "fetch failed") parts.push(message);
+    visit(cause, depth + 1);
+    if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);
+  };
+  visit(error, 0);
+  const unique = [...new Set(parts)];
+  return unique.length === 0 ? String(error) : unique.join(": ").replace(/\s+/g, " ").slice(0, 200);
+}
+
+/** AbortSignal.any, with a fallback for Node 20.0–20.2 which lack it. */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === "function") return AbortSignal.any([a, b]);
+  const controller = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}

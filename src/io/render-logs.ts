@@ -1,0 +1,64 @@
+/** Text and JSON of `logs <runId>`: a summary, then each file with explicit truncation markers. */
+import type { RunLogFile, RunLogs } from "../runs/logs.ts";
+import { palette } from "./color.ts";
+import { renderRunSummary } from "./render-run.ts";
+
+type FoundLogs = Extract<RunLogs, { found: true }>;
+
+/** The marker written where a file's head was cut off (or its content dropped by the total cap). */
+export function truncationMarker(f: RunLogFile): string {
+  if (f.keptBytes === 0) return `[truncated: ${f.path} is ${f.sizeBytes} bytes; none returned, the total cap was used up — read it on the host]`;
+  return `[truncated: showing the last ${f.keptBytes} of ${f.sizeBytes} bytes of ${f.path}]`;
+}
+
+function renderFile(f: RunLogFile, color: boolean): string {
+  const p = palette(color);
+  const lines = [p.bold(`==> ${f.path} (${f.sizeBytes} bytes) <==`)];
+  if (f.unreadable) lines.push("[unreadable on the host]");
+  else {
+    if (f.truncated) lines.push(p.yellow(truncationMarker(f)));
+    if (typeof f.content === "string") lines.push(f.content.replace(/\n$/, ""));
+    else lines.push(`[binary, ${f.content.length} bytes returned: use --json for its base64]`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Human output: the run's status, then every file. */
+export function renderLogs(logs: FoundLogs, opts: { color: boolean }): string {
+  const head = logs.result
+    ? renderRunSummary(logs.result, opts)
+    : `status:     running (no result.json yet)${logs.resultProblem ? ` — ${logs.resultProblem}` : ""}\nrunId:      ${logs.runId}\n`;
+  const truncated = logs.files.filter((f) => f.truncated).length;
+  const footer = truncated ? `[${truncated} file(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "";
+  return [head, ...logs.files.map((f) => renderFile(f, opts.color)), footer].filter(Boolean).join("\n");
+}
+
+/** The `--json` document: stable camelCase fields; binary content as base64. */
+export function logsJson(logs: FoundLogs): Record<string, unknown> {
+  return {
+    ok: true,
+    runId: logs.runId,
+    status: logs.result?.status ?? "running",
+    result: logs.result,
+    resultProblem: logs.resultProblem,
+    files: logs.files.map((f) => ({
+      path: f.path,
+      sizeBytes: f.sizeBytes,
+      keptBytes: f.keptBytes,
+      truncated: f.truncated,
+      unreadable: f.unreadable,
+      encoding: typeof f.content === "string" ? "utf8" : "base64",
+      content: typeof f.content === "string" ? f.content : toBase64(f.content),
+    })),
+    keptBytes: logs.keptBytes,
+    fileCapBytes: logs.fileCapBytes,
+    totalCapBytes: logs.totalCapBytes,
+  };
+}
+
+/** Base64 of bytes with web standards only (btoa), chunked to stay under argument limits. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}

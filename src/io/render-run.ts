@@ -1,0 +1,58 @@
+/** Text for a run's progress and its final result. Pure: data in, text out. */
+import type { RunResult } from "../manifest/schema.ts";
+import type { RunSnapshot, WaitEvent } from "../runs/wait.ts";
+import { keyValueLines, palette } from "./color.ts";
+
+/** `1m05s` style durations. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** The words for a snapshot's phase (no symbols: they must read in logs and on dumb terminals). */
+export function describeSnapshot(s: RunSnapshot): string {
+  switch (s.phase) {
+    case "missing":
+      return "waiting for the run directory";
+    case "starting":
+      return s.alive === false ? "starting (no launcher process alive)" : "starting (fetching the manifest commit)";
+    case "running":
+      return `running ${s.pipelineRun ?? ""}`.trimEnd() + (s.alive === false ? " (no runner process alive)" : "");
+    case "finished":
+      return `finished: ${s.result?.status ?? "unknown"}`;
+  }
+}
+
+/** One line per state change when stderr is not a terminal: `[12s] running e2e-…`. */
+export function renderChangeLine(e: WaitEvent): string {
+  return `[${formatDuration(e.elapsedMs)}] ${describeSnapshot(e.snapshot)}\n`;
+}
+
+const SPINNER = ["|", "/", "-", "\\"];
+
+/** The in-place progress line on a terminal: carriage return, clear line, elapsed, status, PipelineRun. */
+export function renderProgressLine(e: WaitEvent, opts: { color: boolean; waitMs: number }): string {
+  const p = palette(opts.color);
+  const spin = SPINNER[e.polls % SPINNER.length];
+  return `\r\x1b[2K${p.dim(spin!)} ${formatDuration(e.elapsedMs)}/${formatDuration(opts.waitMs)} ${describeSnapshot(e.snapshot)}`;
+}
+
+/** The final summary of a finished run (stdout). */
+export function renderRunSummary(r: RunResult, opts: { color: boolean }): string {
+  const p = palette(opts.color);
+  const status = r.status === "succeeded" ? p.green(r.status) : p.red(r.status);
+  const pairs: [string, string][] = [
+    ["status", status],
+    ["runId", r.runId],
+    ["commit", r.manifestCommit],
+    ["pipelineRun", r.pipelineRun ?? "(none)"],
+    ["namespace", r.temporaryNamespace ?? "(none)"],
+  ];
+  if (r.durationMs !== undefined) pairs.push(["duration", formatDuration(r.durationMs)]);
+  pairs.push(["finishedAt", r.finishedAt]);
+  if (r.reason) pairs.push(["reason", r.reason]);
+  return keyValueLines(pairs);
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# unidesk-ci logs reader: fixed and read-only (docs/readers.md); every file of one run directory
+# in one dispatch, base64, keeping each file's tail within the caps. It writes nothing on the host.
+set -uo pipefail
+
+UCI_RUNS_ROOT=@@RUNS_ROOT@@
+UCI_RUN_ID=@@RUN_ID@@
+UCI_FILE_CAP=@@FILE_CAP_BYTES@@
+UCI_TOTAL_CAP=@@TOTAL_CAP_BYTES@@
+
+UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
+UCI_KEPT=0
+UCI_COUNT=0
+
+# One line per file: file <base64 path> <size> <b64:content tail | - when unreadable>.
+uci_emit() {
+  local rel=$1 path="$UCI_DIR/$1" size cap data pad content
+  size=$(stat -c %s -- "$path" 2>/dev/null) || size=0
+  cap=$((UCI_TOTAL_CAP - UCI_KEPT))
+  ((cap > UCI_FILE_CAP)) && cap=$UCI_FILE_CAP
+  content=-
+  if ((cap <= 0)); then
+    content=b64:
+  elif data=$(tail -c "$cap" -- "$path" | base64 -w0); then
+    content="b64:$data"
+    pad=${data##*[!=]}
+    UCI_KEPT=$((UCI_KEPT + ${#data} * 3 / 4 - ${#pad}))
+  fi
+  UCI_COUNT=$((UCI_COUNT + 1))
+  printf 'file\t%s\t%s\t%s\n' "$(printf '%s' "$rel" | base64 -w0)" "$size" "$content"
+}
+
+printf 'unidesk-ci-logs\t1\n'
+printf 'runid\t%s\n' "$UCI_RUN_ID"
+printf 'caps\t%s\t%s\n' "$UCI_FILE_CAP" "$UCI_TOTAL_CAP"
+if [[ ! -d $UCI_DIR ]]; then
+  printf 'run\tabsent\nend\t0\t0\n'
+  exit 0
+fi
+printf 'run\tpresent\n'
+declare -a uci_all=()
+declare -A uci_present=()
+mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | LC_ALL=C sort -z)
+for uci_rel in "${uci_all[@]}"; do uci_present[$uci_rel]=1; done
+# Most telling first, so the total cap cuts the least useful files: status, logs, pods, the rest.
+for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
+  [[ -n ${uci_present[$uci_rel]:-} ]] && uci_emit "$uci_rel"
+done
+for uci_rel in "${uci_all[@]}"; do
+  [[ $uci_rel == pods/* ]] && uci_emit "$uci_rel"
+done
+for uci_rel in "${uci_all[@]}"; do
+  case $uci_rel in
+    result.json | pipelinerun.txt | launcher.log | runner.log | pods/*) ;;
+    *) uci_emit "$uci_rel" ;;
+  esac
+done
+printf 'end\t%s\t%s\n' "$UCI_COUNT" "$UCI_KEPT"

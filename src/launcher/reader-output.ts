@@ -1,0 +1,71 @@
+/** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
+import { DispatchError } from "../errors.ts";
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A malformed reader answer: the host or transport garbled it (exit 5). */
+export function malformed(reader: string, detail: string): DispatchError {
+  return new DispatchError(`the ${reader} answered something unexpected: ${detail}`, {
+    hint: "the host may run a different bash/coreutils, or the dispatch output was cut; retry, then report it",
+  });
+}
+
+/**
+ * Splits a reader's stdout into records between its `<header>\t1` line and its `end` record
+ * (inclusive), ignoring anything a login shell printed before the header.
+ */
+export function readerRecords(stdout: string, header: string, reader: string): string[][] {
+  const lines = stdout.split("\n");
+  const start = lines.findIndex((l) => l === `${header}\t1`);
+  if (start < 0) throw malformed(reader, `no '${header}' header line`);
+  const records: string[][] = [];
+  for (const line of lines.slice(start + 1)) {
+    const fields = line.split("\t");
+    records.push(fields);
+    if (fields[0] === "end") return records;
+  }
+  throw malformed(reader, "no 'end' line (the answer was cut short)");
+}
+
+/** Decodes base64 without Buffer, so it runs on Node, Deno and Bun alike. */
+export function decodeBase64(text: string, reader: string): Uint8Array {
+  if (!BASE64.test(text)) throw malformed(reader, "invalid base64 data");
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** A `b64:<data>` field as bytes, `-` as null. */
+export function decodeField(field: string | undefined, reader: string): Uint8Array | null {
+  if (field === "-") return null;
+  if (field === undefined || !field.startsWith("b64:")) throw malformed(reader, `expected 'b64:…' or '-', got ${JSON.stringify(field)}`);
+  return decodeBase64(field.slice(4), reader);
+}
+
+/** A non-negative decimal integer field. */
+export function decodeCount(field: string | undefined, reader: string): number {
+  if (field === undefined || !/^[0-9]{1,15}$/.test(field)) throw malformed(reader, `expected a number, got ${JSON.stringify(field)}`);
+  return Number(field);
+}
+
+/**
+ * UTF-8 text when the bytes are text (valid UTF-8 without NUL), else the bytes. A kept tail may
+ * start inside a multi-byte character, so up to three leading continuation bytes are dropped first.
+ */
+export function textOrBytes(bytes: Uint8Array, isTail: boolean): string | Uint8Array {
+  let start = 0;
+  while (isTail && start < 3 && start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  const body = bytes.subarray(start);
+  if (body.includes(0)) return bytes;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    return bytes;
+  }
+}
+
+/** UTF-8 text of bytes, replacing invalid sequences. */
+export function lenientText(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8").decode(bytes);
+}

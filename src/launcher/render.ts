@@ -1,0 +1,80 @@
+/** Renders the fixed launcher (launcher.sh) with validated, shell-quoted settings (docs/launcher.md). */
+import { UsageError } from "../errors.ts";
+import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../manifest/schema.ts";
+import { checkRunId } from "../runs/run-id.ts";
+import template from "./launcher.sh";
+import { fillTemplate } from "./template.ts";
+import { checkAbsolutePath, checkProxyUrl, checkStringSetting } from "./validate.ts";
+
+/** Everything the launcher is rendered from; nothing else reaches the host. */
+export interface LauncherSettings {
+  /** `environments.dev.ci.repo`: an https git URL. */
+  repo: string;
+  /** Full 40-hex commit that supplied deploy.json. */
+  manifestCommit: string;
+  /** `environments.dev.ci.scriptPath`: scripts/ci/<name>.sh. */
+  scriptPath: string;
+  /** The run id (src/runs/run-id.ts). */
+  runId: string;
+  /** Always "dev" for this runner. */
+  environment: "dev";
+  /** `environments.dev.ci.timeoutMs`. */
+  timeoutMs: number;
+  /** Pass `--keep-namespace` to the runner. */
+  keepNamespace: boolean;
+  /** Parent of the work dir `<workRoot>/<runId>`. @default DEFAULT_WORKSPACE.workRoot */
+  workRoot: string;
+  /** Parent of the result dir `<runsRoot>/<runId>`. @default DEFAULT_WORKSPACE.runsRoot */
+  runsRoot: string;
+  /** The only way out for git on the host. @default DEFAULT_WORKSPACE.egressProxy */
+  egressProxy: string;
+}
+
+/** The fixed workspace settings on D601 (SPEC §4). */
+export const DEFAULT_WORKSPACE = {
+  workRoot: "/tmp/unidesk-ci",
+  runsRoot: "/home/ubuntu/.unidesk/runs",
+  egressProxy: "http://127.0.0.1:18789",
+} as const;
+
+/** Throws a UsageError naming the first bad field of `settings`. */
+export function validateLauncherSettings(settings: LauncherSettings): void {
+  const s = settings as unknown as Record<string, unknown>;
+  checkStringSetting("repo", s.repo, (v) =>
+    HTTPS_REPO.test(v) ? undefined : "must be an https:// git URL without credentials, spaces or shell characters");
+  checkStringSetting("manifestCommit", s.manifestCommit, (v) =>
+    FULL_SHA.test(v) ? undefined : "must be a full 40-character lowercase commit SHA");
+  checkStringSetting("scriptPath", s.scriptPath, (v) =>
+    SCRIPT_PATH.test(v) && !v.includes("..") ? undefined : "must be scripts/ci/<name>.sh with <name> of letters, digits, '.', '_' or '-'");
+  checkStringSetting("runId", s.runId, checkRunId);
+  checkStringSetting("environment", s.environment, (v) => (v === "dev" ? undefined : "must be \"dev\""));
+  const t = s.timeoutMs;
+  if (typeof t !== "number" || !Number.isInteger(t) || t < TIMEOUT_MS_MIN || t > TIMEOUT_MS_MAX) {
+    throw new UsageError(`timeoutMs ${JSON.stringify(t)} must be an integer from ${TIMEOUT_MS_MIN} to ${TIMEOUT_MS_MAX}`);
+  }
+  if (typeof s.keepNamespace !== "boolean") throw new UsageError(`keepNamespace must be a boolean, got ${typeof s.keepNamespace}`);
+  checkStringSetting("workRoot", s.workRoot, checkAbsolutePath);
+  checkStringSetting("runsRoot", s.runsRoot, checkAbsolutePath);
+  checkStringSetting("egressProxy", s.egressProxy, checkProxyUrl);
+}
+
+/** The launcher script for `settings`: validated, then the template with each value shell-quoted. */
+export function renderLauncher(settings: LauncherSettings): string {
+  validateLauncherSettings(settings);
+  return fillTemplate(
+    template,
+    {
+      REPO: settings.repo,
+      MANIFEST_COMMIT: settings.manifestCommit,
+      SCRIPT_PATH: settings.scriptPath,
+      RUN_ID: settings.runId,
+      ENVIRONMENT: settings.environment,
+      TIMEOUT_MS: String(settings.timeoutMs),
+      KEEP_NAMESPACE: settings.keepNamespace ? "true" : "false",
+      WORK_ROOT: settings.workRoot,
+      RUNS_ROOT: settings.runsRoot,
+      EGRESS_PROXY: settings.egressProxy,
+    },
+    "launcher.sh",
+  );
+}

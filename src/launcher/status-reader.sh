@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# unidesk-ci status reader: fixed and read-only (docs/readers.md); one dispatch per --wait-ms poll.
+# Only the quoted values below are substituted. It writes nothing on the host.
+set -uo pipefail
+
+UCI_RUNS_ROOT=@@RUNS_ROOT@@
+UCI_RUN_ID=@@RUN_ID@@
+UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
+UCI_LINE_CAP=@@LINE_CAP_BYTES@@
+
+UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
+
+# "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
+uci_file_field() {
+  local data
+  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
+  data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
+  printf 'b64:%s' "$data"
+}
+
+# The last line of a log (its last cap bytes at most), as a field like uci_file_field.
+uci_last_line_field() {
+  local data
+  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
+  data=$(tail -c 65536 -- "$1" | tail -n 1 | tail -c "$UCI_LINE_CAP" | base64 -w0) || { printf -- '-'; return; }
+  printf 'b64:%s' "$data"
+}
+
+# "<pid>\t<alive|dead>" from a pid file, or "-\tnone" without one.
+uci_pid_field() {
+  local pid
+  [[ -f $1 ]] || { printf -- '-\tnone'; return; }
+  pid=$(head -c 32 -- "$1" 2>/dev/null | tr -dc '0-9')
+  [[ -n $pid ]] || { printf -- '-\tnone'; return; }
+  if uci_is_alive "$pid"; then
+    printf '%s\talive' "$pid"
+  else
+    printf '%s\tdead' "$pid"
+  fi
+}
+
+# A zombie (exited, not yet reaped) counts as dead; /proc also sees other users' processes.
+uci_is_alive() {
+  local stat
+  if [[ -r /proc/$1/stat ]]; then
+    stat=$(head -c 1024 -- "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+  else
+    kill -0 "$1" 2>/dev/null
+  fi
+}
+
+printf 'unidesk-ci-status\t1\n'
+printf 'runid\t%s\n' "$UCI_RUN_ID"
+if [[ ! -d $UCI_DIR ]]; then
+  printf 'run\tabsent\nend\n'
+  exit 0
+fi
+printf 'run\tpresent\n'
+printf 'launcher\t%s\n' "$(uci_pid_field "$UCI_DIR/launcher.pid")"
+printf 'runner\t%s\n' "$(uci_pid_field "$UCI_DIR/runner.pid")"
+printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
+if [[ -f $UCI_DIR/result.json ]]; then
+  printf 'result\t%s\t%s\n' "$(uci_file_field "$UCI_DIR/result.json" "$UCI_RESULT_CAP")" "$(stat -c %s -- "$UCI_DIR/result.json" 2>/dev/null || echo 0)"
+else
+  printf 'result\t-\t0\n'
+fi
+printf 'launcherlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/launcher.log")"
+printf 'runnerlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/runner.log")"
+printf 'end\n'

@@ -1,0 +1,49 @@
+/** Read-only round trips to the host: one status-reader dispatch per poll, one logs-reader dispatch per `logs`. */
+import type { Env } from "../env.ts";
+import { dispatch, type DispatchTarget } from "../dispatch/client.ts";
+import { renderStatusReader } from "../launcher/status-reader.ts";
+import { renderLogsReader } from "../launcher/logs-reader.ts";
+import { parseStatusOutput, type RunStatus } from "./status.ts";
+import { parseLogsOutput, type RunLogs } from "./logs.ts";
+import type { RunSnapshot } from "./wait.ts";
+import { DispatchError } from "../errors.ts";
+
+/** Budget of one reader dispatch: they read a few files, so well inside the 60 s host.ssh limit. */
+export const READER_TIMEOUT_MS = 30_000;
+/** Budget of the logs reader: up to the caps of data, base64-encoded. */
+export const LOGS_TIMEOUT_MS = 60_000;
+
+/** Where: the run and the host's runs root. */
+export interface RunLocation {
+  runsRoot: string;
+  runId: string;
+}
+
+/** Maps the status reader's answer to the wait loop's phases. */
+export function toSnapshot(status: RunStatus): RunSnapshot {
+  const alive = status.launcher.pid === null && status.runner.pid === null ? undefined : status.launcher.alive || status.runner.alive;
+  if (!status.exists) return { phase: "missing" };
+  if (status.result) return { phase: "finished", result: status.result, pipelineRun: status.pipelineRun ?? undefined, alive };
+  if (status.pipelineRun) return { phase: "running", pipelineRun: status.pipelineRun, alive };
+  return { phase: "starting", alive };
+}
+
+async function runReader(target: DispatchTarget, command: string, timeoutMs: number, what: string, env: Env): Promise<string> {
+  const answer = await dispatch(target, { command, timeoutMs }, env);
+  if (answer.exitCode !== 0) {
+    throw new DispatchError(`the ${what} failed on ${target.providerId} (exit ${answer.exitCode}): ${answer.stderr.trim().split("\n").at(-1) || "no output"}`);
+  }
+  return answer.stdout;
+}
+
+/** One poll: the run's status, from one read-only dispatch. */
+export async function fetchRunSnapshot(target: DispatchTarget, where: RunLocation, env: Env): Promise<RunSnapshot> {
+  const stdout = await runReader(target, renderStatusReader(where), READER_TIMEOUT_MS, "status reader", env);
+  return toSnapshot(parseStatusOutput(stdout));
+}
+
+/** Every file of the run directory, from one read-only dispatch. */
+export async function fetchRunLogs(target: DispatchTarget, where: RunLocation, env: Env): Promise<RunLogs> {
+  const stdout = await runReader(target, renderLogsReader(where), LOGS_TIMEOUT_MS, "logs reader", env);
+  return parseLogsOutput(stdout);
+}

@@ -1,0 +1,53 @@
+/** Spawning the built bundle under Node, Deno and Bun. */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+
+/** The built bundle (npm test builds it first). */
+export const BUNDLE = resolve("dist/unidesk-ci.mjs");
+/** The extensionless link operators put on PATH. */
+export const LINK = resolve("dist/unidesk-ci");
+
+/** How to start the bundle under each runtime; deno and bun come from node_modules/.bin. */
+export const RUNTIMES: Record<string, string[]> = {
+  node: [process.execPath, BUNDLE],
+  deno: [resolve("node_modules/.bin/deno"), "run", "-A", "--no-check", BUNDLE],
+  bun: [resolve("node_modules/.bin/bun"), BUNDLE],
+};
+
+/** Runtimes installed here (all three after npm ci). */
+export const availableRuntimes = (): string[] => Object.keys(RUNTIMES).filter((r) => r === "node" || existsSync(RUNTIMES[r]![0]!));
+
+/** What a finished CLI process left. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv (a runtime prefix + CLI args) with a clean, explicit environment. */
+export function runProcess(argv: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/tmp",
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+      ...options.env,
+    };
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs the bundle under one runtime. */
+export const runCli = (runtime: string, args: string[], options: Parameters<typeof runProcess>[1] = {}) => runProcess([...RUNTIMES[runtime]!, ...args], options);

@@ -1,0 +1,215 @@
+/**
+ * A fake Tekton controller: moves each PipelineRun through a scripted outcome, creating
+ * TaskRuns and pods (with logs) the way Tekton does, and honours `spec.status: Cancelled`.
+ */
+import { findType } from "./resources.ts";
+import type { KubeObject, Store } from "./store.ts";
+
+/** What the fake controller does with a PipelineRun. */
+export type Outcome =
+  /** Tasks run, then the PipelineRun succeeds after `delayMs` (default 300). */
+  | { kind: "succeed"; delayMs?: number }
+  /** Task `task` (default: the last) fails after `delayMs`; the PipelineRun fails with `reason` (default "Failed"). */
+  | { kind: "fail"; delayMs?: number; reason?: string; message?: string; task?: string }
+  /** Tasks start and never finish (until cancelled). */
+  | { kind: "hang" }
+  /** Tekton cannot find the Pipeline: fails with reason CouldntGetPipeline, creates no TaskRun. */
+  | { kind: "pipeline-missing"; delayMs?: number };
+
+/** Default tasks of the fake pipeline (as in scripts/ci/tekton/unidesk-dev-namespace-e2e.yaml). */
+export const DEFAULT_TASKS = ["check-inputs", "smoke-namespace", "report"];
+
+const T = {
+  pr: findType("tekton.dev", "v1", "pipelineruns")!,
+  tr: findType("tekton.dev", "v1", "taskruns")!,
+  pod: findType("", "v1", "pods")!,
+  ns: findType("", "v1", "namespaces")!,
+};
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+const cond = (status: string, reason: string, message: string) => [{ type: "Succeeded", status, reason, message, lastTransitionTime: now() }];
+
+/** Drives PipelineRuns stored in `store`; outcomes chosen per run or by default. */
+export class FakeTekton {
+  #timers = new Set<NodeJS.Timeout>();
+  #overrides = new Map<string, Outcome>();
+  #default: Outcome;
+
+  constructor(
+    private readonly store: Store,
+    defaultOutcome: Outcome,
+    private readonly tasks: readonly string[] = DEFAULT_TASKS,
+  ) {
+    this.#default = defaultOutcome;
+  }
+
+  /** Sets the outcome for PipelineRuns without an override. */
+  setDefaultOutcome(outcome: Outcome): void {
+    this.#default = outcome;
+  }
+
+  /** Sets the outcome for one run, keyed by runId or PipelineRun name. */
+  setOutcome(key: string, outcome: Outcome): void {
+    this.#overrides.set(key, outcome);
+  }
+
+  /** The outcome a PipelineRun gets: override by name, then by run-id label, then the default. */
+  outcomeFor(pr: KubeObject): Outcome {
+    const runId = pr.metadata.labels?.["unidesk.ci/run-id"];
+    return this.#overrides.get(pr.metadata.name) ?? (runId ? this.#overrides.get(runId) : undefined) ?? this.#default;
+  }
+
+  /** Stops every pending transition. */
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  /** Called after a PipelineRun was created through the API. */
+  onCreate(created: KubeObject): void {
+    const ns = created.metadata.namespace!;
+    const name = created.metadata.name;
+    const outcome = this.outcomeFor(created);
+    const pr = this.store.get(T.pr, ns, name)!;
+    if (pr.spec?.["status"] === "Cancelled") return this.#finishCancelled(ns, name);
+    pr.status = { startTime: now(), conditions: cond("Unknown", "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Skipped: 0"), childReferences: [] };
+    if (outcome.kind === "pipeline-missing") {
+      pr.status.conditions = cond("Unknown", "Started", "");
+      this.store.update(T.pr, pr);
+      this.#later(outcome.delayMs ?? 100, () => {
+        this.#finish(ns, name, "False", "CouldntGetPipeline", `Error retrieving pipeline for pipelinerun ${ns}/${name}: Error retrieving pipeline: pipelines.tekton.dev "unidesk-dev-namespace-e2e" not found`);
+      });
+      return;
+    }
+    const tempNs = paramOf(pr, "temporary-namespace");
+    pr.status.childReferences = this.tasks.map((task) => ({ apiVersion: "tekton.dev/v1", kind: "TaskRun", name: `${name}-${task}`, pipelineTaskName: task }));
+    this.store.update(T.pr, pr);
+    for (const task of this.tasks) this.#startTask(pr, task);
+    if (tempNs && this.store.get(T.ns, undefined, tempNs)) {
+      this.#putPod(tempNs, "e2e-smoke", { "unidesk.ci/run-id": pr.metadata.labels?.["unidesk.ci/run-id"] ?? "" }, [["smoke", "running", `smoke pod in ${tempNs} up\n`]]);
+    }
+    if (outcome.kind === "hang") return;
+    const failed = outcome.kind === "fail" ? (outcome.task ?? this.tasks.at(-1)) : undefined;
+    this.#later(outcome.delayMs ?? 300, () => {
+      if (!this.#isRunning(ns, name)) return;
+      for (const task of this.tasks) this.#endTask(ns, name, task, task === failed ? "failed" : "succeeded", outcome.kind === "fail" ? outcome.message : undefined);
+      if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", failed ? "failed" : "succeeded", failed ? "smoke check failed\n" : "smoke check ok\n");
+      if (outcome.kind === "fail") {
+        const n = this.tasks.length;
+        this.#finish(ns, name, "False", outcome.reason ?? "Failed", outcome.message ?? `Tasks Completed: ${n} (Failed: 1, Cancelled 0), Skipped: 0`);
+      } else {
+        this.#finish(ns, name, "True", "Succeeded", `Tasks Completed: ${this.tasks.length} (Failed: 0, Cancelled 0), Skipped: 0`);
+      }
+    });
+  }
+
+  /** Called after a PipelineRun was patched or replaced through the API. */
+  onUpdate(updated: KubeObject): void {
+    const { namespace, name } = updated.metadata;
+    if (updated.spec?.["status"] === "Cancelled" && this.#isRunning(namespace!, name)) {
+      // Real Tekton reacts within a reconcile; a short delay keeps the runner's wait honest.
+      this.#later(50, () => this.#finishCancelled(namespace!, name));
+    }
+  }
+
+  #isRunning(ns: string, name: string): boolean {
+    const pr = this.store.get(T.pr, ns, name);
+    const c = (pr?.status?.["conditions"] as { status: string }[] | undefined)?.[0];
+    return pr !== undefined && (c === undefined || c.status === "Unknown");
+  }
+
+  #finishCancelled(ns: string, name: string): void {
+    if (!this.#isRunning(ns, name)) return;
+    for (const tr of this.store.list(T.tr, ns, `tekton.dev/pipelineRun=${name}`)) {
+      const task = tr.metadata.labels?.["tekton.dev/pipelineTask"] ?? "";
+      const c = (tr.status?.["conditions"] as { status: string }[] | undefined)?.[0];
+      if (c?.status === "Unknown") this.#endTask(ns, name, task, "cancelled");
+    }
+    const pr = this.store.get(T.pr, ns, name)!;
+    const tempNs = paramOf(pr, "temporary-namespace");
+    if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", "failed", "smoke pod terminated: run cancelled\n");
+    this.#finish(ns, name, "False", "Cancelled", `PipelineRun "${name}" was cancelled`);
+  }
+
+  #finish(ns: string, name: string, status: string, reason: string, message: string): void {
+    const pr = this.store.get(T.pr, ns, name);
+    if (!pr) return;
+    pr.status = { ...pr.status, conditions: cond(status, reason, message), completionTime: now() };
+    this.store.update(T.pr, pr);
+  }
+
+  #startTask(pr: KubeObject, task: string): void {
+    const ns = pr.metadata.namespace!;
+    const prName = pr.metadata.name;
+    const trName = `${prName}-${task}`;
+    const labels = { ...(pr.metadata.labels ?? {}), "tekton.dev/pipeline": "unidesk-dev-namespace-e2e", "tekton.dev/pipelineRun": prName, "tekton.dev/pipelineTask": task, "tekton.dev/taskRun": trName };
+    this.store.create(T.tr, {
+      apiVersion: "tekton.dev/v1",
+      kind: "TaskRun",
+      metadata: { name: trName, namespace: ns, labels },
+      spec: { serviceAccountName: "unidesk-ci-e2e" },
+      status: { podName: `${trName}-pod`, startTime: now(), conditions: cond("Unknown", "Running", "Not all Steps in the Task have finished executing") },
+    });
+    this.#putPod(ns, `${trName}-pod`, labels, [
+      ["prepare", "succeeded", "2025/01/01 00:00:00 Entrypoint initialization\n", true],
+      [`step-${task}`, "running", `[${task}] started for ${paramOf(pr, "run-id")} at ${paramOf(pr, "manifest-commit")}\n`],
+    ]);
+  }
+
+  #endTask(ns: string, prName: string, task: string, state: "succeeded" | "failed" | "cancelled", message?: string): void {
+    const trName = `${prName}-${task}`;
+    const tr = this.store.get(T.tr, ns, trName);
+    if (!tr) return;
+    const [status, reason, msg] =
+      state === "succeeded" ? ["True", "Succeeded", "All Steps have completed executing"]
+      : state === "failed" ? ["False", "Failed", `"step-${task}" exited with code 1`]
+      : ["False", "TaskRunCancelled", `TaskRun "${trName}" was cancelled`];
+    tr.status = { ...tr.status, conditions: cond(status, reason, msg), completionTime: now() };
+    this.store.update(T.tr, tr);
+    const tail = state === "succeeded" ? `[${task}] ok\n` : state === "failed" ? `[${task}] FAILED: ${message ?? "assertion failed"}\n` : `[${task}] terminated: cancelled\n`;
+    this.#setPodState(ns, `${trName}-pod`, `step-${task}`, state === "succeeded" ? "succeeded" : "failed", tail);
+  }
+
+  /** Creates a pod whose containers are [name, state, initial log, isInit?]. */
+  #putPod(ns: string, name: string, labels: Record<string, string>, containers: [string, "running" | "succeeded", string, boolean?][]): void {
+    const spec = { initContainers: [] as object[], containers: [] as object[] };
+    const statuses = { initContainerStatuses: [] as object[], containerStatuses: [] as object[] };
+    for (const [c, state, log, isInit] of containers) {
+      (isInit ? spec.initContainers : spec.containers).push({ name: c, image: "alpine/k8s:1.32.3" });
+      (isInit ? statuses.initContainerStatuses : statuses.containerStatuses).push({ name: c, ready: state === "running", state: containerState(state) });
+      this.store.logs.set(`${ns}/${name}/${c}`, log);
+    }
+    this.store.create(T.pod, { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels }, spec, status: { phase: "Running", ...statuses } });
+  }
+
+  #setPodState(ns: string, pod: string, container: string, state: "succeeded" | "failed", tail: string): void {
+    const p = this.store.get(T.pod, ns, pod);
+    if (!p) return;
+    const statuses = (p.status?.["containerStatuses"] ?? []) as { name: string; ready: boolean; state: object }[];
+    for (const s of statuses) if (s.name === container) Object.assign(s, { ready: false, state: containerState(state) });
+    p.status = { ...p.status, phase: state === "succeeded" ? "Succeeded" : "Failed", containerStatuses: statuses };
+    this.store.update(T.pod, p);
+    const key = `${ns}/${pod}/${container}`;
+    this.store.logs.set(key, (this.store.logs.get(key) ?? "") + tail);
+  }
+}
+
+function containerState(state: "running" | "succeeded" | "failed"): object {
+  if (state === "running") return { running: { startedAt: now() } };
+  return { terminated: { exitCode: state === "succeeded" ? 0 : 1, reason: state === "succeeded" ? "Completed" : "Error", finishedAt: now() } };
+}
+
+/** A string param of a PipelineRun, or undefined. */
+export function paramOf(pr: KubeObject, name: string): string | undefined {
+  const params = (pr.spec?.["params"] ?? []) as { name: string; value: unknown }[];
+  const v = params.find((p) => p.name === name)?.value;
+  return typeof v === "string" ? v : undefined;
+}

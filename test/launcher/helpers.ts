@@ -1,0 +1,161 @@
+// Fixtures for the launcher and reader tests: a real local origin repo, real bash runs, polling.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The repo URL the deploy.json of the fixture names; tests rewrite it to the local bare repo. */
+export const FIXTURE_REPO = "https://git.example.test/org/unidesk";
+
+/** A runner stub honouring the runner contract: records its argv and writes result.json (atomically). */
+export const RUNNER_STUB = `#!/usr/bin/env bash
+set -euo pipefail
+rd= id= sha=
+printf '%s\\n' "$@" > "$PWD/runner-args.txt"
+while (($#)); do
+  case $1 in
+    --result-dir) rd=$2; shift 2 ;;
+    --run-id) id=$2; shift 2 ;;
+    --manifest-commit) sha=$2; shift 2 ;;
+    *) shift ;;
+  esac
+done
+cp "$PWD/runner-args.txt" "$rd/runner-args.txt"
+exec >>"$rd/runner.log" 2>&1
+echo "runner started in $PWD"
+echo ran >> "$rd/runner-runs.txt"
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+printf '{"ok":true,"status":"succeeded","runId":"%s","manifestCommit":"%s","pipelineRun":"e2e-%s","temporaryNamespace":"unidesk-ci-%s","finishedAt":"%s","writer":"runner"}\\n' "$id" "$sha" "$id" "$id" "$now" > "$rd/result.json.tmp"
+mv "$rd/result.json.tmp" "$rd/result.json"
+echo "runner done"
+`;
+
+/** A runner that fails without writing result.json. */
+export const CRASHING_RUNNER = `#!/usr/bin/env bash
+echo "about to crash" >&2
+exit 3
+`;
+
+/** A runner that logs, then sleeps (a long PipelineRun) and writes nothing unless it finishes. */
+export const SLEEPY_RUNNER = `#!/usr/bin/env bash
+while (($#)); do case $1 in --result-dir) rd=$2; shift 2 ;; *) shift ;; esac; done
+echo "sleepy runner waiting" >> "$rd/runner.log"
+sleep 60
+`;
+
+/** A temp dir removed by the returned cleanup. */
+export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function git(cwd: string, ...args: string[]): string {
+  const r = spawnSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.test", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.test" },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A bare origin repo with deploy.json and scripts/ci/*.sh at one commit. */
+export async function makeOrigin(root: string, scripts: Record<string, string> = { "dev-e2e.sh": RUNNER_STUB, "crash.sh": CRASHING_RUNNER, "sleepy.sh": SLEEPY_RUNNER }): Promise<{ bare: string; commit: string }> {
+  const bare = join(root, "origin.git");
+  const src = join(root, "src");
+  await mkdir(join(src, "scripts", "ci"), { recursive: true });
+  git(root, "init", "-q", "--bare", bare);
+  git(root, "init", "-q", src);
+  const manifest = { schemaVersion: 2, environments: { dev: { ci: { repo: FIXTURE_REPO, scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: 60000 }, services: [] } } };
+  await writeFile(join(src, "deploy.json"), JSON.stringify(manifest, null, 2) + "\n");
+  for (const [name, body] of Object.entries(scripts)) {
+    await writeFile(join(src, "scripts", "ci", name), body);
+    await chmod(join(src, "scripts", "ci", name), 0o755);
+  }
+  git(src, "add", "-A");
+  git(src, "commit", "-qm", "fixture");
+  git(src, "push", "-q", bare, "HEAD:refs/heads/master");
+  return { bare, commit: git(src, "rev-parse", "HEAD") };
+}
+
+/** Environment for a launcher run: a temp HOME, no system git config, optional extra vars. */
+export function launcherEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", GIT_CONFIG_NOSYSTEM: "1", ...extra };
+}
+
+/** Env vars that rewrite FIXTURE_REPO to the local bare repo (the unit-level stand-in for HTTPS). */
+export function rewriteToLocal(bare: string): Record<string, string> {
+  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `url.file://${bare}.insteadOf`, GIT_CONFIG_VALUE_0: FIXTURE_REPO };
+}
+
+/** Result of running a script with bash until its stdout and stderr close. */
+export interface BashRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Until the process exited and every holder of its stdout/stderr closed them. */
+  durationMs: number;
+}
+
+/** Runs `script` with `bash -c`, the way a dispatched command runs, and waits until its pipes close. */
+export function runBash(script: string, env: Record<string, string>): Promise<BashRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", script], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr, durationMs: performance.now() - started }));
+  });
+}
+
+/** Polls until `check` returns a value (generous bound; only a sanity limit, not a timing claim). */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 30_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits for result.json of a run and returns it parsed. */
+export function waitForResult(resultDir: string): Promise<Record<string, unknown>> {
+  const file = join(resultDir, "result.json");
+  return waitFor(`${file}`, async () => (existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>) : undefined));
+}
+
+/** True while `pid` runs (a zombie counts as gone: no init may reap it in a container). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the detached launcher of a run has exited, so its temp dirs can go. */
+export async function waitForLauncherExit(resultDir: string): Promise<void> {
+  const pidFile = join(resultDir, "launcher.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  await waitFor(`launcher pid ${pid} to exit`, () => (isAlive(pid) ? undefined : true));
+}
+
+/** Runs shellcheck on a script text; returns its report ("" when clean). */
+export function shellcheck(script: string): { code: number | null; report: string } {
+  const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: script, encoding: "utf8" });
+  if (r.error) throw new Error("shellcheck is not installed: apt-get install -y shellcheck", { cause: r.error });
+  return { code: r.status, report: r.stdout + r.stderr };
+}
+
+/** `bash -n` on a script text. */
+export function bashSyntax(script: string): { code: number | null; report: string } {
+  const r = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+  return { code: r.status, report: r.stderr };
+}

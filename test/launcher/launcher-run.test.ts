@@ -1,0 +1,287 @@
+// Runs the rendered launcher for real with bash against local git (SPEC §4). The egress-proxy path
+// with real HTTPS is proven end to end by the sandbox; here the repo is rewritten to a local bare repo.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { renderLogsReader } from "../../src/launcher/logs-reader.ts";
+import { type LauncherSettings, renderLauncher } from "../../src/launcher/render.ts";
+import { renderStatusReader } from "../../src/launcher/status-reader.ts";
+import { resultSchema } from "../../src/manifest/schema.ts";
+import { parseLogsOutput } from "../../src/runs/logs.ts";
+import { parseStatusOutput } from "../../src/runs/status.ts";
+import {
+  FIXTURE_REPO,
+  isAlive,
+  launcherEnv,
+  makeOrigin,
+  rewriteToLocal,
+  runBash,
+  tempDir,
+  waitFor,
+  waitForLauncherExit,
+  waitForResult,
+} from "./helpers.ts";
+
+/** Only a sanity bound: the dispatch budget is 60 s and the launcher should take milliseconds. */
+const RETURNS_WITHIN_MS = 10_000;
+
+let root = "";
+let commit = "";
+let bare = "";
+let cleanup = async () => {};
+const sockets = new Set<Socket>();
+const servers: Array<Server | HttpServer> = [];
+const resultDirs: string[] = [];
+
+before(async () => {
+  const t = await tempDir("uci-launcher-");
+  root = t.dir;
+  cleanup = t.cleanup;
+  ({ bare, commit } = await makeOrigin(root));
+});
+
+after(async () => {
+  // Every detached launcher must be gone before its dirs are removed.
+  await Promise.all(resultDirs.map(waitForLauncherExit));
+  for (const s of sockets) s.destroy();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await cleanup();
+});
+
+function settings(runId: string, over: Partial<LauncherSettings> = {}): LauncherSettings {
+  return {
+    repo: FIXTURE_REPO,
+    manifestCommit: commit,
+    scriptPath: "scripts/ci/dev-e2e.sh",
+    runId,
+    environment: "dev",
+    timeoutMs: 60_000,
+    keepNamespace: false,
+    workRoot: join(root, "work"),
+    runsRoot: join(root, "runs"),
+    // Never reached: the local rewrite bypasses HTTP entirely.
+    egressProxy: "http://127.0.0.1:9",
+    ...over,
+  };
+}
+
+/** Dispatches a launcher the way D601 runs it, and remembers its result dir for cleanup. */
+async function dispatch(s: LauncherSettings, extraEnv: Record<string, string> = rewriteToLocal(bare)) {
+  resultDirs.push(join(s.runsRoot, s.runId));
+  const run = await runBash(renderLauncher(s), launcherEnv(root, extraEnv));
+  const lines = run.stdout.trimEnd().split("\n");
+  return { ...run, state: JSON.parse(lines.at(-1) ?? "null") as { runId: string; state: string; resultDir: string }, lines };
+}
+
+function listen<T extends Server | HttpServer>(server: T): Promise<number> {
+  servers.push(server);
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+}
+
+async function closedPort(): Promise<number> {
+  const s = createTcpServer();
+  const port = await new Promise<number>((resolve) => s.listen(0, "127.0.0.1", () => resolve((s.address() as AddressInfo).port)));
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function assertLauncherFailure(result: Record<string, unknown>, runId: string, status: string, reason: RegExp): void {
+  assert.equal(resultSchema.safeParse(result).success, true, JSON.stringify(result));
+  assert.equal(result.writer, "launcher");
+  assert.equal(result.ok, false);
+  assert.equal(result.status, status);
+  assert.equal(result.runId, runId);
+  assert.equal(result.manifestCommit, commit);
+  assert.match(String(result.reason), reason);
+}
+
+describe("launcher run against local git", () => {
+  it("succeeds: detaches fast, fetches the commit, runs the runner with the runner contract", async () => {
+    const s = settings("run-ok", { keepNamespace: true });
+    const d = await dispatch(s);
+    assert.equal(d.code, 0, d.stderr);
+    assert.ok(d.durationMs < RETURNS_WITHIN_MS, `dispatch took ${d.durationMs} ms`);
+    assert.deepEqual(d.lines.length, 1);
+    assert.deepEqual(d.state, { runId: "run-ok", state: "started", resultDir: join(s.runsRoot, "run-ok") });
+    const result = await waitForResult(d.state.resultDir);
+    assert.equal(resultSchema.safeParse(result).success, true);
+    assert.equal(result.writer, "runner");
+    assert.equal(result.status, "succeeded");
+    const workDir = join(s.workRoot, "run-ok");
+    const args = (await readFile(join(d.state.resultDir, "runner-args.txt"), "utf8")).trimEnd().split("\n");
+    assert.deepEqual(args, [
+      "--run-id", "run-ok", "--repo-url", FIXTURE_REPO, "--desired-ref", "master", "--manifest-commit", commit,
+      "--manifest-file", join(workDir, "deploy.json"), "--environment", "dev", "--result-dir", d.state.resultDir,
+      "--timeout-ms", "60000", "--keep-namespace",
+    ]);
+    // The runner ran with cwd = work dir, from the commit's files extracted by git show.
+    assert.ok(existsSync(join(workDir, "runner-args.txt")));
+    assert.equal(JSON.parse(await readFile(join(workDir, "deploy.json"), "utf8")).schemaVersion, 2);
+    assert.match(await readFile(join(workDir, "runner.sh"), "utf8"), /runner honouring|runner-args/);
+    await waitForLauncherExit(d.state.resultDir);
+    const log = await readFile(join(d.state.resultDir, "launcher.log"), "utf8");
+    for (const step of ["launcher accepted run run-ok", "detached as pid", `verified commit ${commit}`, "extracted runner.sh", "runner exited with code 0", "launcher done"]) {
+      assert.ok(log.includes(step), `launcher.log lacks '${step}':\n${log}`);
+    }
+    assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
+
+    // The fixed readers see the finished run.
+    const status = parseStatusOutput((await runBash(renderStatusReader({ runsRoot: s.runsRoot, runId: "run-ok" }), launcherEnv(root))).stdout);
+    assert.equal(status.exists, true);
+    assert.equal(status.result?.status, "succeeded");
+    assert.equal(status.launcher.alive, false);
+    assert.match(status.lastLauncherLogLine ?? "", /launcher done$/);
+    assert.equal(status.lastRunnerLogLine, "runner done");
+    const logs = parseLogsOutput((await runBash(renderLogsReader({ runsRoot: s.runsRoot, runId: "run-ok" }), launcherEnv(root))).stdout);
+    assert.ok(logs.found);
+    assert.equal(logs.result?.writer, "runner");
+    assert.deepEqual(logs.files.slice(0, 3).map((f) => f.path), ["result.json", "launcher.log", "runner.log"]);
+  });
+
+  it("leaves out --keep-namespace unless asked", async () => {
+    const d = await dispatch(settings("run-nokeep"));
+    await waitForResult(d.state.resultDir);
+    const args = await readFile(join(d.state.resultDir, "runner-args.txt"), "utf8");
+    assert.doesNotMatch(args, /keep-namespace/);
+    assert.match(args, /--timeout-ms\n60000\n$/);
+  });
+
+  it("writes a failed result.json itself when the commit does not exist", async () => {
+    const missing = "0123456789abcdef0123456789abcdef01234567";
+    const d = await dispatch(settings("run-no-commit", { manifestCommit: missing }));
+    assert.equal(d.state.state, "started");
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure({ ...result, manifestCommit: commit }, "run-no-commit", "error", /git fetch of commit 0123456789abcdef\S+ .* failed .*no direct fallback/);
+    assert.equal(result.manifestCommit, missing);
+    assert.equal(existsSync(join(d.state.resultDir, "runner-runs.txt")), false);
+  });
+
+  it("writes a failed result.json when scriptPath does not exist at the commit", async () => {
+    const d = await dispatch(settings("run-no-script", { scriptPath: "scripts/ci/missing.sh" }));
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-no-script", "error", /scriptPath scripts\/ci\/missing\.sh does not exist at commit/);
+  });
+
+  it("writes a failed result.json when the runner exits without one", async () => {
+    const d = await dispatch(settings("run-crash", { scriptPath: "scripts/ci/crash.sh" }));
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-crash", "error", /runner exited with code 3 without writing result\.json/);
+    await waitForLauncherExit(d.state.resultDir);
+    assert.match(await readFile(join(d.state.resultDir, "launcher.log"), "utf8"), /about to crash/);
+  });
+
+  it("fails without fallback when the egress proxy is unreachable (nothing reaches the repo host directly)", async () => {
+    let direct = 0;
+    const repoPort = await listen(createTcpServer((s) => {
+      direct++;
+      s.destroy();
+    }));
+    const proxyPort = await closedPort();
+    const s = settings("run-no-proxy", { repo: `https://127.0.0.1:${repoPort}/org/unidesk`, egressProxy: `http://127.0.0.1:${proxyPort}` });
+    // A caller's no_proxy must not open a bypass.
+    const d = await dispatch(s, { NO_PROXY: "127.0.0.1,localhost", no_proxy: "*" });
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-no-proxy", "error", new RegExp(`through egress proxy http://127\\.0\\.0\\.1:${proxyPort} failed .*no direct fallback`));
+    assert.equal(direct, 0, "git must not connect to the repo host directly");
+  });
+
+  it("sends the fetch through the egress proxy (CONNECT), even with no_proxy set", async () => {
+    const connects: string[] = [];
+    let direct = 0;
+    const repoPort = await listen(createTcpServer((s) => {
+      direct++;
+      s.destroy();
+    }));
+    const proxy = createHttpServer();
+    proxy.on("connect", (req, socket: Socket) => {
+      connects.push(req.url ?? "");
+      socket.end("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+    });
+    const proxyPort = await listen(proxy);
+    const s = settings("run-via-proxy", { repo: `https://127.0.0.1:${repoPort}/org/unidesk`, egressProxy: `http://127.0.0.1:${proxyPort}` });
+    const d = await dispatch(s, { NO_PROXY: "127.0.0.1,localhost", no_proxy: "*" });
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-via-proxy", "error", /git fetch .* failed/);
+    assert.ok(connects.length >= 1 && connects.every((c) => c === `127.0.0.1:${repoPort}`), JSON.stringify(connects));
+    assert.equal(direct, 0);
+  });
+
+  it("writes a cancelled result.json when killed with SIGTERM before the runner starts", async () => {
+    const proxy = createHttpServer();
+    proxy.on("connect", () => {}); // hold the fetch forever
+    const proxyPort = await listen(proxy);
+    const s = settings("run-sigterm", { repo: "https://git.example.test/org/unidesk", egressProxy: `http://127.0.0.1:${proxyPort}` });
+    const d = await dispatch(s, {});
+    const log = join(d.state.resultDir, "launcher.log");
+    await waitFor("the fetch to start", async () => ((await readFile(log, "utf8")).includes("fetching") ? true : undefined));
+    const pid = Number((await readFile(join(d.state.resultDir, "launcher.pid"), "utf8")).trim());
+    process.kill(pid, "SIGTERM");
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-sigterm", "cancelled", /received SIGTERM before the runner started \(during fetch\)/);
+    await waitFor("the launcher to exit", () => (isAlive(pid) ? undefined : true));
+  });
+
+  it("forwards SIGTERM to the runner and writes a cancelled result.json when the runner wrote none", async () => {
+    const d = await dispatch(settings("run-sigterm-runner", { scriptPath: "scripts/ci/sleepy.sh" }));
+    const runnerLog = join(d.state.resultDir, "runner.log");
+    await waitFor("the runner to start", () => (existsSync(runnerLog) ? true : undefined));
+    const pid = Number((await readFile(join(d.state.resultDir, "launcher.pid"), "utf8")).trim());
+    const runnerPid = Number((await readFile(join(d.state.resultDir, "runner.pid"), "utf8")).trim());
+    process.kill(pid, "SIGTERM");
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-sigterm-runner", "cancelled", /received SIGTERM while the runner ran/);
+    await waitFor("launcher and runner to exit", () => (isAlive(pid) || isAlive(runnerPid) ? undefined : true));
+  });
+
+  it("never starts a second run for the same runId (sequential and concurrent dispatches)", async () => {
+    const first = await dispatch(settings("run-dup"));
+    await waitForResult(first.state.resultDir);
+    const second = await dispatch(settings("run-dup"));
+    assert.equal(second.code, 0);
+    assert.deepEqual(second.state, { runId: "run-dup", state: "duplicate", resultDir: first.state.resultDir });
+
+    const racing = await Promise.all([1, 2, 3, 4].map(() => dispatch(settings("run-race"))));
+    assert.deepEqual(racing.map((r) => r.state.state).sort(), ["duplicate", "duplicate", "duplicate", "started"]);
+    await waitForResult(racing[0]!.state.resultDir);
+    for (const dir of [first.state.resultDir, racing[0]!.state.resultDir]) {
+      await waitForLauncherExit(dir);
+      assert.equal(await readFile(join(dir, "runner-runs.txt"), "utf8"), "ran\n", "the runner ran exactly once");
+    }
+  });
+
+  it("runs parallel runIds independently", async () => {
+    const ids = ["run-par-1", "run-par-2", "run-par-3"];
+    const dispatched = await Promise.all(ids.map((id) => dispatch(settings(id))));
+    for (const d of dispatched) {
+      assert.equal(d.state.state, "started");
+      assert.ok(d.durationMs < RETURNS_WITHIN_MS);
+    }
+    const results = await Promise.all(dispatched.map((d) => waitForResult(d.state.resultDir)));
+    assert.deepEqual(results.map((r) => [r.runId, r.status, r.writer]), ids.map((id) => [id, "succeeded", "runner"]));
+  });
+
+  it("refuses an invalid hand-edited value on the host before creating anything", async () => {
+    const script = renderLauncher(settings("run-bad")).replace("UCI_RUN_ID='run-bad'", "UCI_RUN_ID='../x'");
+    const run = await runBash(script, launcherEnv(root));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /invalid run id/);
+    assert.equal(run.stdout, "");
+    assert.equal(existsSync(join(root, "runs", "..", "x")), false);
+  });
+
+  it("fails visibly, without a state line, when the result dir cannot be created", async () => {
+    const s = settings("run-unwritable", { runsRoot: "/proc/uci-cannot-exist" });
+    const run = await runBash(renderLauncher(s), launcherEnv(root));
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /cannot create runs root/);
+    assert.equal(run.stdout, "");
+  });
+});

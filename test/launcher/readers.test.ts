@@ -1,0 +1,261 @@
+// The fixed read-only readers, run with real bash against run dirs built here, and their parsers.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DispatchError } from "../../src/errors.ts";
+import { LOGS_FILE_CAP_BYTES, renderLogsReader } from "../../src/launcher/logs-reader.ts";
+import { renderStatusReader } from "../../src/launcher/status-reader.ts";
+import { parseLogsOutput, type RunLogFile } from "../../src/runs/logs.ts";
+import { parseStatusOutput } from "../../src/runs/status.ts";
+import { launcherEnv, runBash, tempDir } from "./helpers.ts";
+
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+let root = "";
+let runsRoot = "";
+let cleanup = async () => {};
+let deadPid = 0;
+const binary = Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13, 0x80, 0xc3, ...randomBytes(200)]);
+const huge = Buffer.alloc(600 * 1024);
+
+function result(runId: string, over: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    ok: false, status: "failed", runId, manifestCommit: COMMIT, pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`,
+    finishedAt: "2026-11-27T16:30:00.000Z", startedAt: "2026-11-27T16:26:26.000Z", durationMs: 214000, reason: "task e2e failed", writer: "runner", ...over,
+  }) + "\n";
+}
+
+async function files(runId: string, content: Record<string, string | Uint8Array>): Promise<string> {
+  const dir = join(runsRoot, runId);
+  for (const [rel, data] of Object.entries(content)) {
+    await mkdir(join(dir, rel, ".."), { recursive: true });
+    await writeFile(join(dir, rel), data);
+  }
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+before(async () => {
+  const t = await tempDir("uci-readers-");
+  root = t.dir;
+  runsRoot = join(root, "runs");
+  cleanup = t.cleanup;
+  for (let i = 0; i < huge.length; i++) huge[i] = 0x61 + (i % 26);
+  huge.write("THE-END\n", huge.length - 8);
+  const child = spawn("true");
+  deadPid = child.pid!;
+  await new Promise((r) => child.on("exit", r));
+  await files("finished", {
+    "result.json": result("finished"),
+    "launcher.log": "2026-11-27T16:26:26.000Z launcher accepted run finished\n2026-11-27T16:30:00.100Z launcher done\n",
+    "runner.log": "2026-11-27T16:26:27.000Z step one\n2026-11-27T16:30:00.000Z wrote result.json ✓\n",
+    "launcher.pid": `${deadPid}\n`,
+    "runner.pid": `${deadPid}\n`,
+    "pipelinerun.txt": "e2e-finished\n",
+    "pipelinerun.json": "{\"kind\":\"PipelineRun\"}\n",
+    "taskruns.json": "{\"items\":[]}\n",
+    "pods/e2e-finished-test-pod_step-e2e.log": "FAIL: smoke\n",
+    "pods/weird name ü\nline.log": "odd name\n",
+    "pods/binary.bin": binary,
+    "huge.log": huge,
+    "empty.txt": "",
+  });
+  await files("running", {
+    "launcher.log": "2026-11-27T16:26:26.000Z launcher accepted run running\n",
+    "runner.log": "step one\nwaiting for PipelineRun e2e-running (3/120)",
+    "launcher.pid": `${process.pid}\n`,
+    "pipelinerun.txt": "e2e-running",
+  });
+  await files("bad-result", { "result.json": "{\"ok\":true}", "launcher.pid": "garbage" });
+  await files("just-created", {});
+});
+
+after(() => cleanup());
+
+async function status(runId: string, root = runsRoot) {
+  const run = await runBash(renderStatusReader({ runsRoot: root, runId }), launcherEnv(root));
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, "");
+  return parseStatusOutput(run.stdout);
+}
+
+async function logs(runId: string, caps: { fileCapBytes?: number; totalCapBytes?: number } = {}) {
+  const run = await runBash(renderLogsReader({ runsRoot, runId, ...caps }), launcherEnv(root));
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, "");
+  return { parsed: parseLogsOutput(run.stdout), bytes: run.stdout.length };
+}
+
+function byPath(list: RunLogFile[], path: string): RunLogFile {
+  const f = list.find((x) => x.path === path);
+  assert.ok(f, `no ${path} in ${list.map((x) => x.path).join(", ")}`);
+  return f;
+}
+
+describe("status reader", () => {
+  it("reports a finished run: result, PipelineRun, dead processes, last log lines", async () => {
+    const s = await status("finished");
+    assert.equal(s.exists, true);
+    assert.equal(s.result?.status, "failed");
+    assert.equal(s.result?.reason, "task e2e failed");
+    assert.equal(s.resultProblem, null);
+    assert.equal(s.pipelineRun, "e2e-finished");
+    assert.deepEqual(s.launcher, { pid: deadPid, alive: false });
+    assert.deepEqual(s.runner, { pid: deadPid, alive: false });
+    assert.equal(s.lastLauncherLogLine, "2026-11-27T16:30:00.100Z launcher done");
+    assert.equal(s.lastRunnerLogLine, "2026-11-27T16:30:00.000Z wrote result.json ✓");
+  });
+
+  it("reports a running run: no result, live launcher, no runner pid yet, a log line without newline", async () => {
+    const s = await status("running");
+    assert.equal(s.result, null);
+    assert.deepEqual(s.launcher, { pid: process.pid, alive: true });
+    assert.deepEqual(s.runner, { pid: null, alive: false });
+    assert.equal(s.pipelineRun, "e2e-running");
+    assert.equal(s.lastRunnerLogLine, "waiting for PipelineRun e2e-running (3/120)");
+  });
+
+  it("reports an invalid result.json as a problem, not a result", async () => {
+    const s = await status("bad-result");
+    assert.equal(s.result, null);
+    assert.match(s.resultProblem ?? "", /does not match the result schema/);
+    assert.deepEqual(s.launcher, { pid: null, alive: false });
+  });
+
+  it("reports a result dir without files", async () => {
+    const s = await status("just-created");
+    assert.equal(s.exists, true);
+    assert.equal(s.result, null);
+    assert.equal(s.lastLauncherLogLine, null);
+  });
+
+  it("answers distinctly for an unknown runId, also when the runs root is missing", async () => {
+    assert.deepEqual((await status("no-such-run")).exists, false);
+    const missingRoot = await status("no-such-run", join(root, "nowhere"));
+    assert.equal(missingRoot.exists, false);
+    assert.equal(missingRoot.runId, "no-such-run");
+  });
+
+  it("returns a compact answer", async () => {
+    const run = await runBash(renderStatusReader({ runsRoot, runId: "finished" }), launcherEnv(root));
+    assert.ok(run.stdout.length < 2048, run.stdout);
+    assert.match(run.stdout, /^unidesk-ci-status\t1\nrunid\tfinished\nrun\tpresent\n/);
+  });
+});
+
+describe("logs reader", () => {
+  it("returns every file recursively, status first, then logs, pods, the rest", async () => {
+    const { parsed } = await logs("finished");
+    assert.ok(parsed.found);
+    const onDisk = (await readdir(join(runsRoot, "finished"), { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).length;
+    assert.equal(parsed.files.length, onDisk);
+    assert.deepEqual(parsed.files.map((f) => f.path).slice(0, 7), [
+      "result.json", "pipelinerun.txt", "launcher.log", "runner.log",
+      "pods/binary.bin", "pods/e2e-finished-test-pod_step-e2e.log", "pods/weird name ü\nline.log",
+    ]);
+    assert.equal(parsed.result?.status, "failed");
+    assert.equal(parsed.result?.writer, "runner");
+    assert.equal(byPath(parsed.files, "pods/e2e-finished-test-pod_step-e2e.log").content, "FAIL: smoke\n");
+    assert.equal(byPath(parsed.files, "runner.log").content, "2026-11-27T16:26:27.000Z step one\n2026-11-27T16:30:00.000Z wrote result.json ✓\n");
+    assert.deepEqual(byPath(parsed.files, "empty.txt"), { path: "empty.txt", sizeBytes: 0, keptBytes: 0, truncated: false, unreadable: false, content: "" });
+  });
+
+  it("is binary-safe", async () => {
+    const { parsed } = await logs("finished");
+    assert.ok(parsed.found);
+    const f = byPath(parsed.files, "pods/binary.bin");
+    assert.ok(f.content instanceof Uint8Array);
+    assert.deepEqual(f.content, binary);
+    assert.equal(f.truncated, false);
+  });
+
+  it("keeps the tail of a huge file with an explicit truncation marker", async () => {
+    const { parsed } = await logs("finished");
+    assert.ok(parsed.found);
+    const f = byPath(parsed.files, "huge.log");
+    assert.equal(f.sizeBytes, huge.length);
+    assert.equal(f.keptBytes, LOGS_FILE_CAP_BYTES);
+    assert.equal(f.truncated, true);
+    assert.equal(f.content, huge.subarray(huge.length - LOGS_FILE_CAP_BYTES).toString("utf8"));
+    assert.ok((f.content as string).endsWith("THE-END\n"));
+  });
+
+  it("stops at the total cap, still listing every file with its size", async () => {
+    const { parsed, bytes } = await logs("finished", { fileCapBytes: 1000, totalCapBytes: 1500 });
+    assert.ok(parsed.found);
+    assert.ok(parsed.keptBytes <= 1500);
+    assert.equal(parsed.totalCapBytes, 1500);
+    assert.equal(parsed.fileCapBytes, 1000);
+    assert.equal(byPath(parsed.files, "result.json").truncated, false, "the status comes first and whole");
+    assert.equal(parsed.keptBytes, 1500, "the budget is used up exactly");
+    const cut = byPath(parsed.files, "huge.log");
+    assert.deepEqual([cut.sizeBytes, cut.truncated], [huge.length, true]);
+    assert.ok(cut.keptBytes > 0 && cut.keptBytes < 1000);
+    const afterCut = parsed.files.slice(parsed.files.indexOf(cut) + 1);
+    assert.ok(afterCut.length > 0);
+    for (const f of afterCut) assert.deepEqual([f.keptBytes, f.truncated, f.content], [0, f.sizeBytes > 0, ""], f.path);
+    assert.equal(parsed.files.length, 13);
+    assert.ok(bytes < 4000);
+  });
+
+  it("stays within the documented output size for a run dir full of big logs", async () => {
+    const big: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 12; i++) big[`pods/p${i}_c.log`] = randomBytes(300 * 1024);
+    await files("big", big);
+    const { parsed, bytes } = await logs("big");
+    assert.ok(parsed.found);
+    assert.equal(parsed.keptBytes, 2 * 1024 * 1024);
+    assert.ok(bytes < 3 * 1024 * 1024, `${bytes} bytes of output`);
+    assert.deepEqual(parsed.files.map((f) => f.truncated), Array(12).fill(true));
+  });
+
+  it("answers distinctly for an unknown runId", async () => {
+    const { parsed } = await logs("no-such-run");
+    assert.deepEqual(parsed, { runId: "no-such-run", found: false });
+  });
+
+  it("writes nothing on the host", async () => {
+    const dir = join(runsRoot, "finished");
+    const before = (await readdir(dir, { recursive: true })).sort();
+    const mtime = (await stat(dir)).mtimeMs;
+    await logs("finished");
+    await status("finished");
+    assert.deepEqual((await readdir(dir, { recursive: true })).sort(), before);
+    assert.equal((await stat(dir)).mtimeMs, mtime);
+  });
+});
+
+describe("reader output parsers", () => {
+  const garbage: Array<[string, string, (s: string) => unknown]> = [
+    ["status: no header", "hello\n", parseStatusOutput],
+    ["status: cut short", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\n", parseStatusOutput],
+    ["status: bad base64", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t-\tnone\nrunner\t-\tnone\npipelinerun\tb64:%%%\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
+    ["status: bad process", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t12\tmaybe\nrunner\t-\tnone\npipelinerun\t-\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
+    ["logs: no end", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\nrun\tpresent\n", parseLogsOutput],
+    ["logs: count mismatch", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\nrun\tpresent\nend\t2\t0\n", parseLogsOutput],
+    ["logs: path escape", `unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\nrun\tpresent\nfile\t${btoa("../etc/passwd")}\t1\tb64:\nend\t1\t0\n`, parseLogsOutput],
+    ["logs: unknown line", "unidesk-ci-logs\t1\nrunid\tx\nrm\t-rf\nend\t0\t0\n", parseLogsOutput],
+  ];
+  for (const [name, text, parse] of garbage) {
+    it(`turns a malformed answer into a DispatchError (${name})`, () => {
+      assert.throws(() => parse(text), (e: unknown) => e instanceof DispatchError && e.exitCode === 5);
+    });
+  }
+
+  it("ignores what a login shell printed before the header", () => {
+    const s = parseStatusOutput("Welcome to Ubuntu\n\nunidesk-ci-status\t1\nrunid\tx\nrun\tabsent\nend\n");
+    assert.equal(s.exists, false);
+  });
+
+  it("drops a split UTF-8 character at the start of a kept tail", () => {
+    const text = new TextEncoder().encode("日本語のログ\n");
+    const tail = text.subarray(1); // starts inside 日
+    const out = `unidesk-ci-logs\t1\nrunid\tx\ncaps\t9\t9\nrun\tpresent\nfile\t${btoa("a.log")}\t${text.length}\tb64:${btoa(String.fromCharCode(...tail))}\nend\t1\t${tail.length}\n`;
+    const parsed = parseLogsOutput(out);
+    assert.ok(parsed.found);
+    assert.deepEqual(parsed.files[0], { path: "a.log", sizeBytes: text.length, keptBytes: tail.length, truncated: true, unreadable: false, content: "本語のログ\n" });
+  });
+});

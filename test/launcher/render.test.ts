@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { describe, it } from "node:test";
+import { UsageError } from "../../src/errors.ts";
+import template from "../../src/launcher/launcher.sh";
+import { renderLogsReader } from "../../src/launcher/logs-reader.ts";
+import { DEFAULT_WORKSPACE, type LauncherSettings, renderLauncher } from "../../src/launcher/render.ts";
+import { renderStatusReader } from "../../src/launcher/status-reader.ts";
+import { bashSyntax, shellcheck } from "./helpers.ts";
+
+const base: LauncherSettings = {
+  repo: "https://github.com/pikasTech/unidesk",
+  manifestCommit: "0123456789abcdef0123456789abcdef01234567",
+  scriptPath: "scripts/ci/dev-e2e.sh",
+  runId: "dev-20261127-162626-k3x9a2",
+  environment: "dev",
+  timeoutMs: 1_800_000,
+  keepNamespace: false,
+  ...DEFAULT_WORKSPACE,
+};
+
+/** The script without its comment lines. */
+function code(script: string): string {
+  return script.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+}
+
+const badPaths = ["relative/path", "/tmp/../etc", "/tmp/./x", "/tmp/", "/", "/tmp/a b", "/tmp/$(id)", "/tmp/`id`", "/tmp/a'b", "/tmp/a\nb", "//tmp", `/${"a".repeat(200)}`];
+const badCases: Array<[keyof LauncherSettings, unknown[]]> = [
+  ["repo", ["http://github.com/a/b", "https://github.com/a/b;id", "https://u:p@github.com/a/b", "git@github.com:a/b.git", "https://github.com/a b", "https://github.com/$(id)", "", 42]],
+  ["manifestCommit", ["0123456", "0123456789ABCDEF0123456789ABCDEF01234567", `${"0".repeat(40)}\n`, "g".repeat(40), undefined]],
+  ["scriptPath", ["scripts/ci/../x.sh", "scripts/x.sh", "/scripts/ci/x.sh", "scripts/ci/a b.sh", "scripts/ci/$(id).sh", "scripts/ci/sub/x.sh", "scripts/ci/x.py", "scripts/ci/..sh"]],
+  ["runId", ["", "UPPER", "a".repeat(41), "-lead", "trail-", "a_b", "a;b", "a\nb"]],
+  ["environment", ["prod", "", "dev\n"]],
+  ["timeoutMs", [0, 59_999, 1.5, "60000", 1e12, Number.NaN, -1]],
+  ["keepNamespace", ["yes", 1, null]],
+  ["workRoot", badPaths],
+  ["runsRoot", badPaths],
+  ["egressProxy", ["https://127.0.0.1:18789", "http://127.0.0.1", "http://u:p@127.0.0.1:1", "http://127.0.0.1:0", "http://127.0.0.1:70000", "http://127.0.0.1:1/path", "socks5://127.0.0.1:1", "http://127.0.0.1:1 ; id"]],
+];
+
+describe("renderLauncher validation", () => {
+  for (const [field, values] of badCases) {
+    for (const value of values) {
+      it(`rejects ${field} = ${JSON.stringify(value)} naming the field`, () => {
+        assert.throws(
+          () => renderLauncher({ ...base, [field]: value } as LauncherSettings),
+          (e: unknown) => e instanceof UsageError && e.message.startsWith(`${field} `) && e.exitCode === 2,
+        );
+      });
+    }
+  }
+
+  it("accepts the defaults and boundary values", () => {
+    renderLauncher(base);
+    renderLauncher({ ...base, timeoutMs: 60_000, keepNamespace: true, repo: "https://git.example.test:8443/org/repo.git", runId: "a" });
+    renderLauncher({ ...base, runId: "a".repeat(40), workRoot: "/x", runsRoot: "/home/ubuntu/.unidesk/runs-2", egressProxy: "http://proxy.local:1/" });
+  });
+});
+
+describe("rendered launcher", () => {
+  const rendered = renderLauncher(base);
+
+  it("matches the golden file (refresh with UPDATE_GOLDEN=1)", async () => {
+    const golden = new URL("../golden/launcher.sh", import.meta.url);
+    if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, rendered);
+    assert.equal(rendered, await readFile(golden, "utf8"));
+  });
+
+  it("differs from the template only in the ten quoted assignments", () => {
+    const t = template.split("\n");
+    const r = rendered.split("\n");
+    assert.equal(r.length, t.length);
+    const changed = t.flatMap((line, i) => (line === r[i] ? [] : [[line, r[i]]]));
+    assert.deepEqual(
+      changed.map(([line]) => line),
+      ["REPO", "COMMIT", "SCRIPT_PATH", "RUN_ID", "ENVIRONMENT", "TIMEOUT_MS", "KEEP_NAMESPACE", "WORK_ROOT", "RUNS_ROOT", "EGRESS_PROXY"].map(
+        (n) => `UCI_${n}=@@${n === "COMMIT" ? "MANIFEST_COMMIT" : n}@@`,
+      ),
+    );
+    for (const [, line] of changed) assert.match(line!, /^UCI_[A-Z_]+='[^'\n]*'$/);
+    assert.ok(rendered.includes(`UCI_KEEP_NAMESPACE='false'`) && rendered.includes(`UCI_TIMEOUT_MS='1800000'`));
+  });
+
+  it("holds no placeholder, token or runner body", () => {
+    assert.doesNotMatch(rendered, /@@[A-Z_]+@@/);
+    assert.doesNotMatch(code(rendered), /token|authorization|bearer/i);
+    assert.doesNotMatch(code(rendered), /kubectl|tkn /);
+  });
+
+  it("passes bash -n and shellcheck, with and without --keep-namespace", () => {
+    for (const script of [rendered, renderLauncher({ ...base, keepNamespace: true, runId: "x" })]) {
+      assert.deepEqual(bashSyntax(script), { code: 0, report: "" });
+      const sc = shellcheck(script);
+      assert.equal(sc.code, 0, sc.report);
+    }
+  });
+});
+
+describe("rendered readers", () => {
+  const readers = {
+    status: renderStatusReader({ runsRoot: base.runsRoot, runId: base.runId }),
+    logs: renderLogsReader({ runsRoot: base.runsRoot, runId: base.runId }),
+  };
+
+  for (const [name, script] of Object.entries(readers)) {
+    it(`${name} reader matches its golden file and passes bash -n and shellcheck`, async () => {
+      const golden = new URL(`../golden/${name}-reader.sh`, import.meta.url);
+      if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, script);
+      assert.equal(script, await readFile(golden, "utf8"));
+      assert.deepEqual(bashSyntax(script), { code: 0, report: "" });
+      const sc = shellcheck(script);
+      assert.equal(sc.code, 0, sc.report);
+      assert.doesNotMatch(script, /@@[A-Z_]+@@/);
+    });
+  }
+
+  it("writes nothing: no redirection into a file, no rm/mv/mkdir/touch", () => {
+    for (const script of Object.values(readers)) {
+      assert.doesNotMatch(code(script).replace(/2>\/dev\/null/g, "").replace(/\(\([^)]*\)\)/g, ""), /[^<]>\s*["$\w/]/);
+      assert.doesNotMatch(code(script), /\b(rm|mv|mkdir|touch|cp|tee|ln|chmod)\s/);
+    }
+  });
+
+  const readerBad: Array<[string, () => string]> = [
+    ["runId", () => renderStatusReader({ runsRoot: "/r", runId: "../etc" })],
+    ["runsRoot", () => renderStatusReader({ runsRoot: "r", runId: "a" })],
+    ["resultCapBytes", () => renderStatusReader({ runsRoot: "/r", runId: "a", resultCapBytes: 0 })],
+    ["lineCapBytes", () => renderStatusReader({ runsRoot: "/r", runId: "a", lineCapBytes: 1.5 })],
+    ["runId", () => renderLogsReader({ runsRoot: "/r", runId: "a b" })],
+    ["runsRoot", () => renderLogsReader({ runsRoot: "/r/../x", runId: "a" })],
+    ["fileCapBytes", () => renderLogsReader({ runsRoot: "/r", runId: "a", fileCapBytes: -1 })],
+    ["totalCapBytes", () => renderLogsReader({ runsRoot: "/r", runId: "a", totalCapBytes: 2 ** 40 })],
+  ];
+  for (const [field, render] of readerBad) {
+    it(`reader render rejects a bad ${field} naming it`, () => {
+      assert.throws(render, (e: unknown) => e instanceof UsageError && e.message.startsWith(`${field} `));
+    });
+  }
+});

@@ -1,0 +1,217 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ManifestError, ExitCode } from "../../src/errors.ts";
+import { loadFromOrigin, parseManifestText } from "../../src/manifest/load.ts";
+import { createGitFixture, goodManifest, MANIFEST_REPO, ORIGIN_URL, type GitFixture } from "./git-fixture.ts";
+
+const fixtures: GitFixture[] = [];
+after(async () => {
+  await Promise.all(fixtures.map((f) => f.cleanup()));
+});
+
+async function fixture(...args: Parameters<typeof createGitFixture>): Promise<GitFixture> {
+  const f = await createGitFixture(...args);
+  fixtures.push(f);
+  return f;
+}
+
+/** Expects a one-line ManifestError (exit 2) whose message matches `pattern`. */
+async function rejectsWith(promise: Promise<unknown>, pattern: RegExp, path?: string): Promise<ManifestError> {
+  const error = await promise.then(
+    () => assert.fail("expected a ManifestError"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ManifestError, `expected ManifestError, got ${String(error)}`);
+  assert.equal(error.exitCode, ExitCode.usage);
+  assert.ok(!error.message.includes("\n"), `one line: ${error.message}`);
+  assert.match(error.message, pattern);
+  if (path !== undefined) assert.equal(error.issues?.[0]?.path, path);
+  return error;
+}
+
+const SCRIPT = "#!/bin/bash\necho runner\n";
+const manifestText = (overrides: Record<string, unknown> = {}) => JSON.stringify(goodManifest(overrides));
+
+describe("parseManifestText", () => {
+  it("returns the manifest, keeping other environments", () => {
+    const m = parseManifestText(manifestText(), "deploy.json");
+    assert.equal(m.environments.dev.ci.scriptPath, "scripts/ci/dev-e2e.sh");
+    assert.deepEqual((m.environments as Record<string, unknown>).prod, { untouched: true });
+  });
+
+  it("accepts a UTF-8 BOM", () => {
+    assert.equal(parseManifestText(`\uFEFF${manifestText()}`, "deploy.json").schemaVersion, 2);
+  });
+
+  it("invalid JSON → (root) issue naming the source", () => {
+    assert.throws(
+      () => parseManifestText("{ schemaVersion: 2 ", "deploy.json"),
+      (e: unknown) => e instanceof ManifestError && /^deploy\.json: \(root\): is not valid JSON \(.+\); fix the syntax$/.test(e.message) && e.issues?.length === 1 && e.source === "deploy.json",
+    );
+  });
+
+  it("reports the first issue on one line, all of them in issues", () => {
+    const text = JSON.stringify({ schemaVersion: 1, environments: { dev: { ci: { repo: "http://x", scriptPath: "run.sh", timeoutMs: 5 }, services: [] } } });
+    assert.throws(
+      () => parseManifestText(text, "f.json"),
+      (e: unknown) => {
+        assert.ok(e instanceof ManifestError);
+        assert.match(e.message, /^f\.json: schemaVersion: .* \(and 3 more\)$/);
+        assert.deepEqual(e.issues?.map((i) => i.path), ["schemaVersion", "environments.dev.ci.repo", "environments.dev.ci.scriptPath", "environments.dev.ci.timeoutMs"]);
+        return true;
+      },
+    );
+  });
+});
+
+describe("loadFromOrigin against real git", () => {
+  let shared: GitFixture;
+  let firstCommit: string;
+  before(async () => {
+    shared = await fixture();
+    firstCommit = (await shared.git(shared.seed, "rev-parse", "HEAD")).trim();
+  });
+
+  it("happy path: full commit, manifest, configured origin URL, top level", async () => {
+    const env = shared.env();
+    const loaded = await loadFromOrigin(shared.operator, env, { fetch: true });
+    assert.match(loaded.commit, /^[0-9a-f]{40}$/);
+    assert.equal(loaded.commit, firstCommit);
+    assert.equal(loaded.manifest.environments.dev.ci.repo, MANIFEST_REPO);
+    assert.equal(loaded.repoDir, shared.operator);
+    // insteadOf rewrites the fetch URL to a local path; the configured https URL is what is compared and returned.
+    assert.equal(loaded.originUrl, ORIGIN_URL);
+  });
+
+  it("runs only git, never prompting (GIT_TERMINAL_PROMPT=0), and fetches only with fetch: true", async () => {
+    const env = shared.env();
+    await loadFromOrigin(shared.operator, env, { fetch: false });
+    assert.ok(env.calls.length > 0);
+    for (const call of env.calls) {
+      assert.equal(call.cmd, "git");
+      assert.equal(call.env?.GIT_TERMINAL_PROMPT, "0");
+    }
+    assert.ok(!env.calls.some((c) => c.args.includes("fetch")), "no fetch in a dry run");
+    const fetching = shared.env();
+    await loadFromOrigin(shared.operator, fetching, { fetch: true });
+    const fetch = fetching.calls.find((c) => c.args.includes("fetch"));
+    assert.ok(fetch, "fetched");
+    assert.equal(fetch.env?.GIT_SSH_COMMAND, "ssh -o BatchMode=yes");
+  });
+
+  it("works from a subdirectory of the clone", async () => {
+    await mkdir(join(shared.operator, "sub", "dir"), { recursive: true });
+    const loaded = await loadFromOrigin(join(shared.operator, "sub", "dir"), shared.env(), { fetch: false });
+    assert.equal(loaded.repoDir, shared.operator);
+  });
+
+  it("never reads the working tree's deploy.json, nor unpushed local commits", async () => {
+    const f = await fixture();
+    await f.git(f.operator, "checkout", "-q", "-B", "master", "origin/master");
+    await writeFile(join(f.operator, "deploy.json"), "{}");
+    await f.git(f.operator, "commit", "-q", "-am", "local only");
+    await writeFile(join(f.operator, "deploy.json"), "this is not json");
+    const loaded = await loadFromOrigin(f.operator, f.env(), { fetch: true });
+    assert.equal(loaded.manifest.environments.dev.ci.repo, MANIFEST_REPO);
+    assert.notEqual(loaded.commit, (await f.git(f.operator, "rev-parse", "HEAD")).trim());
+  });
+
+  it("fetch: true picks up a new push; fetch: false keeps the last fetched commit", async () => {
+    const f = await fixture();
+    const before = await loadFromOrigin(f.operator, f.env(), { fetch: true });
+    const pushed = await f.push({ "deploy.json": manifestText({ timeoutMs: 600_000 }) });
+    const offline = await loadFromOrigin(f.operator, f.env(), { fetch: false });
+    assert.equal(offline.commit, before.commit);
+    const fetched = await loadFromOrigin(f.operator, f.env(), { fetch: true });
+    assert.equal(fetched.commit, pushed);
+    assert.equal(fetched.manifest.environments.dev.ci.timeoutMs, 600_000);
+  });
+
+  it("an ssh-form origin names the same repository as the https manifest repo", async () => {
+    const f = await fixture();
+    await f.git(f.operator, "remote", "set-url", "origin", "git@git.example.test:pikasTech/unidesk.git");
+    await f.git(f.operator, "config", `url.file://${f.origin}.insteadOf`, "git@git.example.test:pikasTech/unidesk.git");
+    const loaded = await loadFromOrigin(f.operator, f.env(), { fetch: true });
+    assert.equal(loaded.originUrl, "git@git.example.test:pikasTech/unidesk.git");
+  });
+
+  it("not a git work tree → names the directory and says how to fix", async () => {
+    const f = await fixture();
+    const plain = join(f.root, "plain");
+    await mkdir(plain);
+    await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: false }), /not a git work tree .*pass --repo-dir/, plain);
+    await rejectsWith(loadFromOrigin(f.origin, f.env(), { fetch: false }), /not a git work tree/);
+  });
+
+  it("no origin remote → remote.origin.url", async () => {
+    const f = await fixture();
+    await f.git(f.operator, "remote", "remove", "origin");
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^remote\.origin\.url: not set in .*git remote add origin/, "remote.origin.url");
+  });
+
+  it("origin/master missing (not fetched yet) → origin/master, says to fetch", async () => {
+    const f = await fixture({ pushFirst: false });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: false }), /^origin\/master: no such commit .*git fetch origin master/, "origin/master");
+  });
+
+  it("origin has no master → the fetch fails naming the ref", async () => {
+    const f = await fixture({ pushFirst: false });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^git fetch origin master: failed \(.*master.*\); check that https:\/\/git\.example\.test/, "git fetch origin master");
+  });
+
+  it("fetch failure (origin unreachable) → names the ref and how to fix, redacting credentials", async () => {
+    const f = await fixture();
+    const secretUrl = "https://user:s3cret@git.example.test/pikasTech/unidesk.git";
+    await f.git(f.operator, "remote", "set-url", "origin", secretUrl);
+    await f.git(f.operator, "config", `url.file://${f.root}/missing.git.insteadOf`, "https://user:s3cret@git.example.test/");
+    const error = await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^git fetch origin master: failed .*reachable/);
+    assert.ok(!error.message.includes("s3cret"), error.message);
+  });
+
+  it("deploy.json missing at the commit → origin/master:deploy.json", async () => {
+    const f = await fixture({ files: { "README.md": "hi", "scripts/ci/dev-e2e.sh": SCRIPT } });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^origin\/master:deploy\.json: not found at origin\/master \([0-9a-f]{12}\); commit deploy\.json/, "origin/master:deploy.json");
+  });
+
+  it("malformed deploy.json → parse error naming origin/master:deploy.json", async () => {
+    const f = await fixture({ files: { "deploy.json": "{ nope", "scripts/ci/dev-e2e.sh": SCRIPT } });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^origin\/master:deploy\.json: \(root\): is not valid JSON/, "(root)");
+  });
+
+  it("schema-invalid deploy.json → the field path", async () => {
+    const f = await fixture({ files: { "deploy.json": manifestText({ scriptPath: "deploy/run.sh" }), "scripts/ci/dev-e2e.sh": SCRIPT } });
+    const error = await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^origin\/master:deploy\.json: environments\.dev\.ci\.scriptPath: must be scripts\/ci\/<name>\.sh/);
+    assert.equal(error.issues?.[0]?.path, "environments.dev.ci.scriptPath");
+  });
+
+  it("repository mismatch → environments.dev.ci.repo", async () => {
+    const f = await fixture({ files: { "deploy.json": manifestText({ repo: "https://github.com/someone/else" }), "scripts/ci/dev-e2e.sh": SCRIPT } });
+    await rejectsWith(
+      loadFromOrigin(f.operator, f.env(), { fetch: true }),
+      /^environments\.dev\.ci\.repo: https:\/\/github\.com\/someone\/else is not the repository of origin \(https:\/\/git\.example\.test\/pikasTech\/unidesk\.git\); run from a clone/,
+      "environments.dev.ci.repo",
+    );
+  });
+
+  it("scriptPath missing at the commit → environments.dev.ci.scriptPath", async () => {
+    const f = await fixture({ files: { "deploy.json": manifestText() } });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^environments\.dev\.ci\.scriptPath: scripts\/ci\/dev-e2e\.sh does not exist at origin\/master/, "environments.dev.ci.scriptPath");
+  });
+
+  it("scriptPath present only in the working tree → still missing", async () => {
+    const f = await fixture({ files: { "deploy.json": manifestText() } });
+    await mkdir(join(f.operator, "scripts", "ci"), { recursive: true });
+    await writeFile(join(f.operator, "scripts", "ci", "dev-e2e.sh"), SCRIPT);
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: false }), /does not exist at origin\/master/);
+  });
+
+  it("scriptPath that is a directory or a symlink → not a regular file", async () => {
+    const dir = await fixture({ files: { "deploy.json": manifestText(), "scripts/ci/dev-e2e.sh/inner": SCRIPT } });
+    await rejectsWith(loadFromOrigin(dir.operator, dir.env(), { fetch: true }), /scriptPath: scripts\/ci\/dev-e2e\.sh is a tree .*not a regular file/);
+    const link = await fixture({ files: { "deploy.json": manifestText(), "scripts/ci/real.sh": SCRIPT } });
+    await link.push({}, { symlinks: { "scripts/ci/dev-e2e.sh": "real.sh" } });
+    await rejectsWith(loadFromOrigin(link.operator, link.env(), { fetch: true }), /is a symbolic link .*not a regular file/);
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { parseRepoUrl, redactUrl, sameRepository } from "../../src/manifest/repo-url.ts";
+
+const MANIFEST = "https://github.com/pikasTech/unidesk";
+
+describe("sameRepository", () => {
+  const same: [string, string][] = [
+    [MANIFEST, "https://github.com/pikasTech/unidesk"],
+    [MANIFEST, "https://github.com/pikasTech/unidesk.git"],
+    [MANIFEST, "https://github.com/pikasTech/unidesk/"],
+    [MANIFEST, "https://github.com/pikasTech/unidesk.git/"],
+    [MANIFEST, "https://GitHub.COM/pikasTech/unidesk"],
+    [MANIFEST, "https://github.com:443/pikasTech/unidesk"],
+    [MANIFEST, "https://x-access-token:ghp_abc@github.com/pikasTech/unidesk.git"],
+    [MANIFEST, "https://oauth2@github.com/pikasTech/unidesk"],
+    [MANIFEST, "git@github.com:pikasTech/unidesk.git"],
+    [MANIFEST, "git@github.com:pikasTech/unidesk"],
+    [MANIFEST, "git@github.com:/pikasTech/unidesk.git"],
+    [MANIFEST, "github.com:pikasTech/unidesk.git"],
+    [MANIFEST, "ssh://git@github.com/pikasTech/unidesk.git"],
+    [MANIFEST, "ssh://git@github.com:22/pikasTech/unidesk.git"],
+    [MANIFEST, "ssh://git@GITHUB.com:2222/pikasTech/unidesk"],
+    [MANIFEST, "git+ssh://git@github.com/pikasTech/unidesk.git"],
+    [MANIFEST, " https://github.com/pikasTech/unidesk\n"],
+    ["https://127.0.0.1:8443/pikasTech/unidesk.git", "https://127.0.0.1:8443/pikasTech/unidesk"],
+    ["git@github.com:pikasTech/unidesk.git", "ssh://git@github.com/pikasTech/unidesk"],
+  ];
+  const different: [string, string][] = [
+    [MANIFEST, "https://github.com/pikasTech/unidesk-fork"],
+    [MANIFEST, "https://github.com/someone/unidesk"],
+    [MANIFEST, "https://gitlab.com/pikasTech/unidesk"],
+    [MANIFEST, "https://github.com/pikastech/unidesk"],
+    [MANIFEST, "https://github.com/pikasTech/unidesk/extra"],
+    [MANIFEST, "git@github.com:pikasTech/other.git"],
+    [MANIFEST, "ssh://git@gitlab.com/pikasTech/unidesk.git"],
+    [MANIFEST, "/srv/git/pikasTech/unidesk.git"],
+    [MANIFEST, "file:///srv/git/pikasTech/unidesk.git"],
+    [MANIFEST, "../unidesk"],
+    [MANIFEST, ""],
+    [MANIFEST, "https://github.com/"],
+    ["https://127.0.0.1:8443/pikasTech/unidesk", "https://127.0.0.1:9443/pikasTech/unidesk"],
+    ["https://127.0.0.1/pikasTech/unidesk", "https://127.0.0.1:8443/pikasTech/unidesk"],
+  ];
+  for (const [a, b] of same) {
+    it(`same: ${JSON.stringify(b)}`, () => {
+      assert.equal(sameRepository(a, b), true);
+      assert.equal(sameRepository(b, a), true, "symmetric");
+    });
+  }
+  for (const [a, b] of different) {
+    it(`different: ${JSON.stringify(b)}`, () => {
+      assert.equal(sameRepository(a, b), false);
+      assert.equal(sameRepository(b, a), false, "symmetric");
+    });
+  }
+});
+
+describe("parseRepoUrl", () => {
+  it("normalizes host and path", () => {
+    assert.deepEqual(parseRepoUrl("git@GitHub.com:pikasTech/unidesk.git"), { scheme: "ssh", host: "github.com", port: undefined, path: "pikasTech/unidesk" });
+    assert.deepEqual(parseRepoUrl("https://u:p@example.test:8443/a/b.git/"), { scheme: "https", host: "example.test", port: "8443", path: "a/b" });
+  });
+  it("rejects unsupported schemes", () => {
+    assert.equal(parseRepoUrl("ftp://example.test/a/b"), undefined);
+  });
+});
+
+describe("redactUrl", () => {
+  const cases: [string, string][] = [
+    ["https://user:s3cret@github.com/a/b.git", "https://***@github.com/a/b.git"],
+    ["https://ghp_token@github.com/a/b", "https://***@github.com/a/b"],
+    ["https://github.com/a/b", "https://github.com/a/b"],
+    ["ssh://git@github.com/a/b", "ssh://git@github.com/a/b"],
+    ["git@github.com:a/b.git", "git@github.com:a/b.git"],
+    ["fatal: unable to access 'https://u:pw@h.test/x/': failed", "fatal: unable to access 'https://***@h.test/x/': failed"],
+  ];
+  for (const [input, output] of cases) it(input, () => assert.equal(redactUrl(input), output));
+});

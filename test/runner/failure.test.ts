@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it, type TestContext } from "node:test";
+import { assertClusterInvariants, newTestRunId, prepareRun, readResult, runnerEnv, runRunner, startWorld } from "./harness.ts";
+
+describe("dev-e2e.sh: PipelineRuns that do not succeed", () => {
+  it("failed: exit 1, status failed with Tekton's reason, the failed pod's logs saved", async (t: TestContext) => {
+    const world = await startWorld();
+    t.after(() => world.close());
+    const runId = newTestRunId("fail");
+    world.kube.setOutcome(runId, { kind: "fail", task: "smoke-namespace", message: "e2e assertion failed: /health returned 500", delayMs: 200 });
+    const inv = await prepareRun(world, runId);
+    const exit = await runRunner(inv.args, runnerEnv(world));
+    assert.equal(exit.code, 1, exit.stderr);
+    const result = await readResult(inv.resultDir);
+    assert.equal(result.ok, false);
+    assert.equal(result.status, "failed");
+    assert.match(result.reason ?? "", /e2e assertion failed: \/health returned 500/);
+    assert.equal(result.pipelineRun, `e2e-${runId}`);
+    const failedLog = await readFile(join(inv.resultDir, "pods", `e2e-${runId}-smoke-namespace-pod_step-smoke-namespace.log`), "utf8");
+    assert.match(failedLog, /FAILED: e2e assertion failed/);
+    const trs = JSON.parse(await readFile(join(inv.resultDir, "taskruns.json"), "utf8"));
+    assert.ok(trs.items.some((tr: { status: { conditions: { reason: string }[] } }) => tr.status.conditions[0]?.reason === "Failed"));
+    assertClusterInvariants(world, [runId]);
+  });
+
+  it("pipeline missing: status error naming the Pipeline, nothing left behind", async (t: TestContext) => {
+    const world = await startWorld({ defaultOutcome: { kind: "pipeline-missing" } });
+    t.after(() => world.close());
+    const runId = newTestRunId("nopipe");
+    const inv = await prepareRun(world, runId);
+    const exit = await runRunner(inv.args, runnerEnv(world));
+    assert.equal(exit.code, 3, exit.stderr);
+    const result = await readResult(inv.resultDir);
+    assert.equal(result.status, "error");
+    assert.match(result.reason ?? "", /pipeline\/unidesk-dev-namespace-e2e is missing in namespace unidesk-ci/);
+    assert.equal(result["tektonReason"], "CouldntGetPipeline");
+    const pr = JSON.parse(await readFile(join(inv.resultDir, "pipelinerun.json"), "utf8"));
+    assert.equal(pr.status.conditions[0].reason, "CouldntGetPipeline");
+    assert.deepEqual(JSON.parse(await readFile(join(inv.resultDir, "taskruns.json"), "utf8")).items, []);
+    assertClusterInvariants(world, [runId]);
+  });
+
+  it("timeout: the PipelineRun is cancelled, logs collected, status timeout, namespace gone", async (t: TestContext) => {
+    const world = await startWorld({ defaultOutcome: { kind: "hang" } });
+    t.after(() => world.close());
+    const runId = newTestRunId("slow");
+    const inv = await prepareRun(world, runId, { timeoutMs: 2500 });
+    const started = Date.now();
+    const exit = await runRunner(inv.args, runnerEnv(world));
+    assert.equal(exit.code, 4, exit.stderr);
+    assert.ok(Date.now() - started < 15_000, "the runner stops waiting at its timeout");
+    const result = await readResult(inv.resultDir);
+    assert.equal(result.status, "timeout");
+    assert.match(result.reason ?? "", /did not finish within 2500ms; it was cancelled/);
+    const pr = world.kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${runId}`)!;
+    assert.equal(pr.spec?.["status"], "Cancelled");
+    assert.equal((pr.status?.["conditions"] as { reason: string }[])[0]?.reason, "Cancelled");
+    const cancelPatch = world.kube.writes({ client: world.client }).find((w) => w.method === "PATCH" && w.resource === "pipelineruns");
+    assert.equal(cancelPatch?.name, `e2e-${runId}`);
+    const saved = JSON.parse(await readFile(join(inv.resultDir, "pipelinerun.json"), "utf8"));
+    assert.equal(saved.status.conditions[0].reason, "Cancelled", "collected after Tekton confirmed the cancel");
+    const pods = await readdir(join(inv.resultDir, "pods"));
+    assert.equal(pods.filter((p) => p.endsWith(".log")).length, 7, pods.join(","));
+    assertClusterInvariants(world, [runId]);
+  });
+});

@@ -1,0 +1,173 @@
+/** Shared set-up for the runner tests: a fake cluster, temp dirs, spawning the real script, invariants. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { resultSchema, type RunResult } from "../../src/manifest/schema.ts";
+import { startFakeKube, type FakeKube, type FakeKubeOptions } from "../kube/fake-api.ts";
+
+/** The runner under test. */
+export const RUNNER = resolve(import.meta.dirname, "../../scripts/ci/dev-e2e.sh");
+/** A full manifest commit used by the tests. */
+export const SHA = "0123456789abcdef0123456789abcdef01234567";
+/** Dev services of the default test manifest. */
+export const SERVICES = [
+  { id: "backend-core", repo: "https://github.com/pikasTech/unidesk", commitId: "a".repeat(40) },
+  { id: "frontend", repo: "https://github.com/pikasTech/unidesk-frontend", commitId: "b".repeat(40) },
+];
+
+/** A valid deploy.json for the tests. */
+export function testManifest(services: object[] = SERVICES): object {
+  return {
+    schemaVersion: 2,
+    environments: {
+      dev: { ci: { repo: "https://github.com/pikasTech/unidesk", scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: 1_800_000 }, services },
+    },
+  };
+}
+
+/** One test's world: a fake cluster and a temp dir with a kubeconfig and a runs root. */
+export interface World {
+  kube: FakeKube;
+  dir: string;
+  kubeconfig: string;
+  /** The kubeconfig's client name, for `kube.writes({ client })`. */
+  client: string;
+  /** Production snapshot taken at start. */
+  before: Record<string, string>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+/** A run id unique within this process. */
+export function newTestRunId(tag: string): string {
+  counter++;
+  return `t-${tag}-${process.pid.toString(36)}-${counter}`.slice(0, 40).replace(/-+$/, "");
+}
+
+/** Starts a fake cluster and a temp dir; `close()` stops and removes both. */
+export async function startWorld(options: FakeKubeOptions = {}): Promise<World> {
+  const dir = await mkdtemp(join(tmpdir(), "runner-test-"));
+  const kube = await startFakeKube(options);
+  const client = `w${++counter}`;
+  const kubeconfig = await kube.writeKubeconfig(join(dir, "kubeconfig"), client);
+  return {
+    kube,
+    dir,
+    kubeconfig,
+    client,
+    before: kube.snapshot(),
+    async close() {
+      await kube.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Arguments and files of one runner invocation. */
+export interface Invocation {
+  runId: string;
+  resultDir: string;
+  manifestFile: string;
+  args: string[];
+}
+
+/** Writes deploy.json and builds the contract's argument list. */
+export async function prepareRun(world: World, runId: string, opts: { timeoutMs?: number; keep?: boolean; manifest?: string | object } = {}): Promise<Invocation> {
+  const workDir = join(world.dir, "work", runId);
+  await mkdir(workDir, { recursive: true });
+  const manifestFile = join(workDir, "deploy.json");
+  const manifest = opts.manifest ?? testManifest();
+  await writeFile(manifestFile, typeof manifest === "string" ? manifest : JSON.stringify(manifest, null, 2));
+  const resultDir = join(world.dir, "runs", runId);
+  await mkdir(resultDir, { recursive: true });
+  const args = [
+    "--run-id", runId,
+    "--repo-url", "https://github.com/pikasTech/unidesk",
+    "--desired-ref", "master",
+    "--manifest-commit", SHA,
+    "--manifest-file", manifestFile,
+    "--environment", "dev",
+    "--result-dir", resultDir,
+    "--timeout-ms", String(opts.timeoutMs ?? 20_000),
+    ...(opts.keep ? ["--keep-namespace"] : []),
+  ];
+  return { runId, resultDir, manifestFile, args };
+}
+
+/** What a finished runner process left. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for the runner: KUBECONFIG, a per-test kubectl cache and HOME, fast polling. */
+export function runnerEnv(world: World, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env["RUNNER_TEST_PATH"] ?? process.env["PATH"] ?? "/usr/bin:/bin",
+    HOME: world.dir,
+    KUBECONFIG: world.kubeconfig,
+    KUBECACHEDIR: join(world.dir, "kube-cache"),
+    TMPDIR: world.dir,
+    UNIDESK_CI_RUNNER_POLL_MS: "100",
+    ...extra,
+  };
+}
+
+/** Spawns the real runner with bash; `onStart` may signal the child. Resolves when it exits. */
+export function runRunner(args: string[], env: Record<string, string>, onStart?: (pid: number) => void): Promise<Exit> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("bash", [RUNNER, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    if (onStart && child.pid) onStart(child.pid);
+  });
+}
+
+/** Reads and validates result.json against the CLI's zod schema. */
+export async function readResult(resultDir: string): Promise<RunResult & Record<string, unknown>> {
+  const raw = JSON.parse(await readFile(join(resultDir, "result.json"), "utf8"));
+  const parsed = resultSchema.safeParse(raw);
+  assert.ok(parsed.success, `result.json must match resultSchema: ${parsed.success ? "" : parsed.error.message}\n${JSON.stringify(raw)}`);
+  return parsed.data as RunResult & Record<string, unknown>;
+}
+
+/** Polls until `check` is true (generous sanity bound; not a timing assertion). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * The invariants every runner test ends with: production unchanged, writes only in unidesk-ci
+ * (PipelineRuns) and the run's own namespace(s), temp namespaces gone unless kept.
+ */
+export function assertClusterInvariants(world: World, runIds: string[], opts: { kept?: string[] } = {}): void {
+  assert.deepEqual(world.kube.snapshot(), world.before, "production objects must be unchanged");
+  const own = new Set(runIds.map((r) => `unidesk-ci-${r}`));
+  for (const w of world.kube.writes({ client: world.client })) {
+    const allowed = own.has(w.namespace ?? "") || (w.namespace === "unidesk-ci" && w.resource === "pipelineruns");
+    assert.ok(allowed, `write outside the run's namespaces: ${JSON.stringify(w)}`);
+  }
+  for (const r of runIds) {
+    const ns = world.kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${r}`);
+    if (opts.kept?.includes(r)) assert.ok(ns, `namespace unidesk-ci-${r} must be kept`);
+    else assert.equal(ns, undefined, `namespace unidesk-ci-${r} must be gone`);
+  }
+}
+
+/** Does a file exist in the result directory? */
+export function hasFile(resultDir: string, name: string): boolean {
+  return existsSync(join(resultDir, name));
+}

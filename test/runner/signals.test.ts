@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it, type TestContext } from "node:test";
+import { assertClusterInvariants, hasFile, newTestRunId, prepareRun, readResult, runnerEnv, runRunner, startWorld, until } from "./harness.ts";
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  describe(`dev-e2e.sh: ${signal} mid-run`, () => {
+    it(`cancels the PipelineRun, collects logs, deletes the namespace, writes status cancelled, exits ${code}`, async (t: TestContext) => {
+      const world = await startWorld({ defaultOutcome: { kind: "hang" } });
+      t.after(() => world.close());
+      const runId = newTestRunId(signal.toLowerCase());
+      const inv = await prepareRun(world, runId, { timeoutMs: 60_000 });
+      const exit = await runRunner(inv.args, runnerEnv(world), (pid) => {
+        void until(() => hasFile(inv.resultDir, "pipelinerun.txt"), "pipelinerun.txt").then(async () => {
+          // Let the runner reach its wait loop, then interrupt it.
+          await until(async () => /PipelineRun Unknown\/Running/.test(await readFile(join(inv.resultDir, "runner.log"), "utf8")), "the wait loop");
+          assert.equal((await readFile(join(inv.resultDir, "runner.pid"), "utf8")).trim(), String(pid), "runner.pid names the runner");
+          process.kill(pid, signal);
+        });
+      });
+      assert.equal(exit.code, code, exit.stderr);
+      const result = await readResult(inv.resultDir);
+      assert.equal(result.status, "cancelled");
+      assert.equal(result.ok, false);
+      assert.match(result.reason ?? "", new RegExp(`runner received ${signal}`));
+      const pr = world.kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${runId}`)!;
+      assert.equal(pr.spec?.["status"], "Cancelled");
+      assert.ok(hasFile(inv.resultDir, "pipelinerun.json"));
+      assert.ok(hasFile(inv.resultDir, "taskruns.json"));
+      assert.ok(hasFile(inv.resultDir, join("pods", `e2e-${runId}-report-pod_step-report.log`)));
+      assert.match(await readFile(join(inv.resultDir, "runner.log"), "utf8"), new RegExp(`received ${signal}`));
+      assertClusterInvariants(world, [runId]);
+    });
+  });
+}

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { execFile } from "./exec.ts";
+import { findMarkedProcesses, startD601, type D601 } from "./d601.ts";
+import { generateKeyPair, sshExec, SshExecError, type SshTarget } from "./ssh-exec.ts";
+
+describe("D601 (ssh2 server running real bash)", () => {
+  let root: string;
+  let d601: D601;
+  let target: SshTarget;
+  const key = generateKeyPair("backend-core");
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "sandbox-d601-test-"));
+    d601 = await startD601({ home: join(root, "home"), authorizedKeys: [key.publicKey], caCertPath: "/sandbox/ca.crt" });
+    target = { host: d601.host, port: d601.port, username: d601.username, privateKey: key.privateKey, hostKey: d601.hostPublicKey };
+  });
+  after(async () => {
+    await d601?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("runs a command with bash in the sandbox home and returns stdout, stderr and the exit code", async () => {
+    const r = await sshExec(target, 'echo "out $PWD"; echo err >&2; printf %s "$HOME" > home.txt; exit 7');
+    assert.equal(r.exitCode, 7);
+    assert.equal(r.stdout, `out ${d601.home}\n`);
+    assert.equal(r.stderr, "err\n");
+    assert.equal(await readFile(join(d601.home, "home.txt"), "utf8"), d601.home);
+    assert.equal(d601.execs.at(-1)?.exitCode, 7);
+  });
+
+  it("gives commands a controlled environment: tools on PATH, KUBECONFIG, GIT_SSL_CAINFO, no proxy", async () => {
+    const r = await sshExec(target, "command -v git jq kubectl >/dev/null && echo tools; env");
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /^tools$/m);
+    assert.match(r.stdout, /^GIT_SSL_CAINFO=\/sandbox\/ca\.crt$/m);
+    assert.match(r.stdout, new RegExp(`^KUBECONFIG=${d601.home}/`, "m"));
+    assert.doesNotMatch(r.stdout, /_proxy=/i);
+    assert.match(r.stdout, /^USER=ubuntu$/m);
+  });
+
+  it("reports a death by signal", async () => {
+    const r = await sshExec(target, "kill -KILL $$");
+    assert.equal(r.exitCode, null);
+    assert.equal(r.signal, "SIGKILL");
+  });
+
+  it("rejects unknown keys and wrong users", async () => {
+    const other = generateKeyPair("intruder");
+    await assert.rejects(sshExec({ ...target, privateKey: other.privateKey }, "true"), (e: unknown) => e instanceof SshExecError && e.kind === "connect");
+    await assert.rejects(sshExec({ ...target, username: "root" }, "true"), (e: unknown) => e instanceof SshExecError && e.kind === "connect");
+    assert.ok(d601.authAttempts.some((a) => !a.accepted && a.username === "root"));
+  });
+
+  it("returns at once when a detached child (setsid, fds redirected) keeps running", async () => {
+    const started = Date.now();
+    const r = await sshExec(target, "setsid bash -c 'sleep 300' </dev/null >/dev/null 2>&1 & echo started");
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.stdout, "started\n");
+    assert.ok(Date.now() - started < 10_000);
+    const procs = await d601.processes();
+    assert.ok(procs.some((p) => p.cmdline === "sleep 300"), JSON.stringify(procs));
+  });
+
+  it("stop() kills every process it started, detached ones included", async () => {
+    await sshExec(target, "nohup setsid sleep 301 </dev/null >/dev/null 2>&1 & (trap '' TERM; setsid sleep 302 </dev/null >/dev/null 2>&1 &)");
+    const local = await startD601({ home: join(root, "home2"), authorizedKeys: [key.publicKey] });
+    const t2 = { ...target, port: local.port, hostKey: local.hostPublicKey };
+    await sshExec(t2, "setsid bash -c 'trap \"\" TERM; sleep 303' </dev/null >/dev/null 2>&1 & echo ok");
+    assert.equal((await local.processes()).length >= 1, true);
+    await local.stop();
+    assert.deepEqual(await local.processes(), []);
+    const ps = await execFile("ps", ["-eo", "pid,stat,args"]);
+    assert.doesNotMatch(ps.stdout, /sleep 303/);
+    // The first instance's processes are untouched by the second one's stop().
+    assert.ok((await d601.processes()).some((p) => p.cmdline === "sleep 301"));
+    await d601.stop();
+    assert.deepEqual(await findMarkedProcesses(d601.marker), []);
+    const ps2 = await execFile("ps", ["-eo", "pid,stat,args"]);
+    for (const s of ["sleep 300", "sleep 301", "sleep 302"]) {
+      assert.ok(!ps2.stdout.split("\n").some((l) => l.endsWith(s) && !/ Z/.test(l)), `${s} left running`);
+    }
+  });
+});
