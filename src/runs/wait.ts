@@ -60,6 +60,6 @@ export async function* waitForRun(poll: (signal: AbortSignal) => Promise<RunSnap
     if (remaining <= 0) return { kind: "timeout", last, elapsedMs, polls };
     // The last poll lands on the deadline, so a run finishing just in time is still seen.
     await env.sleep(Math.min(interval, remaining), signal);
-    interval = Math.min(interval * (options.backoff ?? 1.5), options.maxIntervalMs ?? 10_000);
+    interval = Math.round(Math.min(interval * (options.backoff ?? 1.5), options.maxIntervalMs ?? 10_000));
   }
 }

@@ -1,0 +1,60 @@
+/** In-process command tests: a real spawn for git, and a fake backend whose readers run in real bash. */
+import { execFile, spawn as spawnChild } from "node:child_process";
+import type { Spawn } from "../../src/env.ts";
+
+/** A real Spawn (git and bash run for real in command tests). */
+export const realSpawn: Spawn = (cmd, args, options = {}) =>
+  new Promise((resolve, reject) => {
+    const child = spawnChild(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+
+/** One dispatch the fake backend received (token checked, then dropped). */
+export interface Dispatched {
+  providerId: string;
+  capability: string;
+  command: string;
+  timeoutMs: number;
+  kind: "launcher" | "status" | "logs";
+}
+
+/** Options for {@link fakeBackend}. */
+export interface FakeBackendOptions {
+  token: string;
+  /** The launcher's answer; default: started. */
+  launcherState?: "started" | "duplicate";
+  /** Called before each status poll with its 1-based number, to move the run along on "disk". */
+  beforeStatusPoll?: (n: number) => void;
+}
+
+/** A fetch that implements the dispatch contract: launchers get a canned state line, readers run in real bash. */
+export function fakeBackend(options: FakeBackendOptions) {
+  const received: Dispatched[] = [];
+  let statusPolls = 0;
+  const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    if (!url.endsWith("/api/dispatch")) return new Response("not found", { status: 404 });
+    const auth = new Headers(init?.headers).get("authorization");
+    if (auth !== `Bearer ${options.token}`) return Response.json({ ok: false, error: { code: "unauthorized", message: "bad token" } }, { status: 401 });
+    const body = JSON.parse(String(init?.body)) as Omit<Dispatched, "kind">;
+    const kind = body.command.includes("unidesk-ci-status") ? "status" : body.command.includes("unidesk-ci-logs") ? "logs" : "launcher";
+    received.push({ ...body, kind });
+    if (kind === "launcher") {
+      const runId = /^UCI_RUN_ID='([^']+)'$/m.exec(body.command)?.[1];
+      const resultDir = /^UCI_RUNS_ROOT='([^']+)'$/m.exec(body.command)?.[1] + "/" + runId;
+      const line = JSON.stringify({ runId, state: options.launcherState ?? "started", resultDir });
+      return Response.json({ ok: true, exitCode: 0, stdout: line + "\n", stderr: "", durationMs: 5 });
+    }
+    if (kind === "status") options.beforeStatusPoll?.(++statusPolls);
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile("bash", ["-c", body.command], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    return Response.json({ ok: true, exitCode: out.code, stdout: out.stdout, stderr: out.stderr, durationMs: 5 });
+  }) as typeof fetch;
+  return { fetch: fetchFn, received };
+}

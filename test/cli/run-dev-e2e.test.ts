@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeOperatorRepo } from "../../build/bench-fixture.ts";
+import { fakeEnv } from "../../src/env.ts";
+import { RunFailedError, UsageError, WaitTimeoutError } from "../../src/errors.ts";
+import { runCli } from "../../src/cli/program.ts";
+import { fakeBackend, realSpawn } from "./helpers.ts";
+
+const TOKEN = "tok-inproc-91b2";
+const COMMIT_RE = /^[0-9a-f]{40}$/;
+
+describe("run-dev-e2e and logs, in process", () => {
+  let dir: string;
+  let repo: string;
+  let runsRoot: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "unidesk-ci-cmd-"));
+    repo = makeOperatorRepo(dir);
+    runsRoot = join(dir, "runs");
+    mkdirSync(runsRoot);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
+  const env = (backend: ReturnType<typeof fakeBackend>, tty = false) => fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, tty });
+  const result = (runId: string, status: string) =>
+    JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: "b".repeat(40), pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" });
+  const runDir = (runId: string) => {
+    const d = join(runsRoot, runId);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  it("submits exactly the launcher --dry-run prints, in one dispatch, and prints runId, result dir and next commands", async () => {
+    const dry = fakeEnv({ vars: { HOME: dir, UNIDESK_CI_RUNS_ROOT: runsRoot }, spawn: realSpawn, cwd: repo });
+    await runCli(["run-dev-e2e", "--dry-run", "--run-id", "cmd-1"], dry);
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["run-dev-e2e", "--run-id", "cmd-1"], e);
+    assert.equal(backend.received.length, 1);
+    const sent = backend.received[0]!;
+    assert.equal(sent.command, dry.out());
+    assert.deepEqual([sent.providerId, sent.capability, sent.timeoutMs], ["D601", "host.ssh", 60000]);
+    assert.match(e.out(), /^runId: +cmd-1$/m);
+    assert.match(e.out(), new RegExp(`^resultDir: +${runsRoot}/cmd-1$`, "m"));
+    assert.match(e.out(), /^ {2}unidesk-ci logs cmd-1$/m);
+    assert.ok(!(e.out() + e.err() + sent.command).includes(TOKEN));
+  });
+
+  it("--json gives one document with the run's coordinates", async () => {
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["run-dev-e2e", "--json"], e);
+    const doc = JSON.parse(e.out());
+    assert.equal(doc.ok, true);
+    assert.match(doc.runId, /^dev-\d{8}-\d{6}-[a-z0-9]{6}$/);
+    assert.match(doc.manifestCommit, COMMIT_RE);
+    assert.equal(doc.resultDir, `${runsRoot}/${doc.runId}`);
+    assert.equal(doc.state, "started");
+    assert.equal(e.err(), "");
+  });
+
+  it("a duplicate runId starts nothing and says so", async () => {
+    const backend = fakeBackend({ token: TOKEN, launcherState: "duplicate" });
+    const e = env(backend);
+    await runCli(["run-dev-e2e", "--run-id", "cmd-dup"], e);
+    assert.match(e.out(), /already existed/);
+    assert.match(e.err(), /nothing new was started/);
+  });
+
+  it("--wait-ms polls once per dispatch, prints one line per change, and exits 0 on success", async () => {
+    const d = runDir("cmd-wait-ok");
+    const backend = fakeBackend({
+      token: TOKEN,
+      beforeStatusPoll: (n) => {
+        if (n === 2) writeFileSync(join(d, "pipelinerun.txt"), "e2e-cmd-wait-ok\n");
+        if (n === 4) writeFileSync(join(d, "result.json"), result("cmd-wait-ok", "succeeded"));
+      },
+    });
+    const e = env(backend);
+    await runCli(["run-dev-e2e", "--run-id", "cmd-wait-ok", "--wait-ms", "600000"], e);
+    assert.deepEqual(backend.received.map((r) => r.kind), ["launcher", "status", "status", "status", "status"]);
+    assert.match(e.err(), /starting/);
+    assert.match(e.err(), /running e2e-cmd-wait-ok/);
+    assert.match(e.out(), /^status: +succeeded$/m);
+    assert.match(e.out(), /^duration: +2m05s$/m);
+  });
+
+  it("--wait-ms exits 1 (silently, summary printed) when the run failed", async () => {
+    const d = runDir("cmd-wait-fail");
+    writeFileSync(join(d, "result.json"), result("cmd-wait-fail", "failed"));
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-fail", "--wait-ms", "60000"], e), (err) => err instanceof RunFailedError && err.silent && err.exitCode === 1);
+    assert.match(e.out(), /^status: +failed$/m);
+    assert.match(e.err(), /unidesk-ci logs cmd-wait-fail/);
+  });
+
+  it("--wait-ms exits 3 when the wait runs out, saying the run goes on", async () => {
+    const d = runDir("cmd-wait-slow");
+    writeFileSync(join(d, "pipelinerun.txt"), "e2e-cmd-wait-slow\n");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-slow", "--wait-ms", "5000"], e), (err) => err instanceof WaitTimeoutError && err.exitCode === 3 && /goes on/.test(err.message) && /logs cmd-wait-slow/.test(err.hint ?? ""));
+    assert.ok(backend.received.filter((r) => r.kind === "status").length >= 3);
+  });
+
+  it("--wait-ms --json prints one document, even on timeout", async () => {
+    runDir("cmd-wait-json");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-json", "--wait-ms", "2000", "--json"], e), WaitTimeoutError);
+    const doc = JSON.parse(e.out());
+    assert.equal(doc.ok, false);
+    assert.equal(doc.error.code, "wait_timeout");
+    assert.equal(doc.runId, "cmd-wait-json");
+    assert.equal(e.err(), "");
+  });
+
+  it("on a TTY the progress line redraws in place", async () => {
+    const d = runDir("cmd-wait-tty");
+    const backend = fakeBackend({ token: TOKEN, beforeStatusPoll: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cmd-wait-tty", "succeeded")) });
+    const e = env(backend, true);
+    await runCli(["run-dev-e2e", "--run-id", "cmd-wait-tty", "--wait-ms", "60000"], e);
+    assert.match(e.err(), /\r\x1b\[2K/);
+  });
+
+  it("logs shows the result, every file and truncation markers", async () => {
+    const d = runDir("cmd-logs");
+    writeFileSync(join(d, "result.json"), result("cmd-logs", "failed"));
+    writeFileSync(join(d, "runner.log"), "step 1\nstep 2\n");
+    writeFileSync(join(d, "launcher.log"), "x".repeat(300_000) + "\nlast line\n");
+    mkdirSync(join(d, "pods"));
+    writeFileSync(join(d, "pods", "e2e-cmd-logs-smoke-pod_step-test.log"), "assertion failed\n");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["logs", "cmd-logs"], e);
+    assert.equal(backend.received.length, 1);
+    const out = e.out();
+    assert.match(out, /^status: +failed$/m);
+    assert.match(out, /==> runner\.log \(14 bytes\) <==\nstep 1\nstep 2/);
+    assert.match(out, /\[truncated: showing the last 262144 of 300011 bytes of launcher\.log\]/);
+    assert.match(out, /assertion failed/);
+  });
+
+  it("logs --json carries the files and their sizes", async () => {
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["logs", "cmd-logs", "--json"], e);
+    const doc = JSON.parse(e.out());
+    assert.equal(doc.status, "failed");
+    const launcher = doc.files.find((f: { path: string }) => f.path === "launcher.log");
+    assert.deepEqual([launcher.sizeBytes, launcher.keptBytes, launcher.truncated], [300011, 262144, true]);
+  });
+
+  it("logs of an unknown run is a clear usage error", async () => {
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await assert.rejects(runCli(["logs", "no-such-run"], e), (err) => err instanceof UsageError && /no run no-such-run/.test(err.message));
+  });
+});
