@@ -1,6 +1,7 @@
 /** Where to dispatch and with which workspace: flags > environment > config file > defaults (docs/configuration.md). */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { optional, strictObject, string } from "zod/mini";
+import "./zod-locale.ts";
 import type { Env } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";

@@ -1,6 +1,7 @@
 /** Options shared by the commands that reach backend-core. */
 import { message, object, option, optional, string, url } from "@optique/core";
 import { maxLength, regex, string as zString } from "zod/mini";
+import "../zod-locale.ts";
 import { RUN_ID, RUN_ID_MAX } from "../runs/run-id.ts";
 import { zodValue } from "./zod-value.ts";
 

@@ -1,5 +1,6 @@
 /** zod schemas of deploy.json (SPEC §3, docs/manifest.md). */
 import { array, boolean, int, iso, literal, looseObject, maximum, minimum, nullable, optional, refine, regex, string, strictObject, superRefine, enum as zenum, type infer as Infer } from "zod/mini";
+import "../zod-locale.ts";
 
 /** Bounds of `environments.dev.ci.timeoutMs`: one minute to six hours. */
 export const TIMEOUT_MS_MIN = 60_000;

@@ -1,5 +1,6 @@
 /** Parses the status reader's answer (src/launcher/status-reader.sh, docs/readers.md) into a RunStatus. */
 import { boolean, int, minimum, minLength, nullable, object, string, type infer as Infer } from "zod/mini";
+import "../zod-locale.ts";
 import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "../launcher/reader-output.ts";
 import { resultSchema, type RunResult } from "../manifest/schema.ts";
 

@@ -1,5 +1,6 @@
 /** Submitting the launcher: one dispatch call, and the launcher's state line read back. */
 import { literal, object, string, union } from "zod/mini";
+import "../zod-locale.ts";
 import type { Env } from "../env.ts";
 import { DispatchError } from "../errors.ts";
 import { dispatch } from "../dispatch/client.ts";

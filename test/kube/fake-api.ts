@@ -12,7 +12,7 @@
  *   kube.writes({ client: "test-a" });         // every POST/PUT/PATCH/DELETE received
  *   await kube.stop();
  *
- * Exports: `startFakeKube(options?): Promise<FakeKube>` and the types `FakeKube`, `FakeKubeOptions`,
+ * Exports: `startFakeKube(options?): Promise<FakeKube>`, `PRODUCTION_NAMESPACES`, and the types `FakeKube`, `FakeKubeOptions`,
  * `WriteRecord`, `Outcome` (from fake-tekton.ts), `KubeObject` (from store.ts).
  *
  * - Listens on 127.0.0.1, port 0. A kubeconfig's server URL is `http://127.0.0.1:<port>/c/<client>`:
@@ -28,6 +28,9 @@
  *   PostgreSQL StatefulSet: the "production" objects), unidesk-ci (ServiceAccount, Pipeline).
  * - PipelineRun outcomes: `setOutcome(key, o)` for one run (key = runId label or PipelineRun name)
  *   wins over `setDefaultOutcome(o)`; the default default is `{ kind: "succeed", delayMs: 300 }`.
+ *   A PipelineRun whose `spec.pipelineRef.name` has no Pipeline in its namespace fails with
+ *   CouldntGetPipeline whatever the outcome (the seed has unidesk-ci/unidesk-dev-namespace-e2e).
+ *   `spec.status: Cancelled` (patch) ends a running PipelineRun with reason Cancelled.
  */
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -38,6 +41,7 @@ import { coreVersions, findType, groupList, groupVersion, openApiGroupVersion, o
 import { matchesLabels, Store, type KubeObject, type StoreEvent } from "./store.ts";
 
 export type { Outcome } from "./fake-tekton.ts";
+export { PRODUCTION_NAMESPACES } from "./production.ts";
 export type { KubeObject } from "./store.ts";
 
 /** One write request the fake received. */
@@ -86,6 +90,8 @@ export interface FakeKube {
   listObjects(apiVersion: string, resource: string, namespace?: string, labelSelector?: string): KubeObject[];
   /** Stores an object directly (not recorded as a write), e.g. a pre-existing namespace. */
   createObject(object: KubeObject): KubeObject;
+  /** Removes an object directly (not recorded as a write), e.g. the Pipeline; true when it existed. */
+  deleteObject(apiVersion: string, resource: string, namespace: string | undefined, name: string): boolean;
   /** Closes watches, connections and timers. */
   stop(): Promise<void>;
 }
@@ -136,7 +142,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       try {
         handle(req, res, Buffer.concat(chunks));
       } catch (err) {
-        send(res, 500, status(500, "InternalError", `fake kube: ${String(err)}`));
+        if (err instanceof SyntaxError) send(res, 400, status(400, "BadRequest", `the request body is not JSON: ${err.message}`));
+        else send(res, 500, status(500, "InternalError", `fake kube: ${String(err)}`));
       }
     });
   });
@@ -356,6 +363,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (!t) throw new Error(`fake kube does not serve ${object.apiVersion} ${object.kind}`);
       return store.create(t, object);
     },
+    deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,
     async stop() {
       tekton.stop();
       for (const w of watches) w.end();

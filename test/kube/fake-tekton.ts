@@ -13,7 +13,7 @@ export type Outcome =
   | { kind: "fail"; delayMs?: number; reason?: string; message?: string; task?: string }
   /** Tasks start and never finish (until cancelled). */
   | { kind: "hang" }
-  /** Tekton cannot find the Pipeline: fails with reason CouldntGetPipeline, creates no TaskRun. */
+  /** Tekton cannot find the Pipeline: fails with reason CouldntGetPipeline, creates no TaskRun (also what happens when the Pipeline object is absent). */
   | { kind: "pipeline-missing"; delayMs?: number };
 
 /** Default tasks of the fake pipeline (as in scripts/ci/tekton/unidesk-dev-namespace-e2e.yaml). */
@@ -24,6 +24,7 @@ const T = {
   tr: findType("tekton.dev", "v1", "taskruns")!,
   pod: findType("", "v1", "pods")!,
   ns: findType("", "v1", "namespaces")!,
+  pipeline: findType("tekton.dev", "v1", "pipelines")!,
 };
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -77,15 +78,17 @@ export class FakeTekton {
   onCreate(created: KubeObject): void {
     const ns = created.metadata.namespace!;
     const name = created.metadata.name;
-    const outcome = this.outcomeFor(created);
     const pr = this.store.get(T.pr, ns, name)!;
+    const pipelineName = (pr.spec?.["pipelineRef"] as { name?: string } | undefined)?.name ?? "";
+    // As in Tekton: a Pipeline that is not there fails the run, whatever the script says.
+    const outcome: Outcome = this.store.get(T.pipeline, ns, pipelineName) ? this.outcomeFor(created) : { kind: "pipeline-missing" };
     if (pr.spec?.["status"] === "Cancelled") return this.#finishCancelled(ns, name);
     pr.status = { startTime: now(), conditions: cond("Unknown", "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Skipped: 0"), childReferences: [] };
     if (outcome.kind === "pipeline-missing") {
       pr.status.conditions = cond("Unknown", "Started", "");
       this.store.update(T.pr, pr);
       this.#later(outcome.delayMs ?? 100, () => {
-        this.#finish(ns, name, "False", "CouldntGetPipeline", `Error retrieving pipeline for pipelinerun ${ns}/${name}: Error retrieving pipeline: pipelines.tekton.dev "unidesk-dev-namespace-e2e" not found`);
+        this.#finish(ns, name, "False", "CouldntGetPipeline", `Error retrieving pipeline for pipelinerun ${ns}/${name}: Error retrieving pipeline: pipelines.tekton.dev "${pipelineName}" not found`);
       });
       return;
     }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
-import { assertClusterInvariants, newTestRunId, prepareRun, readResult, runnerEnv, runRunner, startWorld } from "./harness.ts";
+import { execFile } from "node:child_process";
+import { assertClusterInvariants, hasFile, newTestRunId, prepareRun, readResult, runnerEnv, runRunner, startWorld, until } from "./harness.ts";
 
 describe("dev-e2e.sh: PipelineRuns that do not succeed", () => {
   it("failed: exit 1, status failed with Tekton's reason, the failed pod's logs saved", async (t: TestContext) => {
@@ -42,6 +43,20 @@ describe("dev-e2e.sh: PipelineRuns that do not succeed", () => {
     assertClusterInvariants(world, [runId]);
   });
 
+  it("pipeline deleted from the cluster: the same visible error", async (t: TestContext) => {
+    const world = await startWorld();
+    t.after(() => world.close());
+    assert.ok(world.kube.deleteObject("tekton.dev/v1", "pipelines", "unidesk-ci", "unidesk-dev-namespace-e2e"));
+    const runId = newTestRunId("gone");
+    const inv = await prepareRun(world, runId);
+    const exit = await runRunner(inv.args, runnerEnv(world));
+    assert.equal(exit.code, 3, exit.stderr);
+    const result = await readResult(inv.resultDir);
+    assert.equal(result.status, "error");
+    assert.match(result.reason ?? "", /is missing in namespace unidesk-ci .*pipelines.tekton.dev "unidesk-dev-namespace-e2e" not found/);
+    assertClusterInvariants(world, [runId]);
+  });
+
   it("timeout: the PipelineRun is cancelled, logs collected, status timeout, namespace gone", async (t: TestContext) => {
     const world = await startWorld({ defaultOutcome: { kind: "hang" } });
     t.after(() => world.close());
@@ -63,6 +78,27 @@ describe("dev-e2e.sh: PipelineRuns that do not succeed", () => {
     assert.equal(saved.status.conditions[0].reason, "Cancelled", "collected after Tekton confirmed the cancel");
     const pods = await readdir(join(inv.resultDir, "pods"));
     assert.equal(pods.filter((p) => p.endsWith(".log")).length, 7, pods.join(","));
+    assertClusterInvariants(world, [runId]);
+  });
+
+  it("cancelled by someone else: status cancelled, logs collected, namespace gone", async (t: TestContext) => {
+    const world = await startWorld({ defaultOutcome: { kind: "hang" } });
+    t.after(() => world.close());
+    const runId = newTestRunId("extcancel");
+    const inv = await prepareRun(world, runId, { timeoutMs: 60_000 });
+    const operator = await world.kube.writeKubeconfig(join(world.dir, "operator-kubeconfig"), "operator");
+    const exit = await runRunner(inv.args, runnerEnv(world), () => {
+      void until(() => hasFile(inv.resultDir, "pipelinerun.txt"), "pipelinerun.txt").then(() => {
+        execFile("kubectl", ["-n", "unidesk-ci", "patch", "pipelinerun", `e2e-${runId}`, "--type", "merge", "-p", '{"spec":{"status":"Cancelled"}}'], {
+          env: { ...runnerEnv(world), KUBECONFIG: operator },
+        });
+      });
+    });
+    assert.equal(exit.code, 130, exit.stderr);
+    const result = await readResult(inv.resultDir);
+    assert.equal(result.status, "cancelled");
+    assert.match(result.reason ?? "", /was cancelled outside the runner/);
+    assert.ok(hasFile(inv.resultDir, "pipelinerun.json"));
     assertClusterInvariants(world, [runId]);
   });
 });

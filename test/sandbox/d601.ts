@@ -45,6 +45,8 @@ export interface SandboxProcess {
   sid: number;
   /** Single-letter state from /proc/<pid>/stat (R, S, Z, …). */
   state: string;
+  /** Start time in clock ticks since boot (tells a reused pid apart). */
+  startTime: string;
   cmdline: string;
 }
 
@@ -264,7 +266,7 @@ export async function startD601(options: D601Options): Promise<D601> {
   });
   const port = (server.address() as AddressInfo).port;
 
-  const processes = async () => (await findMarkedProcesses(marker, ownPids())).filter((p) => p.state !== "Z");
+  const processes = async () => (await findMarkedProcesses(marker, ownPids())).filter((p) => !isDead(p.state));
 
   return {
     host: "127.0.0.1",
@@ -346,7 +348,7 @@ async function readProc(pid: number): Promise<SandboxProcess | undefined> {
     // comm may contain spaces and parentheses: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "latin1").catch(() => "")).split("\0").join(" ").trim();
-    return { pid, state: fields[0] ?? "?", pgid: Number(fields[2]), sid: Number(fields[3]), cmdline };
+    return { pid, state: fields[0] ?? "?", pgid: Number(fields[2]), sid: Number(fields[3]), startTime: fields[19] ?? "", cmdline };
   } catch {
     return undefined;
   }
@@ -355,24 +357,41 @@ async function readProc(pid: number): Promise<SandboxProcess | undefined> {
 /** Sends TERM to every marked process group and process, then KILL to what is left after a grace period. */
 async function killAll(marker: string, ownPids: () => number[]): Promise<void> {
   const self = await readProc(process.pid);
+  // pid → start time of every process signalled: an exiting process loses its environ before it
+  // becomes a zombie, so "no marked process" alone would return while it still shows in ps.
+  const signalled = new Map<number, string>();
   const signalAll = async (signal: NodeJS.Signals) => {
-    const procs = (await findMarkedProcesses(marker, ownPids())).filter((p) => p.state !== "Z");
+    const procs = (await findMarkedProcesses(marker, ownPids())).filter((p) => !isDead(p.state));
     for (const p of procs) {
+      signalled.set(p.pid, p.startTime);
       if (p.pgid > 1 && p.pgid !== self?.pgid) tryKill(-p.pgid, signal);
       tryKill(p.pid, signal);
     }
     return procs.length;
   };
+  const anyAlive = async () => {
+    if ((await signalAll("SIGKILL")) > 0) return true;
+    for (const [pid, startTime] of signalled) {
+      const p = await readProc(pid);
+      if (p && p.startTime === startTime && !isDead(p.state)) return true;
+    }
+    return false;
+  };
   if ((await signalAll("SIGTERM")) === 0) return;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 10; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    if ((await signalAll(i < 10 ? "SIGTERM" : "SIGKILL")) === 0) return;
+    if ((await signalAll("SIGTERM")) === 0) break;
   }
-  for (let i = 0; i < 40; i++) {
-    if ((await signalAll("SIGKILL")) === 0) return;
+  for (let i = 0; i < 60; i++) {
+    if (!(await anyAlive())) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`D601 stop: processes still alive: ${(await findMarkedProcesses(marker, ownPids())).map((p) => `${p.pid} ${p.cmdline}`).join("; ")}`);
+}
+
+/** Zombie or dead: nothing left to kill. */
+function isDead(state: string): boolean {
+  return state === "Z" || state === "X" || state === "x";
 }
 
 function tryKill(pid: number, signal: NodeJS.Signals): void {

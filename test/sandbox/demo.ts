@@ -50,7 +50,7 @@ try {
     say(`logs exited ${logsCode}`);
     say(`run files on D601: ${sb.runsRoot}/${runId}`);
   }
-  say(`dispatch calls: ${sb.backend.callCount()}; git requests through the proxy: ${sb.proxy.requests.length}`);
+  say(`dispatch calls: ${sb.backend.callCount()}; egress proxy requests: ${sb.proxy.requests.length}; git requests bypassing the proxy: ${sb.requestsBypassingProxy().length}`);
 } finally {
   await sb.stop();
   say(keep ? `stopped; files kept in ${sb.root}` : "stopped; sandbox removed (use --keep to keep it)");

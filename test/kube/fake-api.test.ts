@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startFakeKube, type FakeKube } from "./fake-api.ts";
+
+interface Out {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe("fake Kubernetes API with the real kubectl", () => {
+  let kube: FakeKube;
+  let dir: string;
+  let env: Record<string, string>;
+
+  /** Runs the real kubectl against the fake (asynchronously: the server lives in this process). */
+  function kubectl(args: string[], input?: string): Promise<Out> {
+    return new Promise((resolve) => {
+      const child = execFile("kubectl", args, { env, encoding: "utf8" }, (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+      child.stdin?.end(input ?? "");
+    });
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "fake-kube-"));
+    kube = await startFakeKube({ defaultOutcome: { kind: "succeed", delayMs: 200 } });
+    const kubeconfig = await kube.writeKubeconfig(join(dir, "kubeconfig"), "suite");
+    env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, "cache") };
+  });
+  after(async () => {
+    await kube.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("serves a v1.32 version and discovery (kubectl api-resources)", async () => {
+    const version = await kubectl(["version", "-o", "json"]);
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(JSON.parse(version.stdout).serverVersion.gitVersion, "v1.32.4+fake");
+    const res = await kubectl(["api-resources", "-o", "name"]);
+    assert.equal(res.code, 0, res.stderr);
+    for (const r of ["namespaces", "pods", "deployments.apps", "statefulsets.apps", "pipelineruns.tekton.dev", "taskruns.tekton.dev"]) {
+      assert.ok(res.stdout.split("\n").includes(r), `${r} in ${res.stdout}`);
+    }
+  });
+
+  it("starts with the production objects", async () => {
+    const out = await kubectl(["-n", "unidesk", "get", "deployments,services,statefulsets", "-o", "name"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(out.stdout.trim().split("\n").sort(), [
+      "deployment.apps/backend-core",
+      "deployment.apps/frontend",
+      "service/backend-core",
+      "service/frontend",
+      "service/postgres",
+      "statefulset.apps/postgres",
+    ]);
+    assert.ok(Object.keys(kube.snapshot()).includes("apps/v1/statefulsets/unidesk-dev/postgres"));
+  });
+
+  it("creates, lists by label, patches and deletes; errors are Status objects; writes are recorded", async () => {
+    const before = kube.snapshot();
+    const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "fake-t1", labels: { "unidesk.ci/run-id": "t1" } } };
+    assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(ns))).stdout.trim(), "namespace/fake-t1");
+    const dup = await kubectl(["create", "-f", "-"], JSON.stringify(ns));
+    assert.notEqual(dup.code, 0);
+    assert.match(dup.stderr, /AlreadyExists.*namespaces "fake-t1" already exists/);
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "fake-t1", labels: { a: "b" } }, data: { x: "1" } };
+    assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(cm))).code, 0);
+    assert.equal((await kubectl(["-n", "fake-t1", "get", "cm", "-l", "a=b", "-o", "name"])).stdout.trim(), "configmap/c");
+    assert.equal((await kubectl(["-n", "fake-t1", "get", "cm", "-l", "a!=b", "-o", "name"])).stdout.trim(), "");
+    assert.equal((await kubectl(["-n", "fake-t1", "patch", "cm", "c", "--type", "merge", "-p", '{"data":{"x":"2"}}', "-o", "jsonpath={.data.x}"])).stdout, "2");
+    const missing = await kubectl(["-n", "fake-t1", "get", "cm", "nope"]);
+    assert.match(missing.stderr, /NotFound.*configmaps "nope" not found/);
+    const orphan = await kubectl(["create", "-f", "-"], JSON.stringify({ ...cm, metadata: { name: "c", namespace: "no-such-ns" } }));
+    assert.match(orphan.stderr, /namespaces "no-such-ns" not found/);
+    assert.equal((await kubectl(["delete", "namespace", "fake-t1", "--wait=false"])).code, 0);
+    assert.equal(kube.listObjects("v1", "configmaps", "fake-t1").length, 0, "a namespace takes its contents along");
+    const writes = kube.writes({ client: "suite" }).map((w) => `${w.method} ${w.resource} ${w.namespace} ${w.code}`);
+    assert.deepEqual(writes, [
+      "POST namespaces fake-t1 201",
+      "POST namespaces fake-t1 409",
+      "POST configmaps fake-t1 201",
+      "PATCH configmaps fake-t1 200",
+      "POST configmaps no-such-ns 404",
+      "DELETE namespaces fake-t1 200",
+    ]);
+    assert.deepEqual(kube.snapshot(), before);
+    const protobuf = await kubectl(["create", "namespace", "via-protobuf"]);
+    assert.match(protobuf.stderr, /UnsupportedMediaType/);
+  });
+
+  it("moves PipelineRuns through outcomes: default, by run id, by name; watch works for kubectl wait", async () => {
+    kube.setOutcome("r-fail", { kind: "fail", reason: "Failed", message: "boom", delayMs: 100 });
+    kube.setOutcome("e2e-r-hang", { kind: "hang" });
+    const pr = (name: string, runId: string) =>
+      JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name, namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": runId } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
+    for (const [name, id] of [["e2e-r-ok", "r-ok"], ["e2e-r-fail", "r-fail"], ["e2e-r-hang", "r-hang"]]) {
+      assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], pr(name!, id!))).code, 0);
+    }
+    const waited = await kubectl(["-n", "unidesk-ci", "wait", "--for=condition=Succeeded", "pipelinerun/e2e-r-ok", "--timeout=10s"]);
+    assert.equal(waited.code, 0, waited.stderr);
+    const failed = await kubectl(["-n", "unidesk-ci", "wait", "--for=condition=Succeeded=False", "pipelinerun/e2e-r-fail", "--timeout=10s"]);
+    assert.equal(failed.code, 0, failed.stderr);
+    const reason = (n: string) => kubectl(["-n", "unidesk-ci", "get", "pr", n, "-o", "jsonpath={.status.conditions[0].reason}"]);
+    assert.equal((await reason("e2e-r-fail")).stdout, "Failed");
+    assert.equal((await reason("e2e-r-hang")).stdout, "Running");
+    const trs = await kubectl(["-n", "unidesk-ci", "get", "taskruns", "-l", "tekton.dev/pipelineRun=e2e-r-ok", "-o", "name"]);
+    assert.equal(trs.stdout.trim().split("\n").length, 3);
+    const log = await kubectl(["-n", "unidesk-ci", "logs", "e2e-r-fail-report-pod", "-c", "step-report"]);
+    assert.match(log.stdout, /\[report\] FAILED: boom/);
+    const defaulted = await kubectl(["-n", "unidesk-ci", "logs", "e2e-r-fail-report-pod"]);
+    assert.match(defaulted.stderr, /Defaulted container "step-report" out of: step-report, prepare \(init\)/);
+    assert.match(defaulted.stdout, /FAILED: boom/);
+    await kubectl(["-n", "unidesk-ci", "patch", "pr", "e2e-r-hang", "--type", "merge", "-p", '{"spec":{"status":"Cancelled"}}']);
+    const cancelled = await kubectl(["-n", "unidesk-ci", "wait", "--for=jsonpath={.status.conditions[0].reason}=Cancelled", "pipelinerun/e2e-r-hang", "--timeout=10s"]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+  });
+
+  it("tells clients apart by path prefix", async () => {
+    const other = await kube.writeKubeconfig(join(dir, "other"), "other-client");
+    const out = await new Promise<number>((resolve) => {
+      const c = execFile("kubectl", ["create", "-f", "-"], { env: { ...env, KUBECONFIG: other } }, (err) => resolve(err ? 1 : 0));
+      c.stdin?.end(JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "from-other" } }));
+    });
+    assert.equal(out, 0);
+    assert.deepEqual(kube.writes({ client: "other-client" }).map((w) => w.namespace), ["from-other"]);
+    assert.ok(!kube.writes({ client: "suite" }).some((w) => w.namespace === "from-other"));
+  });
+});
