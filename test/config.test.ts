@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFilePath, DEFAULT_PROVIDER_ID, DEFAULT_WORKSPACE, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
@@ -190,11 +190,9 @@ describe("requireDispatchTarget", () => {
   it("a missing or unreadable token file → ConfigError naming it", async () => {
     const { env, dir } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN_FILE: "missing-token" });
     await rejects(target(await resolveConfig({}, env)), ConfigError, /token file .*missing-token \(from UNIDESK_TOKEN_FILE\) does not exist/);
-    if (process.getuid?.() !== 0) {
-      await writeFile(join(dir, "locked"), TOKEN);
-      await chmod(join(dir, "locked"), 0o000);
-      await rejects(target(await resolveConfig({ tokenFile: join(dir, "locked") }, env)), ConfigError, /cannot be read \(EACCES\)/);
-    }
+    // A directory cannot be read as a file even by root (a chmod 000 file can).
+    await mkdir(join(dir, "a-directory"));
+    await rejects(target(await resolveConfig({ tokenFile: join(dir, "a-directory") }, env)), ConfigError, /a-directory.*cannot be read \(EISDIR\)/);
   });
 
   it("a token with inner whitespace → AuthError without echoing it", async () => {

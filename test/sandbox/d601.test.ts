@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -71,7 +72,12 @@ describe("D601 (ssh2 server running real bash)", () => {
     const t2 = { ...target, port: local.port, hostKey: local.hostPublicKey };
     await sshExec(t2, "setsid bash -c 'trap \"\" TERM; sleep 303' </dev/null >/dev/null 2>&1 & echo ok");
     assert.equal((await local.processes()).length >= 1, true);
+    // A client that connects and never speaks SSH must not block stop().
+    const silent = connect(local.port, "127.0.0.1");
+    silent.on("error", () => {});
+    await new Promise((r) => silent.once("connect", r));
     await local.stop();
+    silent.destroy();
     assert.deepEqual(await local.processes(), []);
     const ps = await execFile("ps", ["-eo", "pid,stat,args"]);
     assert.doesNotMatch(ps.stdout, /sleep 303/);

@@ -286,11 +286,13 @@ export async function startD601(options: D601Options): Promise<D601> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const c of connections) c.end();
       await killAll(marker, ownPids);
-      for (const c of connections) {
-        // ssh2's Connection has no typed destroy; ending the socket is enough once commands are gone.
-        c.end();
+      for (const c of connections) c.end();
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2000).unref())]);
+      if (timedOut) {
+        // A client stuck mid-handshake never answers end(); ssh2 exposes no typed destroy.
+        for (const c of connections) (c as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+        await closed;
       }
-      await closed;
     },
   };
 }
