@@ -4,7 +4,7 @@
  * (token redacted) and offering failure switches for the CLI's error paths.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { constants } from "node:os";
 import { int, string, strictObject } from "zod";
 import { sshExec, SshExecError, type SshTarget } from "./ssh-exec.ts";
@@ -129,6 +129,7 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
   let executions = 0;
   let failure: BackendFailure | null = null;
   let server: Server | undefined;
+  const sockets = new Set<Socket>();
   let port = 0;
 
   const redact = (text: string): { text: string; found: boolean } => {
@@ -243,6 +244,10 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     });
+    s.on("connection", (socket: Socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => resolve());
@@ -256,6 +261,7 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
     server = undefined;
     const closed = new Promise<void>((resolve) => s.close(() => resolve()));
     s.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
     await closed;
   };
   await listen();

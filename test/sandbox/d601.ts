@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import ssh2 from "ssh2";
 import { generateKeyPair } from "./ssh-exec.ts";
@@ -260,6 +260,12 @@ export async function startD601(options: D601Options): Promise<D601> {
     });
   }
 
+  // ssh2 reports a connection only after the handshake; raw sockets come from its net.Server.
+  const sockets = new Set<Socket>();
+  (server as unknown as { _srv: NetServer })._srv.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -287,10 +293,10 @@ export async function startD601(options: D601Options): Promise<D601> {
       for (const c of connections) c.end();
       await killAll(marker, ownPids);
       for (const c of connections) c.end();
-      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2000).unref())]);
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1000).unref())]);
       if (timedOut) {
-        // A client stuck mid-handshake never answers end(); ssh2 exposes no typed destroy.
-        for (const c of connections) (c as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+        // A client stuck before or in the handshake has no ssh2 Connection to end: drop its socket.
+        for (const socket of sockets) socket.destroy();
         await closed;
       }
     },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -155,6 +156,15 @@ describe("git over HTTPS with the sandbox CA", () => {
     assert.equal(res.status, 200);
     assert.match(res.body.subarray(0, 8).toString("latin1"), /^0008NAK/);
     assert.match(res.body.toString("latin1"), /PACK/);
+  });
+
+  it("stop() does not wait for a client stuck before the TLS handshake", async () => {
+    const other = await startGitHttpsServer({ projectRoot: join(root, "git2"), certs: git.certs });
+    const silent = connect(other.port, "127.0.0.1");
+    silent.on("error", () => {});
+    await new Promise((r) => silent.once("connect", r));
+    await other.stop();
+    silent.destroy();
   });
 
   it("parses CGI headers", () => {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execFile, gitEnv } from "./exec.ts";
@@ -110,6 +110,12 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
     requests.push(record);
     runHttpBackend(req, res, projectRoot, children, backendErrors, (status) => void (record.status = status));
   });
+  // closeAllConnections() misses sockets still in the TLS handshake: track raw sockets too.
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -128,6 +134,7 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
       for (const child of children) child.kill("SIGKILL");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
     },
   };
