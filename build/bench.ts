@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeOperatorRepo } from "./bench-fixture.ts";
+import { benchSandbox } from "./bench-sandbox.ts";
 
 const BUNDLE = "dist/unidesk-ci.mjs";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -51,3 +52,4 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+await benchSandbox(join(process.cwd(), BUNDLE), Number(process.env.BENCH_WAIT_RUNS ?? 3));

@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { build } from "esbuild";
+import { lazySegmenter } from "./lazy-segmenter.ts";
 import { generateManifestJsonSchema } from "../src/manifest/json-schema.ts";
 
 /** Where the bundle goes. */
@@ -36,6 +37,7 @@ await build({
     // Generated here so the bundle needs no JSON Schema generator at run time (src/cli/schema.ts).
     __UNIDESK_CI_MANIFEST_SCHEMA__: JSON.stringify(JSON.stringify(generateManifestJsonSchema())),
   },
+  plugins: [lazySegmenter],
   logLevel: "warning",
 });
 chmodSync(BUNDLE, 0o755);

@@ -1,6 +1,6 @@
 /** Options shared by the commands that reach backend-core. */
-import { message, object, option, optional, string, url } from "@optique/core";
-import { maxLength, regex, string as zString } from "zod/mini";
+import { message, object, option, optional, type NonEmptyString } from "@optique/core";
+import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
 import { RUN_ID, RUN_ID_MAX } from "../runs/run-id.ts";
 import { zodValue } from "./zod-value.ts";
@@ -8,16 +8,31 @@ import { zodValue } from "./zod-value.ts";
 /** `--json`: exactly one JSON document on stdout. */
 export const jsonOption = option("--json", { description: message`Print one JSON document on stdout (errors too), no color, no progress.` });
 
+// Value parsers go through the zod adapter rather than Optique's url()/integer(): zod is in the bundle anyway.
+const backendUrlValue = zodValue(zString().check(regex(/^https?:\/\/\S+$/i, { error: "is not an http(s) URL, e.g. https://backend.example.com" })), "URL", "https://backend.invalid");
+
+/** A non-empty string argument (a path, an id), optionally matching `pattern`. */
+export function textValue(metavar: NonEmptyString, pattern?: { regex: RegExp; error: string }) {
+  const nonEmpty = zString().check(minLength(1, { error: "must not be empty" }));
+  return zodValue(pattern ? nonEmpty.check(regex(pattern.regex, { error: pattern.error })) : nonEmpty, metavar, "");
+}
+
+/** A whole number of milliseconds from 0 to `max`, for `--wait-ms`-like options. */
+export function millisecondsValue(max: number) {
+  const digits = zString().check(regex(/^[0-9]{1,12}$/, { error: `is not a whole number of milliseconds from 0 to ${max}` }));
+  return zodValue(pipe(pipe(digits, transform(Number)), number().check(maximum(max, { error: `is more than ${max} ms` }))), "MS", 0);
+}
+
 /** Where and as whom to dispatch; each overrides its environment variable and the config file. */
 export const backendOptions = object({
-  backendUrl: optional(option("--backend-url", url({ metavar: "URL" }), { description: message`backend-core base URL (env UNIDESK_BACKEND_URL).` })),
-  provider: optional(option("--provider", string({ metavar: "ID", pattern: /^[A-Za-z0-9._-]{1,64}$/ }), { description: message`host.ssh provider id (env UNIDESK_CI_PROVIDER, default D601).` })),
-  tokenFile: optional(option("--token-file", string({ metavar: "FILE" }), { description: message`File holding the bearer token (env UNIDESK_TOKEN_FILE; or UNIDESK_TOKEN).` })),
+  backendUrl: optional(option("--backend-url", backendUrlValue, { description: message`backend-core base URL (env UNIDESK_BACKEND_URL).` })),
+  provider: optional(option("--provider", textValue("ID", { regex: /^[A-Za-z0-9._-]{1,64}$/, error: "is not a provider id (letters, digits, '.', '_', '-'; e.g. D601)" }), { description: message`host.ssh provider id (env UNIDESK_CI_PROVIDER, default D601).` })),
+  tokenFile: optional(option("--token-file", textValue("FILE"), { description: message`File holding the bearer token (env UNIDESK_TOKEN_FILE; or UNIDESK_TOKEN).` })),
 });
 
 /** The flags of {@link backendOptions} as the config resolver takes them. */
-export function backendFlags(opts: { backendUrl?: URL; provider?: string; tokenFile?: string }): { backendUrl?: string; providerId?: string; tokenFile?: string } {
-  return { backendUrl: opts.backendUrl?.href.replace(/\/$/, ""), providerId: opts.provider, tokenFile: opts.tokenFile };
+export function backendFlags(opts: { backendUrl?: string; provider?: string; tokenFile?: string }): { backendUrl?: string; providerId?: string; tokenFile?: string } {
+  return { backendUrl: opts.backendUrl, providerId: opts.provider, tokenFile: opts.tokenFile };
 }
 
 /** A run id argument: DNS-safe, at most 40 characters (docs/manifest.md#run-ids). */

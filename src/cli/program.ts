@@ -2,7 +2,7 @@
 import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue } from "@optique/core";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
-import { versionLine } from "../version.ts";
+import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
 import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
 import { logsCommand, runLogs } from "./logs.ts";
 import { runValidate, validateCommand } from "./validate.ts";
@@ -18,39 +18,8 @@ export const programParser = or(runDevE2eCommand, logsCommand, validateCommand, 
 /** Parsed options of any command. */
 export type ProgramOptions = InferValue<typeof programParser>;
 
-const COMMANDS = ["run-dev-e2e", "logs", "validate", "schema"];
-
-const EXAMPLES = `Examples:
-  unidesk-ci run-dev-e2e                              submit a run and return at once
-  unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
-  unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
-  unidesk-ci logs dev-20261127-162626-k3x9a2          status and every result file of a run
-  unidesk-ci validate deploy.json                     check a manifest before pushing
-  eval "$(unidesk-ci completions bash)"               shell completion (bash, zsh, fish)
-`;
-
-const EXIT_CODES = `Exit codes:
-  0    run succeeded / command ok
-  1    run failed (failed, timeout, cancelled or error)
-  2    usage or manifest error (nothing dispatched)
-  3    --wait-ms ran out (the run goes on; follow it with logs)
-  4    authentication or configuration
-  5    backend-core or D601 unreachable, timeout, 5xx, malformed answer
-  130  interrupted
-`;
-
-const OVERVIEW = `unidesk-ci proves the UniDesk dev desired state (origin/master:deploy.json#environments.dev) with one
-smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFIG_HOME/unidesk-ci/config.json.
-
-Commands:
-  run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
-  logs RUN_ID          a run's status and result files, in one round trip
-  validate [FILE]      check a deploy.json against the manifest contract
-  schema               the JSON Schema of deploy.json
-  completions SHELL    shell completion script (bash, zsh, fish)
-
-Global: --help, -h (also after a command), --version. Every command takes --json.
-`;
+/** Commands parsed by {@link programParser}. */
+export const COMMANDS = ["run-dev-e2e", "logs", "validate", "schema"];
 
 /** What parsing produced: options to run, or nothing (help, version or completion was printed). */
 export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" };
@@ -59,7 +28,7 @@ const SHOWN = { kind: "shown" } as const;
 
 /** The text of `--help` for a command, or the overview when `command` is undefined. */
 export function helpText(command: string | undefined, color: boolean): string {
-  if (command === undefined) return `${OVERVIEW}\n${EXAMPLES}\n${EXIT_CODES}`;
+  if (command === undefined) return OVERVIEW_HELP;
   const page = getDocPage(programParser, [command]);
   const body = page ? formatDocPage(PROGRAM, page, { colors: color, maxWidth: 110 }) : "";
   return `${body.trimEnd()}\n\n${EXIT_CODES}`;
@@ -72,8 +41,9 @@ const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
   const beforeDashes = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
   const first = args[0];
-  if (first === "--version" || first === "-V") {
-    env.stdout.write(args.includes("--json") ? JSON.stringify({ ok: true, version: versionLine().split(" ")[1], line: versionLine() }) + "\n" : versionLine() + "\n");
+  const meta = metaOutput(args);
+  if (meta !== undefined) {
+    env.stdout.write(meta);
     return SHOWN;
   }
   if (first === "completions") return runCompletions(args.slice(1), env);

@@ -1,6 +1,6 @@
 /** `unidesk-ci run-dev-e2e`: submit the fixed launcher for origin/master's dev desired state. */
-import { command, constant, integer, merge, message, object, option, optional, string, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, runIdValue } from "./common.ts";
+import { command, constant, merge, message, object, option, optional, type InferValue } from "@optique/core";
+import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue, textValue } from "./common.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { newRunId } from "../runs/run-id.ts";
@@ -21,10 +21,10 @@ export const runDevE2eCommand = command(
   merge(
     object({
       command: constant("run-dev-e2e" as const),
-      waitMs: optional(option("--wait-ms", integer({ min: 0, max: WAIT_MS_MAX, metavar: "MS" }), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
+      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
       keepNamespace: option("--keep-namespace", { description: message`Keep the temporary namespace after the run (for debugging).` }),
       dryRun: option("--dry-run", { description: message`Offline: no fetch, no network, no token; print the exact launcher a real run would send.` }),
-      repoDir: optional(option("--repo-dir", string({ metavar: "DIR" }), { description: message`Operator clone whose origin/master is read (default: the current directory).` })),
+      repoDir: optional(option("--repo-dir", textValue("DIR"), { description: message`Operator clone whose origin/master is read (default: the current directory).` })),
       runId: optional(option("--run-id", runIdValue, { description: message`Use this run id instead of a generated one (re-dispatching an existing id starts nothing).` })),
       json: jsonOption,
     }),

@@ -1,5 +1,5 @@
 /** The small Optique ↔ zod adapter: a value parser over `safeParse` (optique's zod add-on does not fit its 1.x core). */
-import { message, type NonEmptyString, type ValueParser } from "@optique/core";
+import { message, text, type NonEmptyString, type ValueParser } from "@optique/core";
 import type { ZodMiniType } from "zod/mini";
 
 /** Wraps a zod schema of strings as an Optique value parser; the first issue becomes the error. */
@@ -12,7 +12,7 @@ export function zodValue<T>(schema: ZodMiniType<T, string>, metavar: NonEmptyStr
       const parsed = schema.safeParse(input);
       if (parsed.success) return { success: true, value: parsed.data };
       const first = parsed.error.issues[0]?.message ?? "is invalid";
-      return { success: false, error: message`${input} ${first}` };
+      return { success: false, error: message`${input} ${text(first)}` };
     },
     format,
   };

@@ -27,6 +27,9 @@ export const MANIFEST_REF = "origin/master";
 /** The manifest's path inside the commit. */
 export const MANIFEST_PATH = "deploy.json";
 
+/** Where scriptPath must live (one level, see SCRIPT_PATH in schema.ts). */
+export const SCRIPT_DIR = "scripts/ci/";
+
 /** How errors name the manifest read from origin. */
 export const MANIFEST_SOURCE = `${MANIFEST_REF}:${MANIFEST_PATH}`;
 
@@ -87,13 +90,18 @@ async function sshEnv(git: Git, env: Env): Promise<Record<string, string>> {
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
   const git = makeGit(repoDir, env);
 
-  const top = await git(["rev-parse", "--show-toplevel"]);
+  // Independent reads run side by side: startup time is dominated by git process spawns.
+  const revParse = () => git(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/master^{commit}"]);
+  const [top, origin, earlyRev] = await Promise.all([
+    git(["rev-parse", "--show-toplevel"]),
+    git(["config", "--get", "remote.origin.url"]),
+    options.fetch ? undefined : revParse(),
+  ]);
   if (top.code !== 0 || top.stdout.trim() === "") {
     throw refError(repoDir, `not a git work tree (${firstLine(top.stderr) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
   }
   const topLevel = top.stdout.trim();
 
-  const origin = await git(["config", "--get", "remote.origin.url"]);
   const originUrl = origin.stdout.trim();
   if (origin.code !== 0 || originUrl === "") {
     throw refError("remote.origin.url", `not set in ${topLevel}; add the remote with \`git remote add origin <repository URL>\``);
@@ -110,7 +118,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     }
   }
 
-  const rev = await git(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/master^{commit}"]);
+  const rev = earlyRev ?? (await revParse());
   const commit = rev.stdout.trim();
   if (rev.code !== 0 || !FULL_SHA.test(commit)) {
     const how = options.fetch ? "push master to origin" : "run `git fetch origin master` first (a dry run does not fetch)";
@@ -118,7 +126,9 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   }
   const at = `${MANIFEST_REF} (${commit.slice(0, 12)})`;
 
-  const shown = await git(["show", `${commit}:${MANIFEST_PATH}`]);
+  // The schema pins scriptPath to scripts/ci/<name>.sh, so listing scripts/ci/ can run beside git show.
+  // ls-tree gives existence, type and mode in one call; --full-tree because repoDir may be a subdirectory.
+  const [shown, listed] = await Promise.all([git(["show", `${commit}:${MANIFEST_PATH}`]), git(["ls-tree", "--full-tree", "-z", commit, "--", SCRIPT_DIR])]);
   if (shown.code !== 0) {
     throw refError(MANIFEST_SOURCE, `not found at ${at}; commit deploy.json at the repository root and push it to master`);
   }
@@ -132,10 +142,8 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     );
   }
 
-  // ls-tree gives existence, type and mode in one call; --full-tree because repoDir may be a subdirectory.
-  const listed = await git(["ls-tree", "--full-tree", "-z", commit, "--", scriptPath]);
-  const entry = /^(\d{6}) (\w+) [0-9a-f]+\t/.exec(listed.stdout);
-  if (listed.code !== 0 || entry === null) {
+  const entry = listed.code === 0 ? listed.stdout.split("\0").map((e) => /^(\d{6}) (\w+) [0-9a-f]+\t(.*)$/s.exec(e)).find((m) => m?.[3] === scriptPath) : undefined;
+  if (!entry) {
     throw refError("environments.dev.ci.scriptPath", `${scriptPath} does not exist at ${at}; commit and push it to master, or fix scriptPath`);
   }
   if (entry[2] !== "blob" || entry[1] === "120000") {

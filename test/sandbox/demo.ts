@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { REPO_RUNNER_DIR, startSandbox } from "./sandbox.ts";
+import { startSandbox } from "./sandbox.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const bundle = `${repoRoot}dist/unidesk-ci.mjs`;
@@ -25,15 +25,14 @@ function run(cmd: string, args: string[], options: { cwd?: string; env?: Record<
   });
 }
 
+// `npm run demo` builds first; started directly, build when the bundle is missing.
 if (!existsSync(bundle)) {
   say("dist/unidesk-ci.mjs missing: npm run build");
   if ((await run("npm", ["run", "build"])) !== 0) throw new Error("build failed");
 }
 
-const hasRunner = existsSync(`${REPO_RUNNER_DIR}dev-e2e.sh`);
-if (!hasRunner) say("scripts/ci/dev-e2e.sh not found: using the placeholder runner");
 say("starting the sandbox (git over HTTPS, egress proxy, D601 over ssh2, backend-core, fake Kubernetes)");
-const sb = await startSandbox({ runner: hasRunner ? "repo" : "placeholder", keep });
+const sb = await startSandbox({ keep });
 let exitCode = 1;
 try {
   say(`sandbox in ${sb.root}`);

@@ -1,0 +1,48 @@
+/** Top-level `--help` and `--version`: static text, so main.ts answers them without loading the commands. */
+import { versionLine } from "../version.ts";
+
+const EXAMPLES = `Examples:
+  unidesk-ci run-dev-e2e                              submit a run and return at once
+  unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
+  unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
+  unidesk-ci logs dev-20261127-162626-k3x9a2          status and every result file of a run
+  unidesk-ci validate deploy.json                     check a manifest before pushing
+  eval "$(unidesk-ci completions bash)"               shell completion (bash, zsh, fish)
+`;
+
+/** The exit-code table, shown in every help page. */
+export const EXIT_CODES = `Exit codes:
+  0    run succeeded / command ok
+  1    run failed (failed, timeout, cancelled or error)
+  2    usage or manifest error (nothing dispatched)
+  3    --wait-ms ran out (the run goes on; follow it with logs)
+  4    authentication or configuration
+  5    backend-core or D601 unreachable, timeout, 5xx, malformed answer
+  130  interrupted
+`;
+
+const OVERVIEW = `unidesk-ci proves the UniDesk dev desired state (origin/master:deploy.json#environments.dev) with one
+smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFIG_HOME/unidesk-ci/config.json.
+
+Commands:
+  run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
+  logs RUN_ID          a run's status and result files, in one round trip
+  validate [FILE]      check a deploy.json against the manifest contract
+  schema               the JSON Schema of deploy.json
+  completions SHELL    shell completion script (bash, zsh, fish)
+
+Global: --help, -h (also after a command), --version. Every command takes --json.
+`;
+
+/** The overview page of `--help`. */
+export const OVERVIEW_HELP = `${OVERVIEW}\n${EXAMPLES}\n${EXIT_CODES}`;
+
+/** Output for a top-level `--version`, `--help`, `-h` or `help` alone, else undefined. */
+export function metaOutput(args: readonly string[]): string | undefined {
+  const [first, ...rest] = args;
+  if (first === "--version" || first === "-V") {
+    return rest.includes("--json") ? JSON.stringify({ ok: true, version: versionLine().split(" ")[1], line: versionLine() }) + "\n" : versionLine() + "\n";
+  }
+  if (rest.length === 0 && (first === "--help" || first === "-h" || first === "help")) return OVERVIEW_HELP;
+  return undefined;
+}
