@@ -157,16 +157,11 @@ if [[ -e $result_dir/result.json ]]; then
   exit 3
 fi
 # noclobber makes the pid file the lock: a second runner for the same result dir stops here.
-# The launcher may have written its wrapper's pid (our parent) there first; then we take over.
 if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
   pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
-  if [[ $pid_owner == "$PPID" ]]; then
-    printf '%s\n' "$$" >"$result_dir/runner.pid"
-  else
-    printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
-      "$result_dir" "$pid_owner" "$run_id" >&2
-    exit 3
-  fi
+  printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
+    "$result_dir" "$pid_owner" "$run_id" >&2
+  exit 3
 fi
 
 exec 3>&2

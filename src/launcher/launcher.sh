@@ -95,11 +95,10 @@ uci_validate() {
 # Runs a command under a watchdog in the background and waits for it, so a trapped signal
 # interrupts the wait at once and can forward itself to the child.
 uci_wait_child() {
-  local seconds=$1 kill_after=$2 pid_file=$3 rc=0
-  shift 3
+  local seconds=$1 kill_after=$2 rc=0
+  shift 2
   timeout --kill-after="$kill_after" "$seconds" "$@" </dev/null &
   UCI_CHILD_PID=$!
-  [[ -n $pid_file ]] && printf '%s\n' "$UCI_CHILD_PID" >"$pid_file"
   wait "$UCI_CHILD_PID" || rc=$?
   UCI_CHILD_PID=
   return "$rc"
@@ -152,7 +151,7 @@ uci_detached() {
     return
   fi
   uci_log "fetching $UCI_COMMIT from $UCI_REPO through egress proxy $UCI_EGRESS_PROXY"
-  uci_wait_child "$UCI_FETCH_TIMEOUT_S" "$UCI_FETCH_KILL_AFTER_S" "" "${git_cmd[@]}" -C "$repo_dir" fetch --no-tags --depth=1 origin "$UCI_COMMIT" >>"$UCI_LOG" 2>&1 || rc=$?
+  uci_wait_child "$UCI_FETCH_TIMEOUT_S" "$UCI_FETCH_KILL_AFTER_S" "${git_cmd[@]}" -C "$repo_dir" fetch --no-tags --depth=1 origin "$UCI_COMMIT" >>"$UCI_LOG" 2>&1 || rc=$?
   if ((rc != 0)); then
     uci_fail error "git fetch of commit $UCI_COMMIT from $UCI_REPO through egress proxy $UCI_EGRESS_PROXY failed (exit $rc); no direct fallback"
     return
@@ -191,7 +190,7 @@ uci_detached() {
   runner_timeout_s=$(((UCI_TIMEOUT_MS + 999) / 1000 + UCI_RUNNER_GRACE_S))
   uci_log "starting runner: bash $UCI_WORK_DIR/runner.sh ${runner_args[*]}"
   rc=0
-  uci_wait_child "$runner_timeout_s" "$UCI_RUNNER_KILL_AFTER_S" "$UCI_RESULT_DIR/runner.pid" bash "$UCI_WORK_DIR/runner.sh" "${runner_args[@]}" || rc=$?
+  uci_wait_child "$runner_timeout_s" "$UCI_RUNNER_KILL_AFTER_S" bash "$UCI_WORK_DIR/runner.sh" "${runner_args[@]}" || rc=$?
   uci_log "runner exited with code $rc"
   UCI_PHASE=finish
   if [[ ! -e $UCI_RESULT ]]; then

@@ -40,6 +40,7 @@ exit 3
 /** A runner that logs, then sleeps (a long PipelineRun) and writes nothing unless it finishes. */
 export const SLEEPY_RUNNER = `#!/usr/bin/env bash
 while (($#)); do case $1 in --result-dir) rd=$2; shift 2 ;; *) shift ;; esac; done
+echo $$ > "$rd/runner.pid"
 echo "sleepy runner waiting" >> "$rd/runner.log"
 sleep 60
 `;

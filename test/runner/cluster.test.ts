@@ -95,21 +95,6 @@ describe("dev-e2e.sh: cluster problems and repeated run ids", () => {
     assert.equal(world.kube.writes({ client: world.client }).length, 0);
   });
 
-  it("a runner.pid written by the launcher's wrapper (the runner's parent) is taken over", async (t: TestContext) => {
-    const world = await startWorld({ defaultOutcome: { kind: "succeed", delayMs: 50 } });
-    t.after(() => world.close());
-    const runId = newTestRunId("wrapped");
-    const inv = await prepareRun(world, runId);
-    const { writeFile } = await import("node:fs/promises");
-    await writeFile(join(inv.resultDir, "runner.pid"), `${process.pid}\n`);
-    let childPid = 0;
-    const exit = await runRunner(inv.args, runnerEnv(world), (pid) => (childPid = pid));
-    assert.equal(exit.code, 0, exit.stderr);
-    assert.equal((await readFile(join(inv.resultDir, "runner.pid"), "utf8")).trim(), String(childPid));
-    assert.equal((await readResult(inv.resultDir)).status, "succeeded");
-    assertClusterInvariants(world, [runId]);
-  });
-
   it("two runs in parallel: two namespaces, two PipelineRuns, both succeed and clean up", async (t: TestContext) => {
     const world = await startWorld({ defaultOutcome: { kind: "succeed", delayMs: 500 } });
     t.after(() => world.close());
