@@ -12,7 +12,7 @@ export interface RunSnapshot {
   alive?: boolean;
 }
 
-/** Poll intervals: first poll after `intervalMs`, then ×`backoff` up to `maxIntervalMs` (docs/commands.md). */
+/** Poll intervals: a first poll at once, the next after `intervalMs`, then ×`backoff` up to `maxIntervalMs` (docs/commands.md). */
 export interface WaitOptions {
   /** Give up after this long (the run goes on). */
   timeoutMs: number;

@@ -116,6 +116,15 @@ function publicBlob(line: string): Buffer {
 
 /** Generates an ed25519 key pair in OpenSSH format (client keys and host keys). */
 export function generateKeyPair(comment = "unidesk-ci-sandbox"): { privateKey: string; publicKey: string } {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: pair.private, publicKey: pair.public };
+  // ssh2 1.17 drops a leading zero byte of the 32-byte public key (about 1 key in 256), writing a key that
+  // ssh2 itself then refuses as malformed: draw again until the pair parses back whole.
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+    const priv = ssh2.utils.parseKey(pair.private);
+    const pub = ssh2.utils.parseKey(pair.public);
+    if (priv instanceof Error || pub instanceof Error) continue;
+    const blob = pub.getPublicSSH();
+    // string "ssh-ed25519" (4 + 11) + string key (4 + 32)
+    if (blob.length === 51 && priv.getPublicSSH().equals(blob)) return { privateKey: pair.private, publicKey: pair.public };
+  }
 }
