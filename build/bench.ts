@@ -7,7 +7,7 @@ import { makeOperatorRepo } from "./bench-fixture.ts";
 import { benchSandbox } from "./bench-sandbox.ts";
 
 const BUNDLE = "dist/unidesk-ci.mjs";
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
 
 /** Wall time of one command in ms (spawnSync: includes process start, like an operator sees it). */
 function timeOnce(cmd: string, args: string[], cwd?: string): number {

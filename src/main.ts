@@ -1,13 +1,13 @@
 /** Entry point: the only file touching process globals. Builds the real Env, runs the CLI, maps errors to exit codes. */
-import { spawn as spawnChild } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { decideColor, type Env, type Spawn } from "./env.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import { runCli } from "./cli/program.ts";
 
-const spawn: Spawn = (cmd, args, options = {}) =>
-  new Promise((resolve, reject) => {
+// node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
+const spawn: Spawn = async (cmd, args, options = {}) => {
+  const { spawn: spawnChild } = await import("node:child_process");
+  return new Promise((resolve, reject) => {
     const child = spawnChild(cmd, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
@@ -21,6 +21,7 @@ const spawn: Spawn = (cmd, args, options = {}) =>
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
   });
+};
 
 function realEnv(controller: AbortController): Env {
   const vars = process.env;
@@ -41,7 +42,7 @@ function realEnv(controller: AbortController): Env {
       }),
     fetch: (...args) => fetch(...args),
     spawn,
-    readFile: (path) => readFile(path, "utf8"),
+    readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
     signal: controller.signal,
   };
 }

@@ -27,6 +27,9 @@ export const MANIFEST_REF = "origin/master";
 /** The manifest's path inside the commit. */
 export const MANIFEST_PATH = "deploy.json";
 
+/** The commit origin/master names. */
+const ORIGIN_MASTER = "refs/remotes/origin/master^{commit}";
+
 /** Where scriptPath must live (one level, see SCRIPT_PATH in schema.ts). */
 export const SCRIPT_DIR = "scripts/ci/";
 
@@ -90,17 +93,21 @@ async function sshEnv(git: Git, env: Env): Promise<Record<string, string>> {
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
   const git = makeGit(repoDir, env);
 
-  // Independent reads run side by side: startup time is dominated by git process spawns.
-  const revParse = () => git(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/master^{commit}"]);
-  const [top, origin, earlyRev] = await Promise.all([
-    git(["rev-parse", "--show-toplevel"]),
+  // Independent reads run side by side, and without a fetch one rev-parse answers two questions:
+  // startup time is dominated by git process spawns.
+  const [located, origin] = await Promise.all([
+    git(["rev-parse", "--show-toplevel", ...(options.fetch ? [] : [ORIGIN_MASTER])]),
     git(["config", "--get", "remote.origin.url"]),
-    options.fetch ? undefined : revParse(),
   ]);
-  if (top.code !== 0 || top.stdout.trim() === "") {
-    throw refError(repoDir, `not a git work tree (${firstLine(top.stderr) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
+  let [topLevel = "", commit = ""] = located.code === 0 ? located.stdout.trim().split("\n") : [];
+  if (topLevel === "") {
+    // Not a work tree, or (combined call) no origin/master: the top level alone tells which.
+    const top = options.fetch ? located : await git(["rev-parse", "--show-toplevel"]);
+    topLevel = top.code === 0 ? top.stdout.trim() : "";
+    if (topLevel === "") {
+      throw refError(repoDir, `not a git work tree (${firstLine(top.stderr) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
+    }
   }
-  const topLevel = top.stdout.trim();
 
   const originUrl = origin.stdout.trim();
   if (origin.code !== 0 || originUrl === "") {
@@ -116,11 +123,10 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
         `failed (${firstLine(fetched.stderr) || `exit ${fetched.code}`}); check that ${redactUrl(originUrl)} is reachable, your git credentials work without a prompt, and master exists there`,
       );
     }
+    const rev = await git(["rev-parse", "--verify", "--quiet", ORIGIN_MASTER]);
+    commit = rev.code === 0 ? rev.stdout.trim() : "";
   }
-
-  const rev = earlyRev ?? (await revParse());
-  const commit = rev.stdout.trim();
-  if (rev.code !== 0 || !FULL_SHA.test(commit)) {
+  if (!FULL_SHA.test(commit)) {
     const how = options.fetch ? "push master to origin" : "run `git fetch origin master` first (a dry run does not fetch)";
     throw refError(MANIFEST_REF, `no such commit in ${topLevel}; ${how}`);
   }
