@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const OUT = "dist/exe";
+// UNIDESK_CI_EXE_OUT lets tests build into a temporary directory.
+const OUT = process.env.UNIDESK_CI_EXE_OUT ?? "dist/exe";
 const BUN = "node_modules/.bin/bun";
 // linux-x64 is the operators' laptops' and CI's target; the others are built when bun can fetch their runtime.
 const TARGETS = (process.env.UNIDESK_CI_EXE_TARGETS ?? "linux-x64,linux-arm64,darwin-arm64,darwin-x64,windows-x64").split(",");
