@@ -85,7 +85,8 @@ function runCompletions(args: readonly string[], env: Env): ParseOutcome {
     env.stdout.write(renderSuggestions(shell as CompletionShell, completionCandidates(words)));
     return SHOWN;
   }
-  env.stdout.write(completionScript(shell as CompletionShell, PROGRAM));
+  const script = completionScript(shell as CompletionShell, PROGRAM);
+  env.stdout.write(rest.includes("--json") ? JSON.stringify({ ok: true, shell, script }) + "\n" : script);
   return SHOWN;
 }
 

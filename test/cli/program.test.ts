@@ -93,6 +93,12 @@ describe("help, version, completions", () => {
     assert.match((await cli(["completions", "zsh", "--complete", "--", "sch"])).out, /^schema:Print/m);
   });
 
+  it("completions --json wraps the script in one document", async () => {
+    const doc = JSON.parse((await cli(["completions", "fish", "--json"])).out);
+    assert.deepEqual([doc.ok, doc.shell], [true, "fish"]);
+    assert.match(doc.script, /^complete -c unidesk-ci/m);
+  });
+
   it("rejects an unknown shell", async () => {
     const { error } = await cli(["completions", "tcsh"]);
     assert.ok(error instanceof UsageError);
