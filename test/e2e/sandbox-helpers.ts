@@ -3,6 +3,7 @@
  * production snapshot, the built bundle spawned against it (every output kept for the token check),
  * and the checks every file ends with (cluster untouched outside the run's namespaces, no token anywhere).
  */
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -177,6 +178,26 @@ export function assertNoToken(e2e: E2e): void {
     assert.ok(!JSON.stringify(sb.backend.requests).includes(t), "token in a backend record");
   }
   assert.deepEqual(sb.backend.requests.filter((r) => r.tokenInBody), [], "a dispatch body carried the token");
+}
+
+/** One sandbox for a whole describe block: started before its tests, checked clean and stopped after them. */
+export function sharedE2e(options: SandboxOptions = {}): () => E2e {
+  let e2e: E2e | undefined;
+  before(async () => {
+    e2e = await openE2e(options);
+  });
+  after(async () => {
+    if (!e2e) return;
+    try {
+      await assertSandboxClean(e2e);
+    } finally {
+      await e2e.sb.stop();
+    }
+  });
+  return () => {
+    if (!e2e) throw new Error("the shared sandbox did not start");
+    return e2e;
+  };
 }
 
 /** Runs `fn` against a fresh sandbox, then the end-of-file checks, and always stops the sandbox. */

@@ -1,31 +1,21 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { assertSandboxClean, cliCounted, dispatchKinds, jsonOf, openE2e, runIdOf, show, type E2e } from "./sandbox-helpers.ts";
+import { describe, it } from "node:test";
+import { cliCounted, dispatchKinds, jsonOf, runIdOf, show, sharedE2e } from "./sandbox-helpers.ts";
 
 /** The built bundle (node) against the whole sandbox: submit → wait → logs, text and JSON, and the dispatch calls of each. */
 describe("e2e: a succeeding run through the sandbox", () => {
-  let e2e: E2e;
-  before(async () => {
-    e2e = await openE2e();
-  });
-  after(async () => {
-    try {
-      await assertSandboxClean(e2e);
-    } finally {
-      await e2e?.sb.stop();
-    }
-  });
+  const e2e = sharedE2e();
 
   let runId = "";
   it("run-dev-e2e --wait-ms exits 0 with status succeeded; 1 submit + 1 dispatch per poll", async () => {
-    const from = e2e.sb.backend.requests.length;
-    const r = await cliCounted(e2e, ["run-dev-e2e", "--wait-ms", "60000"]);
+    const from = e2e().sb.backend.requests.length;
+    const r = await cliCounted(e2e(), ["run-dev-e2e", "--wait-ms", "60000"]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^status:\s+succeeded$/m);
     assert.match(r.stdout, /^pipelineRun:\s+e2e-dev-/m);
     runId = runIdOf(r);
     assert.match(r.stderr, /finished: succeeded/);
-    const kinds = dispatchKinds(e2e.sb, from);
+    const kinds = dispatchKinds(e2e().sb, from);
     assert.equal(r.calls, kinds.length);
     assert.equal(kinds[0], "launcher");
     assert.ok(kinds.length >= 2, `at least one poll: ${kinds.join(",")}`);
@@ -33,7 +23,7 @@ describe("e2e: a succeeding run through the sandbox", () => {
   });
 
   it("logs <runId> shows result.json, launcher.log, runner.log, pipelinerun.txt, the PipelineRun and pod logs in 1 dispatch", async () => {
-    const r = await cliCounted(e2e, ["logs", runId]);
+    const r = await cliCounted(e2e(), ["logs", runId]);
     assert.equal(r.code, 0, show(r));
     assert.equal(r.calls, 1);
     assert.match(r.stdout, /^status:\s+succeeded$/m);
@@ -47,7 +37,7 @@ describe("e2e: a succeeding run through the sandbox", () => {
   });
 
   it("logs <runId> --json parses: status, every file, pod logs", async () => {
-    const r = await cliCounted(e2e, ["logs", runId, "--json"]);
+    const r = await cliCounted(e2e(), ["logs", runId, "--json"]);
     assert.equal(r.code, 0, show(r));
     assert.equal(r.calls, 1);
     const doc = jsonOf(r);
@@ -67,7 +57,7 @@ describe("e2e: a succeeding run through the sandbox", () => {
   });
 
   it("run-dev-e2e --json --wait-ms: one document; dispatch calls = 1 + polls", async () => {
-    const r = await cliCounted(e2e, ["run-dev-e2e", "--json", "--wait-ms", "60000"]);
+    const r = await cliCounted(e2e(), ["run-dev-e2e", "--json", "--wait-ms", "60000"]);
     assert.equal(r.code, 0, show(r));
     const doc = jsonOf(r);
     assert.equal(doc.ok, true);
@@ -80,22 +70,22 @@ describe("e2e: a succeeding run through the sandbox", () => {
   });
 
   it("submit alone makes exactly 1 dispatch call; --json submit too", async () => {
-    const text = await cliCounted(e2e, ["run-dev-e2e"]);
+    const text = await cliCounted(e2e(), ["run-dev-e2e"]);
     assert.equal(text.code, 0, show(text));
     assert.equal(text.calls, 1);
     assert.match(text.stdout, /^state:\s+started$/m);
     assert.match(text.stdout, /^ {2}unidesk-ci logs \S+$/m);
-    const json = await cliCounted(e2e, ["run-dev-e2e", "--json"]);
+    const json = await cliCounted(e2e(), ["run-dev-e2e", "--json"]);
     assert.equal(json.code, 0, show(json));
     assert.equal(json.calls, 1);
     const doc = jsonOf(json);
     assert.equal(doc.state, "started");
     assert.notEqual(doc.runId, runIdOf(text));
-    for (const id of [runIdOf(text), doc.runId as string]) assert.equal((await e2e.sb.waitForResult(id)).status, "succeeded");
+    for (const id of [runIdOf(text), doc.runId as string]) assert.equal((await e2e().sb.waitForResult(id)).status, "succeeded");
   });
 
   it("logs of an unknown run id: exit 2 naming the directory, 1 dispatch", async () => {
-    const r = await cliCounted(e2e, ["logs", "dev-20000101-000000-nope00"]);
+    const r = await cliCounted(e2e(), ["logs", "dev-20000101-000000-nope00"]);
     assert.equal(r.code, 2, show(r));
     assert.equal(r.calls, 1);
     assert.match(r.stderr, /no run dev-20000101-000000-nope00/);

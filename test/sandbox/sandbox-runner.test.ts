@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { renderLauncher } from "../../src/launcher/render.ts";
+import { launch } from "./launch.ts";
 import { newRunId } from "../../src/runs/run-id.ts";
 import { REPO_RUNNER_DIR, startSandbox, type Sandbox } from "./sandbox.ts";
 
@@ -21,31 +21,14 @@ describe("startSandbox with the repo's runner and the fake cluster", { skip: has
     await sb?.stop();
   });
 
-  const launch = async (runId: string) => {
-    const command = renderLauncher({
-      repo: sb.originUrl,
-      manifestCommit: sb.initialCommit,
-      scriptPath: "scripts/ci/dev-e2e.sh",
-      runId,
-      environment: "dev",
-      timeoutMs: 120_000,
-      keepNamespace: false,
-      workRoot: sb.workRoot,
-      runsRoot: sb.runsRoot,
-      egressProxy: sb.proxyUrl,
-    });
-    const res = await fetch(`${sb.backendUrl}/api/dispatch`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${sb.token}` },
-      body: JSON.stringify({ providerId: "D601", capability: "host.ssh", command, timeoutMs: 60_000 }),
-    });
-    const body = (await res.json()) as { exitCode: number; stderr: string };
+  const launchOk = async (runId: string) => {
+    const { body } = await launch(sb, runId, sb.initialCommit);
     assert.equal(body.exitCode, 0, body.stderr);
   };
 
   it("a succeeding PipelineRun ends in result.json succeeded, with the PipelineRun name and no production change", async () => {
     const runId = newRunId(new Date());
-    await launch(runId);
+    await launchOk(runId);
     const result = await sb.waitForResult(runId, 60_000);
     const runnerLog = await readFile(join(sb.runsRoot, runId, "runner.log"), "utf8").catch(() => "");
     assert.equal(result.status, "succeeded", `${JSON.stringify(result)}\n${runnerLog}`);
@@ -57,7 +40,7 @@ describe("startSandbox with the repo's runner and the fake cluster", { skip: has
   it("a failing PipelineRun ends in result.json failed", async () => {
     const runId = newRunId(new Date());
     sb.kube!.setOutcome(runId, { kind: "fail", message: "e2e assertion failed" });
-    await launch(runId);
+    await launchOk(runId);
     const result = await sb.waitForResult(runId, 60_000);
     assert.equal(result.status, "failed", JSON.stringify(result));
     assert.deepEqual(sb.kube!.snapshot(["unidesk", "unidesk-dev"]), production);

@@ -3,32 +3,10 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { renderLauncher } from "../../src/launcher/render.ts";
 import { newRunId } from "../../src/runs/run-id.ts";
 import { execFile } from "./exec.ts";
+import { launch } from "./launch.ts";
 import { startSandbox, type Sandbox } from "./sandbox.ts";
-
-/** Dispatches a rendered launcher the way the CLI does, with the sandbox's settings. */
-async function launch(sb: Sandbox, runId: string, manifestCommit: string) {
-  const command = renderLauncher({
-    repo: sb.originUrl,
-    manifestCommit,
-    scriptPath: "scripts/ci/dev-e2e.sh",
-    runId,
-    environment: "dev",
-    timeoutMs: 120_000,
-    keepNamespace: false,
-    workRoot: sb.workRoot,
-    runsRoot: sb.runsRoot,
-    egressProxy: sb.proxyUrl,
-  });
-  const res = await fetch(`${sb.backendUrl}/api/dispatch`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${sb.token}`, "content-type": "application/json" },
-    body: JSON.stringify({ providerId: sb.providerId, capability: "host.ssh", command, timeoutMs: 60_000 }),
-  });
-  return { status: res.status, body: (await res.json()) as { ok: boolean; exitCode: number; stdout: string; stderr: string } };
-}
 
 async function allFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
