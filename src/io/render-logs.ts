@@ -17,7 +17,9 @@ function renderFile(f: RunLogFile, color: boolean): string {
   if (f.unreadable) lines.push("[unreadable on the host]");
   else {
     if (f.truncated) lines.push(p.yellow(truncationMarker(f)));
-    if (typeof f.content === "string") lines.push(f.content.replace(/\n$/, ""));
+    if (typeof f.content === "string") {
+      if (f.content !== "") lines.push(f.content.replace(/\n$/, ""));
+    }
     else lines.push(`[binary, ${f.content.length} bytes returned: use --json for its base64]`);
   }
   return lines.join("\n") + "\n";

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RunResult } from "../../src/manifest/schema.ts";
+import type { RunLogFile, RunLogs } from "../../src/runs/logs.ts";
+import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary } from "../../src/io/render-run.ts";
+import { renderSubmitted } from "../../src/io/render-submit.ts";
+import { logsJson, renderLogs } from "../../src/io/render-logs.ts";
+import { renderValidation } from "../../src/io/render-validate.ts";
+import { helpText } from "../../src/cli/program.ts";
+import { assertGolden } from "../golden/golden.ts";
+
+const testResult = (over: Partial<RunResult> = {}): RunResult => ({
+  ok: false,
+  status: "failed",
+  runId: "dev-20261127-162626-k3x9a2",
+  manifestCommit: "5a31b71c36f5840de90f6e62232e854c6634cbc8",
+  pipelineRun: "e2e-dev-20261127-162626-k3x9a2",
+  temporaryNamespace: "unidesk-ci-dev-20261127-162626-k3x9a2",
+  startedAt: "2026-11-27T16:26:27.000Z",
+  finishedAt: "2026-11-27T16:28:32.000Z",
+  durationMs: 125_000,
+  reason: "PipelineRun e2e-dev-20261127-162626-k3x9a2 failed: task smoke-namespace failed",
+  ...over,
+});
+
+const testFile = (over: Partial<RunLogFile>): RunLogFile => ({ path: "runner.log", sizeBytes: 12, keptBytes: 12, truncated: false, unreadable: false, content: "step 1 done\n", ...over });
+
+const testLogs = (): Extract<RunLogs, { found: true }> => ({
+  runId: "dev-20261127-162626-k3x9a2",
+  found: true,
+  result: testResult(),
+  resultProblem: null,
+  files: [
+    testFile({ path: "pipelinerun.txt", sizeBytes: 31, keptBytes: 31, content: "e2e-dev-20261127-162626-k3x9a2\n" }),
+    testFile({ path: "launcher.log", sizeBytes: 300_000, keptBytes: 24, truncated: true, content: "…fetched\nlauncher done\n" }),
+    testFile({}),
+    testFile({ path: "pods/e2e-x-pod_step.log", sizeBytes: 4, keptBytes: 4, content: new Uint8Array([0, 1, 2, 255]) }),
+    testFile({ path: "taskruns.json", sizeBytes: 9_000_000, keptBytes: 0, truncated: true, content: "" }),
+    testFile({ path: "runner.pid", unreadable: true, content: "" }),
+  ],
+  keptBytes: 71,
+  fileCapBytes: 262_144,
+  totalCapBytes: 2_097_152,
+});
+
+describe("render functions (pure, golden files)", () => {
+  it("durations", () => {
+    assert.deepEqual([0, 999, 59_400, 60_000, 125_000, 3_600_000, 5_430_000].map(formatDuration), ["0s", "1s", "59s", "1m00s", "2m05s", "1h00m", "1h30m"]);
+  });
+
+  it("run summary", async () => {
+    await assertGolden("run-summary.txt", renderRunSummary(testResult(), { color: false }));
+  });
+
+  it("run summary in color wraps only the status", () => {
+    const colored = renderRunSummary(testResult(), { color: true });
+    assert.equal(colored.replace(/\x1b\[\d+m/g, ""), renderRunSummary(testResult(), { color: false }));
+    assert.match(colored, /\x1b\[31mfailed\x1b\[39m/);
+  });
+
+  it("submitted run", async () => {
+    const summary = { runId: "dev-20261127-162626-k3x9a2", manifestCommit: "5a31b71c36f5840de90f6e62232e854c6634cbc8", resultDir: "/home/ubuntu/.unidesk/runs/dev-20261127-162626-k3x9a2", providerId: "D601", state: "started" as const };
+    await assertGolden("submitted.txt", renderSubmitted(summary, ["unidesk-ci logs dev-20261127-162626-k3x9a2"], { color: false }));
+  });
+
+  it("logs, with truncation, binary and unreadable markers", async () => {
+    await assertGolden("logs.txt", renderLogs(testLogs(), { color: false }));
+  });
+
+  it("logs --json carries binary content as base64", () => {
+    const doc = logsJson(testLogs()) as { files: { path: string; encoding: string; content: string }[] };
+    const pod = doc.files.find((f) => f.path === "pods/e2e-x-pod_step.log")!;
+    assert.deepEqual([pod.encoding, pod.content], ["base64", "AAEC/w=="]);
+  });
+
+  it("wait progress: one line per change, or an in-place line on a TTY", () => {
+    const e = { snapshot: { phase: "running" as const, pipelineRun: "e2e-x" }, changed: true, elapsedMs: 14_000, polls: 3 };
+    assert.equal(renderChangeLine(e), "[14s] running e2e-x\n");
+    assert.equal(renderProgressLine(e, { color: false, waitMs: 600_000 }), "\r\x1b[2K\\ 14s/10m00s running e2e-x");
+  });
+
+  it("validation report", async () => {
+    const bad = renderValidation({ ok: false, source: "deploy.json", issues: [{ path: "environments.dev.ci.scriptPath", message: "must be scripts/ci/<name>.sh" }] });
+    assert.equal(bad, "environments.dev.ci.scriptPath: must be scripts/ci/<name>.sh\n");
+  });
+
+  it("--help overview", async () => {
+    await assertGolden("help.txt", helpText(undefined, false));
+  });
+});
