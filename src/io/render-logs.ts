@@ -17,10 +17,8 @@ function renderFile(f: RunLogFile, color: boolean): string {
   if (f.unreadable) lines.push("[unreadable on the host]");
   else {
     if (f.truncated) lines.push(p.yellow(truncationMarker(f)));
-    if (typeof f.content === "string") {
-      if (f.content !== "") lines.push(f.content.replace(/\n$/, ""));
-    }
-    else lines.push(`[binary, ${f.content.length} bytes returned: use --json for its base64]`);
+    if (typeof f.content !== "string") lines.push(`[binary, ${f.content.length} bytes returned: use --json for its base64]`);
+    else if (f.content !== "") lines.push(f.content.replace(/\n$/, ""));
   }
   return lines.join("\n") + "\n";
 }
