@@ -1,5 +1,5 @@
 /** Joins the command parsers and runs them with injected IO: help, version, completions and usage errors. */
-import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue } from "@optique/core";
+import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue, type Parser } from "@optique/core";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
@@ -14,6 +14,9 @@ export const PROGRAM = "unidesk-ci";
 
 /** All commands that take options (help, --version and completions are handled here, before parsing). */
 export const programParser = or(runDevE2eCommand, logsCommand, validateCommand, schemaCommand);
+
+/** Each command's parser by name. */
+const COMMAND_PARSERS: Record<string, Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, validate: validateCommand, schema: schemaCommand };
 
 /** Parsed options of any command. */
 export type ProgramOptions = InferValue<typeof programParser>;
@@ -59,7 +62,8 @@ export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
   if (first === undefined) {
     throw new UsageError("a command is required", { hint: `run '${PROGRAM} --help'; commands: ${COMMANDS.join(", ")}, completions` });
   }
-  const result = parse(programParser, args);
+  // A known command name goes straight to its own parser: `or` would try all four on every token.
+  const result = parse(Object.hasOwn(COMMAND_PARSERS, first) ? COMMAND_PARSERS[first]! : programParser, args);
   if (!result.success) {
     const command = COMMANDS.includes(first) ? first : undefined;
     throw new UsageError(oneLine(formatMessage(result.error, { colors: false, quotes: true })), {

@@ -44,10 +44,15 @@ export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<vo
   if (opts.dryRun && opts.waitMs !== undefined) {
     throw new UsageError("--wait-ms cannot be combined with --dry-run (a dry run starts nothing to wait for)", { hint: "drop one of the two flags" });
   }
-  const config = await resolveConfig(backendFlags(opts), env);
-  // Credentials are checked before git so a misconfigured laptop fails fast and nothing is fetched or sent.
+  const repoDir = opts.repoDir ?? env.cwd;
+  const pending = resolveConfig(backendFlags(opts), env);
+  // A dry run reads the config and git side by side; a real run checks credentials first, so a
+  // misconfigured laptop fails fast and nothing is fetched or sent.
+  const offline = opts.dryRun ? loadFromOrigin(repoDir, env, { fetch: false }) : undefined;
+  offline?.catch(() => undefined); // reported below, after any config error
+  const config = await pending;
   const target = opts.dryRun ? undefined : requireDispatchTarget(config);
-  const loaded = await loadFromOrigin(opts.repoDir ?? env.cwd, env, { fetch: !opts.dryRun });
+  const loaded = await (offline ?? loadFromOrigin(repoDir, env, { fetch: true }));
   const runId = opts.runId ?? newRunId(env.now());
   const ci = loaded.manifest.environments.dev.ci;
   const launcher = renderLauncher({
