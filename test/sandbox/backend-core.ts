@@ -4,9 +4,9 @@
  * (token redacted) and offering failure switches for the CLI's error paths.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { constants } from "node:os";
 import { int, string, strictObject } from "zod";
+import { listenOnLoopback, SocketTracker } from "./listen.ts";
 import { sshExec, SshExecError, type SshTarget } from "./ssh-exec.ts";
 
 /** Error codes of the dispatch contract. */
@@ -129,7 +129,7 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
   let executions = 0;
   let failure: BackendFailure | null = null;
   let server: Server | undefined;
-  const sockets = new Set<Socket>();
+  const sockets = new SocketTracker();
   let port = 0;
 
   const redact = (text: string): { text: string; found: boolean } => {
@@ -244,15 +244,8 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     });
-    s.on("connection", (socket: Socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once("error", reject);
-      s.listen(port, "127.0.0.1", () => resolve());
-    });
-    port = (s.address() as AddressInfo).port;
+    s.on("connection", sockets.track);
+    port = await listenOnLoopback(s, port);
     server = s;
   };
   const close = async () => {
@@ -261,7 +254,7 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
     server = undefined;
     const closed = new Promise<void>((resolve) => s.close(() => resolve()));
     s.closeAllConnections();
-    for (const socket of sockets) socket.destroy();
+    sockets.destroyAll();
     await closed;
   };
   await listen();

@@ -7,9 +7,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import type { AddressInfo, Server as NetServer, Socket } from "node:net";
+import type { Server as NetServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import ssh2 from "ssh2";
+import { listenOnLoopback, SocketTracker } from "./listen.ts";
 import { generateKeyPair } from "./ssh-exec.ts";
 
 /** Name of the variable every process started by a D601 instance inherits (value: its marker). */
@@ -261,16 +262,9 @@ export async function startD601(options: D601Options): Promise<D601> {
   }
 
   // ssh2 reports a connection only after the handshake; raw sockets come from its net.Server.
-  const sockets = new Set<Socket>();
-  (server as unknown as { _srv: NetServer })._srv.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const sockets = new SocketTracker();
+  (server as unknown as { _srv: NetServer })._srv.on("connection", sockets.track);
+  const port = await listenOnLoopback(server);
 
   const processes = async () => (await findMarkedProcesses(marker, ownPids())).filter((p) => !isDead(p.state));
 
@@ -296,7 +290,7 @@ export async function startD601(options: D601Options): Promise<D601> {
       const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1000).unref())]);
       if (timedOut) {
         // A client stuck before or in the handshake has no ssh2 Connection to end: drop its socket.
-        for (const socket of sockets) socket.destroy();
+        sockets.destroyAll();
         await closed;
       }
     },

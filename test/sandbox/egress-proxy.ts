@@ -3,8 +3,9 @@
  * absolute-URI HTTP) that records every request and can be stopped, restarted or set to refuse.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect, type AddressInfo, type Socket } from "node:net";
+import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import { listenOnLoopback, SocketTracker } from "./listen.ts";
 
 /** One request the proxy received. */
 export interface ProxyRequestRecord {
@@ -52,15 +53,11 @@ export interface EgressProxyOptions {
 export async function startEgressProxy(options: EgressProxyOptions = {}): Promise<EgressProxy> {
   const requests: ProxyRequestRecord[] = [];
   const outbound = new Set<number>();
-  const sockets = new Set<Socket | Duplex>();
+  const sockets = new SocketTracker();
   let refusing = false;
   let server: Server | undefined;
   let port = options.port ?? 0;
 
-  const track = (s: Socket | Duplex) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  };
 
   const record = (req: IncomingMessage, target: string): ProxyRequestRecord => {
     const r: ProxyRequestRecord = {
@@ -77,7 +74,7 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
   };
 
   const onConnect = (req: IncomingMessage, client: Duplex, head: Buffer) => {
-    track(client);
+    sockets.track(client);
     const target = req.url ?? "";
     const r = record(req, target);
     client.on("error", () => {});
@@ -87,7 +84,7 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       return;
     }
     const upstream = connect(Number(m[2]), m[1]!);
-    track(upstream);
+    sockets.track(upstream);
     upstream.on("connect", () => {
       r.outboundPort = upstream.localPort ?? 0;
       outbound.add(r.outboundPort);
@@ -132,7 +129,7 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       },
     );
     upstream.on("socket", (s) => {
-      track(s);
+      sockets.track(s);
       s.on("connect", () => {
         r.outboundPort = s.localPort ?? 0;
         outbound.add(r.outboundPort);
@@ -149,12 +146,8 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
   const listen = async () => {
     const s = createServer(onRequest);
     s.on("connect", onConnect);
-    s.on("connection", track);
-    await new Promise<void>((resolve, reject) => {
-      s.once("error", reject);
-      s.listen(port, "127.0.0.1", () => resolve());
-    });
-    port = (s.address() as AddressInfo).port;
+    s.on("connection", sockets.track);
+    port = await listenOnLoopback(s, port);
     server = s;
   };
   await listen();
@@ -175,7 +168,7 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       if (!s) return;
       server = undefined;
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-      for (const sock of sockets) sock.destroy();
+      sockets.destroyAll();
       await closed;
     },
     start: async () => {

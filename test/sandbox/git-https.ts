@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execFile, gitEnv } from "./exec.ts";
+import { listenOnLoopback, SocketTracker } from "./listen.ts";
 
 /** Files of the private CA and the server certificate (PEM), all inside `dir`. */
 export interface SandboxCerts {
@@ -111,16 +111,9 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
     runHttpBackend(req, res, projectRoot, children, backendErrors, (status) => void (record.status = status));
   });
   // closeAllConnections() misses sockets still in the TLS handshake: track raw sockets too.
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const sockets = new SocketTracker();
+  server.on("connection", sockets.track);
+  const port = await listenOnLoopback(server);
   const url = `https://127.0.0.1:${port}`;
   return {
     url,
@@ -134,7 +127,7 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
       for (const child of children) child.kill("SIGKILL");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      for (const socket of sockets) socket.destroy();
+      sockets.destroyAll();
       await closed;
     },
   };
