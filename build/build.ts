@@ -38,6 +38,9 @@ await build({
     __UNIDESK_CI_MANIFEST_SCHEMA__: JSON.stringify(JSON.stringify(generateManifestJsonSchema())),
   },
   plugins: [lazySegmenter],
+  // Optique's value-parser module keeps tables built with Object.keys()/new RegExp() at load time even
+  // when nothing uses them (esbuild cannot know those calls are pure); they are, so let it drop them (≈5 KB).
+  pure: ["Object.keys", "RegExp"],
   logLevel: "warning",
 });
 chmodSync(BUNDLE, 0o755);

@@ -32,10 +32,13 @@ export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
   const logs = await fetchRunLogs(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
-  if (!logs.found) {
-    throw new UsageError(`no run ${opts.runId} on ${config.providerId} (nothing under ${config.runsRoot}/${opts.runId})`, {
-      hint: "check the run id printed by run-dev-e2e, and that UNIDESK_CI_RUNS_ROOT matches the one it ran with",
-    });
-  }
+  if (!logs.found) throw unknownRun(opts.runId, config);
   env.stdout.write(opts.json ? JSON.stringify(logsJson(logs)) + "\n" : renderLogs(logs, { color: env.color }));
+}
+
+/** The usage error (exit 2) for a run id with no directory on the host. */
+export function unknownRun(runId: string, config: { providerId: string; runsRoot: string }): UsageError {
+  return new UsageError(`no run ${runId} on ${config.providerId} (nothing under ${config.runsRoot}/${runId})`, {
+    hint: "check the run id printed by run-dev-e2e, and that UNIDESK_CI_RUNS_ROOT matches the one it ran with",
+  });
 }

@@ -27,6 +27,7 @@ smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFI
 Commands:
   run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
   logs RUN_ID          a run's status and result files, in one round trip
+  cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up
   validate [FILE]      check a deploy.json against the manifest contract
   schema               the JSON Schema of deploy.json
   completions SHELL    shell completion script (bash, zsh, fish)

@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
 import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
 import { logsCommand, runLogs } from "./logs.ts";
+import { cancelCommand, runCancel } from "./cancel.ts";
 import { runValidate, validateCommand } from "./validate.ts";
 import { runSchema, schemaCommand } from "./schema.ts";
 import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSuggestions } from "./completions.ts";
@@ -13,16 +14,16 @@ import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSugges
 export const PROGRAM = "unidesk-ci";
 
 /** All commands that take options (help, --version and completions are handled here, before parsing). */
-export const programParser = or(runDevE2eCommand, logsCommand, validateCommand, schemaCommand);
+export const programParser = or(runDevE2eCommand, logsCommand, cancelCommand, validateCommand, schemaCommand);
 
 /** Each command's parser by name. */
-const COMMAND_PARSERS: Record<string, Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, validate: validateCommand, schema: schemaCommand };
+const COMMAND_PARSERS: Record<string, Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, validate: validateCommand, schema: schemaCommand };
 
 /** Parsed options of any command. */
 export type ProgramOptions = InferValue<typeof programParser>;
 
 /** Commands parsed by {@link programParser}. */
-export const COMMANDS = ["run-dev-e2e", "logs", "validate", "schema"];
+export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "validate", "schema"];
 
 /** What parsing produced: options to run, or nothing (help, version or completion was printed). */
 export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" };
@@ -62,7 +63,7 @@ export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
   if (first === undefined) {
     throw new UsageError("a command is required", { hint: `run '${PROGRAM} --help'; commands: ${COMMANDS.join(", ")}, completions` });
   }
-  // A known command name goes straight to its own parser: `or` would try all four on every token.
+  // A known command name goes straight to its own parser: `or` would try all five on every token.
   const result = parse(Object.hasOwn(COMMAND_PARSERS, first) ? COMMAND_PARSERS[first]! : programParser, args);
   if (!result.success) {
     const command = COMMANDS.includes(first) ? first : undefined;
@@ -115,6 +116,8 @@ export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> 
       return runRunDevE2e(opts, env);
     case "logs":
       return runLogs(opts, env);
+    case "cancel":
+      return runCancel(opts, env);
     case "validate":
       return runValidate(opts, env);
     case "schema":

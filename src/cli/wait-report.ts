@@ -17,6 +17,8 @@ export interface WaitRequest {
   json: boolean;
   /** Fields of the submit summary repeated in the final JSON document. */
   summary: Record<string, unknown>;
+  /** The final status that means success (exit 0): `cancelled` after a cancel. @default "succeeded" */
+  expect?: string;
 }
 
 /** Waits for result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130). */
@@ -56,7 +58,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   if (tty) env.stderr.write("\r\x1b[2K");
 
   if (end.kind === "timeout") {
-    const message = `gave up waiting after ${formatDuration(end.elapsedMs)}; run ${req.runId} was not cancelled and goes on`;
+    const message = `gave up waiting after ${formatDuration(end.elapsedMs)}; run ${req.runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
     const hint = `follow it with: unidesk-ci logs ${req.runId}`;
     if (req.json) {
       env.stdout.write(JSON.stringify({ ok: false, ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls, error: { code: "wait_timeout", message, hint, exitCode: 3 } }) + "\n");
@@ -64,7 +66,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
     throw new WaitTimeoutError(message, { hint, silent: req.json });
   }
   const result = end.result;
-  const ok = result.status === "succeeded";
+  const ok = result.status === (req.expect ?? "succeeded");
   env.stdout.write(req.json ? JSON.stringify({ ok, ...req.summary, result, waitedMs: end.elapsedMs, polls: end.polls }) + "\n" : renderRunSummary(result, { color: env.color }));
   if (!ok) {
     if (!req.json) env.stderr.write(`run ${req.runId} ${result.status}; see its logs with: unidesk-ci logs ${req.runId}\n`);

@@ -28,7 +28,8 @@ export function toSnapshot(status: RunStatus): RunSnapshot {
   return { phase: "starting", alive };
 }
 
-async function runReader(target: DispatchTarget, command: string, timeoutMs: number, what: string, env: Env): Promise<string> {
+/** Dispatches a fixed script and returns its stdout; a non-zero exit is a DispatchError. */
+export async function runReader(target: DispatchTarget, command: string, timeoutMs: number, what: string, env: Env): Promise<string> {
   const answer = await dispatch(target, { command, timeoutMs }, env);
   if (answer.exitCode !== 0) {
     throw new DispatchError(`the ${what} failed on ${target.providerId} (exit ${answer.exitCode}): ${answer.stderr.trim().split("\n").at(-1) || "no output"}`);

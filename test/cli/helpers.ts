@@ -20,7 +20,7 @@ export interface Dispatched {
   capability: string;
   command: string;
   timeoutMs: number;
-  kind: "launcher" | "status" | "logs";
+  kind: "launcher" | "status" | "logs" | "cancel";
 }
 
 /** Options for {@link fakeBackend}. */
@@ -32,7 +32,7 @@ export interface FakeBackendOptions {
   beforeStatusPoll?: (n: number) => void;
 }
 
-/** A fetch that implements the dispatch contract: launchers get a canned state line, readers run in real bash. */
+/** A fetch that implements the dispatch contract: launchers get a canned state line, readers and cancel run in real bash. */
 export function fakeBackend(options: FakeBackendOptions) {
   const received: Dispatched[] = [];
   let statusPolls = 0;
@@ -42,7 +42,7 @@ export function fakeBackend(options: FakeBackendOptions) {
     const auth = new Headers(init?.headers).get("authorization");
     if (auth !== `Bearer ${options.token}`) return Response.json({ ok: false, error: { code: "unauthorized", message: "bad token" } }, { status: 401 });
     const body = JSON.parse(String(init?.body)) as Omit<Dispatched, "kind">;
-    const kind = body.command.includes("unidesk-ci-status") ? "status" : body.command.includes("unidesk-ci-logs") ? "logs" : "launcher";
+    const kind = body.command.includes("unidesk-ci-status") ? "status" : body.command.includes("unidesk-ci-logs") ? "logs" : body.command.includes("unidesk-ci-cancel") ? "cancel" : "launcher";
     received.push({ ...body, kind });
     if (kind === "launcher") {
       const runId = /^UCI_RUN_ID='([^']+)'$/m.exec(body.command)?.[1];

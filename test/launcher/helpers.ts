@@ -45,6 +45,15 @@ echo "sleepy runner waiting" >> "$rd/runner.log"
 sleep 60
 `;
 
+/** A runner that owns runner.pid and waits; SIGTERM makes it write a cancelled result.json and exit 143 (like dev-e2e.sh). */
+export const CANCELLABLE_RUNNER = `#!/usr/bin/env bash
+while (($#)); do case $1 in --result-dir) rd=$2; shift 2 ;; --run-id) id=$2; shift 2 ;; --manifest-commit) sha=$2; shift 2 ;; *) shift ;; esac; done
+echo $$ > "$rd/runner.pid"
+trap 'kill $! 2>/dev/null; printf "{\\"ok\\":false,\\"status\\":\\"cancelled\\",\\"runId\\":\\"%s\\",\\"manifestCommit\\":\\"%s\\",\\"pipelineRun\\":null,\\"temporaryNamespace\\":null,\\"finishedAt\\":\\"%s\\",\\"writer\\":\\"runner\\"}\\n" "$id" "$sha" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$rd/result.json"; exit 143' TERM
+echo "cancellable runner waiting" >> "$rd/runner.log"
+sleep 60 & wait
+`;
+
 /** A temp dir removed by the returned cleanup. */
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

@@ -1,0 +1,52 @@
+/** `unidesk-ci cancel <runId>`: SIGTERM to a run's own runner (or launcher) on D601, in one fixed dispatch. */
+import { argument, command, constant, merge, message, object, option, optional, type InferValue } from "@optique/core";
+import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue } from "./common.ts";
+import type { Env } from "../env.ts";
+import { RunFailedError } from "../errors.ts";
+import { resolveConfig, requireDispatchTarget } from "../config.ts";
+import { requestCancel } from "../runs/cancel.ts";
+import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
+import { waitAndReport } from "./wait-report.ts";
+import { unknownRun } from "./logs.ts";
+
+/** Parser of `cancel`. */
+export const cancelCommand = command(
+  "cancel",
+  merge(
+    object({
+      command: constant("cancel" as const),
+      runId: argument(runIdValue, { description: message`The run to cancel.` }),
+      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Then wait up to MS milliseconds for its result.json.` })),
+      json: jsonOption,
+    }),
+    backendOptions,
+  ),
+  {
+    brief: message`Cancel a run: its runner cancels the PipelineRun, cleans up and writes status cancelled.`,
+    description: message`Sends SIGTERM to the run's own runner (before it starts: its launcher) in one fixed dispatch.`,
+  },
+);
+
+/** Parsed options of `cancel`. */
+export type CancelOptions = InferValue<typeof cancelCommand>;
+
+/** Runs `cancel`. */
+export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
+  const config = await resolveConfig(backendFlags(opts), env);
+  const target = requireDispatchTarget(config);
+  const { runId, json } = opts;
+  const where = { runsRoot: config.runsRoot, runId };
+  const answer = await requestCancel(target, where, env);
+  const follow = `unidesk-ci logs ${runId}`;
+  if (answer.outcome === "absent") throw unknownRun(runId, config);
+  if (answer.outcome === "stale") {
+    throw new RunFailedError(`run ${runId} has no result.json and nothing alive (killed?); nothing to cancel`, { hint: `see: ${follow}` });
+  }
+  const line = answer.outcome === "finished" ? `run ${runId} already finished (status: ${answer.status ?? "unknown"}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
+  if (answer.outcome === "signalled" && opts.waitMs) {
+    if (!json) env.stderr.write(line);
+    return waitAndReport(target, { ...where, waitMs: opts.waitMs, json, summary: answer, expect: "cancelled" }, env);
+  }
+  env.stdout.write(json ? JSON.stringify({ ok: true, ...answer }) + "\n" : line);
+  if (!json && answer.outcome === "signalled") env.stderr.write(`follow it with: ${follow}\n`);
+}

@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fakeEnv } from "../../src/env.ts";
+import { RunFailedError, UsageError, WaitTimeoutError } from "../../src/errors.ts";
+import { helpText, runCli } from "../../src/cli/program.ts";
+import { CANCELLABLE_RUNNER, isAlive, waitFor } from "../launcher/helpers.ts";
+import { fakeBackend } from "./helpers.ts";
+
+const TOKEN = "tok-cancel-5c1e";
+const COMMIT = "c".repeat(40);
+
+describe("cancel, in process (the cancel script runs in real bash)", () => {
+  let dir: string;
+  let runsRoot: string;
+  const children: ChildProcess[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "unidesk-ci-cancel-"));
+    runsRoot = join(dir, "runs");
+    mkdirSync(runsRoot);
+  });
+  after(() => {
+    // Each runner leads its own process group: this also ends the sleep a TERM-ignoring runner started.
+    for (const c of children) {
+      try {
+        process.kill(-c.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = (backend: ReturnType<typeof fakeBackend>) =>
+    fakeEnv({ vars: { HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot }, fetch: backend.fetch, cwd: dir });
+  const result = (runId: string, status: string) =>
+    JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: COMMIT, pipelineRun: `e2e-${runId}`, temporaryNamespace: null, finishedAt: "2026-01-01T00:02:05Z", writer: "runner" });
+  const runDir = (runId: string) => {
+    const d = join(runsRoot, runId);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  /** A live runner of `runId` (bash <work>/runner.sh --run-id <runId> …), waiting until it owns runner.pid. */
+  async function startRunner(runId: string, body = CANCELLABLE_RUNNER): Promise<ChildProcess> {
+    const d = runDir(runId);
+    const work = join(dir, "work", runId);
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, "runner.sh"), body);
+    const child = spawn("bash", [join(work, "runner.sh"), "--run-id", runId, "--manifest-commit", COMMIT, "--result-dir", d], { stdio: "ignore", detached: true });
+    children.push(child);
+    await waitFor("runner.log", () => (existsSync(join(d, "runner.log")) ? true : undefined));
+    return child;
+  }
+  /** A runner that ignores SIGTERM (it is busy), so the test decides how the run ends. */
+  const STUBBORN_RUNNER = CANCELLABLE_RUNNER.replace(/^trap .*$/m, "trap '' TERM");
+
+  it("signals the run's runner in one dispatch and says how to follow it", async () => {
+    const runner = await startRunner("cx-signal");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["cancel", "cx-signal"], e);
+    assert.deepEqual(backend.received.map((r) => [r.kind, r.providerId, r.capability]), [["cancel", "D601", "host.ssh"]]);
+    assert.equal(e.out(), `cancel requested: signalled the runner (pid ${runner.pid}) of run cx-signal\n`);
+    assert.equal(e.err(), "follow it with: unidesk-ci logs cx-signal\n");
+    await waitFor("the runner to exit", () => (isAlive(runner.pid!) ? undefined : true));
+    assert.ok(!(e.out() + e.err() + backend.received[0]!.command).includes(TOKEN));
+  });
+
+  it("--json prints one document", async () => {
+    const runner = await startRunner("cx-json");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["cancel", "cx-json", "--json"], e);
+    assert.deepEqual(JSON.parse(e.out()), { ok: true, runId: "cx-json", outcome: "signalled", process: "runner", pid: runner.pid, status: null });
+    assert.equal(e.err(), "");
+  });
+
+  it("an already finished run: exit 0, nothing sent, its status shown", async () => {
+    writeFileSync(join(runDir("cx-done"), "result.json"), result("cx-done", "failed"));
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["cancel", "cx-done", "--wait-ms", "60000"], e);
+    assert.equal(e.out(), "run cx-done already finished (status: failed); nothing to cancel\n");
+    assert.deepEqual(backend.received.map((r) => r.kind), ["cancel"]);
+    const j = env(backend);
+    await runCli(["cancel", "cx-done", "--json"], j);
+    assert.deepEqual(JSON.parse(j.out()), { ok: true, runId: "cx-done", outcome: "finished", process: null, pid: null, status: "failed" });
+  });
+
+  it("an unknown run id is a usage error (exit 2) naming where it looked", async () => {
+    const backend = fakeBackend({ token: TOKEN });
+    await assert.rejects(runCli(["cancel", "cx-nope"], env(backend)), (err) => err instanceof UsageError && err.exitCode === 2 && err.message.includes(`${runsRoot}/cx-nope`));
+  });
+
+  it("a stale run (nothing alive, no result) is exit 1 with a hint to read its logs", async () => {
+    writeFileSync(join(runDir("cx-stale"), "launcher.log"), "killed -9\n");
+    const backend = fakeBackend({ token: TOKEN });
+    await assert.rejects(runCli(["cancel", "cx-stale"], env(backend)), (err) => err instanceof RunFailedError && err.exitCode === 1 && !err.silent && /nothing to cancel/.test(err.message) && /unidesk-ci logs cx-stale/.test(err.hint ?? ""));
+  });
+
+  it("--wait-ms waits for the cancelled result.json: exit 0, run summary on stdout", async () => {
+    await startRunner("cx-wait");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["cancel", "cx-wait", "--wait-ms", "3600000"], e);
+    const kinds = backend.received.map((r) => r.kind);
+    assert.deepEqual(kinds, ["cancel", ...kinds.slice(1).map(() => "status")]);
+    assert.match(e.err(), /^cancel requested: signalled the runner \(pid \d+\) of run cx-wait$/m);
+    assert.match(e.out(), /^status: +cancelled$/m);
+  });
+
+  it("--wait-ms --json: one document with the cancel answer and the result", async () => {
+    await startRunner("cx-wait-json");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["cancel", "cx-wait-json", "--wait-ms", "3600000", "--json"], e);
+    const doc = JSON.parse(e.out());
+    assert.deepEqual([doc.ok, doc.runId, doc.outcome, doc.process, doc.result.status], [true, "cx-wait-json", "signalled", "runner", "cancelled"]);
+    assert.equal(e.err(), "");
+  });
+
+  it("--wait-ms: a run that ends otherwise is reported like run-dev-e2e --wait-ms (exit 1)", async () => {
+    await startRunner("cx-late", STUBBORN_RUNNER);
+    const d = join(runsRoot, "cx-late");
+    const backend = fakeBackend({ token: TOKEN, beforeStatusPoll: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cx-late", "succeeded")) });
+    const e = env(backend);
+    await assert.rejects(runCli(["cancel", "cx-late", "--wait-ms", "60000"], e), (err) => err instanceof RunFailedError && err.silent);
+    assert.match(e.out(), /^status: +succeeded$/m);
+    assert.match(e.err(), /run cx-late succeeded; see its logs with: unidesk-ci logs cx-late/);
+  });
+
+  it("--wait-ms running out: exit 3, the run has not finished cancelling", async () => {
+    await startRunner("cx-slow", STUBBORN_RUNNER);
+    const backend = fakeBackend({ token: TOKEN });
+    await assert.rejects(runCli(["cancel", "cx-slow", "--wait-ms", "3000"], env(backend)), (err) => err instanceof WaitTimeoutError && /has not finished cancelling/.test(err.message));
+  });
+
+  it("parses like the other commands: a run id is required and validated, help lists the flags", async () => {
+    const e = fakeEnv();
+    await assert.rejects(runCli(["cancel"], e), UsageError);
+    await assert.rejects(runCli(["cancel", "Bad_Id"], e), UsageError);
+    await assert.rejects(runCli(["cancel", "x", "--wait-ms", "soon"], e), UsageError);
+    const help = helpText("cancel", false);
+    for (const flag of ["--wait-ms", "--json", "--backend-url", "--provider", "--token-file"]) assert.ok(help.includes(flag), flag);
+    assert.match(helpText(undefined, false), /^ {2}cancel RUN_ID /m);
+  });
+});
