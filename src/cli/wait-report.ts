@@ -2,7 +2,7 @@
 import type { Env } from "../env.ts";
 import { DispatchError, InterruptedError, RunFailedError, WaitTimeoutError } from "../errors.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
-import { fetchRunSnapshot } from "../runs/poll.ts";
+import { runSnapshotPoller } from "../runs/poll.ts";
 import { waitForRun, type RunSnapshot, type WaitEnd } from "../runs/wait.ts";
 import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary } from "../io/render-run.ts";
 
@@ -25,9 +25,10 @@ export interface WaitRequest {
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   let failures = 0;
   let previous: RunSnapshot = { phase: "missing" };
+  const fetchSnapshot = runSnapshotPoller(target, { runsRoot: req.runsRoot, runId: req.runId }, env);
   const poll = async (): Promise<RunSnapshot> => {
     try {
-      previous = await fetchRunSnapshot(target, { runsRoot: req.runsRoot, runId: req.runId }, env);
+      previous = await fetchSnapshot();
       failures = 0;
     } catch (error) {
       if (!(error instanceof DispatchError) || ++failures >= MAX_FAILED_POLLS) throw error;

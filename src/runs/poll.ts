@@ -37,10 +37,10 @@ export async function runReader(target: DispatchTarget, command: string, timeout
   return answer.stdout;
 }
 
-/** One poll: the run's status, from one read-only dispatch. */
-export async function fetchRunSnapshot(target: DispatchTarget, where: RunLocation, env: Env): Promise<RunSnapshot> {
-  const stdout = await runReader(target, renderStatusReader(where), READER_TIMEOUT_MS, "status reader", env);
-  return toSnapshot(parseStatusOutput(stdout));
+/** A poller for one run: the status reader is rendered once, each call is one read-only dispatch. */
+export function runSnapshotPoller(target: DispatchTarget, where: RunLocation, env: Env): () => Promise<RunSnapshot> {
+  const reader = renderStatusReader(where);
+  return async () => toSnapshot(parseStatusOutput(await runReader(target, reader, READER_TIMEOUT_MS, "status reader", env)));
 }
 
 /** Every file of the run directory, from one read-only dispatch. */
