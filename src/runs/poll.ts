@@ -1,6 +1,7 @@
 /** Read-only round trips to the host: one status-reader dispatch per poll, one logs-reader dispatch per `logs`. */
 import type { Env } from "../env.ts";
 import { dispatch, type DispatchTarget } from "../dispatch/client.ts";
+import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import { renderStatusReader } from "../launcher/status-reader.ts";
 import { renderLogsReader } from "../launcher/logs-reader.ts";
 import { parseStatusOutput, type RunStatus } from "./status.ts";
@@ -11,7 +12,7 @@ import { DispatchError } from "../errors.ts";
 /** Budget of one reader dispatch: they read a few files, so well inside the 60 s host.ssh limit. */
 export const READER_TIMEOUT_MS = 30_000;
 /** Budget of the logs reader: up to the caps of data, base64-encoded. */
-export const LOGS_TIMEOUT_MS = 60_000;
+export const LOGS_TIMEOUT_MS = HOST_SSH_BUDGET_MS;
 
 /** Where: the run and the host's runs root. */
 export interface RunLocation {

@@ -4,6 +4,7 @@ import "../zod-locale.ts";
 import type { Env } from "../env.ts";
 import { DispatchError } from "../errors.ts";
 import { dispatch } from "../dispatch/client.ts";
+import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 
 /** The launcher's last stdout line (docs/launcher.md). */
@@ -19,8 +20,8 @@ export interface Launched {
   resultDir: string;
 }
 
-/** The host.ssh budget the launcher dispatch asks for; it detaches within a second. */
-export const LAUNCH_TIMEOUT_MS = 60_000;
+/** The budget the launcher dispatch asks for: all of host.ssh's, though it detaches within a second. */
+export const LAUNCH_TIMEOUT_MS = HOST_SSH_BUDGET_MS;
 
 /** Sends the rendered launcher to the provider and checks its answer names this run. */
 export async function submitLauncher(target: DispatchTarget, launcher: string, runId: string, env: Env): Promise<Launched> {
