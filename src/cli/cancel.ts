@@ -1,6 +1,7 @@
 /** `unidesk-ci cancel <runId>`: SIGTERM to a run's own runner (or launcher) on D601, in one fixed dispatch. */
-import { argument, command, constant, merge, message, object, option, optional, type InferValue } from "@optique/core";
+import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
 import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { RunFailedError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
@@ -10,25 +11,25 @@ import { waitAndReport } from "./wait-report.ts";
 import { unknownRun } from "./logs.ts";
 
 /** Parser of `cancel`. */
-export const cancelCommand = command(
-  "cancel",
-  merge(
+export const cancelCommand = lazy(() =>
+  command(
+    "cancel",
     object({
       command: constant("cancel" as const),
       runId: argument(runIdValue, { description: message`The run to cancel.` }),
       waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Then wait up to MS milliseconds for its result.json.` })),
-      json: jsonOption,
+      json: jsonOption(),
+      ...backendOptions(),
     }),
-    backendOptions,
+    {
+      brief: message`Cancel a run: its runner cancels the PipelineRun, cleans up and writes status cancelled.`,
+      description: message`Sends SIGTERM to the run's own runner (before it starts: its launcher) in one fixed dispatch.`,
+    },
   ),
-  {
-    brief: message`Cancel a run: its runner cancels the PipelineRun, cleans up and writes status cancelled.`,
-    description: message`Sends SIGTERM to the run's own runner (before it starts: its launcher) in one fixed dispatch.`,
-  },
 );
 
 /** Parsed options of `cancel`. */
-export type CancelOptions = InferValue<typeof cancelCommand>;
+export type CancelOptions = InferValue<ReturnType<typeof cancelCommand>>;
 
 /** Runs `cancel`. */
 export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {

@@ -1,12 +1,12 @@
 /** Options shared by the commands that reach backend-core. */
-import { message, object, option, optional, type NonEmptyString } from "@optique/core";
+import { message, option, optional, type NonEmptyString } from "@optique/core";
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
 import { RUN_ID, RUN_ID_MAX } from "../runs/run-id.ts";
 import { zodValue } from "./zod-value.ts";
 
 /** `--json`: exactly one JSON document on stdout. */
-export const jsonOption = option("--json", { description: message`Print one JSON document on stdout (errors too), no color, no progress.` });
+export const jsonOption = () => option("--json", { description: message`Print one JSON document on stdout (errors too), no color, no progress.` });
 
 // Value parsers go through the zod adapter rather than Optique's url()/integer(): zod is in the bundle anyway.
 const backendUrlValue = zodValue(zString().check(regex(/^https?:\/\/\S+$/i, { error: "is not an http(s) URL, e.g. https://backend.example.com" })), "URL", "https://backend.invalid");
@@ -23,8 +23,8 @@ export function millisecondsValue(max: number) {
   return zodValue(pipe(pipe(digits, transform(Number)), number().check(maximum(max, { error: `is more than ${max} ms` }))), "MS", 0);
 }
 
-/** Where and as whom to dispatch; each overrides its environment variable and the config file. */
-export const backendOptions = object({
+/** Where and as whom to dispatch (fields for a command's object()); each overrides its environment variable and the config file. */
+export const backendOptions = () => ({
   backendUrl: optional(option("--backend-url", backendUrlValue, { description: message`backend-core base URL (env UNIDESK_BACKEND_URL).` })),
   provider: optional(option("--provider", textValue("ID", { regex: /^[A-Za-z0-9._-]{1,64}$/, error: "is not a provider id (letters, digits, '.', '_', '-'; e.g. D601)" }), { description: message`host.ssh provider id (env UNIDESK_CI_PROVIDER, default D601).` })),
   tokenFile: optional(option("--token-file", textValue("FILE"), { description: message`File holding the bearer token (env UNIDESK_TOKEN_FILE; or UNIDESK_TOKEN).` })),

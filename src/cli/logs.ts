@@ -1,6 +1,7 @@
 /** `unidesk-ci logs <runId>`: status and every result file of a run, in one dispatch round trip. */
-import { argument, command, constant, merge, message, object, type InferValue } from "@optique/core";
+import { argument, command, constant, message, object, type InferValue } from "@optique/core";
 import { backendFlags, backendOptions, jsonOption, runIdValue } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
@@ -8,24 +9,24 @@ import { fetchRunLogs } from "../runs/poll.ts";
 import { logsJson, renderLogs } from "../io/render-logs.ts";
 
 /** Parser of `logs`. */
-export const logsCommand = command(
-  "logs",
-  merge(
+export const logsCommand = lazy(() =>
+  command(
+    "logs",
     object({
       command: constant("logs" as const),
       runId: argument(runIdValue, { description: message`The run id printed by run-dev-e2e.` }),
-      json: jsonOption,
+      json: jsonOption(),
+      ...backendOptions(),
     }),
-    backendOptions,
+    {
+      brief: message`Show a run's status and result files (result.json, launcher.log, runner.log, PipelineRun, pod logs).`,
+      description: message`Reads the run directory on D601 with a fixed read-only reader in one dispatch, even after the submitting CLI exited. Large files keep their tail, with explicit truncation markers. Exits 0 when the files were read, whatever the run's status.`,
+    },
   ),
-  {
-    brief: message`Show a run's status and result files (result.json, launcher.log, runner.log, PipelineRun, pod logs).`,
-    description: message`Reads the run directory on D601 with a fixed read-only reader in one dispatch, even after the submitting CLI exited. Large files keep their tail, with explicit truncation markers. Exits 0 when the files were read, whatever the run's status.`,
-  },
 );
 
 /** Parsed options of `logs`. */
-export type LogsOptions = InferValue<typeof logsCommand>;
+export type LogsOptions = InferValue<ReturnType<typeof logsCommand>>;
 
 /** Runs `logs`. */
 export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {

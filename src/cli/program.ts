@@ -2,6 +2,7 @@
 import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue, type Parser } from "@optique/core";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
+import { lazy } from "./lazy.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
 import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
 import { logsCommand, runLogs } from "./logs.ts";
@@ -14,13 +15,13 @@ import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSugges
 export const PROGRAM = "unidesk-ci";
 
 /** All commands that take options (help, --version and completions are handled here, before parsing). */
-export const programParser = or(runDevE2eCommand, logsCommand, cancelCommand, validateCommand, schemaCommand);
+export const programParser = lazy(() => or(runDevE2eCommand(), logsCommand(), cancelCommand(), validateCommand(), schemaCommand()));
 
 /** Each command's parser by name. */
-const COMMAND_PARSERS: Record<string, Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, validate: validateCommand, schema: schemaCommand };
+const COMMAND_PARSERS: Record<string, () => Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, validate: validateCommand, schema: schemaCommand };
 
 /** Parsed options of any command. */
-export type ProgramOptions = InferValue<typeof programParser>;
+export type ProgramOptions = InferValue<ReturnType<typeof programParser>>;
 
 /** Commands parsed by {@link programParser}. */
 export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "validate", "schema"];
@@ -33,7 +34,7 @@ const SHOWN = { kind: "shown" } as const;
 /** The text of `--help` for a command, or the overview when `command` is undefined. */
 export function helpText(command: string | undefined, color: boolean): string {
   if (command === undefined) return OVERVIEW_HELP;
-  const page = getDocPage(programParser, [command]);
+  const page = getDocPage(programParser(), [command]);
   const body = page ? formatDocPage(PROGRAM, page, { colors: color, maxWidth: 110 }) : "";
   return `${body.trimEnd()}\n\n${EXIT_CODES}`;
 }
@@ -64,7 +65,7 @@ export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
     throw new UsageError("a command is required", { hint: `run '${PROGRAM} --help'; commands: ${COMMANDS.join(", ")}, completions` });
   }
   // A known command name goes straight to its own parser: `or` would try all five on every token.
-  const result = parse(Object.hasOwn(COMMAND_PARSERS, first) ? COMMAND_PARSERS[first]! : programParser, args);
+  const result = parse(Object.hasOwn(COMMAND_PARSERS, first) ? COMMAND_PARSERS[first]!() : programParser(), args);
   if (!result.success) {
     const command = COMMANDS.includes(first) ? first : undefined;
     throw new UsageError(oneLine(formatMessage(result.error, { colors: false, quotes: true })), {
@@ -103,7 +104,7 @@ export function completionCandidates(words: readonly string[]): { text: string; 
     for (const meta of ["completions", "help", "--help", "--version"]) if (meta.startsWith(current)) out.push({ text: meta });
   }
   const args: [string, ...string[]] = words.length === 0 ? [""] : [words[0]!, ...words.slice(1)];
-  for (const s of suggest(programParser, args)) {
+  for (const s of suggest(programParser(), args)) {
     if (s.kind === "literal") out.push({ text: s.text, description: s.description ? oneLine(formatMessage(s.description, { colors: false, quotes: false })) : undefined });
   }
   return out;

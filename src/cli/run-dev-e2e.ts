@@ -1,6 +1,7 @@
 /** `unidesk-ci run-dev-e2e`: submit the fixed launcher for origin/master's dev desired state. */
-import { command, constant, merge, message, object, option, optional, type InferValue } from "@optique/core";
+import { command, constant, message, object, option, optional, type InferValue } from "@optique/core";
 import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue, textValue } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { newRunId } from "../runs/run-id.ts";
@@ -16,9 +17,9 @@ import { renderSubmitted } from "../io/render-submit.ts";
 export const WAIT_MS_MAX = 86_400_000;
 
 /** Parser of `run-dev-e2e`: syntax and help only. */
-export const runDevE2eCommand = command(
-  "run-dev-e2e",
-  merge(
+export const runDevE2eCommand = lazy(() =>
+  command(
+    "run-dev-e2e",
     object({
       command: constant("run-dev-e2e" as const),
       waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
@@ -26,18 +27,18 @@ export const runDevE2eCommand = command(
       dryRun: option("--dry-run", { description: message`Offline: no fetch, no network, no token; print the exact launcher a real run would send.` }),
       repoDir: optional(option("--repo-dir", textValue("DIR"), { description: message`Operator clone whose origin/master is read (default: the current directory).` })),
       runId: optional(option("--run-id", runIdValue, { description: message`Use this run id instead of a generated one (re-dispatching an existing id starts nothing).` })),
-      json: jsonOption,
+      json: jsonOption(),
+      ...backendOptions(),
     }),
-    backendOptions,
+    {
+      brief: message`Run the dev smoke e2e for origin/master's deploy.json on D601.`,
+      description: message`Fetches origin/master, reads deploy.json#environments.dev from that commit, and dispatches the fixed launcher to D601 through backend-core. Prints the run id, the result directory and the next commands.`,
+    },
   ),
-  {
-    brief: message`Run the dev smoke e2e for origin/master's deploy.json on D601.`,
-    description: message`Fetches origin/master, reads deploy.json#environments.dev from that commit, and dispatches the fixed launcher to D601 through backend-core. Prints the run id, the result directory and the next commands.`,
-  },
 );
 
 /** Parsed options of `run-dev-e2e`. */
-export type RunDevE2eOptions = InferValue<typeof runDevE2eCommand>;
+export type RunDevE2eOptions = InferValue<ReturnType<typeof runDevE2eCommand>>;
 
 /** Runs `run-dev-e2e`. */
 export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<void> {

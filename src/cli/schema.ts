@@ -1,6 +1,7 @@
 /** `unidesk-ci schema`: the JSON Schema generated from the zod manifest schema. */
 import { command, constant, message, object, type InferValue } from "@optique/core";
 import { jsonOption } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { generateManifestJsonSchema } from "../manifest/json-schema.ts";
 
@@ -8,14 +9,16 @@ import { generateManifestJsonSchema } from "../manifest/json-schema.ts";
 declare const __UNIDESK_CI_MANIFEST_SCHEMA__: string | undefined;
 
 /** Parser of `schema`. */
-export const schemaCommand = command(
-  "schema",
-  object({ command: constant("schema" as const), json: jsonOption }),
-  { brief: message`Print the JSON Schema of deploy.json (what this runner reads).`, description: message`Generated from the zod schemas the CLI validates with. The output is JSON either way; --json prints it on one line.` },
+export const schemaCommand = lazy(() =>
+  command(
+    "schema",
+    object({ command: constant("schema" as const), json: jsonOption() }),
+    { brief: message`Print the JSON Schema of deploy.json (what this runner reads).`, description: message`Generated from the zod schemas the CLI validates with. The output is JSON either way; --json prints it on one line.` },
+  ),
 );
 
 /** Parsed options of `schema`. */
-export type SchemaOptions = InferValue<typeof schemaCommand>;
+export type SchemaOptions = InferValue<ReturnType<typeof schemaCommand>>;
 
 /** The JSON Schema document of deploy.json. */
 export function manifestJsonSchema(): Record<string, unknown> {

@@ -1,6 +1,7 @@
 /** `unidesk-ci validate [file]`: check a deploy.json, or origin/master's, against the manifest contract. */
 import { argument, command, constant, message, object, optional, option, type InferValue } from "@optique/core";
 import { jsonOption, textValue } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
 import { loadFromOrigin, parseManifestText } from "../manifest/load.ts";
@@ -8,19 +9,21 @@ import type { Manifest } from "../manifest/schema.ts";
 import { renderValidation, type ValidationReport } from "../io/render-validate.ts";
 
 /** Parser of `validate`. */
-export const validateCommand = command(
-  "validate",
-  object({
-    command: constant("validate" as const),
-    file: optional(argument(textValue("FILE"), { description: message`A deploy.json to check (default: origin/master:deploy.json of --repo-dir, as run-dev-e2e reads it, without fetching).` })),
-    repoDir: optional(option("--repo-dir", textValue("DIR"), { description: message`Operator clone to read origin/master from (default: the current directory).` })),
-    json: jsonOption,
-  }),
-  { brief: message`Check a deploy.json against the manifest contract.`, description: message`Prints every problem as path: message and exits 2 when there is one. Without FILE it checks origin/master:deploy.json exactly as run-dev-e2e would (repository match, scriptPath present), but offline.` },
+export const validateCommand = lazy(() =>
+  command(
+    "validate",
+    object({
+      command: constant("validate" as const),
+      file: optional(argument(textValue("FILE"), { description: message`A deploy.json to check (default: origin/master:deploy.json of --repo-dir, as run-dev-e2e reads it, without fetching).` })),
+      repoDir: optional(option("--repo-dir", textValue("DIR"), { description: message`Operator clone to read origin/master from (default: the current directory).` })),
+      json: jsonOption(),
+    }),
+    { brief: message`Check a deploy.json against the manifest contract.`, description: message`Prints every problem as path: message and exits 2 when there is one. Without FILE it checks origin/master:deploy.json exactly as run-dev-e2e would (repository match, scriptPath present), but offline.` },
+  ),
 );
 
 /** Parsed options of `validate`. */
-export type ValidateOptions = InferValue<typeof validateCommand>;
+export type ValidateOptions = InferValue<ReturnType<typeof validateCommand>>;
 
 /** Runs `validate`. */
 export async function runValidate(opts: ValidateOptions, env: Env): Promise<void> {
