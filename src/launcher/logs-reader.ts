@@ -1,8 +1,7 @@
 /** Renders the fixed read-only logs reader (logs-reader.sh) for `logs <runId>` (docs/readers.md). */
-import { checkRunId } from "../runs/run-id.ts";
 import template from "./logs-reader.sh";
-import { fillTemplate } from "./template.ts";
-import { checkAbsolutePath, checkCapSetting, checkStringSetting } from "./validate.ts";
+import { fillRunTemplate } from "./template.ts";
+import { checkCapSetting } from "./validate.ts";
 
 /** Bytes kept per file (its tail): 256 KiB. */
 export const LOGS_FILE_CAP_BYTES = 262_144;
@@ -27,13 +26,7 @@ export interface LogsReaderSettings {
 export function renderLogsReader(settings: LogsReaderSettings): string {
   const fileCap = settings.fileCapBytes ?? LOGS_FILE_CAP_BYTES;
   const totalCap = settings.totalCapBytes ?? LOGS_TOTAL_CAP_BYTES;
-  checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
-  checkStringSetting("runId", settings.runId, checkRunId);
   checkCapSetting("fileCapBytes", fileCap, 1, LOGS_CAP_MAX_BYTES);
   checkCapSetting("totalCapBytes", totalCap, 1, LOGS_CAP_MAX_BYTES);
-  return fillTemplate(
-    template,
-    { RUNS_ROOT: settings.runsRoot, RUN_ID: settings.runId, FILE_CAP_BYTES: String(fileCap), TOTAL_CAP_BYTES: String(totalCap) },
-    "logs-reader.sh",
-  );
+  return fillRunTemplate(template, "logs-reader.sh", settings, { FILE_CAP_BYTES: String(fileCap), TOTAL_CAP_BYTES: String(totalCap) });
 }

@@ -1,8 +1,7 @@
 /** Renders the fixed read-only status reader (status-reader.sh), one per `--wait-ms` poll (docs/readers.md). */
-import { checkRunId } from "../runs/run-id.ts";
 import template from "./status-reader.sh";
-import { fillTemplate } from "./template.ts";
-import { checkAbsolutePath, checkCapSetting, checkStringSetting } from "./validate.ts";
+import { fillRunTemplate } from "./template.ts";
+import { checkCapSetting } from "./validate.ts";
 
 /** Bytes of result.json the status reader returns at most. */
 export const STATUS_RESULT_CAP_BYTES = 65_536;
@@ -25,13 +24,7 @@ export interface StatusReaderSettings {
 export function renderStatusReader(settings: StatusReaderSettings): string {
   const resultCap = settings.resultCapBytes ?? STATUS_RESULT_CAP_BYTES;
   const lineCap = settings.lineCapBytes ?? STATUS_LINE_CAP_BYTES;
-  checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
-  checkStringSetting("runId", settings.runId, checkRunId);
   checkCapSetting("resultCapBytes", resultCap, 1, 1_048_576);
   checkCapSetting("lineCapBytes", lineCap, 1, 65_536);
-  return fillTemplate(
-    template,
-    { RUNS_ROOT: settings.runsRoot, RUN_ID: settings.runId, RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) },
-    "status-reader.sh",
-  );
+  return fillRunTemplate(template, "status-reader.sh", settings, { RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) });
 }

@@ -1,5 +1,7 @@
 /** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates. */
+import { checkRunId } from "../runs/run-id.ts";
 import { shellQuote } from "./shell-quote.ts";
+import { checkAbsolutePath, checkStringSetting } from "./validate.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
 
@@ -23,4 +25,11 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   // Validated values never hold "@@", so any left here would be a template bug.
   if (/@@[A-Z0-9_]+@@/.test(out)) throw new Error(`${templateName}: an unreplaced placeholder remains`);
   return out;
+}
+
+/** Fills a per-run host script (status/logs reader, cancel): checks runsRoot and runId, then substitutes them and `extra`. */
+export function fillRunTemplate(template: string, templateName: string, where: { runsRoot: string; runId: string }, extra: Readonly<Record<string, string>> = {}): string {
+  checkStringSetting("runsRoot", where.runsRoot, checkAbsolutePath);
+  checkStringSetting("runId", where.runId, checkRunId);
+  return fillTemplate(template, { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
 }
