@@ -5,8 +5,7 @@ import "./zod-locale.ts";
 import type { Env } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";
-import { DEFAULT_WORKSPACE } from "./launcher/render.ts";
-import { checkAbsolutePath, checkProxyUrl } from "./launcher/validate.ts";
+import { DEFAULT_WORKSPACE, checkAbsolutePath, checkProxyUrl } from "./rules.ts";
 
 /** The fixed workspace settings of the launcher on D601, defined beside the launcher renderer. */
 export { DEFAULT_WORKSPACE };

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configFilePath, DEFAULT_PROVIDER_ID, DEFAULT_WORKSPACE, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
+import { configFilePath, DEFAULT_PROVIDER_ID, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
+import { DEFAULT_WORKSPACE } from "../src/rules.ts";
 import { fakeEnv, type Env } from "../src/env.ts";
 import { AuthError, CliError, ConfigError, ExitCode } from "../src/errors.ts";
 

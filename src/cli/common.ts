@@ -2,7 +2,7 @@
 import { message, option, optional, type NonEmptyString } from "@optique/core";
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
-import { RUN_ID, RUN_ID_MAX } from "../runs/run-id.ts";
+import { RUN_ID, RUN_ID_MAX } from "../rules.ts";
 import { zodValue } from "./zod-value.ts";
 
 /** `--json`: exactly one JSON document on stdout. */

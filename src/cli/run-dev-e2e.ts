@@ -7,7 +7,7 @@ import { UsageError } from "../errors.ts";
 import { newRunId } from "../runs/run-id.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { loadFromOrigin } from "../manifest/load.ts";
-import { renderLauncher } from "../launcher/render.ts";
+import { renderLauncher } from "../host/launcher.ts";
 import { LAUNCH_TIMEOUT_MS, submitLauncher } from "../runs/submit.ts";
 import { waitAndReport } from "./wait-report.ts";
 import { dispatchRequestBody, redactedRequest } from "../dispatch/wire.ts";

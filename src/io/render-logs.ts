@@ -1,5 +1,5 @@
 /** Text and JSON of `logs <runId>`: a summary, then each file with explicit truncation markers. */
-import type { RunLogFile, RunLogs } from "../runs/logs.ts";
+import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
 import { palette } from "./color.ts";
 import { renderRunSummary } from "./render-run.ts";
 

@@ -1,5 +1,5 @@
 /** Text for a run's progress and its final result. Pure: data in, text out. */
-import type { RunResult } from "../manifest/schema.ts";
+import type { RunResult } from "../host/result.ts";
 import type { RunSnapshot, WaitEvent } from "../runs/wait.ts";
 import { keyValueLines, palette } from "./color.ts";
 

@@ -3,7 +3,8 @@ import type { Env, SpawnResult } from "../env.ts";
 import { ManifestError } from "../errors.ts";
 import { manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
 import { redactUrl, sameRepository } from "./repo-url.ts";
-import { FULL_SHA, manifestSchema, type Manifest } from "./schema.ts";
+import { FULL_SHA } from "../rules.ts";
+import { manifestSchema, type Manifest } from "./schema.ts";
 
 /** A manifest read from the fetched `origin/master` commit. */
 export interface LoadedManifest {

@@ -1,23 +1,7 @@
 /** zod schemas of deploy.json (SPEC §3, docs/manifest.md). */
 import { array, boolean, int, iso, literal, looseObject, maximum, minimum, nullable, optional, refine, regex, string, strictObject, superRefine, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-
-/** Bounds of `environments.dev.ci.timeoutMs`: one minute to six hours. */
-export const TIMEOUT_MS_MIN = 60_000;
-/** Upper bound of `timeoutMs`: the runner's longest wait. */
-export const TIMEOUT_MS_MAX = 21_600_000;
-
-/** A full 40-hex git commit id. */
-export const FULL_SHA = /^[0-9a-f]{40}$/;
-
-/** An https git URL without credentials, whitespace or shell metacharacters. */
-export const HTTPS_REPO = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~-]+)+\/?$/;
-
-/** `scripts/ci/<name>.sh`, name of [A-Za-z0-9._-], no further directories. */
-export const SCRIPT_PATH = /^scripts\/ci\/[A-Za-z0-9._-]+\.sh$/;
-
-/** A service id usable inside a Tekton param name. */
-export const SERVICE_ID = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, SERVICE_ID, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../rules.ts";
 
 /** An error message that says "is required" when the key is absent and "must be …" otherwise. */
 function expect(what: string): (issue: { input?: unknown }) => string {
@@ -93,24 +77,3 @@ export type Manifest = Infer<typeof manifestSchema>;
 export type DevEnvironment = Infer<typeof devEnvironmentSchema>;
 /** `environments.dev.ci`. */
 export type CiDeclaration = Infer<typeof ciSchema>;
-
-/** Final statuses a run can end in (docs/runner.md). */
-export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error"] as const;
-
-/** `result.json`, written last by the runner (or by the launcher when it fails first). */
-export const resultSchema = looseObject({
-  ok: boolean(),
-  status: zenum(RUN_STATUSES),
-  runId: string(),
-  manifestCommit: string().check(regex(FULL_SHA)),
-  pipelineRun: nullable(string()),
-  temporaryNamespace: nullable(string()),
-  finishedAt: iso.datetime({ offset: true }),
-  startedAt: optional(iso.datetime({ offset: true })),
-  durationMs: optional(int().check(minimum(0))),
-  reason: optional(string()),
-});
-
-/** A parsed result.json. */
-export type RunResult = Infer<typeof resultSchema>;
-

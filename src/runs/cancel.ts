@@ -1,43 +1,11 @@
-/** `cancel`: one dispatch of the fixed cancel script (src/launcher/cancel.sh) and its parsed answer. */
-import { int, literal, minimum, minLength, nullable, object, regex, string, type infer as Infer } from "zod/mini";
-import "../zod-locale.ts";
+/** `cancel`: one dispatch of the fixed cancel script (src/host/cancel.sh). */
 import type { Env } from "../env.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
-import { renderCancel } from "../launcher/cancel.ts";
-import { decodeCount, malformed, readerRecords } from "../launcher/reader-output.ts";
-import { READER_TIMEOUT_MS, runReader, type RunLocation } from "./poll.ts";
-
-const READER = "cancel script";
-
-const cancelAnswerSchema = object({
-  runId: string().check(minLength(1)),
-  outcome: literal(["absent", "finished", "signalled", "stale"]),
-  /** signalled: the process that got SIGTERM. */
-  process: nullable(literal(["runner", "launcher"])),
-  pid: nullable(int().check(minimum(1))),
-  /** finished: result.json's status, when it could be read. */
-  status: nullable(string().check(regex(/^[a-z]+$/))),
-});
-
-/** What the cancel script did: nothing (absent, finished, stale) or SIGTERM to the run's runner or launcher. */
-export type CancelAnswer = Infer<typeof cancelAnswerSchema>;
-
-/** Parses the cancel script's stdout; throws DispatchError (exit 5) on a malformed answer. */
-export function parseCancelOutput(stdout: string): CancelAnswer {
-  const records = readerRecords(stdout, "unidesk-ci-cancel", READER);
-  const [, outcome, a, b] = records.find((r) => r[0] === "outcome") ?? [];
-  const checked = cancelAnswerSchema.safeParse({
-    runId: records.find((r) => r[0] === "runid")?.[1],
-    outcome,
-    process: outcome === "signalled" ? a : null,
-    pid: outcome === "signalled" ? decodeCount(b, READER) : null,
-    status: outcome === "finished" && a !== "-" ? a : null,
-  });
-  if (!checked.success) throw malformed(READER, checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-  return checked.data;
-}
+import { parseCancelOutput, renderCancel, type CancelAnswer } from "../host/cancel.ts";
+import { runHostScript, SCRIPT_TIMEOUT_MS } from "../host/run-script.ts";
+import type { RunLocation } from "./poll.ts";
 
 /** Asks the host to cancel a run, in one dispatch. */
 export async function requestCancel(target: DispatchTarget, where: RunLocation, env: Env): Promise<CancelAnswer> {
-  return parseCancelOutput(await runReader(target, renderCancel(where), READER_TIMEOUT_MS, READER, env));
+  return parseCancelOutput(await runHostScript(target, { name: "cancel script", command: renderCancel(where), timeoutMs: SCRIPT_TIMEOUT_MS }, env));
 }

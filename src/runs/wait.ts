@@ -1,6 +1,6 @@
 /** The wait loop: polls a run until result.json exists or the wait runs out. Yields data, never text. */
 import type { Env } from "../env.ts";
-import type { RunResult } from "../manifest/schema.ts";
+import type { RunResult } from "../host/result.ts";
 
 /** Where a run is, as one poll sees it. */
 export interface RunSnapshot {

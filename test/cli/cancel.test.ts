@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import { RunFailedError, UsageError, WaitTimeoutError } from "../../src/errors.ts";
 import { helpText, runCli } from "../../src/cli/program.ts";
-import { CANCELLABLE_RUNNER, isAlive, waitFor } from "../launcher/helpers.ts";
+import { CANCELLABLE_RUNNER, isAlive, waitFor } from "../host/helpers.ts";
 import { fakeBackend } from "./helpers.ts";
 
 const TOKEN = "tok-cancel-5c1e";

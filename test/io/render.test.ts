@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { RunResult } from "../../src/manifest/schema.ts";
-import type { RunLogFile, RunLogs } from "../../src/runs/logs.ts";
+import type { RunResult } from "../../src/host/result.ts";
+import type { RunLogFile, RunLogs } from "../../src/host/logs-reader.ts";
 import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary } from "../../src/io/render-run.ts";
 import { renderSubmitted } from "../../src/io/render-submit.ts";
 import { logsJson, renderLogs } from "../../src/io/render-logs.ts";

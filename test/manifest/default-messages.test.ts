@@ -2,8 +2,7 @@
 // alone registers English and would hide a missing src/zod-locale.ts import.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { resultSchema } from "../../src/manifest/schema.ts";
-import { checkResultJson } from "../../src/runs/status.ts";
+import { checkResultJson, resultSchema } from "../../src/host/result.ts";
 import { dispatchSuccessSchema } from "../../src/dispatch/wire.ts";
 
 describe("zod/mini default messages", () => {

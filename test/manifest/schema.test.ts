@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ManifestError } from "../../src/errors.ts";
 import { parseManifestText } from "../../src/manifest/load.ts";
-import { manifestSchema, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../../src/manifest/schema.ts";
+import { manifestSchema } from "../../src/manifest/schema.ts";
+import { TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../../src/rules.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const REPO = "https://github.com/pikasTech/unidesk";

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { resultSchema, type RunResult } from "../../src/manifest/schema.ts";
+import { resultSchema, type RunResult } from "../../src/host/result.ts";
 import { startFakeKube, type FakeKube, type FakeKubeOptions } from "../kube/fake-api.ts";
 
 /** The runner under test. */

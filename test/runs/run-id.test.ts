@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { GENERATED_RUN_ID, RUN_ID_MAX, checkRunId, newRunId } from "../../src/runs/run-id.ts";
+import { GENERATED_RUN_ID, RUN_ID_MAX, checkRunId } from "../../src/rules.ts";
+import { newRunId } from "../../src/runs/run-id.ts";
 
 const NOW = new Date("2026-11-27T16:26:26.123Z");
 // A DNS-1123 label, what Kubernetes demands of namespace names and label values.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
-import type { RunResult } from "../../src/manifest/schema.ts";
+import type { RunResult } from "../../src/host/result.ts";
 import { waitForRun, type RunSnapshot, type WaitEnd, type WaitEvent } from "../../src/runs/wait.ts";
 
 const testResult = (over: Partial<RunResult> = {}): RunResult => ({

@@ -1,5 +1,5 @@
 /** Tests of the sandbox itself dispatch a rendered launcher straight to backend-core, as the CLI would. */
-import { renderLauncher } from "../../src/launcher/render.ts";
+import { renderLauncher } from "../../src/host/launcher.ts";
 import type { Sandbox } from "./sandbox.ts";
 
 /** Dispatches a rendered launcher the way the CLI does, with the sandbox's settings. */

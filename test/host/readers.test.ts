@@ -6,10 +6,9 @@ import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError } from "../../src/errors.ts";
-import { LOGS_FILE_CAP_BYTES, renderLogsReader } from "../../src/launcher/logs-reader.ts";
-import { renderStatusReader } from "../../src/launcher/status-reader.ts";
-import { parseLogsOutput, type RunLogFile } from "../../src/runs/logs.ts";
-import { parseStatusOutput } from "../../src/runs/status.ts";
+import { LOGS_FILE_CAP_BYTES } from "../../src/rules.ts";
+import { parseLogsOutput, renderLogsReader, type RunLogFile } from "../../src/host/logs-reader.ts";
+import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
 import { launcherEnv, runBash, tempDir } from "./helpers.ts";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";

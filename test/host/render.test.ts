@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
-import template from "../../src/launcher/launcher.sh";
-import { renderLogsReader } from "../../src/launcher/logs-reader.ts";
-import { DEFAULT_WORKSPACE, type LauncherSettings, renderLauncher } from "../../src/launcher/render.ts";
-import { renderStatusReader } from "../../src/launcher/status-reader.ts";
+import template from "../../src/host/launcher.sh";
+import { renderLogsReader } from "../../src/host/logs-reader.ts";
+import { DEFAULT_WORKSPACE } from "../../src/rules.ts";
+import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
+import { renderStatusReader } from "../../src/host/status-reader.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
 
 const base: LauncherSettings = {

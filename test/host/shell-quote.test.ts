@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { shellQuote } from "../../src/launcher/shell-quote.ts";
-import { fillTemplate } from "../../src/launcher/template.ts";
+import { shellQuote } from "../../src/host/shell-quote.ts";
+import { fillTemplate } from "../../src/host/template.ts";
 import { tempDir } from "./helpers.ts";
 
 const scratch = await tempDir("uci-quote-");

@@ -7,12 +7,10 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { renderLogsReader } from "../../src/launcher/logs-reader.ts";
-import { type LauncherSettings, renderLauncher } from "../../src/launcher/render.ts";
-import { renderStatusReader } from "../../src/launcher/status-reader.ts";
-import { resultSchema } from "../../src/manifest/schema.ts";
-import { parseLogsOutput } from "../../src/runs/logs.ts";
-import { parseStatusOutput } from "../../src/runs/status.ts";
+import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
+import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
+import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { resultSchema } from "../../src/host/result.ts";
 import {
   FIXTURE_REPO,
   isAlive,

@@ -1,8 +1,32 @@
-/** Parses the status reader's answer (src/launcher/status-reader.sh, docs/readers.md) into a RunStatus. */
+/** The fixed read-only status reader (status-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
 import { boolean, int, minimum, minLength, nullable, object, string, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "../launcher/reader-output.ts";
-import { resultSchema, type RunResult } from "../manifest/schema.ts";
+import { checkCapSetting, STATUS_LINE_CAP_BYTES, STATUS_RESULT_CAP_BYTES } from "../rules.ts";
+import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
+import { checkResultJson, resultSchema, type RunResult } from "./result.ts";
+import template from "./status-reader.sh";
+import { fillRunTemplate } from "./template.ts";
+
+/** What the status reader is rendered from. */
+export interface StatusReaderSettings {
+  /** Parent of the result dirs. */
+  runsRoot: string;
+  /** The run to look at. */
+  runId: string;
+  /** @default STATUS_RESULT_CAP_BYTES */
+  resultCapBytes?: number;
+  /** @default STATUS_LINE_CAP_BYTES */
+  lineCapBytes?: number;
+}
+
+/** The status reader script for one run; throws a UsageError naming a bad field. */
+export function renderStatusReader(settings: StatusReaderSettings): string {
+  const resultCap = settings.resultCapBytes ?? STATUS_RESULT_CAP_BYTES;
+  const lineCap = settings.lineCapBytes ?? STATUS_LINE_CAP_BYTES;
+  checkCapSetting("resultCapBytes", resultCap, 1, 1_048_576);
+  checkCapSetting("lineCapBytes", lineCap, 1, 65_536);
+  return fillRunTemplate(template, "status-reader.sh", settings, { RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) });
+}
 
 const READER = "status reader";
 
@@ -101,19 +125,4 @@ function parseResult(bytes: Uint8Array | null, sizeBytes: number): Pick<RunStatu
   if (bytes === null) return { result: null, resultProblem: null };
   if (sizeBytes > bytes.length) return { result: null, resultProblem: `result.json is ${sizeBytes} bytes, more than the ${bytes.length} the status reader returns` };
   return checkResultJson(lenientText(bytes));
-}
-
-/** Parses result.json text against resultSchema: the result, or why it is unusable. */
-export function checkResultJson(text: string): { result: RunResult | null; resultProblem: string | null } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { result: null, resultProblem: "result.json is not valid JSON" };
-  }
-  const parsed = resultSchema.safeParse(json);
-  if (!parsed.success) {
-    return { result: null, resultProblem: `result.json does not match the result schema: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
-  }
-  return { result: parsed.data, resultProblem: null };
 }

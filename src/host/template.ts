@@ -1,7 +1,6 @@
 /** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates. */
-import { checkRunId } from "../runs/run-id.ts";
+import { checkRunId, checkAbsolutePath, checkStringSetting } from "../rules.ts";
 import { shellQuote } from "./shell-quote.ts";
-import { checkAbsolutePath, checkStringSetting } from "./validate.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
 

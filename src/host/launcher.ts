@@ -1,10 +1,8 @@
 /** Renders the fixed launcher (launcher.sh) with validated, shell-quoted settings (docs/launcher.md). */
 import { UsageError } from "../errors.ts";
-import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../manifest/schema.ts";
-import { checkRunId } from "../runs/run-id.ts";
+import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN, checkRunId, checkAbsolutePath, checkProxyUrl, checkStringSetting } from "../rules.ts";
 import template from "./launcher.sh";
 import { fillTemplate } from "./template.ts";
-import { checkAbsolutePath, checkProxyUrl, checkStringSetting } from "./validate.ts";
 
 /** Everything the launcher is rendered from; nothing else reaches the host. */
 export interface LauncherSettings {
@@ -29,13 +27,6 @@ export interface LauncherSettings {
   /** The only way out for git on the host. @default DEFAULT_WORKSPACE.egressProxy */
   egressProxy: string;
 }
-
-/** The fixed workspace settings on D601 (SPEC §4). */
-export const DEFAULT_WORKSPACE = {
-  workRoot: "/tmp/unidesk-ci",
-  runsRoot: "/home/ubuntu/.unidesk/runs",
-  egressProxy: "http://127.0.0.1:18789",
-} as const;
 
 /** Throws a UsageError naming the first bad field of `settings`. */
 export function validateLauncherSettings(settings: LauncherSettings): void {

@@ -9,10 +9,9 @@ import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError, UsageError } from "../../src/errors.ts";
-import { renderCancel } from "../../src/launcher/cancel.ts";
-import { renderLauncher, type LauncherSettings } from "../../src/launcher/render.ts";
-import { resultSchema } from "../../src/manifest/schema.ts";
-import { parseCancelOutput } from "../../src/runs/cancel.ts";
+import { parseCancelOutput, renderCancel } from "../../src/host/cancel.ts";
+import { renderLauncher, type LauncherSettings } from "../../src/host/launcher.ts";
+import { resultSchema } from "../../src/host/result.ts";
 import { assertGolden } from "../golden/golden.ts";
 import { bashSyntax, CANCELLABLE_RUNNER, FIXTURE_REPO, isAlive, launcherEnv, makeOrigin, rewriteToLocal, runBash, shellcheck, tempDir, waitFor, waitForLauncherExit, waitForResult } from "./helpers.ts";
 

@@ -1,7 +1,30 @@
-/** Parses the logs reader's answer (src/launcher/logs-reader.sh, docs/readers.md) into RunLogs. */
-import { decodeBase64, decodeCount, decodeField, lenientText, malformed, readerRecords, textOrBytes } from "../launcher/reader-output.ts";
-import type { RunResult } from "../manifest/schema.ts";
-import { checkResultJson } from "./status.ts";
+/** The fixed read-only logs reader (logs-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
+import { checkCapSetting, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_TOTAL_CAP_BYTES } from "../rules.ts";
+import { decodeBase64, decodeCount, decodeField, lenientText, malformed, readerRecords, textOrBytes } from "./records.ts";
+import { checkResultJson, type RunResult } from "./result.ts";
+import template from "./logs-reader.sh";
+import { fillRunTemplate } from "./template.ts";
+
+/** What the logs reader is rendered from. */
+export interface LogsReaderSettings {
+  /** Parent of the result dirs. */
+  runsRoot: string;
+  /** The run to read. */
+  runId: string;
+  /** @default LOGS_FILE_CAP_BYTES */
+  fileCapBytes?: number;
+  /** @default LOGS_TOTAL_CAP_BYTES */
+  totalCapBytes?: number;
+}
+
+/** The logs reader script for one run; throws a UsageError naming a bad field. */
+export function renderLogsReader(settings: LogsReaderSettings): string {
+  const fileCap = settings.fileCapBytes ?? LOGS_FILE_CAP_BYTES;
+  const totalCap = settings.totalCapBytes ?? LOGS_TOTAL_CAP_BYTES;
+  checkCapSetting("fileCapBytes", fileCap, 1, LOGS_CAP_MAX_BYTES);
+  checkCapSetting("totalCapBytes", totalCap, 1, LOGS_CAP_MAX_BYTES);
+  return fillRunTemplate(template, "logs-reader.sh", settings, { FILE_CAP_BYTES: String(fileCap), TOTAL_CAP_BYTES: String(totalCap) });
+}
 
 const READER = "logs reader";
 
