@@ -108,3 +108,12 @@ export function checkCapSetting(field: string, value: unknown, min: number, max:
     throw new UsageError(`${field} ${JSON.stringify(value)} must be an integer number of bytes from ${min} to ${max}`);
   }
 }
+
+/** Largest deploy.json accepted (bytes), by `validate`, `run-dev-e2e` and the runner alike. */
+export const MANIFEST_MAX_BYTES = 1_048_576;
+/** Deepest nesting of arrays/objects anywhere in deploy.json (jq and the runner stay far from their limits). */
+export const MANIFEST_MAX_DEPTH = 64;
+/** Most entries in `environments.dev.services` (each becomes a PipelineRun param). */
+export const SERVICES_MAX = 100;
+/** Largest config file or token file read (bytes). */
+export const CONFIG_FILE_MAX_BYTES = 65_536;
