@@ -2,6 +2,7 @@
 import { versionLine } from "../version.ts";
 
 const EXAMPLES = `Examples:
+  unidesk-ci doctor                                   check the laptop and D601 before a first run
   unidesk-ci run-dev-e2e                              submit a run and return at once
   unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
   unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
@@ -25,6 +26,7 @@ const OVERVIEW = `unidesk-ci proves the UniDesk dev desired state (origin/master
 smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFIG_HOME/unidesk-ci/config.json.
 
 Commands:
+  doctor               check the laptop and D601 before a first run (one read-only probe)
   run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
   logs RUN_ID          a run's status and result files, in one round trip
   cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up
