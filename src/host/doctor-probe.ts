@@ -153,13 +153,13 @@ export function hostHint(probeId: string, reason: string, ctx: HintContext): str
     case "kube-api":
       return "check that k3s runs on the host and that the kubeconfig's server address and credentials are current (kubectl version)";
     case "namespace":
-      return `an admin applies scripts/ci/tekton/namespace.yaml (kubectl apply -f; ${SETUP}#one-time-setup)`;
+      return `an admin applies it: kubectl apply -f scripts/ci/tekton/namespace.yaml (${SETUP}#one-time-setup)`;
     case "tekton-crds":
       return `install Tekton Pipelines (v0.50 or later, which serves tekton.dev/v1) on the cluster (${SETUP}#one-time-setup)`;
     case "pipeline":
-      return reason === "missing" ? `an admin applies scripts/ci/tekton/${PIPELINE_NAME}.yaml (kubectl apply -f; ${SETUP}#one-time-setup)` : `let the runner read pipelines in ${CI_NAMESPACE}: apply scripts/ci/tekton/runner-rbac.yaml (${SETUP}#permissions)`;
+      return reason === "missing" ? `an admin applies it: kubectl apply -f scripts/ci/tekton/${PIPELINE_NAME}.yaml (${SETUP}#one-time-setup)` : `let the runner read pipelines in ${CI_NAMESPACE}: apply scripts/ci/tekton/runner-rbac.yaml (${SETUP}#permissions)`;
     case "service-account":
-      return reason === "missing" ? `an admin applies scripts/ci/tekton/pipeline-serviceaccount.yaml (kubectl apply -f; ${SETUP}#one-time-setup)` : `let the runner read serviceaccounts in ${CI_NAMESPACE}: apply scripts/ci/tekton/runner-rbac.yaml (${SETUP}#permissions)`;
+      return reason === "missing" ? `an admin applies it: kubectl apply -f scripts/ci/tekton/pipeline-serviceaccount.yaml (${SETUP}#one-time-setup)` : `let the runner read serviceaccounts in ${CI_NAMESPACE}: apply scripts/ci/tekton/runner-rbac.yaml (${SETUP}#permissions)`;
     case "egress-proxy":
       if (reason === "proxy-down") return `start the egress proxy on ${ctx.providerId} (${ctx.egressProxy}), or set UNIDESK_CI_EGRESS_PROXY (config: egressProxy) to the one that runs; runs never fall back to a direct fetch`;
       if (reason === "no-master") return "push master to the repository named by environments.dev.ci.repo";

@@ -32,8 +32,8 @@
  *   CouldntGetPipeline whatever the outcome (the seed has unidesk-ci/unidesk-dev-namespace-e2e).
  *   `spec.status: Cancelled` (patch) ends a running PipelineRun with reason Cancelled.
  * - `kubectl auth can-i` works: SelfSubjectAccessReviews are answered allowed unless a rule given to
- *   `setDeniedAccess(rules)` matches (recorded as writes of resource `selfsubjectaccessreviews`, and
- *   in `accessReviews()`). The fake enforces no RBAC on other requests.
+ *   `setDeniedAccess(rules)` matches; they change nothing, so they are not writes (`accessReviews()`
+ *   lists them). The fake enforces no RBAC on other requests. `requests()` logs every request.
  */
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -107,6 +107,8 @@ export interface FakeKube {
   createObject(object: KubeObject): KubeObject;
   /** Access reviews answered "no" from now on: each rule matches a review whose given fields all equal it ([] allows all). */
   setDeniedAccess(rules: AccessAttributes[]): void;
+  /** Every request received (reads, writes and access reviews), oldest first. */
+  requests(): { client: string; method: string; path: string }[];
   /** Every SelfSubjectAccessReview asked so far, with its answer. */
   accessReviews(): (AccessAttributes & { allowed: boolean })[];
   /** Removes an object directly (not recorded as a write), e.g. the Pipeline; true when it existed. */
@@ -197,6 +199,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const writes: WriteRecord[] = [];
   let denied: AccessAttributes[] = [];
   const reviews: (AccessAttributes & { allowed: boolean })[] = [];
+  const received: { client: string; method: string; path: string }[] = [];
   const watches = new Set<ServerResponse>();
   let port = 0;
 
@@ -227,6 +230,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const path = m ? (m[2] ?? "/") : url.pathname;
     const method = req.method ?? "GET";
     const parts = path.split("/").filter(Boolean);
+    received.push({ client, method, path });
 
     if (method === "GET") {
       if (path === "/version") return send(res, 200, VERSION_INFO);
@@ -247,7 +251,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       }
     }
 
-    if (method === "POST" && path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") return accessReview(res, client, path, body);
+    if (method === "POST" && path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") return accessReview(res, body);
 
     // /api/v1/... or /apis/<group>/<version>/...
     const [group, version, rest] = parts[0] === "api" ? ["", parts[1] ?? "", parts.slice(2)] : parts[0] === "apis" ? [parts[1] ?? "", parts[2] ?? "", parts.slice(3)] : ["", "", []];
@@ -365,7 +369,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return reply(405, status(405, "MethodNotAllowed", `${method} is not supported on ${path}`));
   }
 
-  function accessReview(res: ServerResponse, client: string, path: string, body: Buffer): void {
+  function accessReview(res: ServerResponse, body: Buffer): void {
     // kubectl sends built-in types as protobuf ("k8s\0" + runtime.Unknown); JSON is accepted too.
     const review = (isProtobuf(body) ? { spec: { resourceAttributes: accessAttributesFromProtobuf(body) } } : JSON.parse(body.toString("utf8") || "{}")) as { spec?: { resourceAttributes?: Record<string, string | undefined> } };
     const a = review.spec?.resourceAttributes ?? {};
@@ -373,7 +377,6 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const matches = (rule: AccessAttributes) => (Object.keys(rule) as (keyof AccessAttributes)[]).every((k) => rule[k] === undefined || rule[k] === asked[k]);
     const allowed = !denied.some(matches);
     reviews.push({ ...asked, allowed });
-    writes.push({ client, method: "POST", path, resource: "selfsubjectaccessreviews", namespace: undefined, name: undefined, code: 201 });
     send(res, 201, { kind: "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1", metadata: {}, spec: review.spec ?? {}, status: { allowed, ...(allowed ? {} : { reason: "denied by the fake cluster's setDeniedAccess" }) } });
   }
 
@@ -443,6 +446,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return store.create(t, object);
     },
     setDeniedAccess: (rules) => void (denied = rules.map((r) => ({ ...r }))),
+    requests: () => received.map((r) => ({ ...r })),
     accessReviews: () => reviews.map((r) => ({ ...r })),
     deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,
     async stop() {
