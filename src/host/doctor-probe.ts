@@ -53,6 +53,7 @@ export const ACCESS_CHECKS: readonly AccessCheck[] = [
   { id: "bind-edit", verb: "bind", resource: "clusterroles.rbac.authorization.k8s.io/edit", namespace: SAMPLE_TEMP_NAMESPACE, why: "a RoleBinding to ClusterRole edit needs bind on it (or every permission of edit)" },
   { id: "create-pipelineruns", verb: "create", resource: "pipelineruns.tekton.dev", namespace: CI_NAMESPACE, why: "it starts the run's PipelineRun" },
   { id: "get-pipelineruns", verb: "get", resource: "pipelineruns.tekton.dev", namespace: CI_NAMESPACE, why: "it polls the PipelineRun's condition" },
+  { id: "list-pipelineruns", verb: "list", resource: "pipelineruns.tekton.dev", namespace: CI_NAMESPACE, why: "it finds dead runs' PipelineRuns by label" },
   { id: "patch-pipelineruns", verb: "patch", resource: "pipelineruns.tekton.dev", namespace: CI_NAMESPACE, why: "it cancels the PipelineRun on timeout or cancel" },
   { id: "list-taskruns", verb: "list", resource: "taskruns.tekton.dev", namespace: CI_NAMESPACE, why: "it saves the run's TaskRuns" },
   { id: "list-pods", verb: "list", resource: "pods", namespace: CI_NAMESPACE, why: "it finds the run's pods" },
