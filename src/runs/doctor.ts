@@ -76,8 +76,10 @@ export async function localChecks(repoDir: string, env: Env): Promise<{ checks: 
     "git-clone": () => `${ok?.repoDir ?? repoDir} is a git work tree`,
     "origin-master": () => "",
     manifest: () => {
-      const ci = ok!.manifest.environments.dev.ci;
-      return `${MANIFEST_SOURCE} at ${ok!.commit.slice(0, 12)} is valid: ${ci.scriptPath}, timeout ${ci.timeoutMs} ms, ${ok!.manifest.environments.dev.services.length} dev service(s)`;
+      // Only same-repository can fail after the manifest parsed, and then loadFromOrigin returns nothing to describe.
+      if (ok === undefined) return `${MANIFEST_SOURCE} is valid`;
+      const ci = ok.manifest.environments.dev.ci;
+      return `${MANIFEST_SOURCE} at ${ok.commit.slice(0, 12)} is valid: ${ci.scriptPath}, timeout ${ci.timeoutMs} ms, ${ok.manifest.environments.dev.services.length} dev service(s)`;
     },
     "same-repository": () => `origin ${redactUrl(ok!.originUrl)} is environments.dev.ci.repo ${ok!.manifest.environments.dev.ci.repo}`,
   };
