@@ -98,3 +98,9 @@ export class InterruptedError extends CliError {
   readonly exitCode = ExitCode.interrupted;
   readonly code = "interrupted";
 }
+
+/** `doctor` found a failing check on the laptop or on the host; its report is already printed (exit 1). */
+export class CheckFailedError extends CliError {
+  readonly exitCode = ExitCode.runFailed;
+  readonly code = "check_failed";
+}

@@ -126,3 +126,12 @@ export const MANIFEST_MAX_DEPTH = 64;
 export const SERVICES_MAX = 100;
 /** Largest config file or token file read (bytes). */
 export const CONFIG_FILE_MAX_BYTES = 65_536;
+
+/** The namespace holding the Pipeline, its ServiceAccount and every PipelineRun (scripts/ci/dev-e2e.sh's copy: CI_NAMESPACE). */
+export const CI_NAMESPACE = "unidesk-ci";
+/** The Pipeline every run starts (scripts/ci/tekton/unidesk-dev-namespace-e2e.yaml; the runner's PIPELINE_NAME). */
+export const PIPELINE_NAME = "unidesk-dev-namespace-e2e";
+/** The Pipeline's ServiceAccount, bound to ClusterRole edit in each temporary namespace (the runner's SERVICE_ACCOUNT). */
+export const PIPELINE_SERVICE_ACCOUNT = "unidesk-ci-e2e";
+/** Least free disk `doctor` accepts under the runs root and the work root: 256 MiB (logs, the fetched commit). */
+export const DOCTOR_MIN_FREE_BYTES = 268_435_456;

@@ -16,6 +16,8 @@ export interface DispatchTarget {
   requestTimeoutMs?: number;
   /** Where the token came from (for "token rejected" messages). */
   tokenSource?: string;
+  /** Retries after the first attempt. @default MAX_RETRIES */
+  maxRetries?: number;
 }
 
 /** One command to run on the provider. */
@@ -71,7 +73,7 @@ export async function dispatch(target: DispatchTarget, request: DispatchRequest,
     const outcome = await attemptOnce(call, env);
     if ("answer" in outcome) return outcome.answer;
     const { what, fix, cause, afterMs } = outcome.retry;
-    if (attempt >= MAX_RETRIES) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause });
+    if (attempt >= (target.maxRetries ?? MAX_RETRIES)) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause });
     const waitMs = Math.max(RETRY_BACKOFF_MS[attempt] ?? 0, afterMs ?? 0);
     try {
       await env.sleep(waitMs, env.signal);
