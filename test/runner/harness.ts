@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { resultSchema, type RunResult } from "../../src/host/result.ts";
@@ -91,7 +91,7 @@ export async function prepareRun(world: World, runId: string, opts: { timeoutMs?
     "--manifest-file", manifestFile,
     "--environment", "dev",
     "--result-dir", resultDir,
-    "--timeout-ms", String(opts.timeoutMs ?? 20_000),
+    "--timeout-ms", String(opts.timeoutMs ?? 60_000),
     ...(opts.keep ? ["--keep-namespace"] : []),
   ];
   return { runId, resultDir, manifestFile, args };
@@ -116,6 +116,20 @@ export function runnerEnv(world: World, extra: Record<string, string> = {}): Rec
     UNIDESK_CI_RUNNER_POLL_MS: "100",
     ...extra,
   };
+}
+
+/**
+ * Environment whose `date` runs `rate` times faster (test/runner/fast-date.sh first on PATH), so the
+ * runner's own deadline (--timeout-ms is at least 60000) passes in seconds of real time.
+ */
+export async function fastClockEnv(world: World, rate: number, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const base = runnerEnv(world, extra);
+  const bin = join(world.dir, "fast-clock-bin");
+  await mkdir(bin, { recursive: true });
+  if (!existsSync(join(bin, "date"))) await symlink(resolve(import.meta.dirname, "fast-date.sh"), join(bin, "date"));
+  const realDate = base["PATH"]!.split(":").map((d) => join(d, "date")).find((f) => existsSync(f));
+  assert.ok(realDate, "no date on the runner's PATH");
+  return { ...base, PATH: `${bin}:${base["PATH"]}`, FAST_CLOCK_REAL_DATE: realDate, FAST_CLOCK_ORIGIN_S: String(Math.floor(Date.now() / 1000)), FAST_CLOCK_RATE: String(rate) };
 }
 
 /** Spawns the real runner with bash; `onStart` may signal the child. Resolves when it exits. */
