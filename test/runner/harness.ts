@@ -146,6 +146,42 @@ export function runRunner(args: string[], env: Record<string, string>, onStart?:
   });
 }
 
+/** A runner started under a stand-in for the launcher (a parent bash that wrote launcher.pid). */
+export interface Launched {
+  /** The stand-in launcher's pid (in launcher.pid; its command line names the result dir). */
+  launcherPid: number;
+  /** Resolves when the stand-in launcher exits. */
+  exited: Promise<Exit>;
+}
+
+/**
+ * Starts the runner the way the launcher does: a parent bash whose command line names the result dir
+ * writes launcher.pid, runs the runner and waits for it.
+ */
+export function launchRunner(inv: Invocation, env: Record<string, string>): Launched {
+  const script = 'printf \'%s\\n\' "$$" >"$1/launcher.pid"; bash "$2" "${@:3}"; exit $?';
+  const child = spawn("bash", ["-c", script, "launcher-stand-in", inv.resultDir, RUNNER, ...inv.args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<Exit>((resolvePromise, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+  return { launcherPid: child.pid!, exited };
+}
+
+/** Resolves once runner.log shows the runner polling its PipelineRun (it is then mid-run). */
+export async function untilWaiting(inv: Invocation): Promise<void> {
+  await until(async () => /PipelineRun Unknown\/Running/.test(await readFile(join(inv.resultDir, "runner.log"), "utf8").catch(() => "")), `run ${inv.runId} in its wait loop`);
+}
+
+/** The pid in `<resultDir>/<file>`. */
+export async function readPid(resultDir: string, file: "runner.pid" | "launcher.pid"): Promise<number> {
+  return Number((await readFile(join(resultDir, file), "utf8")).trim());
+}
+
 /** Reads and validates result.json against the CLI's zod schema. */
 export async function readResult(resultDir: string): Promise<RunResult & Record<string, unknown>> {
   const raw = JSON.parse(await readFile(join(resultDir, "result.json"), "utf8"));
