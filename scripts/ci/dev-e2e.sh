@@ -418,13 +418,23 @@ declare -A ns_of=() ns_done=() pr_of=() pr_cancelled=()
 declare -a dead_runs=()
 
 # Is process $1 running a command line that names result dir $2 (the launcher's and the runner's
-# both do)? 0 yes; 1 no: gone, a zombie, or another program under a reused pid; 2 cannot tell.
+# both do)? 0 yes; 2 cannot tell; 1 no, with pid_seen saying why: gone, a zombie, or another program
+# under a reused pid (never trust a bare pid).
+pid_seen=""
 pid_runs() {
-  local pid=$1 dir=$2 cmd rest
-  [[ $pid =~ ^[1-9][0-9]{0,9}$ ]] || return 1
-  [[ -e /proc/$pid ]] || return 1
+  local pid=$1 dir=$2 cmd rest stat
+  pid_seen=gone
+  [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
+  stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
+  stat=${stat##*) }
+  if [[ ${stat:0:1} == [ZX] ]]; then
+    pid_seen="a zombie"
+    return 1
+  fi
+  pid_seen="another program"
   if ! cmd=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
     [[ -e /proc/$pid ]] && return 2
+    pid_seen=gone
     return 1
   fi
   rest=$cmd$'\n'
@@ -438,29 +448,24 @@ pid_runs() {
 
 # Sets run_state[$id] (live / finished / dead) and run_why[$id] for one run directory.
 classify_run() {
-  local id=$1 dir=$2 f pid has_pid=false mtime now row rid keep at
+  local id=$1 dir=$2 f pid has_pid=false mtime now
   run_why[$id]=""
   for f in launcher.pid runner.pid; do
     [[ -f $dir/$f ]] || continue
     has_pid=true
-    pid=$(head -c 20 "$dir/$f" 2>/dev/null | tr -dc '0-9')
+    pid=""
+    read -r pid <"$dir/$f" 2>/dev/null
     pid_runs "$pid" "$dir"
     case $? in
       0) run_state[$id]=live && return ;;
       2) run_state[$id]=live && log "sweep: $id: cannot read /proc/$pid/cmdline; treating the run as live" && return ;;
     esac
-    if [[ -e /proc/$pid ]]; then run_why[$id]+="${run_why[$id]:+, }$f ${pid:-?} is another program"; else run_why[$id]+="${run_why[$id]:+, }$f ${pid:-?} is gone"; fi
+    [[ $pid =~ ^[0-9]{1,10}$ ]] || pid="?"
+    run_why[$id]+="${run_why[$id]:+, }$f $pid is $pid_seen"
   done
   # Checked after the pids: a run writes result.json before its processes exit, so none can appear now.
   if [[ -f $dir/result.json ]]; then
     run_state[$id]=finished
-    if row=$(jq -r '[(.runId | strings) // "", (.keepNamespace | tostring), (.finishedAt | strings) // ""] | @tsv' "$dir/result.json" 2>/dev/null); then
-      read_tsv "$row" rid keep at
-      if [[ $rid == "$id" ]]; then
-        result_keep[$id]=$keep
-        result_finished[$id]=$at
-      fi
-    fi
     return
   fi
   if ! $has_pid; then
@@ -474,6 +479,25 @@ classify_run() {
   fi
   run_state[$id]=dead
   dead_runs+=("$id")
+}
+
+# Reads runId, keepNamespace and finishedAt of every finished run's result.json (at most 64 KiB each)
+# with one awk and one jq: awk puts a record separator (never raw in JSON) and the file name before
+# each file. A result.json that does not parse or names another run is ignored.
+read_finished_results() {
+  local row file rid keep at id
+  while IFS= read -r row; do
+    read_tsv "$row" file rid keep at
+    id=${file%/result.json}
+    id=${id##*/}
+    [[ ${run_state[$id]-} == finished && $rid == "$id" ]] || continue
+    result_keep[$id]=$keep
+    result_finished[$id]=$at
+  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name result.json -type f -size -65k -print0 2>/dev/null |
+    xargs -0 -r awk 'FNR == 1 { printf "\036%s\n", FILENAME } { print }' |
+    jq -R -s -r 'split("\u001e")[1:][] | split("\n") | .[0] as $file | (.[1:] | join("\n") | try fromjson catch null) as $r |
+      [$file, ($r | objects | .runId | strings) // "", ($r | objects | .keepNamespace | tostring) // "",
+       ($r | objects | .finishedAt | strings) // ""] | @tsv')
 }
 
 # Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
@@ -604,6 +628,7 @@ sweep_and_prune() {
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && ! -L $dir ]] || continue
     classify_run "$id" "$dir"
   done
+  read_finished_results
   log "sweep: ${#run_state[@]} other runs in $runs_root, ${#dead_runs[@]} lost"
   sweep_cluster || cluster_ok=false
   for id in "${dead_runs[@]}"; do write_lost_result "$id"; done
