@@ -67,6 +67,20 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     world.kube.createObject({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: `e2e-${d.runId}`, namespace: "unidesk-ci", labels: LABELS(d.runId) }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
     await age(d.resultDir);
 
+    // L: in the launcher phase (launcher.pid only, its command line names the dir), for an hour already.
+    const l = join(world.dir, "runs", newTestRunId("fetching"));
+    await mkdir(l, { recursive: true });
+    const standIn = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", l], { stdio: "ignore" });
+    t.after(() => standIn.kill("SIGKILL"));
+    await writeFile(join(l, "launcher.pid"), `${standIn.pid}\n`);
+    await age(l);
+
+    // E: dead, its namespace already terminating (Kubernetes deletes namespaces asynchronously).
+    const e = await prepareRun(world, newTestRunId("terminating"));
+    await writeFile(join(e.resultDir, "runner.pid"), "999999999\n");
+    await writeFile(join(e.resultDir, "runner.log"), `2026-01-01T00:00:00.000Z runner started: pid 999999999, run ${e.runId}, manifest commit ${SHA}\n`);
+    world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: `unidesk-ci-${e.runId}`, labels: LABELS(e.runId), deletionTimestamp: "2026-01-01T00:00:00Z" }, status: { phase: "Terminating" } });
+
     // Y: a result dir just created by a launcher that has not written launcher.pid yet.
     const young = join(world.dir, "runs", newTestRunId("young"));
     await mkdir(young, { recursive: true });
@@ -121,8 +135,14 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     assert.ok(!hasFile(c.resultDir, "result.json"), "a live run gets no result.json");
     assert.ok(world.kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${c.runId}`), "a live run keeps its namespace");
     assert.equal(world.kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${c.runId}`)?.spec?.["status"], undefined);
-    // Y: too young to judge.
+    // Y: too young to judge; L: its launcher is alive.
     assert.ok(!existsSync(join(young, "result.json")));
+    assert.ok(!existsSync(join(l, "result.json")));
+    // E: lost, its terminating namespace named and not deleted again.
+    const lostE = await readResult(e.resultDir);
+    assert.deepEqual([lostE.status, lostE.temporaryNamespace, lostE["namespaceDeleted"]], ["lost", `unidesk-ci-${e.runId}`, false]);
+    assert.match(lostE.reason ?? "", /runner\.pid 999999999 is gone/);
+    assert.deepEqual(world.kube.writes().filter((w) => w.namespace === `unidesk-ci-${e.runId}`), [], "a terminating namespace is not deleted again");
     // F cleaned, G kept.
     assert.equal(world.kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${f}`), undefined);
     assert.ok(world.kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${g}`));
@@ -130,13 +150,13 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     for (const ns of [foo, protectedNs, misnamed, unknown]) {
       assert.equal(world.kube.getObject("v1", "namespaces", undefined, ns.metadata.name)?.metadata.resourceVersion, ns.metadata.resourceVersion, `${ns.metadata.name} must be untouched`);
     }
-    assert.match(logB, /sweep: 6 other runs in .*, 2 lost/);
+    assert.match(logB, /sweep: 8 other runs in .*, 3 lost/);
 
     // C ends normally on SIGTERM; then every write of every run stayed in its own or swept namespaces.
     process.kill(await readPid(c.resultDir, "runner.pid"), "SIGTERM");
     assert.equal((await launchedC.exited).code, 143);
     assert.equal((await readResult(c.resultDir)).status, "cancelled");
-    assertClusterInvariants(world, [a.runId, b.runId, c.runId, d.runId, f, g], { kept: [g] });
+    assertClusterInvariants(world, [a.runId, b.runId, c.runId, d.runId, e.runId, f, g], { kept: [e.runId, g] });
   });
 
   it("a second sweep changes nothing: a lost result is never rewritten", async (t: TestContext) => {
