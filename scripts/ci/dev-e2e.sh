@@ -539,9 +539,13 @@ sweep_cluster() {
       elif sweep_delete_namespace "$name" "$id"; then
         ns_done[$id]=deleted
       fi
-    # A finished run: deleted when its result.json (or, without that field, the namespace) says keep false.
+    # A finished run: deleted when its result.json (or, without that field, the namespace) says keep
+    # false; kept when either says true; otherwise unproven, so its directory is kept as the evidence.
     elif [[ ${result_keep[$id]-} == false || ${result_keep[$id]-null} == null && $keep == false ]]; then
       sweep_delete_namespace "$name" "$id"
+    elif [[ ${result_keep[$id]-} != true && $keep != true ]]; then
+      log "sweep: namespace $name of finished run $id: neither result.json nor the namespace says whether to keep it; leaving it"
+      sweep_pending[$id]=1
     fi
   done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
       (.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
@@ -617,7 +621,7 @@ prune_runs() {
 }
 
 sweep_and_prune() {
-  local dir id cluster_ok=true
+  local dir id cluster_ok=true ended=0
   if [[ ! -r /proc/self/cmdline ]]; then
     log "sweep: /proc is not readable, so no run can be proven dead; skipping the sweep and retention"
     return 0
@@ -629,8 +633,10 @@ sweep_and_prune() {
     classify_run "$id" "$dir"
   done
   read_finished_results
+  for id in "${!run_state[@]}"; do [[ ${run_state[$id]} == live ]] || ended=$((ended + 1)); done
   log "sweep: ${#run_state[@]} other runs in $runs_root, ${#dead_runs[@]} lost"
-  sweep_cluster || cluster_ok=false
+  # Only an ended run can have left something in the cluster.
+  if ((ended > 0)); then sweep_cluster || cluster_ok=false; fi
   for id in "${dead_runs[@]}"; do write_lost_result "$id"; done
   if $cluster_ok; then
     prune_runs

@@ -58,7 +58,7 @@ describe("dev-e2e.sh: retention of the runs root", () => {
     assertClusterInvariants(world, [inv.runId]);
   });
 
-  it("UNIDESK_CI_KEEP_RUNS sets the number; a lost run just swept counts as finished now", async (t: TestContext) => {
+  it("UNIDESK_CI_KEEP_RUNS sets the number; a lost run just swept counts as finished now; unproven leftovers keep their run", async (t: TestContext) => {
     const world = await startWorld({ defaultOutcome: { kind: "succeed", delayMs: 100 } });
     t.after(() => world.close());
     const old = await oldRuns(world, 5);
@@ -66,10 +66,16 @@ describe("dev-e2e.sh: retention of the runs root", () => {
     await mkdir(dead);
     await writeFile(join(dead, "runner.log"), `2026-01-01T00:00:00.000Z runner started: pid 1, run dead-one, manifest commit ${SHA}\n`);
     await writeFile(join(dead, "runner.pid"), "999999999\n");
+    // The oldest run: a launcher-written result (no keepNamespace) and a namespace without the keep annotation.
+    const legacy = join(world.dir, "runs", "legacy");
+    await mkdir(legacy);
+    await writeFile(join(legacy, "result.json"), JSON.stringify({ ok: false, status: "error", runId: "legacy", manifestCommit: SHA, pipelineRun: null, temporaryNamespace: null, finishedAt: "2025-01-01T00:00:00.000Z", writer: "launcher" }));
+    const legacyNs = world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "unidesk-ci-legacy", labels: { "app.kubernetes.io/managed-by": "unidesk-ci", "unidesk.ci/run-id": "legacy" } } });
     const inv = await prepareRun(world, newTestRunId("keep2"));
     const exit = await runRunner(inv.args, runnerEnv(world, { UNIDESK_CI_KEEP_RUNS: "2" }));
     assert.equal(exit.code, 0, exit.stderr);
-    assert.deepEqual(await runDirs(world), ["dead-one", old[4]!, inv.runId].sort());
+    assert.deepEqual(await runDirs(world), ["dead-one", "legacy", old[4]!, inv.runId].sort());
+    assert.equal(world.kube.getObject("v1", "namespaces", undefined, "unidesk-ci-legacy")?.metadata.resourceVersion, legacyNs.metadata.resourceVersion, "nothing says it may go");
     assert.equal((await readResult(dead)).status, "lost");
   });
 
