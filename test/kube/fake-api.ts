@@ -31,6 +31,10 @@
  *   A PipelineRun whose `spec.pipelineRef.name` has no Pipeline in its namespace fails with
  *   CouldntGetPipeline whatever the outcome (the seed has unidesk-ci/unidesk-dev-namespace-e2e).
  *   `spec.status: Cancelled` (patch) ends a running PipelineRun with reason Cancelled.
+ *   `{ kind: "tasks", tasks: scriptedTasks({ … }) }` runs tasks in sequence with logs growing over time.
+ * - `pods/<name>/log?follow=true` (`kubectl logs -f`) streams: what the log holds, then each append as it
+ *   happens (chunked, kept open), closed once the container has terminated (or the pod is gone).
+ *   `podLog(ns, pod, container)` is the whole log as the fake holds it, for comparing with saved files.
  */
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -40,7 +44,8 @@ import { PRODUCTION_NAMESPACES, seedObjects } from "./production.ts";
 import { coreVersions, findType, groupList, groupVersion, openApiGroupVersion, openApiRoot, RESOURCE_TYPES, resourceList, VERSION_INFO, type ResourceType } from "./resources.ts";
 import { matchesLabels, Store, type KubeObject, type StoreEvent } from "./store.ts";
 
-export type { Outcome } from "./fake-tekton.ts";
+export type { Outcome, TaskScript } from "./fake-tekton.ts";
+export { BINARY_CHUNK, scriptedTasks } from "./fake-tekton.ts";
 export { PRODUCTION_NAMESPACES } from "./production.ts";
 export type { KubeObject } from "./store.ts";
 
@@ -92,6 +97,8 @@ export interface FakeKube {
   createObject(object: KubeObject): KubeObject;
   /** Removes an object directly (not recorded as a write), e.g. the Pipeline; true when it existed. */
   deleteObject(apiVersion: string, resource: string, namespace: string | undefined, name: string): boolean;
+  /** A container's whole log (bytes), or undefined when the fake holds none (e.g. its namespace is gone). */
+  podLog(namespace: string, pod: string, container: string): Buffer | undefined;
   /** Closes watches, connections and timers. */
   stop(): Promise<void>;
 }
@@ -151,7 +158,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   function send(res: ServerResponse, code: number, body: object | string, contentType = "application/json"): void {
     if (res.headersSent) return;
     res.writeHead(code, { "content-type": contentType });
-    res.end(typeof body === "string" ? body : JSON.stringify(body));
+    // Logs travel as latin1 strings so their bytes (binary chunks included) reach the client unchanged.
+    res.end(typeof body === "string" ? Buffer.from(body, contentType === "text/plain" ? "latin1" : "utf8") : JSON.stringify(body));
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -219,7 +227,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       const wanted = url.searchParams.get("container") ?? (containers.length === 1 ? containers[0] : undefined);
       if (!wanted) return reply(400, status(400, "BadRequest", `a container name must be specified for pod ${name}, choose one of: [${containers.join(" ")}]`));
       if (!containers.includes(wanted)) return reply(400, status(400, "BadRequest", `container ${wanted} is not valid for pod ${name}`));
-      return reply(200, store.logs.get(`${namespace}/${name}/${wanted}`) ?? "", "text/plain");
+      const key = `${namespace}/${name}/${wanted}`;
+      const follow = url.searchParams.get("follow");
+      if (follow === "true" || follow === "1") return followLog(res, type, namespace!, name, wanted, key);
+      return reply(200, (store.logs.get(key) ?? Buffer.alloc(0)).toString("latin1"), "text/plain");
     }
     if (sub) return reply(404, status(404, "NotFound", `subresource ${sub} is not served`));
 
@@ -316,6 +327,45 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     });
   }
 
+  /** `kubectl logs -f`: the log so far, then every append, until the container terminated or the pod is gone. */
+  function followLog(res: ServerResponse, podType: ResourceType, namespace: string, pod: string, container: string, key: string): void {
+    res.writeHead(200, { "content-type": "text/plain", "transfer-encoding": "chunked" });
+    res.flushHeaders();
+    watches.add(res);
+    let sent = 0;
+    const flush = () => {
+      const log = store.logs.get(key);
+      if (log && log.length > sent) {
+        res.write(log.subarray(sent));
+        sent = log.length;
+      }
+    };
+    const close = () => {
+      flush();
+      unsubscribeLogs();
+      unsubscribe();
+      watches.delete(res);
+      res.end();
+    };
+    const isTerminated = (p: KubeObject | undefined) => {
+      if (!p) return true;
+      const statuses = [...((p.status?.["initContainerStatuses"] ?? []) as object[]), ...((p.status?.["containerStatuses"] ?? []) as object[])] as { name: string; state?: { terminated?: object } }[];
+      return statuses.some((s) => s.name === container && s.state?.terminated !== undefined);
+    };
+    const unsubscribeLogs = store.subscribeLogs((k) => k === key && flush());
+    const unsubscribe = store.subscribe((e: StoreEvent) => {
+      if (e.resourceType !== podType || e.object.metadata.namespace !== namespace || e.object.metadata.name !== pod) return;
+      if (e.type === "DELETED" || isTerminated(e.object)) close();
+    });
+    res.on("close", () => {
+      unsubscribeLogs();
+      unsubscribe();
+      watches.delete(res);
+    });
+    flush();
+    if (isTerminated(store.get(podType, namespace, pod))) close();
+  }
+
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
 
@@ -364,6 +414,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return store.create(t, object);
     },
     deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,
+    podLog: (namespace, pod, container) => store.logs.get(`${namespace}/${pod}/${container}`),
     async stop() {
       tekton.stop();
       for (const w of watches) w.end();
