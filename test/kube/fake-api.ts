@@ -97,6 +97,8 @@ export interface FakeKube {
   createObject(object: KubeObject): KubeObject;
   /** Removes an object directly (not recorded as a write), e.g. the Pipeline; true when it existed. */
   deleteObject(apiVersion: string, resource: string, namespace: string | undefined, name: string): boolean;
+  /** Breaks every open `logs -f` stream (its connection is destroyed mid-response); returns how many. */
+  dropLogStreams(): number;
   /** A container's whole log (bytes), or undefined when the fake holds none (e.g. its namespace is gone). */
   podLog(namespace: string, pod: string, container: string): Buffer | undefined;
   /** Closes watches, connections and timers. */
@@ -140,6 +142,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const tekton = new FakeTekton(store, options.defaultOutcome ?? { kind: "succeed", delayMs: 300 }, options.tasks);
   const writes: WriteRecord[] = [];
   const watches = new Set<ServerResponse>();
+  const followers = new Set<ServerResponse>();
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -332,6 +335,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     res.writeHead(200, { "content-type": "text/plain", "transfer-encoding": "chunked" });
     res.flushHeaders();
     watches.add(res);
+    followers.add(res);
     let sent = 0;
     const flush = () => {
       const log = store.logs.get(key);
@@ -345,6 +349,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       unsubscribeLogs();
       unsubscribe();
       watches.delete(res);
+      followers.delete(res);
       res.end();
     };
     const isTerminated = (p: KubeObject | undefined) => {
@@ -361,6 +366,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       unsubscribeLogs();
       unsubscribe();
       watches.delete(res);
+      followers.delete(res);
     });
     flush();
     if (isTerminated(store.get(podType, namespace, pod))) close();
@@ -414,6 +420,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return store.create(t, object);
     },
     deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,
+    dropLogStreams() {
+      const n = followers.size;
+      for (const res of followers) res.socket?.destroy();
+      return n;
+    },
     podLog: (namespace, pod, container) => store.logs.get(`${namespace}/${pod}/${container}`),
     async stop() {
       tekton.stop();
