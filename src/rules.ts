@@ -138,3 +138,10 @@ export const WATCH_PROGRESS_CAP_BYTES = 65_536;
 export const WATCH_PATH = /^(launcher\.log|runner\.log|pods\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$/;
 /** The version of progress.json a watch answer names (`<inode>:<size>:<mtime>`), echoed back by the next request. */
 export const WATCH_PROGRESS_VERSION = /^[0-9]{1,20}:[0-9]{1,15}:[0-9]{1,12}(\.[0-9]{1,10})?$/;
+
+/** Runs `unidesk-ci runs` lists when no --limit is given. */
+export const RUNS_LIMIT_DEFAULT = 20;
+/** Most runs one `runs` listing returns (each costs a few small reads on the host). */
+export const RUNS_LIMIT_MAX = 500;
+/** Bytes of result.json the runs lister reads per run (a runner's is about 600); a larger one lists as corrupt. */
+export const RUNS_RESULT_CAP_BYTES = 8_192;

@@ -294,11 +294,12 @@ live_write_progress() {
 }
 
 # One `kubectl logs -f` per container into pods/<pod>_<container>.log. No request timeout (it would cut
-# the stream); `timeout` bounds an orphan that outlives a SIGKILLed runner.
+# the stream); `timeout` bounds an orphan that outlives a SIGKILLed runner, and --foreground keeps it in the
+# runner's process group, so killing the group kills the streams too.
 live_start_stream() {
   local key="$1/$2/$3" file="$result_dir/pods/${2}_${3}.log"
   live_streams=$((live_streams + 1))
-  timeout -k 5 "$((timeout_ms / 1000 + 600))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
+  timeout --foreground -k 5 "$((timeout_ms / 1000 + 600))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
     >"$file" 2>"$work_tmp/stream-$live_streams.err" &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
