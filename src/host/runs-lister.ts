@@ -6,7 +6,8 @@ import { checkAbsolutePath, checkStringSetting, FULL_SHA, RUN_ID, RUNS_LIMIT_DEF
 import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
 import { RUN_STATUSES } from "./result.ts";
 import template from "./runs-lister.sh";
-import { fillTemplate } from "./template.ts";
+import pidState from "./pid-state.sh";
+import { fillTemplate, includeFragments } from "./template.ts";
 
 /** What the runs lister is rendered from. */
 export interface RunsListerSettings {
@@ -21,7 +22,7 @@ export function renderRunsLister(settings: RunsListerSettings): string {
   const limit = settings.limit ?? RUNS_LIMIT_DEFAULT;
   checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
   if (!Number.isInteger(limit) || limit < 1 || limit > RUNS_LIMIT_MAX) throw new UsageError(`limit ${JSON.stringify(limit)} must be an integer from 1 to ${RUNS_LIMIT_MAX}`);
-  return fillTemplate(template, { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES), RUN_ID_RE: RUN_ID.source }, "runs-lister.sh");
+  return fillTemplate(includeFragments(template, { "pid-state.sh": pidState }, "runs-lister.sh"), { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES), RUN_ID_RE: RUN_ID.source }, "runs-lister.sh");
 }
 
 /**

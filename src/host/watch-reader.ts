@@ -19,7 +19,8 @@ import { decodeCount, decodeField, lenientText, malformed, readerRecords } from 
 import { checkResultJson, type RunResult } from "./result.ts";
 import type { ProcessState } from "./status-reader.ts";
 import template from "./watch-reader.sh";
-import { fillRunTemplate } from "./template.ts";
+import pidState from "./pid-state.sh";
+import { fillRunTemplate, includeFragments } from "./template.ts";
 
 /** Byte offsets the caller holds: watched path (e.g. `runner.log`, `pods/<pod>_<container>.log`) → bytes already read. */
 export type WatchOffsets = ReadonlyMap<string, number>;
@@ -52,7 +53,7 @@ export function renderWatchReader(settings: WatchReaderSettings): string {
   if (version !== "" && !WATCH_PROGRESS_VERSION.test(version)) {
     throw new UsageError(`progressVersion ${JSON.stringify(version)} must be the version a watch answer gave (<inode>:<size>:<mtime>)`);
   }
-  return fillRunTemplate(template, "watch-reader.sh", settings, {
+  return fillRunTemplate(includeFragments(template, { "pid-state.sh": pidState }, "watch-reader.sh"), "watch-reader.sh", settings, {
     OFFSETS: formatOffsets(settings.offsets ?? new Map()),
     PROGRESS_VERSION: version,
     WAIT_MS: String(waitMs),

@@ -17,7 +17,8 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
-# A zombie counts as dead.
+# Shared by the fixed readers (included where a template says `# include pid-state.sh`): process liveness
+# from a pid file, with bash builtins only. A zombie (exited, not yet reaped) counts as dead.
 uci_is_alive() {
   local stat
   if [[ -r /proc/$1/stat ]]; then

@@ -48,7 +48,8 @@ uci_ms() {
   fi
 }
 
-# A zombie counts as dead; bash builtins only (this runs every poll).
+# Shared by the fixed readers (included where a template says `# include pid-state.sh`): process liveness
+# from a pid file, with bash builtins only. A zombie (exited, not yet reaped) counts as dead.
 uci_is_alive() {
   local stat
   if [[ -r /proc/$1/stat ]]; then
