@@ -140,7 +140,7 @@ describe("dev-e2e.sh: live progress and pod log streaming", () => {
     const run = runRunner(inv.args, runnerEnv(world));
     const step = join(inv.resultDir, "pods", `e2e-${runId}-check-inputs-pod_step-check-inputs.log`);
     await until(() => existsSync(step) && statSync(step).size > 0, "the first stream's bytes");
-    assert.ok(world.kube.dropLogStreams() > 0);
+    await until(() => world.kube.dropLogStreams() > 0, "an open stream to drop");
     const exit = await run;
     assert.equal(exit.code, 0, exit.stderr);
     const log = await readFile(join(inv.resultDir, "runner.log"), "utf8");
