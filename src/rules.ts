@@ -135,3 +135,30 @@ export const PIPELINE_NAME = "unidesk-dev-namespace-e2e";
 export const PIPELINE_SERVICE_ACCOUNT = "unidesk-ci-e2e";
 /** Least free disk `doctor` accepts under the runs root and the work root: 256 MiB (logs, the fetched commit). */
 export const DOCTOR_MIN_FREE_BYTES = 268_435_456;
+/** How long the watch reader waits on the host for something new (ms): well inside host.ssh's 60 s budget. */
+export const WATCH_WAIT_MS = 25_000;
+/** Longest wait a caller may ask of the watch reader (ms), leaving 20 s of the 60 s budget for the answer. */
+export const WATCH_WAIT_MS_MAX = 40_000;
+/** How often the waiting watch reader looks at the run dir (ms). */
+export const WATCH_POLL_MS = 200;
+/** After the first change the watch reader gathers more for this long (ms), so a burst of lines is one answer. */
+export const WATCH_BURST_MS = 300;
+/** New bytes one watch answer carries at most, over all files (the rest comes in the next answer). */
+export const WATCH_ANSWER_CAP_BYTES = 262_144;
+/** Highest accepted watch answer cap: 4 MiB. */
+export const WATCH_ANSWER_CAP_MAX_BYTES = 4_194_304;
+/** Files a watch request may hold offsets for, and a watch answer reports, at most. */
+export const WATCH_FILES_MAX = 200;
+/** Bytes of progress.json a watch answer carries at most. */
+export const WATCH_PROGRESS_CAP_BYTES = 65_536;
+/** A watched file of a run dir: launcher.log, runner.log, or a plain name under pods/ (no `..`, no hidden temp file). */
+export const WATCH_PATH = /^(launcher\.log|runner\.log|pods\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$/;
+/** The version of progress.json a watch answer names (`<inode>:<size>:<mtime>`), echoed back by the next request. */
+export const WATCH_PROGRESS_VERSION = /^[0-9]{1,20}:[0-9]{1,15}:[0-9]{1,12}(\.[0-9]{1,10})?$/;
+
+/** Runs `unidesk-ci runs` lists when no --limit is given. */
+export const RUNS_LIMIT_DEFAULT = 20;
+/** Most runs one `runs` listing returns (each costs a few small reads on the host). */
+export const RUNS_LIMIT_MAX = 500;
+/** Bytes of result.json the runs lister reads per run (a runner's is about 600); a larger one lists as corrupt. */
+export const RUNS_RESULT_CAP_BYTES = 8_192;

@@ -261,6 +261,145 @@ assert_own_namespace() {
   fi
 }
 
+# ---------------------------------------------------------------- live progress and log streams
+# While it waits the runner keeps progress.json (PipelineRun condition, TaskRuns, pods) and streams
+# every container's log into pods/ with one background `kubectl logs -f` each (docs/runner.md).
+
+readonly LIVE_DRAIN_MS=10000
+declare -A live_stream_pid=() live_stream_rc=()
+live_streams=0
+live_pending=0
+live_progress_body=""
+
+# Everything of this run in unidesk-ci (labels propagate PipelineRun → TaskRun → Pod) and the pods of
+# the temporary namespace, as two files; then progress.json and new streams. Never fails the run.
+live_poll() {
+  local ci="$work_tmp/live-ci.json" tmp="$work_tmp/live-tmp.json" ns container pod
+  $pipeline_run_created || return 0
+  # In subshells: a redirected function call would also redirect a signal trap that fires meanwhile.
+  (kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev,taskruns.tekton.dev,pods -l "unidesk.ci/run-id=$run_id" -o json) >"$ci" ||
+    return 0
+  if ! $namespace_created || ! (kc -n "$temp_namespace" get pods -o json) >"$tmp"; then printf '{"items":[]}' >"$tmp"; fi
+  live_write_progress "$ci" "$tmp"
+  live_reap_streams
+  while IFS=$'\t' read -r ns pod container; do
+    [[ -n $container && -z ${live_stream_pid["$ns/$pod/$container"]+set} ]] || continue
+    live_start_stream "$ns" "$pod" "$container"
+  done < <(jq -rs '[.[].items[] | select(.kind == "Pod")][] | .metadata as $m
+      | ((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
+      | select(.state.running != null or .state.terminated != null) | [$m.namespace, $m.name, .name] | @tsv' "$ci" "$tmp" 2>/dev/null)
+}
+
+# progress.json from the two lists, rewritten (temp file + mv) only when its content changed.
+live_write_progress() {
+  local body file="$result_dir/progress.json" tmp_file="$result_dir/.progress.json.$$"
+  body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" '
+    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+    def short: if type == "string" then .[0:500] else null end;
+    [.[].items[]] as $all
+    | ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
+    | {runId: $run, manifestCommit: $sha, startedAt: $started,
+       pipelineRun: (if $p == null then null else ($p | cond) as $c
+         | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+            startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
+       tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
+       taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
+         | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
+            status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+            startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
+         | sort_by(.startTime // "", .name)),
+       pods: [$all[] | select(.kind == "Pod") | .metadata as $m
+         | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
+            containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
+              | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]}' \
+    "$1" "$2" 2>/dev/null) || return 0
+  [[ $body != "$live_progress_body" ]] || return 0
+  live_progress_body=$body
+  jq --arg t "$(iso_now)" '{updatedAt: $t} + .' <<<"$body" >"$tmp_file" 2>/dev/null && mv -f "$tmp_file" "$file"
+}
+
+# One `kubectl logs -f` per container into pods/<pod>_<container>.log. No request timeout (it would cut
+# the stream); `timeout` bounds an orphan that outlives a SIGKILLed runner, and --foreground keeps it in the
+# runner's process group, so killing the group kills the streams too.
+live_start_stream() {
+  local key="$1/$2/$3" file="$result_dir/pods/${2}_${3}.log"
+  live_streams=$((live_streams + 1))
+  timeout --foreground -k 5 "$((timeout_ms / 1000 + 600))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
+    >"$file" 2>"$work_tmp/stream-$live_streams.err" &
+  live_stream_pid[$key]=$!
+  log "streaming pods/${2}_${3}.log (pid $!)"
+}
+
+# Records the exit code of every stream that ended (bash keeps it until `wait` reads it).
+live_reap_streams() {
+  local key pid
+  for key in "${!live_stream_pid[@]}"; do
+    pid=${live_stream_pid[$key]}
+    [[ -z ${live_stream_rc[$key]+set} ]] || continue
+    kill -0 "$pid" 2>/dev/null && continue
+    wait "$pid" 2>/dev/null
+    live_stream_rc[$key]=$?
+  done
+}
+
+# Sets live_pending to the number of streams still running.
+live_count_pending() {
+  local key
+  live_reap_streams
+  live_pending=0
+  for key in "${!live_stream_pid[@]}"; do [[ -n ${live_stream_rc[$key]+set} ]] || live_pending=$((live_pending + 1)); done
+}
+
+# Stops the streams still running and reaps them: every exit path ends here (EXIT trap, finish).
+live_stop_streams() {
+  local key pid
+  live_reap_streams
+  for key in "${!live_stream_pid[@]}"; do
+    [[ -z ${live_stream_rc[$key]+set} ]] || continue
+    pid=${live_stream_pid[$key]}
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    live_stream_rc[$key]=$?
+  done
+}
+
+# Before the final collection: the last progress, then up to LIVE_DRAIN_MS for the streams to end with
+# their containers, then the rest are stopped (their files are re-fetched whole by live_complete_log).
+live_finish() {
+  local deadline
+  live_poll
+  deadline=$(($(ms_now) + LIVE_DRAIN_MS))
+  while live_count_pending && ((live_pending > 0 && $(ms_now) < deadline)); do nap_ms 100; done
+  live_stop_streams
+}
+
+# A container's final log. A stream that ended, even with exit 0, may have been cut (kubectl treats a
+# dropped connection as the end), so the whole log is fetched again and, as a log only grows, replaces the
+# file atomically when the streamed bytes are its prefix: readers' offsets stay valid, nothing is repeated.
+# When the fetch fails (pod gone) or does not start with the streamed bytes, the streamed file stays.
+live_complete_log() {
+  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/pods/.${2}_${3}.log.$$" streamed=0 note
+  [[ -f $file ]] && streamed=$(wc -c <"$file")
+  note="stream exit ${live_stream_rc["$ns/$pod/$container"]-none}"
+  if ! (kc -n "$ns" logs "$pod" -c "$container") >"$tmp_file"; then
+    rm -f "$tmp_file"
+    if ((streamed > 0)); then
+      log "kept streamed pods/${pod}_${container}.log ($streamed bytes, $note; fetching it whole failed: $(kc_error))"
+    else
+      printf '[unidesk-ci: no log for %s/%s: %s]\n' "$pod" "$container" "$(kc_error)" >>"$file"
+    fi
+    return 0
+  fi
+  if ((streamed > 0)) && ! cmp -s -n "$streamed" "$file" "$tmp_file"; then
+    rm -f "$tmp_file"
+    log "kept streamed pods/${pod}_${container}.log ($streamed bytes, $note): the whole log fetched now does not start with it"
+    return 0
+  fi
+  mv -f "$tmp_file" "$file"
+  log "saved pods/${pod}_${container}.log ($(wc -c <"$file") bytes, $streamed streamed, $note)"
+}
+trap live_stop_streams EXIT
+
 # ---------------------------------------------------------------- the end of every path
 
 write_result() {
@@ -330,10 +469,7 @@ collect_pod_logs() {
   while read -r pod container; do
     [[ -n $pod && -n $container ]] || continue
     file="$result_dir/pods/${pod}_${container}.log"
-    if ! kc -n "$ns" logs "$pod" -c "$container" >"$file"; then
-      printf '[unidesk-ci: no log for %s/%s: %s]\n' "$pod" "$container" "$(kc_error)" >>"$file"
-    fi
-    log "saved pods/${pod}_${container}.log ($(wc -c <"$file") bytes)"
+    live_complete_log "$ns" "$pod" "$container" "$file"
   done < <(jq -r '.items[] | .metadata.name as $p | ((.spec.initContainers // []) + (.spec.containers // []))[] | "\($p) \(.name)"' "$work_tmp/pods.json")
 }
 
@@ -378,7 +514,10 @@ finish() {
   finished=true
   trap '' TERM INT
   if $pipeline_run_attempted && [[ $status == timeout || $status == cancelled ]]; then cancel_pipeline_run; fi
-  if $pipeline_run_attempted; then collect_artifacts; fi
+  if $pipeline_run_attempted; then
+    live_finish
+    collect_artifacts
+  fi
   if $namespace_attempted; then
     if $keep_namespace; then log "keeping temporary namespace $temp_namespace (--keep-namespace)"; else delete_namespace; fi
   fi
@@ -829,6 +968,7 @@ while :; do
       finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $(kc_error)"
     fi
   fi
+  live_poll
   remaining=$((deadline_ms - $(ms_now)))
   if ((remaining <= 0)); then
     finish timeout "PipelineRun $pipeline_run did not finish within ${timeout_ms}ms; it was cancelled"

@@ -7,6 +7,7 @@ const EXAMPLES = `Examples:
   unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
   unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
   unidesk-ci logs dev-20261127-162626-k3x9a2          status and every result file of a run
+  unidesk-ci runs --limit 5                           the five newest runs and their status
   unidesk-ci validate deploy.json                     check a manifest before pushing
   eval "$(unidesk-ci completions bash)"               shell completion (bash, zsh, fish)
 `;
@@ -30,6 +31,7 @@ Commands:
   run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
   logs RUN_ID          a run's status and result files, in one round trip
   cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up
+  runs                 recent runs, newest first, with their status
   validate [FILE]      check a deploy.json against the manifest contract
   schema               the JSON Schema of deploy.json
   completions SHELL    shell completion script (bash, zsh, fish)

@@ -32,3 +32,14 @@ export function fillRunTemplate(template: string, templateName: string, where: {
   checkStringSetting("runId", where.runId, checkRunId);
   return fillTemplate(template, { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
 }
+
+const INCLUDE = /^# include ([a-z0-9-]+\.sh)\n/gm;
+
+/** Replaces each `# include <name>.sh` line of a template by that shared fragment (before any placeholder is filled). */
+export function includeFragments(template: string, fragments: Readonly<Record<string, string>>, templateName: string): string {
+  return template.replace(INCLUDE, (_line, name: string) => {
+    const fragment = fragments[name];
+    if (fragment === undefined) throw new Error(`${templateName}: no fragment ${name} to include`);
+    return fragment;
+  });
+}

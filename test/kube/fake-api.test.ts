@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startFakeKube, type FakeKube } from "./fake-api.ts";
+import { BINARY_CHUNK, scriptedTasks, startFakeKube, type FakeKube } from "./fake-api.ts";
 
 interface Out {
   code: number;
@@ -143,6 +143,60 @@ describe("fake Kubernetes API with the real kubectl", () => {
     await kubectl(["-n", "unidesk-ci", "patch", "pr", "e2e-r-hang", "--type", "merge", "-p", '{"spec":{"status":"Cancelled"}}']);
     const cancelled = await kubectl(["-n", "unidesk-ci", "wait", "--for=jsonpath={.status.conditions[0].reason}=Cancelled", "pipelinerun/e2e-r-hang", "--timeout=10s"]);
     assert.equal(cancelled.code, 0, cancelled.stderr);
+  });
+
+  it("runs scripted tasks in sequence; kubectl logs -f streams a growing, binary log and ends with the container", async () => {
+    const tasks = scriptedTasks({ lines: 4, intervalMs: 80, binary: true, longLineBytes: 100_000 });
+    kube.setOutcome("r-seq", { kind: "tasks", tasks });
+    const pr = { apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: "e2e-r-seq", namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": "r-seq" } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } };
+    assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(pr))).code, 0);
+    const taskRuns = () => kube.listObjects("tekton.dev/v1", "taskruns", "unidesk-ci", "tekton.dev/pipelineRun=e2e-r-seq");
+    assert.deepEqual(taskRuns().map((t) => t.metadata.labels?.["tekton.dev/pipelineTask"]), ["check-inputs"], "only the first task has started");
+    const spec = kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", "e2e-r-seq")!.status?.["pipelineSpec"];
+    assert.deepEqual(spec, { tasks: [{ name: "check-inputs" }, { name: "smoke-namespace" }, { name: "report" }] });
+
+    // Follow the second task's step from before its pod exists until its container ends.
+    const pod = "e2e-r-seq-smoke-namespace-pod";
+    const deadline = Date.now() + 15_000;
+    while (!kube.getObject("v1", "pods", "unidesk-ci", pod) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const chunks: { at: number; running: boolean; bytes: Buffer }[] = [];
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn("kubectl", ["-n", "unidesk-ci", "logs", "-f", pod, "-c", "step-smoke-namespace"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.on("data", (b: Buffer) => {
+        const tr = kube.getObject("tekton.dev/v1", "taskruns", "unidesk-ci", "e2e-r-seq-smoke-namespace");
+        chunks.push({ at: Date.now(), running: (tr?.status?.["conditions"] as { status: string }[])[0]!.status === "Unknown", bytes: b });
+      });
+      child.on("close", resolve);
+    });
+    assert.equal(code, 0);
+    const streamed = Buffer.concat(chunks.map((c) => c.bytes));
+    assert.ok(chunks.some((c) => c.running), "bytes arrived while the task was still running");
+    assert.ok(streamed.includes(Buffer.from(BINARY_CHUNK)), "the binary chunk is byte-exact");
+    assert.deepEqual(streamed, kube.podLog("unidesk-ci", pod, "step-smoke-namespace"), "the stream is the whole log, once");
+    assert.match(streamed.toString("latin1"), /\[smoke-namespace\] line 4 of 4\n\[smoke-namespace\] ok\n$/);
+
+    const done = await kubectl(["-n", "unidesk-ci", "wait", "--for=condition=Succeeded", "pipelinerun/e2e-r-seq", "--timeout=20s"]);
+    assert.equal(done.code, 0, done.stderr);
+    const [first, second, third] = ["check-inputs", "smoke-namespace", "report"].map((t) => taskRuns().find((x) => x.metadata.labels?.["tekton.dev/pipelineTask"] === t)!.status!);
+    assert.ok(String(first!["completionTime"]) <= String(second!["startTime"]) && String(second!["completionTime"]) <= String(third!["startTime"]), "in sequence");
+    const long = await kubectl(["-n", "unidesk-ci", "logs", "e2e-r-seq-check-inputs-pod", "-c", "step-check-inputs"]);
+    assert.ok(long.stdout.includes(`${"L".repeat(100_000)}\n`), "the long line arrives whole");
+    // A finished container: -f prints the log and returns.
+    const again = await kubectl(["-n", "unidesk-ci", "logs", "-f", "e2e-r-seq-report-pod", "-c", "step-report"]);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /\[report\] ok\n$/);
+  });
+
+  it("fails the PipelineRun at the first failing scripted task; later tasks never start", async () => {
+    kube.setOutcome("r-seqf", { kind: "tasks", tasks: scriptedTasks({ lines: 1, intervalMs: 20, failTask: "smoke-namespace" }) });
+    const pr = { apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: "e2e-r-seqf", namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": "r-seqf" } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } };
+    assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(pr))).code, 0);
+    const failed = await kubectl(["-n", "unidesk-ci", "wait", "--for=condition=Succeeded=False", "pipelinerun/e2e-r-seqf", "--timeout=20s"]);
+    assert.equal(failed.code, 0, failed.stderr);
+    const trs = kube.listObjects("tekton.dev/v1", "taskruns", "unidesk-ci", "tekton.dev/pipelineRun=e2e-r-seqf");
+    assert.deepEqual(trs.map((t) => [t.metadata.labels?.["tekton.dev/pipelineTask"], (t.status?.["conditions"] as { reason: string }[])[0]!.reason]), [["check-inputs", "Succeeded"], ["smoke-namespace", "Failed"]]);
+    const cond = (kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", "e2e-r-seqf")!.status!["conditions"] as { message: string }[])[0]!;
+    assert.match(cond.message, /Skipped: 1/);
   });
 
   it("tells clients apart by path prefix", async () => {

@@ -34,6 +34,10 @@
  * - `kubectl auth can-i` works: SelfSubjectAccessReviews are answered allowed unless a rule given to
  *   `setDeniedAccess(rules)` matches; they change nothing, so they are not writes (`accessReviews()`
  *   lists them). The fake enforces no RBAC on other requests. `requests()` logs every request.
+ *   `{ kind: "tasks", tasks: scriptedTasks({ … }) }` runs tasks in sequence with logs growing over time.
+ * - `pods/<name>/log?follow=true` (`kubectl logs -f`) streams: what the log holds, then each append as it
+ *   happens (chunked, kept open), closed once the container has terminated (or the pod is gone).
+ *   `podLog(ns, pod, container)` is the whole log as the fake holds it, for comparing with saved files.
  */
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -43,7 +47,8 @@ import { PRODUCTION_NAMESPACES, seedObjects } from "./production.ts";
 import { coreVersions, findType, groupList, groupVersion, openApiGroupVersion, openApiRoot, RESOURCE_TYPES, resourceList, VERSION_INFO, type ResourceType } from "./resources.ts";
 import { matchesLabels, Store, type KubeObject, type StoreEvent } from "./store.ts";
 
-export type { Outcome } from "./fake-tekton.ts";
+export type { Outcome, TaskScript } from "./fake-tekton.ts";
+export { BINARY_CHUNK, scriptedTasks } from "./fake-tekton.ts";
 export { PRODUCTION_NAMESPACES } from "./production.ts";
 export type { KubeObject } from "./store.ts";
 
@@ -113,6 +118,10 @@ export interface FakeKube {
   accessReviews(): (AccessAttributes & { allowed: boolean })[];
   /** Removes an object directly (not recorded as a write), e.g. the Pipeline; true when it existed. */
   deleteObject(apiVersion: string, resource: string, namespace: string | undefined, name: string): boolean;
+  /** Breaks every open `logs -f` stream (its connection is destroyed mid-response); returns how many. */
+  dropLogStreams(): number;
+  /** A container's whole log (bytes), or undefined when the fake holds none (e.g. its namespace is gone). */
+  podLog(namespace: string, pod: string, container: string): Buffer | undefined;
   /** Closes watches, connections and timers. */
   stop(): Promise<void>;
 }
@@ -201,6 +210,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const reviews: (AccessAttributes & { allowed: boolean })[] = [];
   const received: { client: string; method: string; path: string }[] = [];
   const watches = new Set<ServerResponse>();
+  const followers = new Set<ServerResponse>();
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -219,7 +229,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   function send(res: ServerResponse, code: number, body: object | string, contentType = "application/json"): void {
     if (res.headersSent) return;
     res.writeHead(code, { "content-type": contentType });
-    res.end(typeof body === "string" ? body : JSON.stringify(body));
+    // Logs travel as latin1 strings so their bytes (binary chunks included) reach the client unchanged.
+    res.end(typeof body === "string" ? Buffer.from(body, contentType === "text/plain" ? "latin1" : "utf8") : JSON.stringify(body));
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -290,7 +301,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       const wanted = url.searchParams.get("container") ?? (containers.length === 1 ? containers[0] : undefined);
       if (!wanted) return reply(400, status(400, "BadRequest", `a container name must be specified for pod ${name}, choose one of: [${containers.join(" ")}]`));
       if (!containers.includes(wanted)) return reply(400, status(400, "BadRequest", `container ${wanted} is not valid for pod ${name}`));
-      return reply(200, store.logs.get(`${namespace}/${name}/${wanted}`) ?? "", "text/plain");
+      const key = `${namespace}/${name}/${wanted}`;
+      const follow = url.searchParams.get("follow");
+      if (follow === "true" || follow === "1") return followLog(res, type, namespace!, name, wanted, key);
+      return reply(200, (store.logs.get(key) ?? Buffer.alloc(0)).toString("latin1"), "text/plain");
     }
     if (sub) return reply(404, status(404, "NotFound", `subresource ${sub} is not served`));
 
@@ -398,6 +412,48 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     });
   }
 
+  /** `kubectl logs -f`: the log so far, then every append, until the container terminated or the pod is gone. */
+  function followLog(res: ServerResponse, podType: ResourceType, namespace: string, pod: string, container: string, key: string): void {
+    res.writeHead(200, { "content-type": "text/plain", "transfer-encoding": "chunked" });
+    res.flushHeaders();
+    watches.add(res);
+    followers.add(res);
+    let sent = 0;
+    const flush = () => {
+      const log = store.logs.get(key);
+      if (log && log.length > sent) {
+        res.write(log.subarray(sent));
+        sent = log.length;
+      }
+    };
+    const close = () => {
+      flush();
+      unsubscribeLogs();
+      unsubscribe();
+      watches.delete(res);
+      followers.delete(res);
+      res.end();
+    };
+    const isTerminated = (p: KubeObject | undefined) => {
+      if (!p) return true;
+      const statuses = [...((p.status?.["initContainerStatuses"] ?? []) as object[]), ...((p.status?.["containerStatuses"] ?? []) as object[])] as { name: string; state?: { terminated?: object } }[];
+      return statuses.some((s) => s.name === container && s.state?.terminated !== undefined);
+    };
+    const unsubscribeLogs = store.subscribeLogs((k) => k === key && flush());
+    const unsubscribe = store.subscribe((e: StoreEvent) => {
+      if (e.resourceType !== podType || e.object.metadata.namespace !== namespace || e.object.metadata.name !== pod) return;
+      if (e.type === "DELETED" || isTerminated(e.object)) close();
+    });
+    res.on("close", () => {
+      unsubscribeLogs();
+      unsubscribe();
+      watches.delete(res);
+      followers.delete(res);
+    });
+    flush();
+    if (isTerminated(store.get(podType, namespace, pod))) close();
+  }
+
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
 
@@ -449,6 +505,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     requests: () => received.map((r) => ({ ...r })),
     accessReviews: () => reviews.map((r) => ({ ...r })),
     deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,
+    dropLogStreams() {
+      const n = followers.size;
+      for (const res of followers) res.socket?.destroy();
+      return n;
+    },
+    podLog: (namespace, pod, container) => store.logs.get(`${namespace}/${pod}/${container}`),
     async stop() {
       tekton.stop();
       for (const w of watches) w.end();

@@ -1,6 +1,7 @@
 /**
  * A fake Tekton controller: moves each PipelineRun through a scripted outcome, creating
  * TaskRuns and pods (with logs) the way Tekton does, and honours `spec.status: Cancelled`.
+ * The `tasks` outcome runs scripted tasks one after the other, their step logs growing over time.
  */
 import { findType } from "./resources.ts";
 import type { KubeObject, Store } from "./store.ts";
@@ -14,7 +15,58 @@ export type Outcome =
   /** Tasks start and never finish (until cancelled). */
   | { kind: "hang" }
   /** Tekton cannot find the Pipeline: fails with reason CouldntGetPipeline, creates no TaskRun (also what happens when the Pipeline object is absent). */
-  | { kind: "pipeline-missing"; delayMs?: number };
+  | { kind: "pipeline-missing"; delayMs?: number }
+  /**
+   * The scripted tasks run in sequence (a TaskRun and pod each, started when the previous one ended), each
+   * step container printing its chunks over time; the first task with `fail` fails the PipelineRun and the
+   * later ones never start. `hang: true` leaves the last task running forever (until cancelled).
+   */
+  | { kind: "tasks"; tasks: TaskScript[]; hang?: boolean };
+
+/** One task of a `tasks` outcome. */
+export interface TaskScript {
+  /** The pipeline task name. */
+  name: string;
+  /** What its step container prints after its first line, one chunk every `intervalMs` (text or raw bytes). @default [] */
+  chunks?: (string | Uint8Array)[];
+  /** @default 50 */
+  intervalMs?: number;
+  /** The task fails after its chunks. */
+  fail?: boolean;
+}
+
+/** Options of {@link scriptedTasks}. */
+export interface ScriptedTasksOptions {
+  /** Task names. @default DEFAULT_TASKS */
+  names?: readonly string[];
+  /** Numbered text lines per task. @default 3 */
+  lines?: number;
+  /** @default 50 */
+  intervalMs?: number;
+  /** A chunk of raw bytes (NUL, 0xff, a lone CR, invalid UTF-8) in the middle of the second task. */
+  binary?: boolean;
+  /** A single line of this many bytes (plus newline) at the end of the first task. */
+  longLineBytes?: number;
+  /** This task fails (its name). */
+  failTask?: string;
+}
+
+/** The raw bytes {@link scriptedTasks} puts in a log with `binary: true`. */
+export const BINARY_CHUNK = Uint8Array.from([0x62, 0x69, 0x6e, 0x3a, 0x00, 0x01, 0xff, 0xfe, 0x0d, 0x80, 0xc3, 0x28, 0x0a]);
+
+/** A ready-made `tasks` script: numbered lines per task, optionally binary content and a long line. */
+export function scriptedTasks(options: ScriptedTasksOptions = {}): TaskScript[] {
+  const names = options.names ?? DEFAULT_TASKS;
+  return names.map((name, t) => {
+    const chunks: (string | Uint8Array)[] = [];
+    for (let i = 1; i <= (options.lines ?? 3); i++) {
+      chunks.push(`[${name}] line ${i} of ${options.lines ?? 3}\n`);
+      if (options.binary && t === 1 && i === 1) chunks.push(BINARY_CHUNK);
+    }
+    if (options.longLineBytes && t === 0) chunks.push(`${"L".repeat(options.longLineBytes)}\n`);
+    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail: options.failTask === name };
+  });
+}
 
 /** Default tasks of the fake pipeline (as in scripts/ci/tekton/unidesk-dev-namespace-e2e.yaml). */
 export const DEFAULT_TASKS = ["check-inputs", "smoke-namespace", "report"];
@@ -83,7 +135,14 @@ export class FakeTekton {
     // As in Tekton: a Pipeline that is not there fails the run, whatever the script says.
     const outcome: Outcome = this.store.get(T.pipeline, ns, pipelineName) ? this.outcomeFor(created) : { kind: "pipeline-missing" };
     if (pr.spec?.["status"] === "Cancelled") return this.#finishCancelled(ns, name);
-    pr.status = { startTime: now(), conditions: cond("Unknown", "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Skipped: 0"), childReferences: [] };
+    const taskNames = outcome.kind === "tasks" ? outcome.tasks.map((t) => t.name) : this.tasks;
+    pr.status = {
+      startTime: now(),
+      conditions: cond("Unknown", "Running", "Tasks Completed: 0 (Failed: 0, Cancelled 0), Skipped: 0"),
+      childReferences: [],
+      // As in Tekton v1: the resolved Pipeline, so readers know the tasks still to come.
+      pipelineSpec: { tasks: taskNames.map((t) => ({ name: t })) },
+    };
     if (outcome.kind === "pipeline-missing") {
       pr.status.conditions = cond("Unknown", "Started", "");
       this.store.update(T.pr, pr);
@@ -93,12 +152,16 @@ export class FakeTekton {
       return;
     }
     const tempNs = paramOf(pr, "temporary-namespace");
+    if (outcome.kind === "tasks") {
+      this.store.update(T.pr, pr);
+      this.#putSmokePod(pr, tempNs);
+      this.#runTasks(ns, name, outcome, 0, 0);
+      return;
+    }
     pr.status.childReferences = this.tasks.map((task) => ({ apiVersion: "tekton.dev/v1", kind: "TaskRun", name: `${name}-${task}`, pipelineTaskName: task }));
     this.store.update(T.pr, pr);
     for (const task of this.tasks) this.#startTask(pr, task);
-    if (tempNs && this.store.get(T.ns, undefined, tempNs)) {
-      this.#putPod(tempNs, "e2e-smoke", { "unidesk.ci/run-id": pr.metadata.labels?.["unidesk.ci/run-id"] ?? "" }, [["smoke", "running", `smoke pod in ${tempNs} up\n`]]);
-    }
+    this.#putSmokePod(pr, tempNs);
     if (outcome.kind === "hang") return;
     const failed = outcome.kind === "fail" ? (outcome.task ?? this.tasks.at(-1)) : undefined;
     this.#later(outcome.delayMs ?? 300, () => {
@@ -111,6 +174,51 @@ export class FakeTekton {
       } else {
         this.#finish(ns, name, "True", "Succeeded", `Tasks Completed: ${this.tasks.length} (Failed: 0, Cancelled 0), Skipped: 0`);
       }
+    });
+  }
+
+  #putSmokePod(pr: KubeObject, tempNs: string | undefined): void {
+    if (tempNs && this.store.get(T.ns, undefined, tempNs)) {
+      this.#putPod(tempNs, "e2e-smoke", { "unidesk.ci/run-id": pr.metadata.labels?.["unidesk.ci/run-id"] ?? "" }, [["smoke", "running", `smoke pod in ${tempNs} up\n`]]);
+    }
+  }
+
+  /** Task `i` of a `tasks` outcome: start it, print its chunks one by one, end it, go on with the next. */
+  #runTasks(ns: string, name: string, outcome: Extract<Outcome, { kind: "tasks" }>, i: number, chunk: number): void {
+    if (!this.#isRunning(ns, name)) return;
+    const pr = this.store.get(T.pr, ns, name)!;
+    const tempNs = paramOf(pr, "temporary-namespace");
+    const script = outcome.tasks[i];
+    if (!script) {
+      if (outcome.hang) return;
+      if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", "succeeded", "smoke check ok\n");
+      return this.#finish(ns, name, "True", "Succeeded", `Tasks Completed: ${outcome.tasks.length} (Failed: 0, Cancelled 0), Skipped: 0`);
+    }
+    const trName = `${name}-${script.name}`;
+    if (chunk === 0) {
+      const refs = (pr.status?.["childReferences"] ?? []) as object[];
+      pr.status = { ...pr.status, childReferences: [...refs, { apiVersion: "tekton.dev/v1", kind: "TaskRun", name: trName, pipelineTaskName: script.name }] };
+      this.store.update(T.pr, pr);
+      this.#startTask(pr, script.name);
+    }
+    const chunks = script.chunks ?? [];
+    const interval = script.intervalMs ?? 50;
+    if (chunk < chunks.length) {
+      this.#later(interval, () => {
+        if (!this.#isRunning(ns, name)) return;
+        this.store.appendLog(`${ns}/${trName}-pod/step-${script.name}`, chunks[chunk]!);
+        this.#runTasks(ns, name, outcome, i, chunk + 1);
+      });
+      return;
+    }
+    if (outcome.hang && i === outcome.tasks.length - 1) return;
+    this.#later(interval, () => {
+      if (!this.#isRunning(ns, name)) return;
+      this.#endTask(ns, name, script.name, script.fail ? "failed" : "succeeded");
+      if (!script.fail) return this.#runTasks(ns, name, outcome, i + 1, 0);
+      if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", "failed", "smoke check failed\n");
+      const skipped = outcome.tasks.length - i - 1;
+      this.#finish(ns, name, "False", "Failed", `Tasks Completed: ${i + 1} (Failed: 1, Cancelled 0), Skipped: ${skipped}`);
     });
   }
 
@@ -188,7 +296,7 @@ export class FakeTekton {
     for (const [c, state, log, isInit] of containers) {
       (isInit ? spec.initContainers : spec.containers).push({ name: c, image: "alpine/k8s:1.32.3" });
       (isInit ? statuses.initContainerStatuses : statuses.containerStatuses).push({ name: c, ready: state === "running", state: containerState(state) });
-      this.store.logs.set(`${ns}/${name}/${c}`, log);
+      this.store.logs.set(`${ns}/${name}/${c}`, Buffer.from(log));
     }
     this.store.create(T.pod, { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels }, spec, status: { phase: "Running", ...statuses } });
   }
@@ -199,9 +307,9 @@ export class FakeTekton {
     const statuses = (p.status?.["containerStatuses"] ?? []) as { name: string; ready: boolean; state: object }[];
     for (const s of statuses) if (s.name === container) Object.assign(s, { ready: false, state: containerState(state) });
     p.status = { ...p.status, phase: state === "succeeded" ? "Succeeded" : "Failed", containerStatuses: statuses };
+    // The last words first: a log follower ends when it sees the container terminated.
+    this.store.appendLog(`${ns}/${pod}/${container}`, tail);
     this.store.update(T.pod, p);
-    const key = `${ns}/${pod}/${container}`;
-    this.store.logs.set(key, (this.store.logs.get(key) ?? "") + tail);
   }
 }
 

@@ -54,8 +54,9 @@ export class Store {
   #objects = new Map<string, { type: ResourceType; object: KubeObject }>();
   #version = 100;
   #listeners = new Set<(e: StoreEvent) => void>();
-  /** Pod logs by `namespace/pod/container`. */
-  readonly logs = new Map<string, string>();
+  /** Pod logs by `namespace/pod/container` (bytes: a log may hold binary chunks). */
+  readonly logs = new Map<string, Buffer>();
+  #logListeners = new Set<(key: string) => void>();
 
   /** The current global resourceVersion. */
   get resourceVersion(): string {
@@ -66,6 +67,18 @@ export class Store {
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Appends to a container's log and tells the log followers. */
+  appendLog(key: string, chunk: string | Uint8Array): void {
+    this.logs.set(key, Buffer.concat([this.logs.get(key) ?? Buffer.alloc(0), typeof chunk === "string" ? Buffer.from(chunk) : chunk]));
+    for (const l of this.#logListeners) l(key);
+  }
+
+  /** Subscribes to log appends (called with the `namespace/pod/container` key); returns the unsubscribe function. */
+  subscribeLogs(listener: (key: string) => void): () => void {
+    this.#logListeners.add(listener);
+    return () => this.#logListeners.delete(listener);
   }
 
   #emit(type: StoreEvent["type"], resourceType: ResourceType, object: KubeObject): void {

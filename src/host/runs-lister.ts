@@ -1,0 +1,128 @@
+/** The fixed read-only runs lister (runs-lister.sh): its renderer and the parser of its answer (docs/readers.md). */
+import { int, looseObject, minimum, nullable, optional, string, enum as zenum } from "zod/mini";
+import "../zod-locale.ts";
+import { UsageError } from "../errors.ts";
+import { checkAbsolutePath, checkStringSetting, FULL_SHA, RUN_ID, RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX, RUNS_RESULT_CAP_BYTES } from "../rules.ts";
+import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
+import { RUN_STATUSES } from "./result.ts";
+import template from "./runs-lister.sh";
+import pidState from "./pid-state.sh";
+import { fillTemplate, includeFragments } from "./template.ts";
+
+/** What the runs lister is rendered from. */
+export interface RunsListerSettings {
+  /** Parent of the result dirs. */
+  runsRoot: string;
+  /** Newest runs to list, 1 … RUNS_LIMIT_MAX. @default RUNS_LIMIT_DEFAULT */
+  limit?: number;
+}
+
+/** The runs lister script; throws a UsageError naming a bad field. */
+export function renderRunsLister(settings: RunsListerSettings): string {
+  const limit = settings.limit ?? RUNS_LIMIT_DEFAULT;
+  checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
+  if (!Number.isInteger(limit) || limit < 1 || limit > RUNS_LIMIT_MAX) throw new UsageError(`limit ${JSON.stringify(limit)} must be an integer from 1 to ${RUNS_LIMIT_MAX}`);
+  return fillTemplate(includeFragments(template, { "pid-state.sh": pidState }, "runs-lister.sh"), { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES), RUN_ID_RE: RUN_ID.source }, "runs-lister.sh");
+}
+
+/**
+ * A listed run's status: a final one from result.json (`lost`: written by the runner's sweep for a run that
+ * died), `running` (no result.json, a launcher or runner alive), `stale` (no result.json, nothing alive: killed)
+ * or `corrupt` (result.json unreadable, not JSON, not a result, or too large).
+ */
+export type ListedStatus = (typeof RUN_STATUSES)[number] | "lost" | "running" | "stale" | "corrupt";
+
+/** One run as `runs` shows it. */
+export interface ListedRun {
+  runId: string;
+  status: ListedStatus;
+  manifestCommit: string | null;
+  /** result.json's startedAt, else when its launcher started (launcher.pid's mtime), ISO 8601. */
+  startedAt: string;
+  finishedAt: string | null;
+  /** result.json's durationMs (null while running; the renderer counts from startedAt). */
+  durationMs: number | null;
+  pipelineRun: string | null;
+  /** result.json's reason, or what is wrong with it (corrupt). */
+  reason: string | null;
+}
+
+/** The lister's answer: newest first. */
+export interface RunListing {
+  /** The runs root exists. */
+  rootExists: boolean;
+  runs: ListedRun[];
+  /** Run dirs under the runs root (the listing holds the newest `limit`). */
+  total: number;
+}
+
+const READER = "runs lister";
+
+// Looser than resultSchema: a listing shows what it can of any run, including statuses other writers add.
+const listedResultSchema = looseObject({
+  status: zenum([...RUN_STATUSES, "lost"]),
+  manifestCommit: optional(string()),
+  pipelineRun: optional(nullable(string())),
+  startedAt: optional(string()),
+  finishedAt: optional(string()),
+  durationMs: optional(int().check(minimum(0))),
+  reason: optional(string()),
+});
+
+/** Parses the runs lister's stdout; throws DispatchError (exit 5) on a malformed answer. */
+export function parseRunsOutput(stdout: string): RunListing {
+  let rootExists: boolean | undefined;
+  const runs: ListedRun[] = [];
+  for (const [key, ...f] of readerRecords(stdout, "unidesk-ci-runs", READER)) {
+    if (key === "root") rootExists = f[0] === "present";
+    else if (key === "run") runs.push(parseRun(f));
+    else if (key === "end") {
+      if (decodeCount(f[0], READER) !== runs.length) throw malformed(READER, "the run count does not match (the answer was cut short)");
+      if (rootExists === undefined) throw malformed(READER, "no 'root' line");
+      return { rootExists, runs, total: decodeCount(f[1], READER) };
+    } else throw malformed(READER, `unknown line ${JSON.stringify(key)}`);
+  }
+  throw malformed(READER, "no 'end' line");
+}
+
+function parseRun([runId, startedS, lpid, lstate, rpid, rstate, resultField, resultSize, prField, commit]: string[]): ListedRun {
+  if (runId === undefined || !RUN_ID.test(runId)) throw malformed(READER, `bad run id ${JSON.stringify(runId)}`);
+  const alive = [lstate, rstate].map((s, i) => {
+    if (s !== "alive" && s !== "dead" && s !== "none") throw malformed(READER, `process state ${JSON.stringify(s)}`);
+    if (s !== "none") decodeCount(i === 0 ? lpid : rpid, READER);
+    return s === "alive";
+  });
+  const pr = decodeField(prField, READER);
+  const run: ListedRun = {
+    runId,
+    status: alive.includes(true) ? "running" : "stale",
+    manifestCommit: commit !== undefined && FULL_SHA.test(commit) ? commit : null,
+    startedAt: new Date(decodeCount(startedS, READER) * 1000).toISOString(),
+    finishedAt: null,
+    durationMs: null,
+    pipelineRun: pr ? lenientText(pr).trim() || null : null,
+    reason: null,
+  };
+  const bytes = decodeField(resultField, READER);
+  if (bytes === null) return run;
+  if (decodeCount(resultSize, READER) > bytes.length) return { ...run, status: "corrupt", reason: `result.json is larger than ${bytes.length} bytes` };
+  let json: unknown;
+  try {
+    json = JSON.parse(lenientText(bytes));
+  } catch {
+    return { ...run, status: "corrupt", reason: "result.json is not valid JSON" };
+  }
+  const parsed = listedResultSchema.safeParse(json);
+  if (!parsed.success) return { ...run, status: "corrupt", reason: "result.json is not a run result" };
+  const r = parsed.data;
+  return {
+    ...run,
+    status: r.status,
+    manifestCommit: r.manifestCommit !== undefined && FULL_SHA.test(r.manifestCommit) ? r.manifestCommit : run.manifestCommit,
+    startedAt: r.startedAt && !Number.isNaN(Date.parse(r.startedAt)) ? r.startedAt : run.startedAt,
+    finishedAt: r.finishedAt ?? null,
+    durationMs: r.durationMs ?? null,
+    pipelineRun: r.pipelineRun ?? run.pipelineRun,
+    reason: r.reason ?? null,
+  };
+}

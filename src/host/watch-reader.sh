@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# unidesk-ci watch reader: fixed and read-only (docs/readers.md). Given the byte offsets the CLI holds,
+# it answers with the run's status, progress.json when it changed and only the new bytes of each log;
+# when nothing is new it waits on the host (polling) and answers as soon as something changes.
+# Only the quoted values below are substituted. It writes nothing on the host.
+set -uo pipefail
+
+UCI_RUNS_ROOT=@@RUNS_ROOT@@
+UCI_RUN_ID=@@RUN_ID@@
+UCI_OFFSETS=@@OFFSETS@@
+UCI_PROGRESS_SEEN=@@PROGRESS_VERSION@@
+UCI_WAIT_MS=@@WAIT_MS@@
+UCI_POLL_MS=@@POLL_MS@@
+UCI_BURST_MS=@@BURST_MS@@
+UCI_CAP=@@CAP_BYTES@@
+UCI_PROGRESS_CAP=@@PROGRESS_CAP_BYTES@@
+UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
+UCI_FILES_MAX=@@FILES_MAX@@
+UCI_PATH_RE=@@PATH_RE@@
+
+UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
+
+uci_fail() {
+  printf 'watch reader: %s\n' "$1" >&2
+  exit 2
+}
+
+# The offsets the CLI holds, "path=offset" per line; checked again here (the renderer checked them first).
+declare -A uci_offset=()
+uci_n=0
+while IFS= read -r uci_line; do
+  [[ -n $uci_line ]] || continue
+  uci_n=$((uci_n + 1))
+  ((uci_n <= UCI_FILES_MAX)) || uci_fail "more than $UCI_FILES_MAX offsets"
+  uci_path=${uci_line%=*}
+  uci_off=${uci_line##*=}
+  [[ $uci_path =~ $UCI_PATH_RE && $uci_off =~ ^[0-9]{1,15}$ ]] || uci_fail "bad offset line"
+  uci_offset[$uci_path]=$uci_off
+done <<<"$UCI_OFFSETS"
+
+uci_ms() {
+  if [[ -n ${EPOCHREALTIME:-} ]]; then
+    local t=${EPOCHREALTIME/[.,]/}
+    printf '%s' "${t:0:-3}"
+  else
+    date +%s%3N
+  fi
+}
+
+# include pid-state.sh
+
+# One look at the run dir (one find): uci_size[path] of the watched files, result.json, progress.json's version.
+uci_scan() {
+  local rel size version
+  uci_size=()
+  uci_has_result=false
+  uci_progress_version=-
+  while IFS=$'\t' read -r rel size version; do
+    case $rel in
+      result.json) uci_has_result=true ;;
+      progress.json) uci_progress_version=$version ;;
+      *) [[ $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
+    esac
+  done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
+    -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
+  uci_alive="$(uci_pid_field "$UCI_DIR/launcher.pid") $(uci_pid_field "$UCI_DIR/runner.pid")"
+}
+
+# Is there anything to tell: result.json, nothing alive, a new progress.json, a log longer (or shorter) than its offset.
+uci_has_news() {
+  local rel
+  $uci_has_result && return 0
+  [[ $uci_alive != *alive* ]] && return 0
+  [[ $uci_progress_version != "$UCI_PROGRESS_SEEN" && $uci_progress_version != - ]] && return 0
+  for rel in "${!uci_size[@]}"; do
+    [[ ${uci_size[$rel]} != "${uci_offset[$rel]:-0}" ]] && return 0
+  done
+  return 1
+}
+
+# "b64:<at most cap leading bytes>", or "-".
+uci_file_field() {
+  local data
+  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
+  data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
+  printf 'b64:%s' "$data"
+}
+
+printf 'unidesk-ci-watch\t1\n'
+printf 'runid\t%s\n' "$UCI_RUN_ID"
+if [[ ! -d $UCI_DIR ]]; then
+  printf 'run\tabsent\nend\t0\t0\t0\n'
+  exit 0
+fi
+printf 'run\tpresent\n'
+
+declare -A uci_size=()
+uci_start=$(uci_ms)
+uci_scan
+if ! uci_has_news; then
+  while (($(uci_ms) - uci_start < UCI_WAIT_MS)); do
+    sleep "$((UCI_POLL_MS / 1000)).$(printf '%03d' $((UCI_POLL_MS % 1000)))"
+    uci_scan
+    uci_has_news || continue
+    # Gather the burst the first change belongs to into this answer (not when the run is over).
+    if ! $uci_has_result && [[ $uci_alive == *alive* ]]; then
+      sleep "$((UCI_BURST_MS / 1000)).$(printf '%03d' $((UCI_BURST_MS % 1000)))"
+      uci_scan
+    fi
+    break
+  done
+fi
+uci_waited=$(($(uci_ms) - uci_start))
+
+read -r uci_lpid uci_lstate uci_rpid uci_rstate <<<"$uci_alive"
+printf 'launcher\t%s\t%s\n' "$uci_lpid" "$uci_lstate"
+printf 'runner\t%s\t%s\n' "$uci_rpid" "$uci_rstate"
+printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
+if $uci_has_result; then
+  printf 'result\t%s\t%s\n' "$(uci_file_field "$UCI_DIR/result.json" "$UCI_RESULT_CAP")" "$(stat -c %s -- "$UCI_DIR/result.json" 2>/dev/null || echo 0)"
+else
+  printf 'result\t-\t0\n'
+fi
+uci_psize=${uci_progress_version#*:}
+uci_psize=${uci_psize%%:*}
+if [[ $uci_progress_version == - ]]; then
+  printf 'progress\t-\t0\t-\n'
+elif [[ $uci_progress_version == "$UCI_PROGRESS_SEEN" ]]; then
+  printf 'progress\t%s\t%s\tsame\n' "$uci_progress_version" "$uci_psize"
+else
+  printf 'progress\t%s\t%s\t%s\n' "$uci_progress_version" "$uci_psize" "$(uci_file_field "$UCI_DIR/progress.json" "$UCI_PROGRESS_CAP")"
+fi
+
+# The new bytes of each log, launcher.log and runner.log first, then pods/ (bytewise order), within the cap.
+uci_left=$UCI_CAP
+uci_count=0
+uci_kept=0
+uci_more=0
+uci_order=()
+for uci_rel in launcher.log runner.log; do [[ -n ${uci_size[$uci_rel]+set} ]] && uci_order+=("$uci_rel"); done
+mapfile -t -O "${#uci_order[@]}" uci_order < <(printf '%s\n' "${!uci_size[@]}" | grep '^pods/' | LC_ALL=C sort)
+for uci_rel in "${uci_order[@]}"; do
+  uci_off=${uci_offset[$uci_rel]:-0}
+  uci_sz=${uci_size[$uci_rel]}
+  ((uci_sz == uci_off)) && continue
+  if ((uci_count >= UCI_FILES_MAX || uci_left <= 0)); then
+    uci_more=1
+    continue
+  fi
+  uci_count=$((uci_count + 1))
+  if ((uci_sz < uci_off)); then
+    printf 'file\t%s\t%s\t%s\t-\n' "$uci_rel" "$uci_off" "$uci_sz"
+    continue
+  fi
+  uci_path="$UCI_DIR/$uci_rel"
+  uci_data=""
+  [[ -f $uci_path && ! -L $uci_path ]] && uci_data=$(tail -c +"$((uci_off + 1))" -- "$uci_path" 2>/dev/null | head -c "$uci_left" | base64 -w0)
+  uci_pad=${uci_data##*[!=]}
+  uci_got=$((${#uci_data} * 3 / 4 - ${#uci_pad}))
+  uci_left=$((uci_left - uci_got))
+  uci_kept=$((uci_kept + uci_got))
+  ((uci_off + uci_got < uci_sz)) && uci_more=1
+  printf 'file\t%s\t%s\t%s\tb64:%s\n' "$uci_rel" "$uci_off" "$uci_sz" "$uci_data"
+done
+printf 'waited\t%s\n' "$uci_waited"
+printf 'end\t%s\t%s\t%s\n' "$uci_count" "$uci_kept" "$uci_more"

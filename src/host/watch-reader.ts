@@ -1,0 +1,208 @@
+/** The fixed read-only watch reader (watch-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
+import { UsageError } from "../errors.ts";
+import {
+  checkCapSetting,
+  RESULT_MAX_BYTES,
+  WATCH_ANSWER_CAP_BYTES,
+  WATCH_ANSWER_CAP_MAX_BYTES,
+  WATCH_BURST_MS,
+  WATCH_FILES_MAX,
+  WATCH_PATH,
+  WATCH_POLL_MS,
+  WATCH_PROGRESS_CAP_BYTES,
+  WATCH_PROGRESS_VERSION,
+  WATCH_WAIT_MS,
+  WATCH_WAIT_MS_MAX,
+} from "../rules.ts";
+import { checkProgressJson, type RunProgress } from "./progress.ts";
+import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
+import { checkResultJson, type RunResult } from "./result.ts";
+import type { ProcessState } from "./status-reader.ts";
+import template from "./watch-reader.sh";
+import pidState from "./pid-state.sh";
+import { fillRunTemplate, includeFragments } from "./template.ts";
+
+/** Byte offsets the caller holds: watched path (e.g. `runner.log`, `pods/<pod>_<container>.log`) → bytes already read. */
+export type WatchOffsets = ReadonlyMap<string, number>;
+
+/** What the watch reader is rendered from. */
+export interface WatchReaderSettings {
+  /** Parent of the result dirs. */
+  runsRoot: string;
+  /** The run to watch. */
+  runId: string;
+  /** Bytes already held per file; files not named start at 0. @default empty */
+  offsets?: WatchOffsets;
+  /** `progress.version` of the last answer: progress.json is only sent again when it changed. @default null */
+  progressVersion?: string | null;
+  /** How long to wait on the host when nothing is new; 0 answers at once. @default WATCH_WAIT_MS */
+  waitMs?: number;
+  /** New bytes per answer, over all files. @default WATCH_ANSWER_CAP_BYTES */
+  capBytes?: number;
+}
+
+/** The watch reader script for one request; throws a UsageError naming a bad field. */
+export function renderWatchReader(settings: WatchReaderSettings): string {
+  const waitMs = settings.waitMs ?? WATCH_WAIT_MS;
+  const cap = settings.capBytes ?? WATCH_ANSWER_CAP_BYTES;
+  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > WATCH_WAIT_MS_MAX) {
+    throw new UsageError(`waitMs ${JSON.stringify(waitMs)} must be an integer number of milliseconds from 0 to ${WATCH_WAIT_MS_MAX}`);
+  }
+  checkCapSetting("capBytes", cap, 1, WATCH_ANSWER_CAP_MAX_BYTES);
+  const version = settings.progressVersion ?? "";
+  if (version !== "" && !WATCH_PROGRESS_VERSION.test(version)) {
+    throw new UsageError(`progressVersion ${JSON.stringify(version)} must be the version a watch answer gave (<inode>:<size>:<mtime>)`);
+  }
+  return fillRunTemplate(includeFragments(template, { "pid-state.sh": pidState }, "watch-reader.sh"), "watch-reader.sh", settings, {
+    OFFSETS: formatOffsets(settings.offsets ?? new Map()),
+    PROGRESS_VERSION: version,
+    WAIT_MS: String(waitMs),
+    POLL_MS: String(WATCH_POLL_MS),
+    BURST_MS: String(WATCH_BURST_MS),
+    CAP_BYTES: String(cap),
+    PROGRESS_CAP_BYTES: String(WATCH_PROGRESS_CAP_BYTES),
+    RESULT_CAP_BYTES: String(RESULT_MAX_BYTES),
+    FILES_MAX: String(WATCH_FILES_MAX),
+    // A bash ERE: the same pattern without the escaped slash a JS literal needs.
+    PATH_RE: WATCH_PATH.source.replaceAll("\\/", "/"),
+  });
+}
+
+/** `path=offset` lines, each path a WATCH_PATH and at most WATCH_FILES_MAX of them; throws a UsageError otherwise. */
+export function formatOffsets(offsets: WatchOffsets): string {
+  if (offsets.size > WATCH_FILES_MAX) throw new UsageError(`offsets hold ${offsets.size} files; at most ${WATCH_FILES_MAX} are allowed`);
+  const lines: string[] = [];
+  for (const [path, offset] of offsets) {
+    if (!WATCH_PATH.test(path)) throw new UsageError(`offsets: ${JSON.stringify(path)} is not a watched file (launcher.log, runner.log or pods/<name>)`);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new UsageError(`offsets: ${path}=${JSON.stringify(offset)} must be a non-negative integer`);
+    lines.push(`${path}=${offset}`);
+  }
+  return lines.join("\n");
+}
+
+const READER = "watch reader";
+
+/** New bytes of one file. */
+export interface WatchChunk {
+  path: string;
+  /** Where the bytes start: the offset the request held. */
+  offset: number;
+  /** The file's size when the reader looked. */
+  sizeBytes: number;
+  /** The bytes from `offset` (within the answer cap), or null when the file is shorter than `offset` (replaced). */
+  bytes: Uint8Array | null;
+}
+
+/** progress.json in a watch answer. */
+export type WatchProgress =
+  | { state: "absent" }
+  /** Same version as the request named: not sent again. */
+  | { state: "same"; version: string }
+  | { state: "changed"; version: string; progress: RunProgress | null; progressProblem: string | null };
+
+/** One watch answer: the status, progress.json if it changed, and the new bytes of each log. */
+export interface WatchAnswer {
+  runId: string;
+  /** The result dir exists. */
+  exists: boolean;
+  launcher: ProcessState;
+  runner: ProcessState;
+  pipelineRun: string | null;
+  /** result.json when present and valid: the run is over. */
+  result: RunResult | null;
+  resultProblem: string | null;
+  progress: WatchProgress;
+  chunks: WatchChunk[];
+  /** Bytes in `chunks`. */
+  keptBytes: number;
+  /** Some new bytes did not fit (cap or file count): ask again at once. */
+  more: boolean;
+  /** How long the reader waited on the host. */
+  waitedMs: number;
+}
+
+const NO_PROCESS: ProcessState = { pid: null, alive: false };
+
+/** Parses the watch reader's stdout; throws DispatchError (exit 5) on a malformed answer. */
+export function parseWatchOutput(stdout: string): WatchAnswer {
+  const answer: WatchAnswer = {
+    runId: "",
+    exists: false,
+    launcher: NO_PROCESS,
+    runner: NO_PROCESS,
+    pipelineRun: null,
+    result: null,
+    resultProblem: null,
+    progress: { state: "absent" },
+    chunks: [],
+    keptBytes: 0,
+    more: false,
+    waitedMs: 0,
+  };
+  let ended = false;
+  for (const [key, ...f] of readerRecords(stdout, "unidesk-ci-watch", READER)) {
+    if (key === "runid") answer.runId = f[0] ?? "";
+    else if (key === "run") {
+      if (f[0] !== "present" && f[0] !== "absent") throw malformed(READER, `run is ${JSON.stringify(f[0])}`);
+      answer.exists = f[0] === "present";
+    } else if (key === "launcher") answer.launcher = parseProcess(f);
+    else if (key === "runner") answer.runner = parseProcess(f);
+    else if (key === "pipelinerun") answer.pipelineRun = textOf(decodeField(f[0], READER))?.trim() || null;
+    else if (key === "result") Object.assign(answer, parseResult(decodeField(f[0], READER), decodeCount(f[1], READER)));
+    else if (key === "progress") answer.progress = parseProgress(f);
+    else if (key === "file") answer.chunks.push(parseChunk(f));
+    else if (key === "waited") answer.waitedMs = decodeCount(f[0], READER);
+    else if (key === "end") {
+      if (decodeCount(f[0], READER) !== answer.chunks.length) throw malformed(READER, "the file count does not match (the answer was cut short)");
+      answer.more = f[2] === "1";
+      ended = true;
+    } else throw malformed(READER, `unknown line ${JSON.stringify(key)}`);
+  }
+  if (!ended || answer.runId === "") throw malformed(READER, "no 'runid' or 'end' line");
+  answer.keptBytes = answer.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
+  return answer;
+}
+
+/** The offsets after an answer: each file advanced by exactly the bytes it returned (so nothing is lost or repeated). */
+export function advanceOffsets(offsets: WatchOffsets, answer: WatchAnswer): Map<string, number> {
+  const next = new Map(offsets);
+  for (const c of answer.chunks) if (c.bytes) next.set(c.path, c.offset + c.bytes.length);
+  return next;
+}
+
+/** The progress version to send with the next request. */
+export function nextProgressVersion(previous: string | null, answer: WatchAnswer): string | null {
+  return answer.progress.state === "absent" ? previous : answer.progress.version;
+}
+
+function textOf(bytes: Uint8Array | null): string | null {
+  return bytes === null ? null : lenientText(bytes);
+}
+
+function parseProcess([pid, state]: string[]): ProcessState {
+  if (state === "none") return NO_PROCESS;
+  if (state !== "alive" && state !== "dead") throw malformed(READER, `process state ${JSON.stringify(state)}`);
+  return { pid: decodeCount(pid, READER), alive: state === "alive" };
+}
+
+function parseResult(bytes: Uint8Array | null, sizeBytes: number): Pick<WatchAnswer, "result" | "resultProblem"> {
+  if (bytes === null) return { result: null, resultProblem: null };
+  if (sizeBytes > bytes.length) return { result: null, resultProblem: `result.json is ${sizeBytes} bytes, more than the ${bytes.length} the watch reader returns` };
+  return checkResultJson(lenientText(bytes));
+}
+
+function parseProgress([version, size, content]: string[]): WatchProgress {
+  if (version === "-") return { state: "absent" };
+  if (version === undefined || !WATCH_PROGRESS_VERSION.test(version)) throw malformed(READER, `progress version ${JSON.stringify(version)}`);
+  if (content === "same") return { state: "same", version };
+  const bytes = decodeField(content, READER);
+  const sizeBytes = decodeCount(size, READER);
+  if (bytes === null) return { state: "changed", version, progress: null, progressProblem: "progress.json could not be read" };
+  if (sizeBytes > bytes.length) return { state: "changed", version, progress: null, progressProblem: `progress.json is ${sizeBytes} bytes, more than the ${bytes.length} the watch reader returns` };
+  return { state: "changed", version, ...checkProgressJson(lenientText(bytes)) };
+}
+
+function parseChunk([path, offset, size, content]: string[]): WatchChunk {
+  if (path === undefined || !WATCH_PATH.test(path)) throw malformed(READER, `bad file path ${JSON.stringify(path)}`);
+  return { path, offset: decodeCount(offset, READER), sizeBytes: decodeCount(size, READER), bytes: decodeField(content, READER) };
+}

@@ -1,0 +1,235 @@
+// The fixed watch reader, run with real bash against run dirs built here, and its parser.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { appendFile, mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DispatchError, UsageError } from "../../src/errors.ts";
+import { WATCH_FILES_MAX, WATCH_WAIT_MS, WATCH_WAIT_MS_MAX } from "../../src/rules.ts";
+import { advanceOffsets, formatOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader, type WatchAnswer, type WatchReaderSettings } from "../../src/host/watch-reader.ts";
+import { assertGolden } from "../golden/golden.ts";
+import { bashSyntax, launcherEnv, runBash, shellcheck, tempDir } from "./helpers.ts";
+
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+const binary = Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13, 0x80, 0xc3, ...randomBytes(300)]);
+
+let root = "";
+let runsRoot = "";
+let cleanup = async () => {};
+
+function progress(runId: string, status: string): string {
+  return JSON.stringify({
+    updatedAt: new Date().toISOString(), runId, manifestCommit: COMMIT, startedAt: "2026-11-27T16:26:26.000Z",
+    pipelineRun: { name: `e2e-${runId}`, status, reason: status === "Unknown" ? "Running" : "Succeeded", message: "", startTime: "2026-11-27T16:26:27Z", completionTime: null },
+    tasks: ["check-inputs", "report"],
+    taskRuns: [{ name: `e2e-${runId}-check-inputs`, pipelineTask: "check-inputs", status, reason: "Running", message: null, startTime: "2026-11-27T16:26:28Z", completionTime: null, pod: `e2e-${runId}-check-inputs-pod` }],
+    pods: [],
+  });
+}
+
+async function runDir(runId: string, content: Record<string, string | Uint8Array>): Promise<string> {
+  const dir = join(runsRoot, runId);
+  await mkdir(join(dir, "pods"), { recursive: true });
+  for (const [rel, data] of Object.entries(content)) await writeFile(join(dir, rel), data);
+  return dir;
+}
+
+/** A live run: the launcher pid is this test process (alive). */
+function liveRun(runId: string, extra: Record<string, string | Uint8Array> = {}): Promise<string> {
+  return runDir(runId, {
+    "launcher.pid": `${process.pid}\n`,
+    "launcher.log": "launcher accepted\n",
+    "runner.log": "runner started\n",
+    "pipelinerun.txt": `e2e-${runId}\n`,
+    "progress.json": progress(runId, "Unknown"),
+    ...extra,
+  });
+}
+
+async function watch(settings: Omit<WatchReaderSettings, "runsRoot">): Promise<{ answer: WatchAnswer; bytes: number; ms: number }> {
+  const run = await runBash(renderWatchReader({ runsRoot, ...settings }), launcherEnv(root));
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, "");
+  return { answer: parseWatchOutput(run.stdout), bytes: Buffer.byteLength(run.stdout), ms: run.durationMs };
+}
+
+const text = (a: WatchAnswer, path: string) => Buffer.from(a.chunks.find((c) => c.path === path)?.bytes ?? []).toString("utf8");
+
+before(async () => {
+  const t = await tempDir("uci-watch-");
+  root = t.dir;
+  runsRoot = join(root, "runs");
+  cleanup = t.cleanup;
+});
+after(() => cleanup());
+
+describe("watch reader", () => {
+  it("answers everything from offset 0: status, progress, each log (binary-exact), logs first then pods/ in order", async () => {
+    await liveRun("w-all", { "pods/b_step.log": binary, "pods/a_step.log": "a line\n", "pipelinerun.json": "{}", ".progress.json.123": "tmp" });
+    const { answer } = await watch({ runId: "w-all", waitMs: 0 });
+    assert.equal(answer.exists, true);
+    assert.deepEqual(answer.launcher, { pid: process.pid, alive: true });
+    assert.equal(answer.pipelineRun, "e2e-w-all");
+    assert.equal(answer.result, null);
+    assert.equal(answer.progress.state, "changed");
+    assert.ok(answer.progress.state === "changed" && answer.progress.progress?.taskRuns[0]?.pipelineTask === "check-inputs");
+    assert.deepEqual(answer.chunks.map((c) => c.path), ["launcher.log", "runner.log", "pods/a_step.log", "pods/b_step.log"], "only watched files, in order");
+    assert.deepEqual(answer.chunks.find((c) => c.path === "pods/b_step.log")?.bytes, binary);
+    assert.equal(text(answer, "runner.log"), "runner started\n");
+    assert.equal(answer.more, false);
+    assert.equal(answer.keptBytes, 18 + 15 + 7 + binary.length);
+  });
+
+  it("respects offsets and the progress version: only new bytes, progress not resent; a quiet answer is small", async () => {
+    const dir = await liveRun("w-offs", { "pods/a_step.log": "one\ntwo\n" });
+    const first = (await watch({ runId: "w-offs", waitMs: 0 })).answer;
+    let offsets = advanceOffsets(new Map(), first);
+    const version = nextProgressVersion(null, first);
+    assert.deepEqual([...offsets], [["launcher.log", 18], ["runner.log", 15], ["pods/a_step.log", 8]]);
+    await appendFile(join(dir, "pods/a_step.log"), "three\n");
+    const second = (await watch({ runId: "w-offs", offsets, progressVersion: version, waitMs: 0 })).answer;
+    assert.deepEqual(second.chunks.map((c) => [c.path, c.offset, Buffer.from(c.bytes!).toString()]), [["pods/a_step.log", 8, "three\n"]]);
+    assert.deepEqual(second.progress, { state: "same", version });
+    offsets = advanceOffsets(offsets, second);
+    const quiet = await watch({ runId: "w-offs", offsets, progressVersion: version, waitMs: 600 });
+    assert.deepEqual(quiet.answer.chunks, []);
+    assert.ok(quiet.answer.waitedMs >= 600, `waited ${quiet.answer.waitedMs} ms`);
+    assert.ok(quiet.bytes <= 1024, `a quiet answer is ${quiet.bytes} bytes`);
+    // A rewritten progress.json (temp file + mv, as the runner does) is sent again.
+    await writeFile(join(dir, ".p"), progress("w-offs", "True"));
+    await rename(join(dir, ".p"), join(dir, "progress.json"));
+    const changed = (await watch({ runId: "w-offs", offsets, progressVersion: version, waitMs: 5000 })).answer;
+    assert.ok(changed.progress.state === "changed" && changed.progress.progress?.pipelineRun?.status === "True");
+    assert.ok(changed.waitedMs < 1000, "answered at once");
+  });
+
+  it("waits on the host when nothing is new, then answers soon after a change, with the burst gathered", async () => {
+    const dir = await liveRun("w-wait");
+    const first = (await watch({ runId: "w-wait", waitMs: 0 })).answer;
+    const offsets = advanceOffsets(new Map(), first);
+    const started = Date.now();
+    const pending = watch({ runId: "w-wait", offsets, progressVersion: nextProgressVersion(null, first), waitMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 800));
+    await appendFile(join(dir, "runner.log"), "line 1\n");
+    await new Promise((r) => setTimeout(r, 60));
+    await appendFile(join(dir, "runner.log"), "line 2\n");
+    const { answer } = await pending;
+    const elapsed = Date.now() - started;
+    assert.equal(text(answer, "runner.log"), "line 1\nline 2\n", "both lines of the burst in one answer");
+    assert.ok(answer.waitedMs >= 700 && answer.waitedMs < 10_000, `waited ${answer.waitedMs} ms`);
+    assert.ok(elapsed < 15_000, `answered after ${elapsed} ms, not at the end of the wait budget`);
+  });
+
+  it("returns at once when result.json exists, and when nothing is alive (stale)", async () => {
+    const result = JSON.stringify({ ok: true, status: "succeeded", runId: "w-done", manifestCommit: COMMIT, pipelineRun: "e2e-w-done", temporaryNamespace: null, finishedAt: "2026-11-27T16:30:00.000Z" });
+    await liveRun("w-done", { "result.json": result });
+    const done = await watch({ runId: "w-done", offsets: new Map([["launcher.log", 18], ["runner.log", 15]]), waitMs: 20_000 });
+    assert.equal(done.answer.result?.status, "succeeded");
+    assert.ok(done.answer.waitedMs < 1000 && done.ms < 5000, `${done.answer.waitedMs} ms on the host`);
+    await runDir("w-stale", { "launcher.pid": "999999999\n", "runner.log": "x\n" });
+    const stale = await watch({ runId: "w-stale", offsets: new Map([["runner.log", 2]]), waitMs: 20_000 });
+    assert.deepEqual([stale.answer.launcher.alive, stale.answer.runner.pid, stale.answer.result], [false, null, null]);
+    assert.ok(stale.answer.waitedMs < 1000);
+  });
+
+  it("loses and repeats no byte across answers while a log is appended, through a small cap", async () => {
+    const dir = await liveRun("w-race");
+    const file = join(dir, "pods/p_step.log");
+    await writeFile(file, "early ".repeat(500));
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        await appendFile(file, i % 7 === 3 ? Buffer.concat([Buffer.from(`bin ${i} `), binary.subarray(0, 40), Buffer.from("\n")]) : `line ${i} ${"x".repeat(i % 50)}\n`);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    })();
+    let offsets: Map<string, number> = new Map();
+    const got: Buffer[] = [];
+    let answers = 0;
+    let capped = 0;
+    const deadline = Date.now() + 2500;
+    for (;;) {
+      const finishing = Date.now() > deadline;
+      if (finishing && !stop) {
+        stop = true;
+        await writer;
+      }
+      const { answer } = await watch({ runId: "w-race", offsets, waitMs: 0, capBytes: 700 });
+      answers++;
+      for (const c of answer.chunks) if (c.path === "pods/p_step.log") got.push(Buffer.from(c.bytes!));
+      assert.ok(answer.keptBytes <= 700);
+      if (answer.more) capped++;
+      offsets = advanceOffsets(offsets, answer);
+      if (stop && !answer.more) break;
+    }
+    assert.ok(answers >= 3 && capped >= 1, `${answers} answers, ${capped} cut by the cap`);
+    assert.deepEqual(Buffer.concat(got), await readFile(file));
+  });
+
+  it("reports a file shorter than its offset without bytes, and follows no symlink", async () => {
+    const outside = join(root, "secret.txt");
+    await writeFile(outside, "secret\n");
+    const dir = await liveRun("w-odd", { "runner.log": "short\n" });
+    await symlink(outside, join(dir, "pods/link.log"));
+    const { answer } = await watch({ runId: "w-odd", offsets: new Map([["runner.log", 100], ["launcher.log", 18]]), waitMs: 0 });
+    assert.deepEqual(answer.chunks.map((c) => [c.path, c.offset, c.sizeBytes, c.bytes]), [["runner.log", 100, 6, null]]);
+    const linked = await runDir("w-linkdir", { "launcher.pid": `${process.pid}\n` });
+    await mkdir(join(root, "elsewhere"), { recursive: true });
+    await writeFile(join(root, "elsewhere", "x.log"), "outside\n");
+    await rename(join(linked, "pods"), join(root, "gone"));
+    await symlink(join(root, "elsewhere"), join(linked, "pods"));
+    assert.deepEqual((await watch({ runId: "w-linkdir", waitMs: 0 })).answer.chunks, []);
+  });
+
+  it("answers distinctly for an unknown runId", async () => {
+    const { answer } = await watch({ runId: "w-none", waitMs: 0 });
+    assert.equal(answer.exists, false);
+    assert.equal(answer.runId, "w-none");
+  });
+});
+
+describe("watch reader rendering", () => {
+  it("matches its golden file and passes bash -n and shellcheck", async () => {
+    const script = renderWatchReader({ runsRoot: "/home/ubuntu/.unidesk/runs", runId: "dev-20261127-162626-k3x9a2", offsets: new Map([["runner.log", 120], ["pods/e2e-x-pod_step-e2e.log", 4096]]), progressVersion: "1234:567:1764630000.1234567890" });
+    await assertGolden("watch-reader.sh", script);
+    assert.deepEqual(bashSyntax(script), { code: 0, report: "" });
+    assert.deepEqual(shellcheck(script), { code: 0, report: "" });
+    assert.match(script, new RegExp(`^UCI_WAIT_MS='${WATCH_WAIT_MS}'$`, "m"));
+  });
+
+  const bad: [string, Partial<WatchReaderSettings>, RegExp][] = [
+    ["a path escaping the run dir", { offsets: new Map([["pods/../../etc/passwd", 0]]) }, /not a watched file/],
+    ["an absolute path", { offsets: new Map([["/etc/passwd", 0]]) }, /not a watched file/],
+    ["a hidden temp file", { offsets: new Map([["pods/.x.log.12", 0]]) }, /not a watched file/],
+    ["a file outside the watched set", { offsets: new Map([["result.json", 0]]) }, /not a watched file/],
+    ["a shell metacharacter", { offsets: new Map([["pods/a$(id).log", 0]]) }, /not a watched file/],
+    ["a negative offset", { offsets: new Map([["runner.log", -1]]) }, /non-negative integer/],
+    ["too many files", { offsets: new Map(Array.from({ length: WATCH_FILES_MAX + 1 }, (_, i) => [`pods/f${i}.log`, 0])) }, /at most 200/],
+    ["a wait past the budget", { waitMs: WATCH_WAIT_MS_MAX + 1 }, /waitMs/],
+    ["a forged progress version", { progressVersion: "1'; rm -rf /" }, /progressVersion/],
+    ["a zero cap", { capBytes: 0 }, /capBytes/],
+  ];
+  for (const [name, settings, message] of bad) {
+    it(`refuses ${name} with a UsageError`, () => {
+      assert.throws(() => renderWatchReader({ runsRoot: "/r", runId: "x", ...settings }), (e: unknown) => e instanceof UsageError && message.test(e.message));
+    });
+  }
+
+  it("formats offsets one per line", () => {
+    assert.equal(formatOffsets(new Map([["runner.log", 3], ["pods/a_b.log", 0]])), "runner.log=3\npods/a_b.log=0");
+  });
+
+  const garbage: [string, string][] = [
+    ["no header", "hello\n"],
+    ["cut short", "unidesk-ci-watch\t1\nrunid\tx\nrun\tpresent\n"],
+    ["count mismatch", "unidesk-ci-watch\t1\nrunid\tx\nrun\tpresent\nend\t1\t0\t0\n"],
+    ["path escape", "unidesk-ci-watch\t1\nrunid\tx\nrun\tpresent\nfile\t../x\t0\t1\tb64:eA==\nend\t1\t1\t0\n"],
+    ["bad progress version", "unidesk-ci-watch\t1\nrunid\tx\nrun\tpresent\nprogress\tzz\t1\tsame\nend\t0\t0\t0\n"],
+    ["unknown line", "unidesk-ci-watch\t1\nrunid\tx\nrm\t-rf\nend\t0\t0\t0\n"],
+  ];
+  for (const [name, out] of garbage) {
+    it(`turns a malformed answer into a DispatchError (${name})`, () => {
+      assert.throws(() => parseWatchOutput(out), (e: unknown) => e instanceof DispatchError && e.exitCode === 5);
+    });
+  }
+});
