@@ -27,7 +27,7 @@ readonly PROTECTED_NAMESPACES=" unidesk unidesk-dev default kube-system kube-pub
 readonly RUN_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 readonly SHA_RE='^[0-9a-f]{40}$'
 readonly REPO_RE='^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)+/?$'
-readonly TIMEOUT_MS_MIN=1000
+readonly TIMEOUT_MS_MIN=60000
 readonly TIMEOUT_MS_MAX=21600000
 
 usage() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317,SC2329 # most functions run in the detached bash (declare -f), unseen here
+# shellcheck disable=SC2317,SC2329,SC2015 # most functions run in the detached bash (declare -f), unseen here
 # unidesk-ci launcher: the fixed template of docs/launcher.md, sent unchanged by every run.
 # Only the ten quoted values below are substituted (validated and shell-quoted by render.ts).
 # It holds no token and no runner body: the runner comes from git at the manifest commit.
@@ -16,6 +16,7 @@ UCI_KEEP_NAMESPACE=@@KEEP_NAMESPACE@@
 UCI_WORK_ROOT=@@WORK_ROOT@@
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_EGRESS_PROXY=@@EGRESS_PROXY@@
+# @@RULES HTTPS_REPO FULL_SHA SCRIPT_PATH RUN_ID TIMEOUT_MS_MIN TIMEOUT_MS_MAX ABSOLUTE_PATH ABSOLUTE_PATH_MAX PROXY_URL@@
 
 UCI_WORK_DIR="$UCI_WORK_ROOT/$UCI_RUN_ID"
 UCI_RESULT_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
@@ -70,27 +71,25 @@ uci_fail() {
   uci_write_result "$1" "$2"
 }
 
-# The CLI validated these already; checking again is cheap and keeps a hand-edited launcher honest.
+# The CLI validated these already, with the rules injected above (src/rules.ts); checking again is
+# cheap and keeps a hand-edited launcher honest. Ranges are compared in the C locale, as bytes.
 uci_validate() {
-  local re_repo='^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)+/?$'
-  local re_sha='^[0-9a-f]{40}$'
-  local re_script='^scripts/ci/[A-Za-z0-9._-]+\.sh$'
-  local re_run_id='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
-  local re_path='^(/[A-Za-z0-9._-]+)+$'
-  local re_proxy='^http://[A-Za-z0-9.-]+:[0-9]{1,5}/?$'
-  local p
-  [[ $UCI_REPO =~ $re_repo ]] || { echo "unidesk-ci launcher: invalid repo" >&2; return 1; }
-  [[ $UCI_COMMIT =~ $re_sha ]] || { echo "unidesk-ci launcher: invalid manifest commit" >&2; return 1; }
-  [[ $UCI_SCRIPT_PATH =~ $re_script && $UCI_SCRIPT_PATH != *..* ]] || { echo "unidesk-ci launcher: invalid script path" >&2; return 1; }
-  [[ $UCI_RUN_ID =~ $re_run_id ]] || { echo "unidesk-ci launcher: invalid run id" >&2; return 1; }
+  local LC_ALL=C p
+  [[ $UCI_REPO =~ $UCI_RE_HTTPS_REPO ]] && uci_port "${BASH_REMATCH[1]#:}" || { echo "unidesk-ci launcher: invalid repo" >&2; return 1; }
+  [[ $UCI_COMMIT =~ $UCI_RE_FULL_SHA ]] || { echo "unidesk-ci launcher: invalid manifest commit" >&2; return 1; }
+  [[ $UCI_SCRIPT_PATH =~ $UCI_RE_SCRIPT_PATH && $UCI_SCRIPT_PATH != *..* ]] || { echo "unidesk-ci launcher: invalid script path" >&2; return 1; }
+  [[ $UCI_RUN_ID =~ $UCI_RE_RUN_ID ]] || { echo "unidesk-ci launcher: invalid run id" >&2; return 1; }
   [[ $UCI_ENVIRONMENT == dev ]] || { echo "unidesk-ci launcher: invalid environment" >&2; return 1; }
-  [[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] || { echo "unidesk-ci launcher: invalid timeout" >&2; return 1; }
+  [[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] && ((UCI_TIMEOUT_MS >= UCI_TIMEOUT_MS_MIN && UCI_TIMEOUT_MS <= UCI_TIMEOUT_MS_MAX)) || { echo "unidesk-ci launcher: invalid timeout" >&2; return 1; }
   [[ $UCI_KEEP_NAMESPACE == true || $UCI_KEEP_NAMESPACE == false ]] || { echo "unidesk-ci launcher: invalid keep-namespace" >&2; return 1; }
   for p in "$UCI_WORK_ROOT" "$UCI_RUNS_ROOT"; do
-    [[ $p =~ $re_path && /$p/ != */../* && /$p/ != */./* ]] || { echo "unidesk-ci launcher: invalid workspace path" >&2; return 1; }
+    [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && /$p/ != */../* && /$p/ != */./* ]] || { echo "unidesk-ci launcher: invalid workspace path" >&2; return 1; }
   done
-  [[ $UCI_EGRESS_PROXY =~ $re_proxy ]] || { echo "unidesk-ci launcher: invalid egress proxy" >&2; return 1; }
+  [[ $UCI_EGRESS_PROXY =~ $UCI_RE_PROXY_URL ]] && uci_port "${BASH_REMATCH[1]}" || { echo "unidesk-ci launcher: invalid egress proxy" >&2; return 1; }
 }
+
+# A port of 1-65535; empty is https' default. Base 10 forced: "08" is not octal.
+uci_port() { ((10#${1:-443} >= 1 && 10#${1:-443} <= 65535)); }
 
 # Runs a command under a watchdog in the background and waits for it, so a trapped signal
 # interrupts the wait at once and can forward itself to the child.

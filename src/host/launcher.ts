@@ -1,6 +1,6 @@
 /** Renders the fixed launcher (launcher.sh) with validated, shell-quoted settings (docs/launcher.md). */
 import { UsageError } from "../errors.ts";
-import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN, checkRunId, checkAbsolutePath, checkProxyUrl, checkStringSetting } from "../rules.ts";
+import { FULL_SHA, SCRIPT_PATH, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN, checkRunId, checkAbsolutePath, checkProxyUrl, checkRepoUrl, checkStringSetting } from "../rules.ts";
 import template from "./launcher.sh";
 import { fillTemplate } from "./template.ts";
 
@@ -31,8 +31,7 @@ export interface LauncherSettings {
 /** Throws a UsageError naming the first bad field of `settings`. */
 export function validateLauncherSettings(settings: LauncherSettings): void {
   const s = settings as unknown as Record<string, unknown>;
-  checkStringSetting("repo", s.repo, (v) =>
-    HTTPS_REPO.test(v) ? undefined : "must be an https:// git URL without credentials, spaces or shell characters");
+  checkStringSetting("repo", s.repo, checkRepoUrl);
   checkStringSetting("manifestCommit", s.manifestCommit, (v) =>
     FULL_SHA.test(v) ? undefined : "must be a full 40-character lowercase commit SHA");
   checkStringSetting("scriptPath", s.scriptPath, (v) =>

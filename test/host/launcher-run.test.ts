@@ -11,6 +11,7 @@ import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
 import { resultSchema } from "../../src/host/result.ts";
+import { shellQuote } from "../../src/host/shell-quote.ts";
 import {
   FIXTURE_REPO,
   isAlive,
@@ -273,6 +274,50 @@ describe("launcher run against local git", () => {
     assert.match(run.stderr, /invalid run id/);
     assert.equal(run.stdout, "");
     assert.equal(existsSync(join(root, "runs", "..", "x")), false);
+  });
+
+  /** The rendered launcher with one assignment hand-edited, the way an operator could edit a --dry-run. */
+  function handEdited(s: LauncherSettings, name: string, value: string): string {
+    const line = new RegExp(`^UCI_${name}=.*$`, "m");
+    const script = renderLauncher(s);
+    assert.match(script, line);
+    return script.replace(line, `UCI_${name}=${shellQuote(value)}`);
+  }
+
+  const refusedOnHost: Array<[string, string, RegExp]> = [
+    ["TIMEOUT_MS", "59999", /invalid timeout/],
+    ["TIMEOUT_MS", "1000", /invalid timeout/],
+    ["TIMEOUT_MS", "21600001", /invalid timeout/],
+    ["TIMEOUT_MS", "0600000", /invalid timeout/],
+    ["EGRESS_PROXY", "http://127.0.0.1:70000", /invalid egress proxy/],
+    ["EGRESS_PROXY", "http://127.0.0.1:0", /invalid egress proxy/],
+    ["EGRESS_PROXY", "http://127.0.0.1:1/x", /invalid egress proxy/],
+    ["REPO", "https://git.example.test:70000/org/unidesk", /invalid repo/],
+    ["REPO", "https://git.example.test:0/org/unidesk", /invalid repo/],
+    ["WORK_ROOT", `/${"a".repeat(200)}`, /invalid workspace path/],
+    ["RUNS_ROOT", "/tmp/../etc", /invalid workspace path/],
+    ["RUN_ID", "a".repeat(41), /invalid run id/],
+    ["SCRIPT_PATH", "scripts/ci/../x.sh", /invalid script path/],
+    ["COMMIT", "0123456789ABCDEF0123456789ABCDEF01234567", /invalid manifest commit/],
+  ];
+  for (const [name, value, message] of refusedOnHost) {
+    it(`refuses a hand-edited UCI_${name}=${value.slice(0, 40)} on the host with the CLI's rule, creating nothing`, async () => {
+      const s = settings("run-edit", { runsRoot: join(root, "runs-edited") });
+      const run = await runBash(handEdited(s, name, value), launcherEnv(root));
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, "");
+      assert.equal(existsSync(s.runsRoot), false);
+    });
+  }
+
+  it("accepts the rules' boundary values on the host (it gets as far as the runs root)", async () => {
+    const s = settings("b", { runsRoot: "/proc/uci-cannot-exist", workRoot: `/${"w".repeat(199)}` });
+    for (const [name, value] of [["TIMEOUT_MS", "60000"], ["TIMEOUT_MS", "21600000"], ["EGRESS_PROXY", "http://h.local:65535/"], ["REPO", "https://h:1/a"], ["RUN_ID", "a".repeat(40)]]) {
+      const run = await runBash(handEdited(s, name!, value!), launcherEnv(root));
+      assert.equal(run.code, 1, `${name}=${value}: ${run.stderr}`);
+      assert.match(run.stderr, /cannot create runs root/);
+    }
   });
 
   it("fails visibly, without a state line, when the result dir cannot be created", async () => {

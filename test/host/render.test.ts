@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
 import template from "../../src/host/launcher.sh";
 import { renderLogsReader } from "../../src/host/logs-reader.ts";
-import { DEFAULT_WORKSPACE } from "../../src/rules.ts";
+import { DEFAULT_WORKSPACE, RUN_ID, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../../src/rules.ts";
+import { ruleAssignment } from "../../src/host/template.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { renderStatusReader } from "../../src/host/status-reader.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
@@ -67,11 +68,14 @@ describe("rendered launcher", () => {
     assert.equal(rendered, await readFile(golden, "utf8"));
   });
 
-  it("differs from the template only in the ten quoted assignments", () => {
+  it("differs from the template only in the ten quoted assignments and the injected rules", () => {
     const t = template.split("\n");
+    const at = t.findIndex((l) => l.startsWith("# @@RULES "));
+    const names = t[at]!.slice("# @@RULES ".length, -"@@".length).split(" ");
+    const expanded = [...t.slice(0, at), ...names.map(ruleAssignment), ...t.slice(at + 1)];
     const r = rendered.split("\n");
-    assert.equal(r.length, t.length);
-    const changed = t.flatMap((line, i) => (line === r[i] ? [] : [[line, r[i]]]));
+    assert.equal(r.length, expanded.length);
+    const changed = expanded.flatMap((line, i) => (line === r[i] ? [] : [[line, r[i]]]));
     assert.deepEqual(
       changed.map(([line]) => line),
       ["REPO", "COMMIT", "SCRIPT_PATH", "RUN_ID", "ENVIRONMENT", "TIMEOUT_MS", "KEEP_NAMESPACE", "WORK_ROOT", "RUNS_ROOT", "EGRESS_PROXY"].map(
@@ -80,6 +84,11 @@ describe("rendered launcher", () => {
     );
     for (const [, line] of changed) assert.match(line!, /^UCI_[A-Z_]+='[^'\n]*'$/);
     assert.ok(rendered.includes(`UCI_KEEP_NAMESPACE='false'`) && rendered.includes(`UCI_TIMEOUT_MS='1800000'`));
+    // The launcher checks the CLI's bounds, injected from src/rules.ts rather than copied.
+    for (const line of [`UCI_TIMEOUT_MS_MIN=${TIMEOUT_MS_MIN}`, `UCI_TIMEOUT_MS_MAX=${TIMEOUT_MS_MAX}`, `UCI_RE_RUN_ID='${RUN_ID.source}'`]) {
+      assert.ok(r.includes(line), line);
+    }
+    assert.doesNotMatch(code(template), /\[0-9a-f\]\{40\}|\[a-z0-9-\]|A-Za-z0-9/, "a rule copied into the template");
   });
 
   it("holds no placeholder, token or runner body", () => {
