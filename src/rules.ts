@@ -117,3 +117,12 @@ export const MANIFEST_MAX_DEPTH = 64;
 export const SERVICES_MAX = 100;
 /** Largest config file or token file read (bytes). */
 export const CONFIG_FILE_MAX_BYTES = 65_536;
+
+/** Longest repo URL the launcher takes (GitHub's longest https URL is about 165), so its size stays bounded. */
+export const REPO_URL_MAX = 200;
+/** Longest `scriptPath` the launcher takes. */
+export const SCRIPT_PATH_MAX = 64;
+/** Longest egress proxy URL the launcher takes. */
+export const PROXY_URL_MAX = 64;
+/** Largest rendered launcher (bytes), for the longest valid settings: small enough to audit in `--dry-run`. */
+export const LAUNCHER_MAX_BYTES = 8_192;

@@ -24,6 +24,7 @@ done
 cp "$PWD/runner-args.txt" "$rd/runner-args.txt"
 exec >>"$rd/runner.log" 2>&1
 echo "runner started in $PWD"
+ls -A "$PWD" > "$rd/work-dir-files.txt"
 echo ran >> "$rd/runner-runs.txt"
 now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 printf '{"ok":true,"status":"succeeded","runId":"%s","manifestCommit":"%s","pipelineRun":"e2e-%s","temporaryNamespace":"unidesk-ci-%s","finishedAt":"%s","writer":"runner"}\\n' "$id" "$sha" "$id" "$id" "$now" > "$rd/result.json.tmp"

@@ -121,13 +121,13 @@ describe("launcher run against local git", () => {
       "--manifest-file", join(workDir, "deploy.json"), "--environment", "dev", "--result-dir", d.state.resultDir,
       "--timeout-ms", "60000", "--keep-namespace",
     ]);
-    // The runner ran with cwd = work dir, from the commit's files extracted by git show.
-    assert.ok(existsSync(join(workDir, "runner-args.txt")));
-    assert.equal(JSON.parse(await readFile(join(workDir, "deploy.json"), "utf8")).schemaVersion, 2);
-    assert.match(await readFile(join(workDir, "runner.sh"), "utf8"), /runner honouring|runner-args/);
+    // The runner ran with cwd = work dir, holding the commit's runner.sh and deploy.json.
+    const runnerLog = await readFile(join(d.state.resultDir, "runner.log"), "utf8");
+    assert.ok(runnerLog.includes(`runner started in ${workDir}\n`), runnerLog);
+    assert.deepEqual((await readFile(join(d.state.resultDir, "work-dir-files.txt"), "utf8")).trimEnd().split("\n").sort(), ["deploy.json", "repo", "runner-args.txt", "runner.sh"]);
     await waitForLauncherExit(d.state.resultDir);
     const log = await readFile(join(d.state.resultDir, "launcher.log"), "utf8");
-    for (const step of ["launcher accepted run run-ok", "detached as pid", `verified commit ${commit}`, "extracted runner.sh", "runner exited with code 0", "launcher done"]) {
+    for (const step of ["launcher accepted run run-ok: commit", `verified commit ${commit}`, "extracted runner.sh", "runner exited with code 0", "launcher done"]) {
       assert.ok(log.includes(step), `launcher.log lacks '${step}':\n${log}`);
     }
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
@@ -166,7 +166,7 @@ describe("launcher run against local git", () => {
   it("writes a failed result.json when scriptPath does not exist at the commit", async () => {
     const d = await dispatch(settings("run-no-script", { scriptPath: "scripts/ci/missing.sh" }));
     const result = await waitForResult(d.state.resultDir);
-    assertLauncherFailure(result, "run-no-script", "error", /scriptPath scripts\/ci\/missing\.sh does not exist at commit/);
+    assertLauncherFailure(result, "run-no-script", "error", /scripts\/ci\/missing\.sh or deploy\.json is not a file at commit/);
   });
 
   it("writes a failed result.json when the runner exits without one", async () => {
@@ -289,15 +289,15 @@ describe("launcher run against local git", () => {
     ["TIMEOUT_MS", "1000", /invalid timeout/],
     ["TIMEOUT_MS", "21600001", /invalid timeout/],
     ["TIMEOUT_MS", "0600000", /invalid timeout/],
-    ["EGRESS_PROXY", "http://127.0.0.1:70000", /invalid egress proxy/],
-    ["EGRESS_PROXY", "http://127.0.0.1:0", /invalid egress proxy/],
-    ["EGRESS_PROXY", "http://127.0.0.1:1/x", /invalid egress proxy/],
+    ["PROXY", "http://127.0.0.1:70000", /invalid egress proxy/],
+    ["PROXY", "http://127.0.0.1:0", /invalid egress proxy/],
+    ["PROXY", "http://127.0.0.1:1/x", /invalid egress proxy/],
     ["REPO", "https://git.example.test:70000/org/unidesk", /invalid repo/],
     ["REPO", "https://git.example.test:0/org/unidesk", /invalid repo/],
     ["WORK_ROOT", `/${"a".repeat(200)}`, /invalid workspace path/],
     ["RUNS_ROOT", "/tmp/../etc", /invalid workspace path/],
     ["RUN_ID", "a".repeat(41), /invalid run id/],
-    ["SCRIPT_PATH", "scripts/ci/../x.sh", /invalid script path/],
+    ["SCRIPT", "scripts/ci/../x.sh", /invalid script path/],
     ["COMMIT", "0123456789ABCDEF0123456789ABCDEF01234567", /invalid manifest commit/],
   ];
   for (const [name, value, message] of refusedOnHost) {
@@ -313,7 +313,7 @@ describe("launcher run against local git", () => {
 
   it("accepts the rules' boundary values on the host (it gets as far as the runs root)", async () => {
     const s = settings("b", { runsRoot: "/proc/uci-cannot-exist", workRoot: `/${"w".repeat(199)}` });
-    for (const [name, value] of [["TIMEOUT_MS", "60000"], ["TIMEOUT_MS", "21600000"], ["EGRESS_PROXY", "http://h.local:65535/"], ["REPO", "https://h:1/a"], ["RUN_ID", "a".repeat(40)]]) {
+    for (const [name, value] of [["TIMEOUT_MS", "60000"], ["TIMEOUT_MS", "21600000"], ["PROXY", "http://h.local:65535/"], ["REPO", "https://h:1/a"], ["RUN_ID", "a".repeat(40)]]) {
       const run = await runBash(handEdited(s, name!, value!), launcherEnv(root));
       assert.equal(run.code, 1, `${name}=${value}: ${run.stderr}`);
       assert.match(run.stderr, /cannot create runs root/);
