@@ -56,6 +56,15 @@ uci_stop() { uci_fail error "$1"; exit 1; }
 
 uci_port() { ((10#${1:-443} > 0 && 10#${1:-443} < 65536)); }
 
+# Who owns a taken run id: its record (waited for) or an older launcher's log.
+uci_owner() {
+  local i re="(^| commit )(${UCI_RE_FULL_SHA:1:-1})"
+  for ((i = 0; i < 50; i++)); do [[ -e $UCI_DIR/manifest-commit || -e $UCI_LOG ]] && break; sleep 0.1; done
+  for i in manifest-commit launcher.log; do
+    [[ $(head -c 999 "$UCI_DIR/$i" 2>/dev/null) =~ $re ]] && echo "${BASH_REMATCH[2]}" && return
+  done
+}
+
 # Backgrounded: a trapped signal interrupts the wait.
 uci_child() {
   timeout -k "$1" "${@:2}" </dev/null &
@@ -113,17 +122,21 @@ uci_detached() {
 }
 
 uci_main() {
-  local l c=$UCI_COMMIT
+  local l o c=$UCI_COMMIT
   uci_validate
   command -v git >/dev/null || uci_die "git is missing" 1
   mkdir -p "$UCI_RUNS_ROOT" || uci_die "cannot create runs root $UCI_RUNS_ROOT" 1
-  l="{\"runId\":\"$UCI_RUN_ID\",\"state\":\"%s\",\"resultDir\":\"$UCI_DIR\"}\n"
+  l="{\"runId\":\"$UCI_RUN_ID\",\"state\":\"%s\",\"resultDir\":\"$UCI_DIR\"%s}\n"
   # mkdir is the lock: one of two dispatches of a run id wins.
   if ! mkdir "$UCI_DIR" 2>/dev/null; then
     [[ -d $UCI_DIR ]] || uci_die "cannot create result dir $UCI_DIR" 1
-    printf "$l" duplicate
-    exit
+    o=$(uci_owner)
+    [[ $o == "$c" ]] && printf "$l" duplicate && exit
+    printf "$l" conflict ",\"manifestCommit\":\"$o\""
+    uci_die "run id taken by commit ${o:-unknown}; nothing started" 3
   fi
+  # The owner, renamed into place: a racing duplicate reads all of it.
+  echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || uci_die "cannot write to $UCI_DIR" 1
   uci_log "launcher accepted run $UCI_RUN_ID: commit $c"
   # A new session, fds redirected: the dispatch returns at once.
   setsid bash -c "$(declare -p "${!UCI_@}"; declare -f)"$'\n'uci_detached </dev/null >>"$UCI_LOG" 2>&1 &

@@ -90,6 +90,16 @@ export async function makeOrigin(root: string, scripts: Record<string, string> =
   return { bare, commit: git(src, "rev-parse", "HEAD") };
 }
 
+/** Adds a commit changing `files` on top of master; returns its sha. */
+export async function addCommit(root: string, files: Record<string, string>): Promise<string> {
+  const src = join(root, "src");
+  for (const [path, body] of Object.entries(files)) await writeFile(join(src, path), body);
+  git(src, "add", "-A");
+  git(src, "commit", "-qm", "next");
+  git(src, "push", "-q", join(root, "origin.git"), "HEAD:refs/heads/master");
+  return git(src, "rev-parse", "HEAD");
+}
+
 /** Environment for a launcher run: a temp HOME, no system git config, optional extra vars. */
 export function launcherEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", GIT_CONFIG_NOSYSTEM: "1", ...extra };

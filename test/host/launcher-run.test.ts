@@ -10,9 +10,13 @@ import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { UsageError } from "../../src/errors.ts";
+import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
+import { submitLauncher } from "../../src/runs/submit.ts";
 import { shellQuote } from "../../src/host/shell-quote.ts";
 import {
+  addCommit,
   FIXTURE_REPO,
   isAlive,
   launcherEnv,
@@ -73,7 +77,7 @@ async function dispatch(s: LauncherSettings, extraEnv: Record<string, string> = 
   resultDirs.push(join(s.runsRoot, s.runId));
   const run = await runBash(renderLauncher(s), launcherEnv(root, extraEnv));
   const lines = run.stdout.trimEnd().split("\n");
-  return { ...run, state: JSON.parse(lines.at(-1) ?? "null") as { runId: string; state: string; resultDir: string }, lines };
+  return { ...run, state: JSON.parse(lines.at(-1) ?? "null") as { runId: string; state: string; resultDir: string; manifestCommit?: string }, lines };
 }
 
 function listen<T extends Server | HttpServer>(server: T): Promise<number> {
@@ -326,5 +330,72 @@ describe("launcher run against local git", () => {
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /cannot create runs root/);
     assert.equal(run.stdout, "");
+  });
+});
+
+/** Submits a rendered launcher through the real submit code, with a dispatch that runs it in bash. */
+function submitThroughBash(s: LauncherSettings, extraEnv: Record<string, string>) {
+  resultDirs.push(join(s.runsRoot, s.runId));
+  const env = fakeEnv({
+    fetch: async (_url, init) => {
+      const { command } = JSON.parse(String(init?.body)) as { command: string };
+      const run = await runBash(command, launcherEnv(root, extraEnv));
+      return Response.json({ ok: true, exitCode: run.code, stdout: run.stdout, stderr: run.stderr, durationMs: 1 });
+    },
+  });
+  return submitLauncher({ backendUrl: "http://backend.test", token: "t", providerId: "D601" }, renderLauncher(s), s.runId, env, s.manifestCommit);
+}
+
+describe("a run id belongs to one manifest commit", () => {
+  it("another commit's verdict: the run id of a finished run is refused for a newer commit, on the host and by the CLI (exit 2)", async () => {
+    const first = await dispatch(settings("run-owned"));
+    const dir = first.state.resultDir;
+    const before = await waitForResult(dir);
+    await waitForLauncherExit(dir);
+    const newer = await addCommit(root, { "notes.txt": "origin/master moved\n" });
+
+    const again = await dispatch(settings("run-owned", { manifestCommit: newer }));
+    assert.equal(again.code, 3, again.stderr);
+    assert.deepEqual(again.state, { runId: "run-owned", state: "conflict", resultDir: dir, manifestCommit: commit });
+    assert.match(again.stderr, new RegExp(`run id taken by commit ${commit}`));
+    await assert.rejects(submitThroughBash(settings("run-owned", { manifestCommit: newer }), rewriteToLocal(bare)), (e: unknown) =>
+      e instanceof UsageError && e.exitCode === 2 && e.message.includes(`belongs to manifest commit ${commit}, not ${newer}`) && e.message.includes("nothing was started"));
+
+    // Nothing started: the old verdict stands, for its own commit only.
+    assert.deepEqual(JSON.parse(await readFile(join(dir, "result.json"), "utf8")), before);
+    assert.equal(await readFile(join(dir, "runner-runs.txt"), "utf8"), "ran\n");
+    assert.equal((await readFile(join(dir, "manifest-commit"), "utf8")).trim(), commit);
+    assert.equal((await submitThroughBash(settings("run-owned"), rewriteToLocal(bare))).state, "duplicate");
+  });
+
+  it("racing dispatches of one run id for two commits: one starts, the other is refused naming the winner's commit", async () => {
+    const other = "1111111111111111111111111111111111111111";
+    const racing = await Promise.all([commit, other, commit, other].map((c) => dispatch(settings("run-race-2", { manifestCommit: c }))));
+    const winner = racing.find((r) => r.state.state === "started")!;
+    assert.equal(racing.filter((r) => r.state.state === "started").length, 1);
+    const owner = racing[0] === winner || racing[2] === winner ? commit : other;
+    for (const r of racing.filter((x) => x !== winner)) {
+      const own = (r === racing[0] || r === racing[2] ? commit : other) === owner;
+      assert.deepEqual([r.code, r.state.state, r.state.manifestCommit], own ? [0, "duplicate", undefined] : [3, "conflict", owner], "every loser read the whole record");
+    }
+    await waitForResult(winner.state.resultDir);
+  });
+
+  it("a result dir left by an older launcher: its launcher.log names the commit; without it the id is refused as unknown", async () => {
+    const runsRoot = join(root, "runs-old");
+    const old = join(runsRoot, "run-old");
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    await mkdir(old, { recursive: true });
+    await writeFile(join(old, "launcher.log"), `2026-01-01T00:00:00.000Z launcher accepted run run-old: repo ${FIXTURE_REPO} commit ${commit} script scripts/ci/dev-e2e.sh environment dev timeoutMs 60000 keepNamespace false\n`);
+    const same = await dispatch(settings("run-old", { runsRoot }));
+    assert.deepEqual([same.code, same.state.state], [0, "duplicate"]);
+    const other = await dispatch(settings("run-old", { runsRoot, manifestCommit: "2222222222222222222222222222222222222222" }));
+    assert.deepEqual([other.code, other.state.state, other.state.manifestCommit], [3, "conflict", commit]);
+
+    await mkdir(join(runsRoot, "run-empty"));
+    const unknown = await dispatch(settings("run-empty", { runsRoot }));
+    assert.deepEqual([unknown.code, unknown.state.state, unknown.state.manifestCommit], [3, "conflict", ""]);
+    assert.match(unknown.stderr, /run id taken by commit unknown/);
+    await assert.rejects(submitThroughBash(settings("run-empty", { runsRoot }), {}), (e: unknown) => e instanceof UsageError && /belongs to manifest commit an unknown commit/.test(e.message));
   });
 });
