@@ -27,11 +27,12 @@ uci_die() { echo "unidesk-ci launcher: $1" >&2; exit "${2:-2}"; }
 
 # A failed result.json unless one exists (its values are validated: no escaping needed).
 uci_fail() {
-  local t=$UCI_DIR/.result.$BASHPID
+  local t=$UCI_DIR/.result.$BASHPID r=e2e-$UCI_RUN_ID n=null
   [[ -e $UCI_RESULT ]] && return
   uci_log "FAILED ($1): $2"
-  printf '{"ok":false,"status":"%s","runId":"%s","manifestCommit":"%s","pipelineRun":null,"temporaryNamespace":null,"finishedAt":"%s","reason":"%s","writer":"launcher"}\n' \
-    "$1" "$UCI_RUN_ID" "$UCI_COMMIT" "$(uci_now)" "$2" >"$t" &&
+  [[ $(<"$UCI_DIR/pipelinerun.txt") == "$r" ]] 2>/dev/null && r=\"$r\" n=\"unidesk-ci-$UCI_RUN_ID\" || r=null
+  printf '{"ok":false,"status":"%s","runId":"%s","manifestCommit":"%s","pipelineRun":%s,"temporaryNamespace":%s,"finishedAt":"%s","reason":"%s","writer":"launcher"}\n' \
+    "$1" "$UCI_RUN_ID" "$UCI_COMMIT" "$r" "$n" "$(uci_now)" "$2" >"$t" &&
     { ln "$t" "$UCI_RESULT" 2>/dev/null || [[ -e $UCI_RESULT ]] || mv "$t" "$UCI_RESULT"; }
   rm -f "$t"
 }
@@ -86,9 +87,10 @@ uci_on_signal() {
 
 uci_detached() {
   local p=$UCI_PROXY c=$UCI_COMMIT
+  local -A b
   trap 'uci_on_signal TERM' TERM
   trap 'uci_on_signal INT' INT
-  trap 'uci_fail error "launcher exited unexpectedly during $UCI_PHASE"' EXIT
+  trap 'cd / && rm -rf "$UCI_WORK"; uci_fail error "launcher exited unexpectedly during $UCI_PHASE"' EXIT
   echo $BASHPID >"$UCI_DIR/launcher.pid"
   rm -rf "$UCI_WORK"
   mkdir -p "$UCI_WORK" && cd "$UCI_WORK" || return
@@ -97,27 +99,33 @@ uci_detached() {
   git=(env -u no_proxy -u NO_PROXY git -c "http.proxy=$p" -C repo)
   git init -q repo && "${git[@]}" remote add origin "$UCI_REPO" || return
   uci_log "fetching $c from $UCI_REPO through egress proxy $p"
-  uci_child 10 300 "${git[@]}" fetch --no-tags --depth=1 origin "$c" ||
+  # The commit and its trees; of the blobs, only the two read below.
+  uci_child 10 300 "${git[@]}" fetch --no-tags --depth=1 --filter=blob:none origin "$c" ||
     uci_stop "git fetch of commit $c from $UCI_REPO through egress proxy $p failed (exit $?); no direct fallback"
   [[ $("${git[@]}" rev-parse --verify -q "$c^{commit}") == "$c" ]] || uci_stop "fetched object $c is not that commit"
   uci_log "verified commit $c"
   UCI_PHASE=extract
-  for f in "$UCI_SCRIPT" deploy.json; do
-    [[ $("${git[@]}" cat-file -t "$c:$f") == blob ]] || uci_stop "$UCI_SCRIPT or deploy.json is not a file at commit $c"
-  done
-  "${git[@]}" show "$c:$UCI_SCRIPT" >runner.sh && "${git[@]}" show "$c:deploy.json" >deploy.json || uci_stop "git show of $UCI_SCRIPT or deploy.json failed"
-  uci_log "extracted runner.sh and deploy.json"
+  while read -r m t o f; do [[ $m == 100* && $t == blob ]] && b[$f]=$o; done < <("${git[@]}" ls-tree "$c" deploy.json "$UCI_SCRIPT")
+  [[ ${b[deploy.json]-} && ${b[$UCI_SCRIPT]-} ]] || uci_stop "$UCI_SCRIPT or deploy.json is not a file at commit $c"
+  uci_child 10 300 "${git[@]}" fetch -q --no-tags origin "${b[@]}" && "${git[@]}" cat-file blob "${b[$UCI_SCRIPT]}" >runner.sh &&
+    "${git[@]}" cat-file blob "${b[deploy.json]}" >deploy.json && cp deploy.json "$UCI_DIR" && rm -rf repo ||
+    uci_stop "git fetch of $UCI_SCRIPT and deploy.json failed; no direct fallback"
+  uci_log "extracted runner.sh and deploy.json; clone removed"
   UCI_PHASE=runner
   a=(--run-id "$UCI_RUN_ID" --repo-url "$UCI_REPO" --desired-ref master --manifest-commit "$c" --manifest-file "$UCI_WORK/deploy.json"
     --environment "$UCI_ENV" --result-dir "$UCI_DIR" --timeout-ms "$UCI_TIMEOUT_MS")
   [[ $UCI_KEEP == true ]] && a+=(--keep-namespace)
   s=$(((UCI_TIMEOUT_MS + 999) / 1000 + 600))
   uci_log "starting runner"
+  t=$(date +%s%3N)
   uci_child 120 $s bash "$UCI_WORK/runner.sh" "${a[@]}"
   rc=$?
+  t=$(($(date +%s%3N) - t))
   uci_log "runner exited with code $rc"
-  ((rc == 124 || rc == 137)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s and wrote no result.json"
-  uci_fail error "runner exited with code $rc without writing result.json"
+  # timeout exits 124 (137 after KILL), never before s seconds; else 128+N is another signal.
+  ((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s and wrote no result.json"
+  ((rc > 128)) && m="killed by signal $((rc - 128))" || m="exited with code $rc"
+  uci_fail error "runner $m without writing result.json"
   uci_log "launcher done"
 }
 

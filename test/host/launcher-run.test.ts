@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { randomBytes } from "node:crypto";
 import { UsageError } from "../../src/errors.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
@@ -24,6 +25,7 @@ import {
   rewriteToLocal,
   runBash,
   tempDir,
+  treeBytes,
   waitFor,
   waitForLauncherExit,
   waitForResult,
@@ -125,10 +127,10 @@ describe("launcher run against local git", () => {
       "--manifest-file", join(workDir, "deploy.json"), "--environment", "dev", "--result-dir", d.state.resultDir,
       "--timeout-ms", "60000", "--keep-namespace",
     ]);
-    // The runner ran with cwd = work dir, holding the commit's runner.sh and deploy.json.
+    // The runner ran with cwd = work dir, holding the commit's runner.sh and deploy.json and no clone.
     const runnerLog = await readFile(join(d.state.resultDir, "runner.log"), "utf8");
     assert.ok(runnerLog.includes(`runner started in ${workDir}\n`), runnerLog);
-    assert.deepEqual((await readFile(join(d.state.resultDir, "work-dir-files.txt"), "utf8")).trimEnd().split("\n").sort(), ["deploy.json", "repo", "runner-args.txt", "runner.sh"]);
+    assert.deepEqual((await readFile(join(d.state.resultDir, "work-dir-files.txt"), "utf8")).trimEnd().split("\n").sort(), ["deploy.json", "runner-args.txt", "runner.sh"]);
     await waitForLauncherExit(d.state.resultDir);
     const log = await readFile(join(d.state.resultDir, "launcher.log"), "utf8");
     for (const step of ["launcher accepted run run-ok: commit", `verified commit ${commit}`, "extracted runner.sh", "runner exited with code 0", "launcher done"]) {
@@ -397,5 +399,68 @@ describe("a run id belongs to one manifest commit", () => {
     assert.deepEqual([unknown.code, unknown.state.state, unknown.state.manifestCommit], [3, "conflict", ""]);
     assert.match(unknown.stderr, /run id taken by commit unknown/);
     await assert.rejects(submitThroughBash(settings("run-empty", { runsRoot }), {}), (e: unknown) => e instanceof UsageError && /belongs to manifest commit an unknown commit/.test(e.message));
+  });
+});
+
+describe("launcher: host hygiene and definite ends", () => {
+  it("fetches only what the run needs: a 2 MiB blob never crosses, the clone goes, deploy.json stays in the result dir", async () => {
+    const t = await tempDir("uci-launcher-big-");
+    try {
+      const big = await makeOrigin(t.dir, undefined, { "big.bin": randomBytes(2 * 1024 * 1024) });
+      const trace = join(t.dir, "packs.trace");
+      const s = { ...settings("run-small"), manifestCommit: big.commit, workRoot: join(t.dir, "work"), runsRoot: join(t.dir, "runs") };
+      const d = await dispatch(s, { ...rewriteToLocal(big.bare), GIT_TRACE_PACKFILE: trace });
+      assert.equal((await waitForResult(d.state.resultDir)).status, "succeeded");
+      await waitForLauncherExit(d.state.resultDir);
+      const packBytes = (await readFile(trace)).length;
+      assert.ok(packBytes > 0 && packBytes < 64 * 1024, `${packBytes} bytes of packs fetched`);
+      assert.equal(existsSync(join(s.workRoot, "run-small")), false, "the work dir of a finished run is removed");
+      assert.ok((await treeBytes(s.workRoot)) <= 256 * 1024);
+      const kept = JSON.parse(await readFile(join(d.state.resultDir, "deploy.json"), "utf8"));
+      assert.equal(kept.environments.dev.ci.scriptPath, "scripts/ci/dev-e2e.sh");
+      assert.match(await readFile(join(d.state.resultDir, "launcher.log"), "utf8"), /clone removed/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("a failed run leaves no work dir either", async () => {
+    const d = await dispatch(settings("run-gone", { scriptPath: "scripts/ci/crash.sh" }));
+    await waitForResult(d.state.resultDir);
+    await waitForLauncherExit(d.state.resultDir);
+    assert.equal(existsSync(join(root, "work", "run-gone")), false);
+  });
+
+  it("a runner SIGKILLed alone is error (killed by signal 9), not timeout, with the PipelineRun and namespace it created", async () => {
+    const d = await dispatch(settings("run-oom", { scriptPath: "scripts/ci/started.sh" }));
+    const pidFile = join(d.state.resultDir, "runner.pid");
+    await waitFor("the runner", () => (existsSync(join(d.state.resultDir, "runner.log")) ? true : undefined));
+    process.kill(Number((await readFile(pidFile, "utf8")).trim()), "SIGKILL");
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-oom", "error", /^runner killed by signal 9 without writing result\.json$/);
+    assert.equal(result.pipelineRun, "e2e-run-oom");
+    assert.equal(result.temporaryNamespace, "unidesk-ci-run-oom");
+  });
+
+  it("a runner exiting 124 by itself is error: only the watchdog firing is timeout", async () => {
+    const d = await dispatch(settings("run-124", { scriptPath: "scripts/ci/exit124.sh" }));
+    assertLauncherFailure(await waitForResult(d.state.resultDir), "run-124", "error", /^runner exited with code 124 without writing result\.json$/);
+  });
+
+  it("the launcher's own watchdog firing is timeout, also when the runner ignores TERM and takes the KILL", async () => {
+    const s = settings("run-watchdog", { scriptPath: "scripts/ci/stubborn.sh" });
+    const script = renderLauncher(s);
+    const watchdog = "s=$(((UCI_TIMEOUT_MS + 999) / 1000 + 600))";
+    const killAfter = "uci_child 120 $s";
+    assert.ok(script.includes(watchdog) && script.includes(killAfter));
+    resultDirs.push(join(s.runsRoot, s.runId));
+    const run = await runBash(script.replace(watchdog, "s=2").replace(killAfter, "uci_child 1 $s"), launcherEnv(root, rewriteToLocal(bare)));
+    assert.equal(run.code, 0, run.stderr);
+    const result = await waitForResult(join(s.runsRoot, s.runId));
+    assertLauncherFailure(result, "run-watchdog", "timeout", /^runner exceeded the launcher watchdog of 2s and wrote no result\.json$/);
+    assert.equal(result.pipelineRun, null, "no pipelinerun.txt: nothing proven");
+    assert.equal(result.temporaryNamespace, null);
+    await waitForLauncherExit(join(s.runsRoot, s.runId));
+    assert.match(await readFile(join(s.runsRoot, s.runId, "launcher.log"), "utf8"), /runner exited with code 137/);
   });
 });
