@@ -1,8 +1,9 @@
 // Runs the rendered launcher for real with bash against local git (SPEC §4). The egress-proxy path
 // with real HTTPS is proven end to end by the sandbox; here the repo is rewritten to a local bare repo.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -10,7 +11,6 @@ import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
-import { randomBytes } from "node:crypto";
 import { UsageError } from "../../src/errors.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
@@ -386,7 +386,6 @@ describe("a run id belongs to one manifest commit", () => {
   it("a result dir left by an older launcher: its launcher.log names the commit; without it the id is refused as unknown", async () => {
     const runsRoot = join(root, "runs-old");
     const old = join(runsRoot, "run-old");
-    const { mkdir, writeFile } = await import("node:fs/promises");
     await mkdir(old, { recursive: true });
     await writeFile(join(old, "launcher.log"), `2026-01-01T00:00:00.000Z launcher accepted run run-old: repo ${FIXTURE_REPO} commit ${commit} script scripts/ci/dev-e2e.sh environment dev timeoutMs 60000 keepNamespace false\n`);
     const same = await dispatch(settings("run-old", { runsRoot }));
