@@ -162,3 +162,11 @@ export const RUNS_LIMIT_DEFAULT = 20;
 export const RUNS_LIMIT_MAX = 500;
 /** Bytes of result.json the runs lister reads per run (a runner's is about 600); a larger one lists as corrupt. */
 export const RUNS_RESULT_CAP_BYTES = 8_192;
+/** Longest repo URL the launcher takes (GitHub's longest https URL is about 165), so its size stays bounded. */
+export const REPO_URL_MAX = 200;
+/** Longest `scriptPath` the launcher takes. */
+export const SCRIPT_PATH_MAX = 64;
+/** Longest egress proxy URL the launcher takes. */
+export const PROXY_URL_MAX = 64;
+/** Largest rendered launcher (bytes), for the longest valid settings: small enough to audit in `--dry-run`. */
+export const LAUNCHER_MAX_BYTES = 8_192;

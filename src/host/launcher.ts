@@ -1,6 +1,9 @@
 /** Renders the fixed launcher (launcher.sh) with validated, shell-quoted settings (docs/launcher.md). */
 import { UsageError } from "../errors.ts";
-import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN, checkRunId, checkAbsolutePath, checkProxyUrl, checkStringSetting } from "../rules.ts";
+import {
+  FULL_SHA, PROXY_URL_MAX, REPO_URL_MAX, SCRIPT_PATH, SCRIPT_PATH_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN,
+  checkAbsolutePath, checkProxyUrl, checkRepoUrl, checkRunId, checkStringSetting,
+} from "../rules.ts";
 import template from "./launcher.sh";
 import { fillTemplate } from "./template.ts";
 
@@ -31,12 +34,11 @@ export interface LauncherSettings {
 /** Throws a UsageError naming the first bad field of `settings`. */
 export function validateLauncherSettings(settings: LauncherSettings): void {
   const s = settings as unknown as Record<string, unknown>;
-  checkStringSetting("repo", s.repo, (v) =>
-    HTTPS_REPO.test(v) ? undefined : "must be an https:// git URL without credentials, spaces or shell characters");
+  checkStringSetting("repo", s.repo, (v) => tooLong(v, REPO_URL_MAX) ?? checkRepoUrl(v));
   checkStringSetting("manifestCommit", s.manifestCommit, (v) =>
     FULL_SHA.test(v) ? undefined : "must be a full 40-character lowercase commit SHA");
   checkStringSetting("scriptPath", s.scriptPath, (v) =>
-    SCRIPT_PATH.test(v) && !v.includes("..") ? undefined : "must be scripts/ci/<name>.sh with <name> of letters, digits, '.', '_' or '-'");
+    tooLong(v, SCRIPT_PATH_MAX) ?? (SCRIPT_PATH.test(v) && !v.includes("..") ? undefined : "must be scripts/ci/<name>.sh with <name> of letters, digits, '.', '_' or '-'"));
   checkStringSetting("runId", s.runId, checkRunId);
   checkStringSetting("environment", s.environment, (v) => (v === "dev" ? undefined : "must be \"dev\""));
   const t = s.timeoutMs;
@@ -46,7 +48,11 @@ export function validateLauncherSettings(settings: LauncherSettings): void {
   if (typeof s.keepNamespace !== "boolean") throw new UsageError(`keepNamespace must be a boolean, got ${typeof s.keepNamespace}`);
   checkStringSetting("workRoot", s.workRoot, checkAbsolutePath);
   checkStringSetting("runsRoot", s.runsRoot, checkAbsolutePath);
-  checkStringSetting("egressProxy", s.egressProxy, checkProxyUrl);
+  checkStringSetting("egressProxy", s.egressProxy, (v) => tooLong(v, PROXY_URL_MAX) ?? checkProxyUrl(v));
+}
+
+function tooLong(value: string, max: number): string | undefined {
+  return value.length > max ? `is ${value.length} characters long; at most ${max} are allowed` : undefined;
 }
 
 /** The launcher script for `settings`: validated, then the template with each value shell-quoted. */

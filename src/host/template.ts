@@ -1,17 +1,74 @@
-/** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates. */
+/** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates, and the `@@RULES …@@` line. */
+import * as rules from "../rules.ts";
 import { checkRunId, checkAbsolutePath, checkStringSetting } from "../rules.ts";
 import { shellQuote } from "./shell-quote.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
+/** `# @@RULES NAME…@@`: a whole template line naming exports of src/rules.ts. */
+const RULES_LINE = /^# @@RULES((?: [A-Z][A-Z0-9_]*)+)@@$/gm;
+
+/** Characters an escape may quote outside a bracket expression, in JS and POSIX ERE alike (`/` only in JS). */
+const ESCAPABLE = "/^$.*+?()[]{}|\\";
 
 /**
- * Replaces every `@@NAME@@` of `template` by `shellQuote(values[NAME])` in one pass (values are never
- * rescanned). Each name must occur exactly once and every placeholder must have a value, so an
- * unreplaced placeholder is impossible; a mismatch is a bug in the template, not an operator error.
+ * The POSIX ERE (bash `[[ =~ ]]`, `grep -E`) matching exactly the strings `re` matches: its source with `\/`
+ * unescaped. Anything whose meaning differs between the two (a flag, `.`, `\d`, `(?`, lazy quantifiers, a
+ * backslash or `[` inside `[…]`, an empty `[]`, a non-ASCII character) is refused, so a rule is never silently
+ * translated into another one. Bracket ranges are ASCII: the scripts compare in the C locale.
+ */
+export function toBashRegex(re: RegExp): string {
+  const src = re.source;
+  const refuse = (why: string): never => {
+    throw new Error(`rule /${src}/${re.flags} cannot be used in bash: ${why}`);
+  };
+  if (re.flags !== "") refuse(`flags '${re.flags}' have no POSIX equivalent`);
+  let out = "";
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    const next = src[i + 1] ?? "";
+    if (c < " " || c > "~") refuse("only printable ASCII is allowed");
+    if (c === "\\") {
+      if (!ESCAPABLE.includes(next) || next === "") refuse(`'\\${next}' is not an escaped ERE special character`);
+      out += next === "/" ? "/" : c + next;
+      i++;
+    } else if (c === "[") {
+      const end = src.indexOf("]", i + 1);
+      const body = src.slice(next === "^" ? i + 2 : i + 1, end);
+      if (end < 0 || body === "" || /[\\[]/.test(body)) refuse("a bracket expression must be non-empty, without '\\' or '['");
+      out += src.slice(i, end + 1);
+      i = end;
+    } else if (c === ".") {
+      refuse("'.' excludes newlines in JS only; write a bracket expression");
+    } else if (c === "(" && next === "?") {
+      refuse("'(?' groups are JS-only");
+    } else if (c === "{" && !/^\{[0-9]+(,[0-9]+)?\}/.test(src.slice(i))) {
+      refuse("a '{' must start a bound {m} or {m,n}");
+    } else {
+      if ("*+?}".includes(c) && "*+?{".includes(next) && next !== "") refuse("stacked or lazy quantifiers differ between JS and POSIX");
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** The bash assignment of one rule of src/rules.ts: `UCI_RE_<NAME>='<ERE>'` for a RegExp, `UCI_<NAME>=<n>` for an integer. */
+export function ruleAssignment(name: string): string {
+  const rule = (rules as Readonly<Record<string, unknown>>)[name];
+  if (rule instanceof RegExp) return `UCI_RE_${name}=${shellQuote(toBashRegex(rule))}`;
+  if (typeof rule === "number" && Number.isSafeInteger(rule)) return `UCI_${name}=${rule}`;
+  throw new Error(`@@RULES@@: ${name} is not a RegExp or integer rule of src/rules.ts`);
+}
+
+/**
+ * Replaces every `# @@RULES NAME…@@` line of `template` by one assignment per named rule (see
+ * {@link ruleAssignment}), then every `@@NAME@@` by `shellQuote(values[NAME])` in one pass (values are never
+ * rescanned). Each name must occur exactly once and every placeholder must have a value, so an unreplaced
+ * placeholder is impossible; a mismatch is a bug in the template, not an operator error.
  */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>, templateName: string): string {
+  const withRules = template.replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(ruleAssignment).join("\n"));
   const seen = new Map<string, number>();
-  const out = template.replace(PLACEHOLDER, (_match, name: string) => {
+  const out = withRules.replace(PLACEHOLDER, (_match, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`${templateName}: placeholder @@${name}@@ has no value`);
     seen.set(name, (seen.get(name) ?? 0) + 1);
@@ -22,7 +79,7 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
     if (count !== 1) throw new Error(`${templateName}: placeholder @@${name}@@ occurs ${count} times, expected exactly once`);
   }
   // Validated values never hold "@@", so any left here would be a template bug.
-  if (/@@[A-Z0-9_]+@@/.test(out)) throw new Error(`${templateName}: an unreplaced placeholder remains`);
+  if (/@@[A-Z0-9_ ]+@@/.test(out)) throw new Error(`${templateName}: an unreplaced placeholder remains`);
   return out;
 }
 

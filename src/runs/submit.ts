@@ -1,17 +1,21 @@
 /** Submitting the launcher: one dispatch call, and the launcher's state line read back. */
-import { literal, object, string, union } from "zod/mini";
+import { literal, object, optional, string, union } from "zod/mini";
 import "../zod-locale.ts";
 import type { Env } from "../env.ts";
-import { DispatchError } from "../errors.ts";
+import { DispatchError, UsageError } from "../errors.ts";
 import { dispatch } from "../dispatch/client.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 
-/** The launcher's last stdout line (docs/launcher.md). */
+/**
+ * The launcher's last stdout line (docs/launcher.md). With `conflict` (exit 3), `manifestCommit` is the other
+ * commit the run id belongs to, or "" when its result dir holds no record of it.
+ */
 export const launchStateSchema = object({
   runId: string(),
-  state: union([literal("started"), literal("duplicate")]),
+  state: union([literal("started"), literal("duplicate"), literal("conflict")]),
   resultDir: string(),
+  manifestCommit: optional(string()),
 });
 
 /** What the launcher answered. */
@@ -20,28 +24,42 @@ export interface Launched {
   resultDir: string;
 }
 
+/** The launcher's exit code when the run id belongs to another manifest commit. */
+export const LAUNCHER_CONFLICT_EXIT = 3;
+
 /** The budget the launcher dispatch asks for: all of host.ssh's, though it detaches within a second. */
 export const LAUNCH_TIMEOUT_MS = HOST_SSH_BUDGET_MS;
 
-/** Sends the rendered launcher to the provider and checks its answer names this run. */
-export async function submitLauncher(target: DispatchTarget, launcher: string, runId: string, env: Env): Promise<Launched> {
+/**
+ * Sends the rendered launcher to the provider and checks its answer names this run and commit. A run id
+ * taken by another manifest commit is a UsageError (exit 2): its verdict is not this commit's.
+ */
+export async function submitLauncher(target: DispatchTarget, launcher: string, runId: string, env: Env, manifestCommit?: string): Promise<Launched> {
   const answer = await dispatch(target, { command: launcher, timeoutMs: LAUNCH_TIMEOUT_MS }, env);
   const lastLine = answer.stdout.trimEnd().split("\n").at(-1) ?? "";
+  const state = launchStateSchema.safeParse(parseJson(lastLine));
+  if (state.success && state.data.runId === runId && state.data.state === "conflict" && answer.exitCode === LAUNCHER_CONFLICT_EXIT) {
+    const owner = state.data.manifestCommit || "an unknown commit (its result dir has no commit record)";
+    throw new UsageError(`run id ${runId} belongs to manifest commit ${owner}${manifestCommit ? `, not ${manifestCommit}` : ""}: nothing was started on ${target.providerId}`, {
+      hint: `a run id proves one commit; omit --run-id for a new one, or see that run with 'unidesk-ci logs ${runId}'`,
+    });
+  }
   if (answer.exitCode !== 0) {
     const why = answer.stderr.trim().split("\n").at(-1) || lastLine || "no output";
     throw new DispatchError(`the launcher failed on ${target.providerId} before starting run ${runId} (exit ${answer.exitCode}): ${why}`, {
       hint: `nothing was started; check the host with 'unidesk-ci logs ${runId}'`,
     });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(lastLine);
-  } catch {
-    parsed = undefined;
-  }
-  const state = launchStateSchema.safeParse(parsed);
-  if (!state.success || state.data.runId !== runId) {
+  if (!state.success || state.data.runId !== runId || state.data.state === "conflict") {
     throw new DispatchError(`malformed answer from the launcher on ${target.providerId}: expected its JSON state line for ${runId}, got ${JSON.stringify(lastLine.slice(0, 200))}`);
   }
   return { state: state.data.state, resultDir: state.data.resultDir };
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 // Fixtures for the launcher and reader tests: a real local origin repo, real bash runs, polling.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -24,6 +24,7 @@ done
 cp "$PWD/runner-args.txt" "$rd/runner-args.txt"
 exec >>"$rd/runner.log" 2>&1
 echo "runner started in $PWD"
+ls -A "$PWD" > "$rd/work-dir-files.txt"
 echo ran >> "$rd/runner-runs.txt"
 now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 printf '{"ok":true,"status":"succeeded","runId":"%s","manifestCommit":"%s","pipelineRun":"e2e-%s","temporaryNamespace":"unidesk-ci-%s","finishedAt":"%s","writer":"runner"}\\n' "$id" "$sha" "$id" "$id" "$now" > "$rd/result.json.tmp"
@@ -54,6 +55,24 @@ echo "cancellable runner waiting" >> "$rd/runner.log"
 sleep 60 & wait
 `;
 
+/** A runner that records pipelinerun.txt as the real one does after creating its namespace and PipelineRun, then waits. */
+export const STARTED_RUNNER = `#!/usr/bin/env bash
+while (($#)); do case $1 in --result-dir) rd=$2; shift 2 ;; --run-id) id=$2; shift 2 ;; *) shift ;; esac; done
+echo $$ > "$rd/runner.pid"
+printf 'e2e-%s\\n' "$id" > "$rd/pipelinerun.txt"
+echo "started runner waiting" >> "$rd/runner.log"
+while :; do sleep 0.2; done
+`;
+
+/** A runner deaf to SIGTERM (only SIGKILL ends it), without pipelinerun.txt. */
+export const STUBBORN_RUNNER = `#!/usr/bin/env bash
+while (($#)); do case $1 in --result-dir) rd=$2; shift 2 ;; *) shift ;; esac; done
+trap '' TERM
+echo $$ > "$rd/runner.pid"
+echo "stubborn runner waiting" >> "$rd/runner.log"
+while :; do sleep 0.2; done
+`;
+
 /** A temp dir removed by the returned cleanup. */
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -70,13 +89,25 @@ function git(cwd: string, ...args: string[]): string {
   return r.stdout.trim();
 }
 
-/** A bare origin repo with deploy.json and scripts/ci/*.sh at one commit. */
-export async function makeOrigin(root: string, scripts: Record<string, string> = { "dev-e2e.sh": RUNNER_STUB, "crash.sh": CRASHING_RUNNER, "sleepy.sh": SLEEPY_RUNNER }): Promise<{ bare: string; commit: string }> {
+/** Scripts of the default fixture origin, by name under scripts/ci/. */
+export const FIXTURE_SCRIPTS: Record<string, string> = {
+  "dev-e2e.sh": RUNNER_STUB, "crash.sh": CRASHING_RUNNER, "sleepy.sh": SLEEPY_RUNNER, "started.sh": STARTED_RUNNER, "stubborn.sh": STUBBORN_RUNNER,
+  // Its own exit code 124 is not the launcher's watchdog.
+  "exit124.sh": "#!/usr/bin/env bash\nexit 124\n",
+};
+
+/**
+ * A bare origin repo with deploy.json, scripts/ci/*.sh and `extra` files at one commit. It allows partial
+ * fetches (`uploadpack.allowFilter`), as GitHub does.
+ */
+export async function makeOrigin(root: string, scripts: Record<string, string> = FIXTURE_SCRIPTS, extra: Record<string, string | Buffer> = {}): Promise<{ bare: string; commit: string }> {
   const bare = join(root, "origin.git");
   const src = join(root, "src");
   await mkdir(join(src, "scripts", "ci"), { recursive: true });
   git(root, "init", "-q", "--bare", bare);
+  git(bare, "config", "uploadpack.allowFilter", "true");
   git(root, "init", "-q", src);
+  for (const [path, body] of Object.entries(extra)) await writeFile(join(src, path), body);
   const manifest = { schemaVersion: 2, environments: { dev: { ci: { repo: FIXTURE_REPO, scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: 60000 }, services: [] } } };
   await writeFile(join(src, "deploy.json"), JSON.stringify(manifest, null, 2) + "\n");
   for (const [name, body] of Object.entries(scripts)) {
@@ -87,6 +118,26 @@ export async function makeOrigin(root: string, scripts: Record<string, string> =
   git(src, "commit", "-qm", "fixture");
   git(src, "push", "-q", bare, "HEAD:refs/heads/master");
   return { bare, commit: git(src, "rev-parse", "HEAD") };
+}
+
+/** Adds a commit changing `files` on top of master; returns its sha. */
+export async function addCommit(root: string, files: Record<string, string>): Promise<string> {
+  const src = join(root, "src");
+  for (const [path, body] of Object.entries(files)) await writeFile(join(src, path), body);
+  git(src, "add", "-A");
+  git(src, "commit", "-qm", "next");
+  git(src, "push", "-q", join(root, "origin.git"), "HEAD:refs/heads/master");
+  return git(src, "rev-parse", "HEAD");
+}
+
+/** Bytes of every file below `dir` (0 when it does not exist). */
+export async function treeBytes(dir: string): Promise<number> {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
 }
 
 /** Environment for a launcher run: a temp HOME, no system git config, optional extra vars. */

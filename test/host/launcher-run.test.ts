@@ -1,8 +1,9 @@
 // Runs the rendered launcher for real with bash against local git (SPEC §4). The egress-proxy path
 // with real HTTPS is proven end to end by the sandbox; here the repo is rewritten to a local bare repo.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -10,8 +11,13 @@ import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { UsageError } from "../../src/errors.ts";
+import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
+import { submitLauncher } from "../../src/runs/submit.ts";
+import { shellQuote } from "../../src/host/shell-quote.ts";
 import {
+  addCommit,
   FIXTURE_REPO,
   isAlive,
   launcherEnv,
@@ -19,6 +25,7 @@ import {
   rewriteToLocal,
   runBash,
   tempDir,
+  treeBytes,
   waitFor,
   waitForLauncherExit,
   waitForResult,
@@ -72,7 +79,7 @@ async function dispatch(s: LauncherSettings, extraEnv: Record<string, string> = 
   resultDirs.push(join(s.runsRoot, s.runId));
   const run = await runBash(renderLauncher(s), launcherEnv(root, extraEnv));
   const lines = run.stdout.trimEnd().split("\n");
-  return { ...run, state: JSON.parse(lines.at(-1) ?? "null") as { runId: string; state: string; resultDir: string }, lines };
+  return { ...run, state: JSON.parse(lines.at(-1) ?? "null") as { runId: string; state: string; resultDir: string; manifestCommit?: string }, lines };
 }
 
 function listen<T extends Server | HttpServer>(server: T): Promise<number> {
@@ -120,13 +127,13 @@ describe("launcher run against local git", () => {
       "--manifest-file", join(workDir, "deploy.json"), "--environment", "dev", "--result-dir", d.state.resultDir,
       "--timeout-ms", "60000", "--keep-namespace",
     ]);
-    // The runner ran with cwd = work dir, from the commit's files extracted by git show.
-    assert.ok(existsSync(join(workDir, "runner-args.txt")));
-    assert.equal(JSON.parse(await readFile(join(workDir, "deploy.json"), "utf8")).schemaVersion, 2);
-    assert.match(await readFile(join(workDir, "runner.sh"), "utf8"), /runner honouring|runner-args/);
+    // The runner ran with cwd = work dir, holding the commit's runner.sh and deploy.json and no clone.
+    const runnerLog = await readFile(join(d.state.resultDir, "runner.log"), "utf8");
+    assert.ok(runnerLog.includes(`runner started in ${workDir}\n`), runnerLog);
+    assert.deepEqual((await readFile(join(d.state.resultDir, "work-dir-files.txt"), "utf8")).trimEnd().split("\n").sort(), ["deploy.json", "runner-args.txt", "runner.sh"]);
     await waitForLauncherExit(d.state.resultDir);
     const log = await readFile(join(d.state.resultDir, "launcher.log"), "utf8");
-    for (const step of ["launcher accepted run run-ok", "detached as pid", `verified commit ${commit}`, "extracted runner.sh", "runner exited with code 0", "launcher done"]) {
+    for (const step of ["launcher accepted run run-ok: commit", `verified commit ${commit}`, "extracted runner.sh", "runner exited with code 0", "launcher done"]) {
       assert.ok(log.includes(step), `launcher.log lacks '${step}':\n${log}`);
     }
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
@@ -165,7 +172,7 @@ describe("launcher run against local git", () => {
   it("writes a failed result.json when scriptPath does not exist at the commit", async () => {
     const d = await dispatch(settings("run-no-script", { scriptPath: "scripts/ci/missing.sh" }));
     const result = await waitForResult(d.state.resultDir);
-    assertLauncherFailure(result, "run-no-script", "error", /scriptPath scripts\/ci\/missing\.sh does not exist at commit/);
+    assertLauncherFailure(result, "run-no-script", "error", /scripts\/ci\/missing\.sh or deploy\.json is not a file at commit/);
   });
 
   it("writes a failed result.json when the runner exits without one", async () => {
@@ -275,11 +282,184 @@ describe("launcher run against local git", () => {
     assert.equal(existsSync(join(root, "runs", "..", "x")), false);
   });
 
+  /** The rendered launcher with one assignment hand-edited, the way an operator could edit a --dry-run. */
+  function handEdited(s: LauncherSettings, name: string, value: string): string {
+    const line = new RegExp(`^UCI_${name}=.*$`, "m");
+    const script = renderLauncher(s);
+    assert.match(script, line);
+    return script.replace(line, `UCI_${name}=${shellQuote(value)}`);
+  }
+
+  const refusedOnHost: Array<[string, string, RegExp]> = [
+    ["TIMEOUT_MS", "59999", /invalid timeout/],
+    ["TIMEOUT_MS", "1000", /invalid timeout/],
+    ["TIMEOUT_MS", "21600001", /invalid timeout/],
+    ["TIMEOUT_MS", "0600000", /invalid timeout/],
+    ["PROXY", "http://127.0.0.1:70000", /invalid egress proxy/],
+    ["PROXY", "http://127.0.0.1:0", /invalid egress proxy/],
+    ["PROXY", "http://127.0.0.1:1/x", /invalid egress proxy/],
+    ["REPO", "https://git.example.test:70000/org/unidesk", /invalid repo/],
+    ["REPO", "https://git.example.test:0/org/unidesk", /invalid repo/],
+    ["WORK_ROOT", `/${"a".repeat(200)}`, /invalid workspace path/],
+    ["RUNS_ROOT", "/tmp/../etc", /invalid workspace path/],
+    ["RUN_ID", "a".repeat(41), /invalid run id/],
+    ["SCRIPT", "scripts/ci/../x.sh", /invalid script path/],
+    ["COMMIT", "0123456789ABCDEF0123456789ABCDEF01234567", /invalid manifest commit/],
+  ];
+  for (const [name, value, message] of refusedOnHost) {
+    it(`refuses a hand-edited UCI_${name}=${value.slice(0, 40)} on the host with the CLI's rule, creating nothing`, async () => {
+      const s = settings("run-edit", { runsRoot: join(root, "runs-edited") });
+      const run = await runBash(handEdited(s, name, value), launcherEnv(root));
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, "");
+      assert.equal(existsSync(s.runsRoot), false);
+    });
+  }
+
+  it("accepts the rules' boundary values on the host (it gets as far as the runs root)", async () => {
+    const s = settings("b", { runsRoot: "/proc/uci-cannot-exist", workRoot: `/${"w".repeat(199)}` });
+    for (const [name, value] of [["TIMEOUT_MS", "60000"], ["TIMEOUT_MS", "21600000"], ["PROXY", "http://h.local:65535/"], ["REPO", "https://h:1/a"], ["RUN_ID", "a".repeat(40)]]) {
+      const run = await runBash(handEdited(s, name!, value!), launcherEnv(root));
+      assert.equal(run.code, 1, `${name}=${value}: ${run.stderr}`);
+      assert.match(run.stderr, /cannot create runs root/);
+    }
+  });
+
   it("fails visibly, without a state line, when the result dir cannot be created", async () => {
     const s = settings("run-unwritable", { runsRoot: "/proc/uci-cannot-exist" });
     const run = await runBash(renderLauncher(s), launcherEnv(root));
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /cannot create runs root/);
     assert.equal(run.stdout, "");
+  });
+});
+
+/** Submits a rendered launcher through the real submit code, with a dispatch that runs it in bash. */
+function submitThroughBash(s: LauncherSettings, extraEnv: Record<string, string>) {
+  resultDirs.push(join(s.runsRoot, s.runId));
+  const env = fakeEnv({
+    fetch: async (_url, init) => {
+      const { command } = JSON.parse(String(init?.body)) as { command: string };
+      const run = await runBash(command, launcherEnv(root, extraEnv));
+      return Response.json({ ok: true, exitCode: run.code, stdout: run.stdout, stderr: run.stderr, durationMs: 1 });
+    },
+  });
+  return submitLauncher({ backendUrl: "http://backend.test", token: "t", providerId: "D601" }, renderLauncher(s), s.runId, env, s.manifestCommit);
+}
+
+describe("a run id belongs to one manifest commit", () => {
+  it("another commit's verdict: the run id of a finished run is refused for a newer commit, on the host and by the CLI (exit 2)", async () => {
+    const first = await dispatch(settings("run-owned"));
+    const dir = first.state.resultDir;
+    const before = await waitForResult(dir);
+    await waitForLauncherExit(dir);
+    const newer = await addCommit(root, { "notes.txt": "origin/master moved\n" });
+
+    const again = await dispatch(settings("run-owned", { manifestCommit: newer }));
+    assert.equal(again.code, 3, again.stderr);
+    assert.deepEqual(again.state, { runId: "run-owned", state: "conflict", resultDir: dir, manifestCommit: commit });
+    assert.match(again.stderr, new RegExp(`run id taken by commit ${commit}`));
+    await assert.rejects(submitThroughBash(settings("run-owned", { manifestCommit: newer }), rewriteToLocal(bare)), (e: unknown) =>
+      e instanceof UsageError && e.exitCode === 2 && e.message.includes(`belongs to manifest commit ${commit}, not ${newer}`) && e.message.includes("nothing was started"));
+
+    // Nothing started: the old verdict stands, for its own commit only.
+    assert.deepEqual(JSON.parse(await readFile(join(dir, "result.json"), "utf8")), before);
+    assert.equal(await readFile(join(dir, "runner-runs.txt"), "utf8"), "ran\n");
+    assert.equal((await readFile(join(dir, "manifest-commit"), "utf8")).trim(), commit);
+    assert.equal((await submitThroughBash(settings("run-owned"), rewriteToLocal(bare))).state, "duplicate");
+  });
+
+  it("racing dispatches of one run id for two commits: one starts, the other is refused naming the winner's commit", async () => {
+    const other = "1111111111111111111111111111111111111111";
+    const racing = await Promise.all([commit, other, commit, other].map((c) => dispatch(settings("run-race-2", { manifestCommit: c }))));
+    const winner = racing.find((r) => r.state.state === "started")!;
+    assert.equal(racing.filter((r) => r.state.state === "started").length, 1);
+    const owner = racing[0] === winner || racing[2] === winner ? commit : other;
+    for (const r of racing.filter((x) => x !== winner)) {
+      const own = (r === racing[0] || r === racing[2] ? commit : other) === owner;
+      assert.deepEqual([r.code, r.state.state, r.state.manifestCommit], own ? [0, "duplicate", undefined] : [3, "conflict", owner], "every loser read the whole record");
+    }
+    await waitForResult(winner.state.resultDir);
+  });
+
+  it("a result dir left by an older launcher: its launcher.log names the commit; without it the id is refused as unknown", async () => {
+    const runsRoot = join(root, "runs-old");
+    const old = join(runsRoot, "run-old");
+    await mkdir(old, { recursive: true });
+    await writeFile(join(old, "launcher.log"), `2026-01-01T00:00:00.000Z launcher accepted run run-old: repo ${FIXTURE_REPO} commit ${commit} script scripts/ci/dev-e2e.sh environment dev timeoutMs 60000 keepNamespace false\n`);
+    const same = await dispatch(settings("run-old", { runsRoot }));
+    assert.deepEqual([same.code, same.state.state], [0, "duplicate"]);
+    const other = await dispatch(settings("run-old", { runsRoot, manifestCommit: "2222222222222222222222222222222222222222" }));
+    assert.deepEqual([other.code, other.state.state, other.state.manifestCommit], [3, "conflict", commit]);
+
+    await mkdir(join(runsRoot, "run-empty"));
+    const unknown = await dispatch(settings("run-empty", { runsRoot }));
+    assert.deepEqual([unknown.code, unknown.state.state, unknown.state.manifestCommit], [3, "conflict", ""]);
+    assert.match(unknown.stderr, /run id taken by commit unknown/);
+    await assert.rejects(submitThroughBash(settings("run-empty", { runsRoot }), {}), (e: unknown) => e instanceof UsageError && /belongs to manifest commit an unknown commit/.test(e.message));
+  });
+});
+
+describe("launcher: host hygiene and definite ends", () => {
+  it("fetches only what the run needs: a 2 MiB blob never crosses, the clone goes, deploy.json stays in the result dir", async () => {
+    const t = await tempDir("uci-launcher-big-");
+    try {
+      const big = await makeOrigin(t.dir, undefined, { "big.bin": randomBytes(2 * 1024 * 1024) });
+      const trace = join(t.dir, "packs.trace");
+      const s = { ...settings("run-small"), manifestCommit: big.commit, workRoot: join(t.dir, "work"), runsRoot: join(t.dir, "runs") };
+      const d = await dispatch(s, { ...rewriteToLocal(big.bare), GIT_TRACE_PACKFILE: trace });
+      assert.equal((await waitForResult(d.state.resultDir)).status, "succeeded");
+      await waitForLauncherExit(d.state.resultDir);
+      const packBytes = (await readFile(trace)).length;
+      assert.ok(packBytes > 0 && packBytes < 64 * 1024, `${packBytes} bytes of packs fetched`);
+      assert.equal(existsSync(join(s.workRoot, "run-small")), false, "the work dir of a finished run is removed");
+      assert.ok((await treeBytes(s.workRoot)) <= 256 * 1024);
+      const kept = JSON.parse(await readFile(join(d.state.resultDir, "deploy.json"), "utf8"));
+      assert.equal(kept.environments.dev.ci.scriptPath, "scripts/ci/dev-e2e.sh");
+      assert.match(await readFile(join(d.state.resultDir, "launcher.log"), "utf8"), /clone removed/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("a failed run leaves no work dir either", async () => {
+    const d = await dispatch(settings("run-gone", { scriptPath: "scripts/ci/crash.sh" }));
+    await waitForResult(d.state.resultDir);
+    await waitForLauncherExit(d.state.resultDir);
+    assert.equal(existsSync(join(root, "work", "run-gone")), false);
+  });
+
+  it("a runner SIGKILLed alone is error (killed by signal 9), not timeout, with the PipelineRun and namespace it created", async () => {
+    const d = await dispatch(settings("run-oom", { scriptPath: "scripts/ci/started.sh" }));
+    const pidFile = join(d.state.resultDir, "runner.pid");
+    await waitFor("the runner", () => (existsSync(join(d.state.resultDir, "runner.log")) ? true : undefined));
+    process.kill(Number((await readFile(pidFile, "utf8")).trim()), "SIGKILL");
+    const result = await waitForResult(d.state.resultDir);
+    assertLauncherFailure(result, "run-oom", "error", /^runner killed by signal 9 without writing result\.json$/);
+    assert.equal(result.pipelineRun, "e2e-run-oom");
+    assert.equal(result.temporaryNamespace, "unidesk-ci-run-oom");
+  });
+
+  it("a runner exiting 124 by itself is error: only the watchdog firing is timeout", async () => {
+    const d = await dispatch(settings("run-124", { scriptPath: "scripts/ci/exit124.sh" }));
+    assertLauncherFailure(await waitForResult(d.state.resultDir), "run-124", "error", /^runner exited with code 124 without writing result\.json$/);
+  });
+
+  it("the launcher's own watchdog firing is timeout, also when the runner ignores TERM and takes the KILL", async () => {
+    const s = settings("run-watchdog", { scriptPath: "scripts/ci/stubborn.sh" });
+    const script = renderLauncher(s);
+    const watchdog = "s=$(((UCI_TIMEOUT_MS + 999) / 1000 + 600))";
+    const killAfter = "uci_child 120 $s";
+    assert.ok(script.includes(watchdog) && script.includes(killAfter));
+    resultDirs.push(join(s.runsRoot, s.runId));
+    const run = await runBash(script.replace(watchdog, "s=2").replace(killAfter, "uci_child 1 $s"), launcherEnv(root, rewriteToLocal(bare)));
+    assert.equal(run.code, 0, run.stderr);
+    const result = await waitForResult(join(s.runsRoot, s.runId));
+    assertLauncherFailure(result, "run-watchdog", "timeout", /^runner exceeded the launcher watchdog of 2s and wrote no result\.json$/);
+    assert.equal(result.pipelineRun, null, "no pipelinerun.txt: nothing proven");
+    assert.equal(result.temporaryNamespace, null);
+    await waitForLauncherExit(join(s.runsRoot, s.runId));
+    assert.match(await readFile(join(s.runsRoot, s.runId, "launcher.log"), "utf8"), /runner exited with code 137/);
   });
 });

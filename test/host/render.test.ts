@@ -4,7 +4,10 @@ import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
 import template from "../../src/host/launcher.sh";
 import { renderLogsReader } from "../../src/host/logs-reader.ts";
-import { DEFAULT_WORKSPACE } from "../../src/rules.ts";
+import {
+  ABSOLUTE_PATH_MAX, DEFAULT_WORKSPACE, LAUNCHER_MAX_BYTES, PROXY_URL_MAX, REPO_URL_MAX, RUN_ID, RUN_ID_MAX, SCRIPT_PATH_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN,
+} from "../../src/rules.ts";
+import { ruleAssignment } from "../../src/host/template.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { renderStatusReader } from "../../src/host/status-reader.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
@@ -27,16 +30,16 @@ function code(script: string): string {
 
 const badPaths = ["relative/path", "/tmp/../etc", "/tmp/./x", "/tmp/", "/", "/tmp/a b", "/tmp/$(id)", "/tmp/`id`", "/tmp/a'b", "/tmp/a\nb", "//tmp", `/${"a".repeat(200)}`];
 const badCases: Array<[keyof LauncherSettings, unknown[]]> = [
-  ["repo", ["http://github.com/a/b", "https://github.com/a/b;id", "https://u:p@github.com/a/b", "git@github.com:a/b.git", "https://github.com/a b", "https://github.com/$(id)", "", 42]],
+  ["repo", [`https://h/${"a".repeat(200)}`, "https://github.com:70000/a/b", "http://github.com/a/b", "https://github.com/a/b;id", "https://u:p@github.com/a/b", "git@github.com:a/b.git", "https://github.com/a b", "https://github.com/$(id)", "", 42]],
   ["manifestCommit", ["0123456", "0123456789ABCDEF0123456789ABCDEF01234567", `${"0".repeat(40)}\n`, "g".repeat(40), undefined]],
-  ["scriptPath", ["scripts/ci/../x.sh", "scripts/x.sh", "/scripts/ci/x.sh", "scripts/ci/a b.sh", "scripts/ci/$(id).sh", "scripts/ci/sub/x.sh", "scripts/ci/x.py", "scripts/ci/..sh"]],
+  ["scriptPath", [`scripts/ci/${"a".repeat(60)}.sh`, "scripts/ci/../x.sh", "scripts/x.sh", "/scripts/ci/x.sh", "scripts/ci/a b.sh", "scripts/ci/$(id).sh", "scripts/ci/sub/x.sh", "scripts/ci/x.py", "scripts/ci/..sh"]],
   ["runId", ["", "UPPER", "a".repeat(41), "-lead", "trail-", "a_b", "a;b", "a\nb"]],
   ["environment", ["prod", "", "dev\n"]],
   ["timeoutMs", [0, 59_999, 1.5, "60000", 1e12, Number.NaN, -1]],
   ["keepNamespace", ["yes", 1, null]],
   ["workRoot", badPaths],
   ["runsRoot", badPaths],
-  ["egressProxy", ["https://127.0.0.1:18789", "http://127.0.0.1", "http://u:p@127.0.0.1:1", "http://127.0.0.1:0", "http://127.0.0.1:70000", "http://127.0.0.1:1/path", "socks5://127.0.0.1:1", "http://127.0.0.1:1 ; id"]],
+  ["egressProxy", [`http://${"p".repeat(60)}:1`, "https://127.0.0.1:18789", "http://127.0.0.1", "http://u:p@127.0.0.1:1", "http://127.0.0.1:0", "http://127.0.0.1:70000", "http://127.0.0.1:1/path", "socks5://127.0.0.1:1", "http://127.0.0.1:1 ; id"]],
 ];
 
 describe("renderLauncher validation", () => {
@@ -67,19 +70,49 @@ describe("rendered launcher", () => {
     assert.equal(rendered, await readFile(golden, "utf8"));
   });
 
-  it("differs from the template only in the ten quoted assignments", () => {
+  it("differs from the template only in the ten quoted assignments and the injected rules", () => {
     const t = template.split("\n");
+    const at = t.findIndex((l) => l.startsWith("# @@RULES "));
+    const names = t[at]!.slice("# @@RULES ".length, -"@@".length).split(" ");
+    const expanded = [...t.slice(0, at), ...names.map(ruleAssignment), ...t.slice(at + 1)];
     const r = rendered.split("\n");
-    assert.equal(r.length, t.length);
-    const changed = t.flatMap((line, i) => (line === r[i] ? [] : [[line, r[i]]]));
-    assert.deepEqual(
-      changed.map(([line]) => line),
-      ["REPO", "COMMIT", "SCRIPT_PATH", "RUN_ID", "ENVIRONMENT", "TIMEOUT_MS", "KEEP_NAMESPACE", "WORK_ROOT", "RUNS_ROOT", "EGRESS_PROXY"].map(
-        (n) => `UCI_${n}=@@${n === "COMMIT" ? "MANIFEST_COMMIT" : n}@@`,
-      ),
-    );
+    assert.equal(r.length, expanded.length);
+    const changed = expanded.flatMap((line, i) => (line === r[i] ? [] : [[line, r[i]]]));
+    const variables: Record<string, string> = {
+      REPO: "REPO", COMMIT: "MANIFEST_COMMIT", SCRIPT: "SCRIPT_PATH", RUN_ID: "RUN_ID", ENV: "ENVIRONMENT", TIMEOUT_MS: "TIMEOUT_MS",
+      KEEP: "KEEP_NAMESPACE", WORK_ROOT: "WORK_ROOT", RUNS_ROOT: "RUNS_ROOT", PROXY: "EGRESS_PROXY",
+    };
+    assert.deepEqual(changed.map(([line]) => line), Object.entries(variables).map(([v, p]) => `UCI_${v}=@@${p}@@`));
     for (const [, line] of changed) assert.match(line!, /^UCI_[A-Z_]+='[^'\n]*'$/);
-    assert.ok(rendered.includes(`UCI_KEEP_NAMESPACE='false'`) && rendered.includes(`UCI_TIMEOUT_MS='1800000'`));
+    assert.ok(rendered.includes(`UCI_KEEP='false'`) && rendered.includes(`UCI_TIMEOUT_MS='1800000'`));
+    // The launcher checks the CLI's bounds, injected from src/rules.ts rather than copied.
+    for (const line of [`UCI_TIMEOUT_MS_MIN=${TIMEOUT_MS_MIN}`, `UCI_TIMEOUT_MS_MAX=${TIMEOUT_MS_MAX}`, `UCI_RE_RUN_ID='${RUN_ID.source}'`]) {
+      assert.ok(r.includes(line), line);
+    }
+    assert.doesNotMatch(code(template), /\[0-9a-f\]\{40\}|\[a-z0-9-\]|A-Za-z0-9/, "a rule copied into the template");
+  });
+
+  it(`stays within LAUNCHER_MAX_BYTES (${LAUNCHER_MAX_BYTES}) rendered with the longest valid settings`, () => {
+    const longest: LauncherSettings = {
+      repo: `https://${"h".repeat(REPO_URL_MAX - "https://".length - "/o/r".length)}/o/r`,
+      manifestCommit: "f".repeat(40),
+      scriptPath: `scripts/ci/${"n".repeat(SCRIPT_PATH_MAX - "scripts/ci/.sh".length)}.sh`,
+      runId: "r".repeat(RUN_ID_MAX),
+      environment: "dev",
+      timeoutMs: TIMEOUT_MS_MAX,
+      keepNamespace: false,
+      workRoot: `/${"w".repeat(ABSOLUTE_PATH_MAX - 1)}`,
+      runsRoot: `/${"r".repeat(ABSOLUTE_PATH_MAX - 1)}`,
+      egressProxy: `http://${"p".repeat(PROXY_URL_MAX - "http://:65535/".length)}:65535/`,
+    };
+    for (const [field, value] of Object.entries(longest)) {
+      if (typeof value === "string" && field !== "environment" && field !== "manifestCommit") {
+        assert.throws(() => renderLauncher({ ...longest, [field]: field === "repo" || field === "egressProxy" ? value.replace("://", "://x") : `${value.slice(0, -3)}x${value.slice(-3)}` }), UsageError, `${field} can grow`);
+      }
+    }
+    const bytes = Buffer.byteLength(renderLauncher(longest));
+    assert.ok(bytes <= LAUNCHER_MAX_BYTES, `${bytes} bytes`);
+    assert.ok(Buffer.byteLength(rendered) < bytes);
   });
 
   it("holds no placeholder, token or runner body", () => {

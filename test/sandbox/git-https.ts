@@ -154,6 +154,10 @@ function runHttpBackend(
     GIT_HTTP_EXPORT_ALL: "1",
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
+    // Partial fetches (the launcher's --filter=blob:none), as GitHub allows them.
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "uploadpack.allowFilter",
+    GIT_CONFIG_VALUE_0: "true",
     GATEWAY_INTERFACE: "CGI/1.1",
     SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
     SERVER_SOFTWARE: "unidesk-ci-sandbox",
