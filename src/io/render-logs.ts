@@ -1,6 +1,7 @@
 /** Text and JSON of `logs <runId>`: a summary, then each file with explicit truncation markers. */
 import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
 import { palette } from "./color.ts";
+import type { LogsDocument } from "./json-schemas.ts";
 import { renderRunSummary } from "./render-run.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
@@ -34,7 +35,7 @@ export function renderLogs(logs: FoundLogs, opts: { color: boolean }): string {
 }
 
 /** The `--json` document: stable camelCase fields; binary content as base64. */
-export function logsJson(logs: FoundLogs): Record<string, unknown> {
+export function logsJson(logs: FoundLogs): LogsDocument {
   return {
     ok: true,
     runId: logs.runId,
