@@ -4,7 +4,7 @@ import { jsonOption, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
-import { writeJson } from "../io/json.ts";
+import { writeJson, writeJsonSchema } from "../io/json.ts";
 import { generateJsonSchemas } from "../io/json-schemas.ts";
 
 /** Every JSON Schema by name, as gzipped JSON in base64, injected by esbuild (build/build.ts); undefined when running from sources. */
@@ -61,6 +61,5 @@ export async function runSchema(opts: SchemaOptions, env: Env): Promise<void> {
   const name = opts.name ?? DEFAULT_SCHEMA;
   const doc = Object.hasOwn(schemas, name) ? schemas[name] : undefined;
   if (!doc) throw new UsageError(`unknown schema '${name}'; the names are: ${names.join(", ")}`, { hint: "list them with: unidesk-ci schema --list" });
-  // A JSON Schema, not an envelope: it is the document a caller hands to its validator.
-  env.stdout.write((opts.json ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)) + "\n");
+  writeJsonSchema(env, doc, { oneLine: opts.json });
 }

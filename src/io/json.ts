@@ -16,6 +16,11 @@ export function writeJson(env: { stdout: Writer }, doc: JsonDocument): void {
   env.stdout.write(formatJson(doc));
 }
 
+/** Prints a JSON Schema (`schema NAME`): not an envelope but the document a caller hands its validator; one line, or indented for people. */
+export function writeJsonSchema(env: { stdout: Writer }, schema: Record<string, unknown>, opts: { oneLine: boolean }): void {
+  env.stdout.write((opts.oneLine ? JSON.stringify(schema) : JSON.stringify(schema, null, 2)) + "\n");
+}
+
 /** The failure document: `{ ok: false, …context, error: { code, message, hint?, exitCode } }`. */
 export function errorDocument(failure: Failure): ErrorDocument {
   // A context can never replace the envelope's own two fields.
