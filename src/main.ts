@@ -52,9 +52,10 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = wantsJson(args);
   let printed = false;
+  let closed = false; // after a second Ctrl-C's document nothing more may reach stdout
   const env = realEnv(controller);
   const stdout = env.stdout;
-  env.stdout = { write: (t) => ((printed = true), stdout.write(t)) };
+  env.stdout = { write: (t) => void (closed || ((printed = true), stdout.write(t))) };
   let interrupts = 0;
   const onSignal = (signal: string) => {
     interrupts += 1;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     if (interrupts === 1) return;
     // A second Ctrl-C does not wait for the command to unwind; --json still gets its one document.
     const code = reportError(new InterruptedError(`interrupted by a second ${signal}`), { ...env, stdout: printed ? { write: () => undefined } : stdout }, json);
+    closed = true;
     process.stdout.write("", () => process.exit(code));
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
