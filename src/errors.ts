@@ -12,7 +12,7 @@ export const ExitCode = {
 } as const;
 
 /** Every `error.code` of a `--json` error document (docs/json.md). */
-export const ERROR_CODES = ["usage", "manifest", "run_failed", "wait_timeout", "auth", "config", "dispatch", "interrupted", "internal"] as const;
+export const ERROR_CODES = ["usage", "manifest", "run_failed", "check_failed", "wait_timeout", "auth", "config", "dispatch", "interrupted", "internal"] as const;
 
 /** A machine-readable error code. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -163,4 +163,10 @@ export class DispatchError extends CliError {
 export class InterruptedError extends CliError {
   readonly exitCode = ExitCode.interrupted;
   readonly code = "interrupted";
+}
+
+/** `doctor` found a failing check on the laptop or on the host; its report is already printed (exit 1). */
+export class CheckFailedError extends CliError {
+  readonly exitCode = ExitCode.runFailed;
+  readonly code = "check_failed";
 }

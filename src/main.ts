@@ -37,8 +37,10 @@ function realEnv(controller: AbortController): Env {
     sleep: (ms, signal) =>
       new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+        const onAbort = () => (clearTimeout(timer), reject(signal?.reason));
+        // The listener goes with the timer: one left per poll would pile up on the interrupt signal.
+        const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), ms);
+        signal?.addEventListener("abort", onAbort, { once: true });
       }),
     fetch: (...args) => fetch(...args),
     spawn,

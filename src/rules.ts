@@ -48,8 +48,8 @@ export const DEFAULT_WORKSPACE = {
   egressProxy: "http://127.0.0.1:18789",
 } as const;
 
-/** Bytes of result.json the status reader returns at most. */
-export const STATUS_RESULT_CAP_BYTES = 65_536;
+/** Largest result.json (bytes): the readers and the cancel script return this much of it, and a bigger one is `corrupt`. */
+export const RESULT_MAX_BYTES = 65_536;
 /** Bytes of the last runner.log / launcher.log line the status reader returns at most. */
 export const STATUS_LINE_CAP_BYTES = 1_024;
 /** Bytes kept per file by the logs reader (its tail): 256 KiB. */
@@ -58,6 +58,15 @@ export const LOGS_FILE_CAP_BYTES = 262_144;
 export const LOGS_TOTAL_CAP_BYTES = 2_097_152;
 /** Highest accepted logs cap: 16 MiB. */
 export const LOGS_CAP_MAX_BYTES = 16_777_216;
+/** Files one logs-reader call reads at most; the others are counted as omitted (a run dir has a few dozen). */
+export const LOGS_MAX_FILES = 200;
+/** Names the logs reader lists at most before picking LOGS_MAX_FILES of them, so its own work stays bounded. */
+export const LOGS_SCAN_MAX_FILES = 100_000;
+/**
+ * Largest dispatch answer read (bytes); a longer body is aborted. Room for the logs reader's largest answer:
+ * LOGS_CAP_MAX_BYTES as base64, plus 8 MiB for paths, records, JSON escapes and stderr.
+ */
+export const DISPATCH_RESPONSE_MAX_BYTES = Math.ceil(LOGS_CAP_MAX_BYTES / 3) * 4 + 8_388_608;
 
 /** Why a run id is unacceptable, or undefined when it is fine. */
 export function checkRunId(id: string): string | undefined {
@@ -102,10 +111,10 @@ export function checkStringSetting(field: string, value: unknown, check: (v: str
   rejectSetting(field, value, check(value));
 }
 
-/** Checks a byte cap setting: an integer within [min, max]. */
-export function checkCapSetting(field: string, value: unknown, min: number, max: number): void {
+/** Checks a cap setting: an integer number of `unit` within [min, max]. */
+export function checkCapSetting(field: string, value: unknown, min: number, max: number, unit = "bytes"): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${field} ${JSON.stringify(value)} must be an integer number of bytes from ${min} to ${max}`);
+    throw new UsageError(`${field} ${JSON.stringify(value)} must be an integer number of ${unit} from ${min} to ${max}`);
   }
 }
 
@@ -117,3 +126,12 @@ export const MANIFEST_MAX_DEPTH = 64;
 export const SERVICES_MAX = 100;
 /** Largest config file or token file read (bytes). */
 export const CONFIG_FILE_MAX_BYTES = 65_536;
+
+/** The namespace holding the Pipeline, its ServiceAccount and every PipelineRun (scripts/ci/dev-e2e.sh's copy: CI_NAMESPACE). */
+export const CI_NAMESPACE = "unidesk-ci";
+/** The Pipeline every run starts (scripts/ci/tekton/unidesk-dev-namespace-e2e.yaml; the runner's PIPELINE_NAME). */
+export const PIPELINE_NAME = "unidesk-dev-namespace-e2e";
+/** The Pipeline's ServiceAccount, bound to ClusterRole edit in each temporary namespace (the runner's SERVICE_ACCOUNT). */
+export const PIPELINE_SERVICE_ACCOUNT = "unidesk-ci-e2e";
+/** Least free disk `doctor` accepts under the runs root and the work root: 256 MiB (logs, the fetched commit). */
+export const DOCTOR_MIN_FREE_BYTES = 268_435_456;

@@ -44,7 +44,8 @@ export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   if (answer.outcome === "stale") {
     throw new RunFailedError(`run ${runId} has no result.json and nothing alive (killed?); nothing to cancel`, { hint: `see: ${follow}` });
   }
-  const line = answer.outcome === "finished" ? `run ${runId} already finished (status: ${answer.status ?? "unknown"}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
+  const finished = answer.problem ? `${answer.status}: ${answer.problem}` : `status: ${answer.status}`;
+  const line = answer.outcome === "finished" ? `run ${runId} already finished (${finished}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
   if (answer.outcome === "signalled" && opts.waitMs) {
     if (!json) env.stderr.write(line);
     return waitAndReport(target, { ...where, waitMs: opts.waitMs, json, summary: answer, expect: "cancelled" }, env);

@@ -3,6 +3,7 @@ import { versionLine } from "../version.ts";
 import { formatJson } from "../io/json.ts";
 
 const EXAMPLES = `Examples:
+  unidesk-ci doctor                                   check the laptop and D601 before a first run
   unidesk-ci run-dev-e2e                              submit a run and return at once
   unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
   unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
@@ -14,7 +15,7 @@ const EXAMPLES = `Examples:
 /** The exit-code table, shown in every help page. */
 export const EXIT_CODES = `Exit codes:
   0    run succeeded / command ok
-  1    run failed (failed, timeout, cancelled or error)
+  1    run failed (failed, timeout, cancelled or error); doctor: a check failed
   2    usage or manifest error (nothing dispatched)
   3    --wait-ms ran out (the run goes on; follow it with logs)
   4    authentication or configuration
@@ -26,6 +27,7 @@ const OVERVIEW = `unidesk-ci proves the UniDesk dev desired state (origin/master
 smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFIG_HOME/unidesk-ci/config.json.
 
 Commands:
+  doctor               check the laptop and D601 before a first run (one read-only probe)
   run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
   logs RUN_ID          a run's status and result files, in one round trip
   cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up

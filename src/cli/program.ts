@@ -9,6 +9,7 @@ import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
 import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
 import { logsCommand, runLogs } from "./logs.ts";
 import { cancelCommand, runCancel } from "./cancel.ts";
+import { doctorCommand, runDoctor } from "./doctor.ts";
 import { runValidate, validateCommand } from "./validate.ts";
 import { runSchema, schemaCommand } from "./schema.ts";
 import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSuggestions } from "./completions.ts";
@@ -17,16 +18,16 @@ import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSugges
 export const PROGRAM = "unidesk-ci";
 
 /** All commands that take options (help, --version and completions are handled here, before parsing). */
-export const programParser = lazy(() => or(runDevE2eCommand(), logsCommand(), cancelCommand(), validateCommand(), schemaCommand()));
+export const programParser = lazy(() => or(runDevE2eCommand(), logsCommand(), cancelCommand(), doctorCommand(), validateCommand(), schemaCommand()));
 
 /** Each command's parser by name. */
-const COMMAND_PARSERS: Record<string, () => Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, validate: validateCommand, schema: schemaCommand };
+const COMMAND_PARSERS: Record<string, () => Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, doctor: doctorCommand, validate: validateCommand, schema: schemaCommand };
 
 /** Parsed options of any command. */
 export type ProgramOptions = InferValue<ReturnType<typeof programParser>>;
 
 /** Commands parsed by {@link programParser}. */
-export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "validate", "schema"];
+export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "doctor", "validate", "schema"];
 
 /** What parsing produced: options to run, or nothing (help, version or completion was printed). */
 export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" };
@@ -130,6 +131,8 @@ export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> 
       return runLogs(opts, env);
     case "cancel":
       return runCancel(opts, env);
+    case "doctor":
+      return runDoctor(opts, env);
     case "validate":
       return runValidate(opts, env);
     case "schema":

@@ -118,7 +118,7 @@ async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { confi
     return;
   }
   if (!opts.json) env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
-  await waitAndReport(target, { runId, runsRoot: config.runsRoot, waitMs: opts.waitMs, json: opts.json, summary }, env);
+  await waitAndReport(target, { runId, runsRoot: config.runsRoot, manifestCommit: loaded.commit, waitMs: opts.waitMs, json: opts.json, summary }, env);
 }
 
 /** The commands an operator runs next for this run. */

@@ -4,7 +4,7 @@ import { DispatchError, InterruptedError, RunFailedError, WaitTimeoutError, with
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { runSnapshotPoller } from "../runs/poll.ts";
 import { waitForRun, type RunSnapshot, type WaitEnd } from "../runs/wait.ts";
-import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary } from "../io/render-run.ts";
+import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
 import { writeJson } from "../io/json.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
 
@@ -15,6 +15,8 @@ export const MAX_FAILED_POLLS = 3;
 export interface WaitRequest {
   runId: string;
   runsRoot: string;
+  /** The manifest commit this CLI submitted: a result.json of another commit is a `mismatch`, never a success. */
+  manifestCommit?: string;
   waitMs: number;
   json: boolean;
   /** Fields of the submit summary repeated in the final JSON document. */
@@ -23,17 +25,21 @@ export interface WaitRequest {
   expect?: string;
 }
 
-/** Waits for result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130) and the summary as its context. */
+/**
+ * Waits for result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130) and
+ * the summary as its context. A corrupt result.json, or one naming another run id or manifest commit, ends the
+ * wait at once with exit 1.
+ */
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   let failures = 0;
   let previous: RunSnapshot = { phase: "missing" };
-  const fetchSnapshot = runSnapshotPoller(target, { runsRoot: req.runsRoot, runId: req.runId }, env);
+  const fetchSnapshot = runSnapshotPoller(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit }, env);
   const poll = async (): Promise<RunSnapshot> => {
     try {
       previous = await fetchSnapshot();
       failures = 0;
     } catch (error) {
-      if (!(error instanceof DispatchError) || ++failures >= MAX_FAILED_POLLS) throw error;
+      if (!(error instanceof DispatchError) || ++failures > MAX_FAILED_POLLS) throw error;
     }
     return previous;
   };
@@ -65,6 +71,15 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
     const hint = `follow it with: unidesk-ci logs ${req.runId}`;
     const context = { ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls };
     throw new WaitTimeoutError(message, { hint, context });
+  }
+  if (end.kind !== "finished") {
+    const message = `run ${req.runId} has a ${end.kind === "corrupt" ? "corrupt result.json" : "result.json that is not its verdict"}: ${end.problem}`;
+    const hint = end.kind === "corrupt" ? `see its files with: unidesk-ci logs ${req.runId}` : `run id ${req.runId} holds another run's verdict; start a new run without --run-id`;
+    const unusable = { runId: req.runId, state: end.kind, problem: end.problem };
+    if (!req.json) env.stdout.write(renderUnusableSummary(unusable, { color: env.color }));
+    // With --json the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.
+    const context = { ...req.summary, status: end.kind, resultProblem: end.problem, result: null, waitedMs: end.elapsedMs, polls: end.polls };
+    throw new RunFailedError(message, { hint, context });
   }
   const result = end.result;
   const ok = result.status === (req.expect ?? "succeeded");

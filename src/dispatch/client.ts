@@ -1,6 +1,7 @@
 /** The dispatch client: one host.ssh command through backend-core, with timeout, retries and error mapping (docs/dispatch.md). */
 import type { Env } from "../env.ts";
 import { AuthError, DispatchError, InterruptedError, type CliError } from "../errors.ts";
+import { DISPATCH_RESPONSE_MAX_BYTES } from "../rules.ts";
 import { dispatchFailureSchema, dispatchHeaders, dispatchRequestBody, dispatchRequestSchema, dispatchSuccessSchema, dispatchUrl } from "./wire.ts";
 
 /** Where and as whom to dispatch. */
@@ -15,6 +16,8 @@ export interface DispatchTarget {
   requestTimeoutMs?: number;
   /** Where the token came from (for "token rejected" messages). */
   tokenSource?: string;
+  /** Retries after the first attempt. @default MAX_RETRIES */
+  maxRetries?: number;
 }
 
 /** One command to run on the provider. */
@@ -78,7 +81,7 @@ export async function dispatch(target: DispatchTarget, request: DispatchRequest,
     if ("answer" in outcome) return outcome.answer;
     const { what, fix, cause, afterMs } = outcome.retry;
     mayHaveRun ||= outcome.retry.mayHaveRun ?? true;
-    if (attempt >= MAX_RETRIES) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause, mayHaveRun });
+    if (attempt >= (target.maxRetries ?? MAX_RETRIES)) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause, mayHaveRun });
     const waitMs = Math.max(RETRY_BACKOFF_MS[attempt] ?? 0, afterMs ?? 0);
     try {
       await env.sleep(waitMs, env.signal);
@@ -96,9 +99,17 @@ interface Call {
 }
 
 async function attemptOnce(call: Call, env: Env): Promise<Attempt> {
-  const { target, url } = call;
   const timeout = AbortSignal.timeout(call.timeoutMs);
-  const signal = anySignal(env.signal, timeout);
+  const { signal, dispose } = anySignal(env.signal, timeout);
+  try {
+    return await sendOnce(call, env, signal, timeout);
+  } finally {
+    dispose();
+  }
+}
+
+async function sendOnce(call: Call, env: Env, signal: AbortSignal, timeout: AbortSignal): Promise<Attempt> {
+  const { target, url } = call;
   const aborted = (error: unknown, what: string): CliError | undefined => {
     if (env.signal.aborted) return new InterruptedError(`interrupted while ${what}`, { cause: error });
     if (timeout.aborted) {
@@ -127,11 +138,45 @@ async function attemptOnce(call: Call, env: Env): Promise<Attempt> {
 
   let text: string;
   try {
-    text = await response.text();
+    text = await readBody(response, url);
   } catch (error) {
+    if (error instanceof DispatchError) throw error;
     throw aborted(error, "reading the dispatch answer") ?? new DispatchError(`the connection to ${url} broke while reading the answer (${networkDetail(error)})`, { cause: error });
   }
   return interpret(response, text, call);
+}
+
+/** The body as text, read as a stream: past DISPATCH_RESPONSE_MAX_BYTES it is cancelled (the connection closed) and a DispatchError thrown. */
+async function readBody(response: Response, url: string): Promise<string> {
+  const tooLarge = () =>
+    new DispatchError(`the answer from ${url} is larger than ${DISPATCH_RESPONSE_MAX_BYTES} bytes; stopped reading it`, {
+      hint: "no fixed script prints that much: check that the backend URL points at backend-core (docs/dispatch.md)",
+    });
+  if (Number(response.headers.get("content-length")) > DISPATCH_RESPONSE_MAX_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > DISPATCH_RESPONSE_MAX_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(body);
 }
 
 function interpret(response: Response, text: string, call: Call): Attempt {
@@ -223,13 +268,19 @@ function networkDetail(error: unknown): string {
   return unique.length === 0 ? String(error) : unique.join(": ").replace(/\s+/g, " ").slice(0, 200);
 }
 
-/** AbortSignal.any, with a fallback for Node 20.0–20.2 which lack it. */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  if (typeof AbortSignal.any === "function") return AbortSignal.any([a, b]);
+/**
+ * AbortSignal.any, with a fallback for Node 20.0–20.2 which lack it. `dispose` removes the fallback's
+ * listeners, so a long wait does not pile one per request onto the interrupt signal.
+ */
+function anySignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  if (typeof AbortSignal.any === "function") return { signal: AbortSignal.any([a, b]), dispose: () => undefined };
   const controller = new AbortController();
+  const listeners: [AbortSignal, () => void][] = [];
   for (const s of [a, b]) {
     if (s.aborted) controller.abort(s.reason);
-    else s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
+    const onAbort = () => controller.abort(s.reason);
+    s.addEventListener("abort", onAbort, { once: true });
+    listeners.push([s, onAbort]);
   }
-  return controller.signal;
+  return { signal: controller.signal, dispose: () => listeners.forEach(([s, onAbort]) => s.removeEventListener("abort", onAbort)) };
 }

@@ -3,6 +3,7 @@
 set -uo pipefail
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_RUN_ID=@@RUN_ID@@
+UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 d="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 n=$'\n'
 
@@ -13,11 +14,13 @@ uci_term() {
   [[ $args == *"$2"* ]] && kill -TERM "$pid" 2>/dev/null && printf 'outcome\tsignalled\t%s\t%s\n' "$1" "$pid"
 }
 
+# uci:include result-record.sh
+
+# Any result.json, even a corrupt one, means the run is over; the CLI judges what it says.
 uci_finished() {
-  local re='"status": *"([a-z]+)"' s=-
-  [[ -f $d/result.json ]] || return 1
-  [[ $(head -c 65536 -- "$d/result.json") =~ $re ]] && s=${BASH_REMATCH[1]}
-  printf 'outcome\tfinished\t%s\n' "$s"
+  [[ -e $d/result.json || -L $d/result.json ]] || return 1
+  printf 'outcome\tfinished\n'
+  uci_result_record "$d"
 }
 
 printf 'unidesk-ci-cancel\t1\nrunid\t%s\n' "$UCI_RUN_ID"

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # unidesk-ci logs reader: fixed and read-only (docs/readers.md); every file of one run directory
-# in one dispatch, base64, keeping each file's tail within the caps. It writes nothing on the host.
+# in one dispatch, base64, keeping each file's tail within the caps and reading at most UCI_MAX_FILES
+# files (the others are counted). It writes nothing on the host.
 set -uo pipefail
 
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_RUN_ID=@@RUN_ID@@
 UCI_FILE_CAP=@@FILE_CAP_BYTES@@
 UCI_TOTAL_CAP=@@TOTAL_CAP_BYTES@@
+UCI_MAX_FILES=@@MAX_FILES@@
+UCI_SCAN_MAX=@@SCAN_MAX_FILES@@
+UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 UCI_KEPT=0
@@ -30,29 +34,38 @@ uci_emit() {
   printf 'file\t%s\t%s\t%s\n' "$(printf '%s' "$rel" | base64 -w0)" "$size" "$content"
 }
 
+# uci:include result-record.sh
+
 printf 'unidesk-ci-logs\t1\n'
 printf 'runid\t%s\n' "$UCI_RUN_ID"
-printf 'caps\t%s\t%s\n' "$UCI_FILE_CAP" "$UCI_TOTAL_CAP"
+printf 'caps\t%s\t%s\t%s\n' "$UCI_FILE_CAP" "$UCI_TOTAL_CAP" "$UCI_MAX_FILES"
 if [[ ! -d $UCI_DIR ]]; then
   printf 'run\tabsent\nend\t0\t0\n'
   exit 0
 fi
 printf 'run\tpresent\n'
-declare -a uci_all=()
-declare -A uci_present=()
-mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | LC_ALL=C sort -z)
-for uci_rel in "${uci_all[@]}"; do uci_present[$uci_rel]=1; done
-# Most telling first, so the total cap cuts the least useful files: status, logs, pods, the rest.
+uci_result_record "$UCI_DIR"
+declare -a uci_all=() uci_listed=()
+# At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
+mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
+# Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
-  [[ -n ${uci_present[$uci_rel]:-} ]] && uci_emit "$uci_rel"
+  [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_emit "$uci_rel"
 done
-for uci_rel in "${uci_all[@]}"; do
-  [[ $uci_rel == pods/* ]] && uci_emit "$uci_rel"
-done
+UCI_KNOWN=$UCI_COUNT
+for uci_rel in "${uci_all[@]}"; do [[ $uci_rel == pods/* ]] && uci_listed+=("$uci_rel"); done
 for uci_rel in "${uci_all[@]}"; do
   case $uci_rel in
     result.json | pipelinerun.txt | launcher.log | runner.log | pods/*) ;;
-    *) uci_emit "$uci_rel" ;;
+    *) uci_listed+=("$uci_rel") ;;
   esac
 done
+for uci_rel in "${uci_listed[@]}"; do
+  ((UCI_COUNT < UCI_MAX_FILES)) || break
+  uci_emit "$uci_rel"
+done
+# Listed but not read; "atleast" when the listing itself stopped at UCI_SCAN_MAX names.
+uci_scan=exact
+((${#uci_all[@]} >= UCI_SCAN_MAX)) && uci_scan=atleast
+printf 'omitted\t%s\t%s\n' "$((${#uci_listed[@]} - (UCI_COUNT - UCI_KNOWN)))" "$uci_scan"
 printf 'end\t%s\t%s\n' "$UCI_COUNT" "$UCI_KEPT"

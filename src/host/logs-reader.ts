@@ -1,7 +1,7 @@
 /** The fixed read-only logs reader (logs-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
-import { checkCapSetting, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_TOTAL_CAP_BYTES } from "../rules.ts";
-import { decodeBase64, decodeCount, decodeField, lenientText, malformed, readerRecords, textOrBytes } from "./records.ts";
-import { checkResultJson, type RunResult } from "./result.ts";
+import { checkCapSetting, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, LOGS_SCAN_MAX_FILES, LOGS_TOTAL_CAP_BYTES, RESULT_MAX_BYTES } from "../rules.ts";
+import { decodeBase64, decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, textOrBytes, withResultRecord } from "./records.ts";
+import { judgeResult, type ResultFile, type ResultVerdict } from "./result.ts";
 import template from "./logs-reader.sh";
 import { fillRunTemplate } from "./template.ts";
 
@@ -15,6 +15,8 @@ export interface LogsReaderSettings {
   fileCapBytes?: number;
   /** @default LOGS_TOTAL_CAP_BYTES */
   totalCapBytes?: number;
+  /** Files read at most (result.json, pipelinerun.txt and the two logs always are). @default LOGS_MAX_FILES */
+  maxFiles?: number;
 }
 
 /** The logs reader script for one run; throws a UsageError naming a bad field. */
@@ -23,7 +25,15 @@ export function renderLogsReader(settings: LogsReaderSettings): string {
   const totalCap = settings.totalCapBytes ?? LOGS_TOTAL_CAP_BYTES;
   checkCapSetting("fileCapBytes", fileCap, 1, LOGS_CAP_MAX_BYTES);
   checkCapSetting("totalCapBytes", totalCap, 1, LOGS_CAP_MAX_BYTES);
-  return fillRunTemplate(template, "logs-reader.sh", settings, { FILE_CAP_BYTES: String(fileCap), TOTAL_CAP_BYTES: String(totalCap) });
+  const maxFiles = settings.maxFiles ?? LOGS_MAX_FILES;
+  checkCapSetting("maxFiles", maxFiles, 4, LOGS_SCAN_MAX_FILES, "files");
+  return fillRunTemplate(withResultRecord(template, "logs-reader.sh"), "logs-reader.sh", settings, {
+    FILE_CAP_BYTES: String(fileCap),
+    TOTAL_CAP_BYTES: String(totalCap),
+    MAX_FILES: String(maxFiles),
+    SCAN_MAX_FILES: String(LOGS_SCAN_MAX_FILES),
+    RESULT_CAP_BYTES: String(RESULT_MAX_BYTES),
+  });
 }
 
 const READER = "logs reader";
@@ -47,32 +57,38 @@ export interface RunLogFile {
 /** Everything `logs <runId>` recovered, or `found: false` for an unknown runId. */
 export type RunLogs =
   | { runId: string; found: false }
-  | {
+  | ({
       runId: string;
       found: true;
+      /** The files read, at most maxFiles of them. */
       files: RunLogFile[];
-      /** result.json when it came back whole and valid. */
-      result: RunResult | null;
-      /** Why result.json is missing or unusable, else null. */
-      resultProblem: string | null;
+      /** Files of the run directory that were not read (beyond maxFiles). */
+      omittedFiles: number;
+      /** The listing stopped at LOGS_SCAN_MAX_FILES names: omittedFiles is a lower bound. */
+      omittedAtLeast: boolean;
       /** Sum of keptBytes. */
       keptBytes: number;
       fileCapBytes: number;
       totalCapBytes: number;
-    };
+      maxFiles: number;
+    } & ResultVerdict);
 
 /** Parses the logs reader's stdout; throws DispatchError (exit 5) on a malformed answer. */
 export function parseLogsOutput(stdout: string): RunLogs {
   const records = readerRecords(stdout, "unidesk-ci-logs", READER);
   let runId: string | undefined;
   let run: string | undefined;
-  let caps: [number, number] | undefined;
+  let caps: [number, number, number] | undefined;
+  let resultFile: ResultFile | null = null;
+  let omitted: [number, boolean] | undefined;
   const files: RunLogFile[] = [];
   for (const fields of records) {
     const [key, ...rest] = fields;
     if (key === "runid") runId = rest[0];
     else if (key === "run") run = rest[0];
-    else if (key === "caps") caps = [decodeCount(rest[0], READER), decodeCount(rest[1], READER)];
+    else if (key === "caps") caps = [decodeCount(rest[0], READER), decodeCount(rest[1], READER), decodeCount(rest[2], READER)];
+    else if (key === "result") resultFile = decodeResultRecord(rest, READER);
+    else if (key === "omitted") omitted = [decodeCount(rest[0], READER), rest[1] === "atleast"];
     else if (key === "file") files.push(parseFile(rest));
     else if (key === "end") {
       if (decodeCount(rest[0], READER) !== files.length) throw malformed(READER, "the file count does not match (the answer was cut short)");
@@ -80,20 +96,19 @@ export function parseLogsOutput(stdout: string): RunLogs {
   }
   if (!runId) throw malformed(READER, "no 'runid' line");
   if (run === "absent") return { runId, found: false };
-  if (run !== "present" || caps === undefined) throw malformed(READER, "no 'run present' or 'caps' line");
-  const resultFile = files.find((f) => f.path === "result.json");
-  let verdict: { result: RunResult | null; resultProblem: string | null } = { result: null, resultProblem: "result.json does not exist yet" };
-  if (resultFile?.truncated) verdict = { result: null, resultProblem: `result.json is ${resultFile.sizeBytes} bytes, more than the logs reader returned` };
-  else if (resultFile && typeof resultFile.content !== "string") verdict = { result: null, resultProblem: "result.json is not UTF-8 text" };
-  else if (resultFile) verdict = checkResultJson(resultFile.content as string);
+  if (run !== "present" || caps === undefined || omitted === undefined) throw malformed(READER, "no 'run present', 'caps' or 'omitted' line");
+  if (files.length > caps[2]) throw malformed(READER, `${files.length} files, more than the ${caps[2]} asked for`);
   return {
     runId,
     found: true,
     files,
-    ...verdict,
+    omittedFiles: omitted[0],
+    omittedAtLeast: omitted[1],
+    ...judgeResult(resultFile, { runId }),
     keptBytes: files.reduce((sum, f) => sum + f.keptBytes, 0),
     fileCapBytes: caps[0],
     totalCapBytes: caps[1],
+    maxFiles: caps[2],
   };
 }
 

@@ -1,5 +1,7 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
 import { DispatchError } from "../errors.ts";
+import type { ResultFile } from "./result.ts";
+import resultRecord from "./result-record.sh";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -68,4 +70,21 @@ export function textOrBytes(bytes: Uint8Array, isTail: boolean): string | Uint8A
 /** UTF-8 text of bytes, replacing invalid sequences. */
 export function lenientText(bytes: Uint8Array): string {
   return new TextDecoder("utf-8").decode(bytes);
+}
+
+const RESULT_RECORD_INCLUDE = "# uci:include result-record.sh\n";
+
+/** Puts the shared `uci_result_record` function (result-record.sh) at a template's include line, so every script reports result.json alike. */
+export function withResultRecord(template: string, templateName: string): string {
+  const parts = template.split(RESULT_RECORD_INCLUDE);
+  if (parts.length !== 2) throw new Error(`${templateName}: expected exactly one '${RESULT_RECORD_INCLUDE.trim()}' line`);
+  return parts.join(resultRecord);
+}
+
+/** The fields of a `result` record (result-record.sh) as a ResultFile; null when there is no result.json. */
+export function decodeResultRecord([field, size]: string[], reader: string): ResultFile | null {
+  const sizeBytes = decodeCount(size, reader);
+  if (field === "!") return { bytes: null, sizeBytes };
+  const bytes = decodeField(field, reader);
+  return bytes === null ? null : { bytes, sizeBytes };
 }

@@ -1,7 +1,7 @@
-/** `result.json`: the schema of the file that ends every run (docs/runner.md), and its parser. */
+/** `result.json`: the schema of the file that ends every run (docs/runner.md), and the one judgement of it (docs/readers.md). */
 import { boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { FULL_SHA } from "../rules.ts";
+import { FULL_SHA, RESULT_MAX_BYTES } from "../rules.ts";
 
 /** Final statuses a run can end in (docs/runner.md). */
 export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error"] as const;
@@ -35,5 +35,63 @@ export function checkResultJson(text: string): { result: RunResult | null; resul
   if (!parsed.success) {
     return { result: null, resultProblem: `result.json does not match the result schema: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
   }
+  if (parsed.data.ok !== (parsed.data.status === "succeeded")) {
+    return { result: null, resultProblem: `result.json contradicts itself: ok is ${parsed.data.ok} but status is ${parsed.data.status}` };
+  }
   return { result: parsed.data, resultProblem: null };
+}
+
+/** result.json as a host script returned it: its first bytes (null: present but not a readable regular file) and its size. */
+export interface ResultFile {
+  bytes: Uint8Array | null;
+  sizeBytes: number;
+}
+
+/** Whose verdict the CLI is after: the awaited run id and, when this CLI submitted it, the manifest commit. */
+export interface ResultExpectation {
+  runId: string;
+  manifestCommit?: string;
+}
+
+/**
+ * What a run's result.json means (docs/commands.md#run-states): `none` (not written yet: the run goes on),
+ * `valid` (this run's verdict), `corrupt` (unreadable, too large, not UTF-8, not JSON, not the schema) or
+ * `mismatch` (a valid result of another run id or manifest commit). Only `valid` carries a result.
+ */
+export type ResultVerdict =
+  | { resultState: "none"; result: null; resultProblem: null }
+  | { resultState: "valid"; result: RunResult; resultProblem: null }
+  | { resultState: "corrupt" | "mismatch"; result: null; resultProblem: string };
+
+/** The states of {@link ResultVerdict}. */
+export type ResultState = ResultVerdict["resultState"];
+
+/** The verdict of a run's result.json (null: none yet), the same for the status reader, the logs reader and the cancel script. */
+export function judgeResult(file: ResultFile | null, expected: ResultExpectation): ResultVerdict {
+  if (file === null) return { resultState: "none", result: null, resultProblem: null };
+  const corrupt = (resultProblem: string): ResultVerdict => ({ resultState: "corrupt", result: null, resultProblem });
+  if (file.bytes === null) return corrupt("result.json exists but is not a readable regular file");
+  if (file.sizeBytes > RESULT_MAX_BYTES || file.sizeBytes > file.bytes.length) {
+    return corrupt(`result.json is ${file.sizeBytes} bytes, more than the ${Math.min(RESULT_MAX_BYTES, file.bytes.length)} a result may have`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(file.bytes);
+  } catch {
+    return corrupt("result.json is not UTF-8 text");
+  }
+  const { result, resultProblem } = checkResultJson(text);
+  if (result === null) return corrupt(resultProblem ?? "result.json is unusable");
+  const mismatch = (resultProblem: string): ResultVerdict => ({ resultState: "mismatch", result: null, resultProblem });
+  if (result.runId !== expected.runId) return mismatch(`result.json names run ${JSON.stringify(result.runId)}, not ${expected.runId}`);
+  if (expected.manifestCommit !== undefined && result.manifestCommit !== expected.manifestCommit) {
+    return mismatch(`result.json is the verdict of manifest commit ${result.manifestCommit}, not of ${expected.manifestCommit} that this run submitted`);
+  }
+  return { resultState: "valid", result, resultProblem: null };
+}
+
+/** The one word for a run's state: its final status, `running` before result.json, or `corrupt` / `mismatch`. */
+export function resultStatusWord(verdict: ResultVerdict): RunResult["status"] | "running" | "corrupt" | "mismatch" {
+  if (verdict.resultState === "valid") return verdict.result.status;
+  return verdict.resultState === "none" ? "running" : verdict.resultState;
 }

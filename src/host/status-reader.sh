@@ -18,6 +18,8 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
+# uci:include result-record.sh
+
 # The last line of a log (its last cap bytes at most), as a field like uci_file_field.
 uci_last_line_field() {
   local data
@@ -61,11 +63,7 @@ printf 'run\tpresent\n'
 printf 'launcher\t%s\n' "$(uci_pid_field "$UCI_DIR/launcher.pid")"
 printf 'runner\t%s\n' "$(uci_pid_field "$UCI_DIR/runner.pid")"
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
-if [[ -f $UCI_DIR/result.json ]]; then
-  printf 'result\t%s\t%s\n' "$(uci_file_field "$UCI_DIR/result.json" "$UCI_RESULT_CAP")" "$(stat -c %s -- "$UCI_DIR/result.json" 2>/dev/null || echo 0)"
-else
-  printf 'result\t-\t0\n'
-fi
+uci_result_record "$UCI_DIR"
 printf 'launcherlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/launcher.log")"
 printf 'runnerlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/runner.log")"
 printf 'end\n'

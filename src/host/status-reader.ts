@@ -1,9 +1,9 @@
 /** The fixed read-only status reader (status-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
-import { boolean, int, minimum, minLength, nullable, object, string, type infer as Infer } from "zod/mini";
+import { boolean, int, literal, minimum, minLength, nullable, object, string, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { checkCapSetting, STATUS_LINE_CAP_BYTES, STATUS_RESULT_CAP_BYTES } from "../rules.ts";
-import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
-import { checkResultJson, resultSchema, type RunResult } from "./result.ts";
+import { checkCapSetting, RESULT_MAX_BYTES, STATUS_LINE_CAP_BYTES } from "../rules.ts";
+import { decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, withResultRecord } from "./records.ts";
+import { judgeResult, resultSchema, type ResultExpectation, type ResultState, type RunResult } from "./result.ts";
 import template from "./status-reader.sh";
 import { fillRunTemplate } from "./template.ts";
 
@@ -13,7 +13,7 @@ export interface StatusReaderSettings {
   runsRoot: string;
   /** The run to look at. */
   runId: string;
-  /** @default STATUS_RESULT_CAP_BYTES */
+  /** @default RESULT_MAX_BYTES */
   resultCapBytes?: number;
   /** @default STATUS_LINE_CAP_BYTES */
   lineCapBytes?: number;
@@ -21,11 +21,11 @@ export interface StatusReaderSettings {
 
 /** The status reader script for one run; throws a UsageError naming a bad field. */
 export function renderStatusReader(settings: StatusReaderSettings): string {
-  const resultCap = settings.resultCapBytes ?? STATUS_RESULT_CAP_BYTES;
+  const resultCap = settings.resultCapBytes ?? RESULT_MAX_BYTES;
   const lineCap = settings.lineCapBytes ?? STATUS_LINE_CAP_BYTES;
-  checkCapSetting("resultCapBytes", resultCap, 1, 1_048_576);
+  checkCapSetting("resultCapBytes", resultCap, 1, RESULT_MAX_BYTES);
   checkCapSetting("lineCapBytes", lineCap, 1, 65_536);
-  return fillRunTemplate(template, "status-reader.sh", settings, { RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) });
+  return fillRunTemplate(withResultRecord(template, "status-reader.sh"), "status-reader.sh", settings, { RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) });
 }
 
 const READER = "status reader";
@@ -41,6 +41,7 @@ const runStatusSchema = object({
   launcher: processStateSchema,
   runner: processStateSchema,
   pipelineRun: nullable(string()),
+  resultState: literal(["none", "valid", "corrupt", "mismatch"]),
   result: nullable(resultSchema),
   resultProblem: nullable(string()),
   lastLauncherLogLine: nullable(string()),
@@ -58,9 +59,11 @@ export interface RunStatus {
   runner: ProcessState;
   /** pipelinerun.txt, trimmed, when present. */
   pipelineRun: string | null;
-  /** result.json when present and valid: the run is over. */
+  /** What result.json says (judgeResult): none yet, this run's verdict, corrupt, or another run's or commit's. */
+  resultState: ResultState;
+  /** result.json when it is valid and this run's: the run is over. */
   result: RunResult | null;
-  /** Why result.json is present but unusable (invalid JSON, schema, too large), else null. */
+  /** Why result.json is corrupt or a mismatch, else null. */
   resultProblem: string | null;
   lastLauncherLogLine: string | null;
   lastRunnerLogLine: string | null;
@@ -68,8 +71,11 @@ export interface RunStatus {
 
 const NO_PROCESS: ProcessState = { pid: null, alive: false };
 
-/** Parses the status reader's stdout; throws DispatchError (exit 5) on a malformed answer. */
-export function parseStatusOutput(stdout: string): RunStatus {
+/**
+ * Parses the status reader's stdout, judging result.json against `expected` (by default: the run id the
+ * answer names); throws DispatchError (exit 5) on a malformed answer or one about another run.
+ */
+export function parseStatusOutput(stdout: string, expected?: ResultExpectation): RunStatus {
   const records = readerRecords(stdout, "unidesk-ci-status", READER);
   const byKey = new Map<string, string[]>();
   for (const fields of records) byKey.set(fields[0]!, fields.slice(1));
@@ -79,6 +85,7 @@ export function parseStatusOutput(stdout: string): RunStatus {
     return value;
   };
   const runId = field("runid")[0] ?? "";
+  if (expected && runId !== expected.runId) throw malformed(READER, `it answered for run ${JSON.stringify(runId)}, not ${expected.runId}`);
   const run = field("run")[0];
   if (run !== "present" && run !== "absent") throw malformed(READER, `run is ${JSON.stringify(run)}`);
   let status: RunStatus = {
@@ -87,6 +94,7 @@ export function parseStatusOutput(stdout: string): RunStatus {
     launcher: NO_PROCESS,
     runner: NO_PROCESS,
     pipelineRun: null,
+    resultState: "none",
     result: null,
     resultProblem: null,
     lastLauncherLogLine: null,
@@ -98,14 +106,13 @@ export function parseStatusOutput(stdout: string): RunStatus {
       return bytes === null ? null : lenientText(bytes).replace(/\r?\n$/, "");
     };
     const pipelineRun = text("pipelinerun")?.trim() || null;
-    const [resultField, resultSize] = field("result");
     status = {
       ...status,
       exists: true,
       launcher: parseProcess(field("launcher")),
       runner: parseProcess(field("runner")),
       pipelineRun,
-      ...parseResult(decodeField(resultField, READER), decodeCount(resultSize, READER)),
+      ...judgeResult(decodeResultRecord(field("result"), READER), expected ?? { runId }),
       lastLauncherLogLine: text("launcherlog") || null,
       lastRunnerLogLine: text("runnerlog") || null,
     };
@@ -119,10 +126,4 @@ function parseProcess([pid, state]: string[]): ProcessState {
   if (state === "none") return NO_PROCESS;
   if (state !== "alive" && state !== "dead") throw malformed(READER, `process state ${JSON.stringify(state)}`);
   return { pid: decodeCount(pid, READER), alive: state === "alive" };
-}
-
-function parseResult(bytes: Uint8Array | null, sizeBytes: number): Pick<RunStatus, "result" | "resultProblem"> {
-  if (bytes === null) return { result: null, resultProblem: null };
-  if (sizeBytes > bytes.length) return { result: null, resultProblem: `result.json is ${sizeBytes} bytes, more than the ${bytes.length} the status reader returns` };
-  return checkResultJson(lenientText(bytes));
 }

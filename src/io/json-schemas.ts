@@ -36,8 +36,11 @@ function buildSchemas() {
   const waitFields = { result: resultSchema, waitedMs: count(), polls: count() };
   const lastPoll = { phase: zenum(["missing", "starting", "running", "finished"]), pipelineRun: nullable(string()) };
   const state = launchStateSchema.shape.state;
+  /** A result.json that ends the wait but is no verdict: `status` says which, `resultProblem` why (`result` is null). */
+  const unusableResult = { status: zenum(["corrupt", "mismatch"]), resultProblem: string() };
   const cancelAnswer = cancelAnswerSchema.shape;
   const issue = object({ path: string(), message: string() });
+  const check = object({ id: string(), ok: boolean(), detail: string(), hint: optional(string()) });
 
   return {
     errorBody,
@@ -48,25 +51,34 @@ function buildSchemas() {
       object({ ok: literal(true), dryRun: literal(true), ...runPlan, launcher: string(), request: object({ method: literal("POST"), url: nullable(string()), headers: looseObject({}), body: dispatchRequestSchema }) }),
       object({ ok: literal(true), ...runPlan, state, next: array(string()) }),
       object({ ok: literal(true), ...runPlan, state, ...waitFields }),
-      failureOf({ ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, ...lastPoll }),
+      failureOf({ ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll }),
     ]),
     /** `logs <runId> --json`. */
     logs: union([
       object({
         ok: literal(true),
         runId: string(),
-        status: union([literal("running"), zenum(RUN_STATUSES)]),
+        status: union([zenum(["running", "corrupt", "mismatch"]), zenum(RUN_STATUSES)]),
         result: nullable(resultSchema),
         resultProblem: nullable(string()),
         files: array(object({ path: string(), sizeBytes: count(), keptBytes: count(), truncated: boolean(), unreadable: boolean(), encoding: zenum(["utf8", "base64"]), content: string() })),
+        omittedFiles: count(),
+        omittedAtLeast: boolean(),
         keptBytes: count(),
         fileCapBytes: count(),
         totalCapBytes: count(),
+        maxFiles: count(),
       }),
       failureOf({}),
     ]),
     /** `cancel <runId> --json`: what the cancel script did, then (with --wait-ms) the result. */
-    cancel: union([object({ ok: literal(true), ...cancelAnswer }), object({ ok: literal(true), ...cancelAnswer, ...waitFields }), failureOf({ ...cancelAnswer, ...waitFields, ...lastPoll })]),
+    cancel: union([
+      object({ ok: literal(true), ...cancelAnswer }),
+      object({ ok: literal(true), ...cancelAnswer, ...waitFields }),
+      failureOf({ ...cancelAnswer, ...waitFields, result: nullable(resultSchema), resultProblem: string(), ...lastPoll }),
+    ]),
+    /** `doctor --json`: every check in order; a failure adds the error of the first failed check's kind. */
+    doctor: union([object({ ok: literal(true), checks: array(check) }), failureOf({ checks: array(check) })]),
     /** `validate --json`: the report, ok or with every issue. */
     validate: union([object({ ok: literal(true), source: string(), issues: array(issue), ci: ciSchema, services: array(string()) }), failureOf({ source: string(), issues: array(issue) })]),
     /** `schema --list --json`: the names `schema <name>` accepts. */
@@ -92,8 +104,10 @@ export function documentSchemas(): Schemas {
 export type ErrorDocument = Infer<Schemas["error"]>;
 /** A run-dev-e2e document. */
 export type RunDevE2eDocument = Infer<Schemas["run-dev-e2e"]>;
-/** A logs document. */
+/** A logs document: the report (`ok: true`) or a failure. */
 export type LogsDocument = Infer<Schemas["logs"]>;
+/** The logs report. */
+export type LogsReport = Extract<LogsDocument, { ok: true }>;
 /** A cancel document. */
 export type CancelDocument = Infer<Schemas["cancel"]>;
 /** A validate document. */
@@ -109,6 +123,7 @@ export const DOCUMENT_TITLES: Record<Exclude<keyof Schemas, "errorBody"> | "resu
   "run-dev-e2e": "run-dev-e2e --json (dry run, submitted, waited, or failed)",
   logs: "logs <runId> --json",
   cancel: "cancel <runId> --json (with or without --wait-ms)",
+  doctor: "doctor --json",
   validate: "validate --json",
   schema: "schema --list --json",
   version: "--version --json",

@@ -1,8 +1,9 @@
 /** Text and JSON of `logs <runId>`: a summary, then each file with explicit truncation markers. */
 import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
-import { palette } from "./color.ts";
-import type { LogsDocument } from "./json-schemas.ts";
-import { renderRunSummary } from "./render-run.ts";
+import { resultStatusWord } from "../host/result.ts";
+import { keyValueLines, palette } from "./color.ts";
+import type { LogsReport } from "./json-schemas.ts";
+import { renderRunSummary, renderUnusableSummary } from "./render-run.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
 
@@ -24,22 +25,34 @@ function renderFile(f: RunLogFile, color: boolean): string {
   return lines.join("\n") + "\n";
 }
 
-/** Human output: the run's status, then every file. */
+/** The marker for the files a logs call did not read (beyond its file cap). */
+export function omittedMarker(logs: FoundLogs): string {
+  return `[omitted: ${logs.omittedAtLeast ? "at least " : ""}${logs.omittedFiles} more file(s) not read, at most ${logs.maxFiles} files per call — read them on the host]`;
+}
+
+function renderHead(logs: FoundLogs, opts: { color: boolean }): string {
+  if (logs.resultState === "valid") return renderRunSummary(logs.result, opts);
+  if (logs.resultState === "none") return keyValueLines([["status", "running (no result.json yet)"], ["runId", logs.runId]]);
+  return renderUnusableSummary({ runId: logs.runId, state: logs.resultState, problem: logs.resultProblem }, opts);
+}
+
+/** Human output: the run's status, then every file read, then what the caps left out. */
 export function renderLogs(logs: FoundLogs, opts: { color: boolean }): string {
-  const head = logs.result
-    ? renderRunSummary(logs.result, opts)
-    : `status:     running (no result.json yet)${logs.resultProblem ? ` — ${logs.resultProblem}` : ""}\nrunId:      ${logs.runId}\n`;
+  const p = palette(opts.color);
   const truncated = logs.files.filter((f) => f.truncated).length;
-  const footer = truncated ? `[${truncated} file(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "";
-  return [head, ...logs.files.map((f) => renderFile(f, opts.color)), footer].filter(Boolean).join("\n");
+  const footer = [
+    truncated ? `[${truncated} file(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "",
+    logs.omittedFiles ? p.yellow(omittedMarker(logs)) + "\n" : "",
+  ].join("");
+  return [renderHead(logs, opts), ...logs.files.map((f) => renderFile(f, opts.color)), footer].filter(Boolean).join("\n");
 }
 
 /** The `--json` document: stable camelCase fields; binary content as base64. */
-export function logsJson(logs: FoundLogs): LogsDocument {
+export function logsJson(logs: FoundLogs): LogsReport {
   return {
     ok: true,
     runId: logs.runId,
-    status: logs.result?.status ?? "running",
+    status: resultStatusWord(logs),
     result: logs.result,
     resultProblem: logs.resultProblem,
     files: logs.files.map((f) => ({
@@ -51,9 +64,12 @@ export function logsJson(logs: FoundLogs): LogsDocument {
       encoding: typeof f.content === "string" ? "utf8" : "base64",
       content: typeof f.content === "string" ? f.content : toBase64(f.content),
     })),
+    omittedFiles: logs.omittedFiles,
+    omittedAtLeast: logs.omittedAtLeast,
     keptBytes: logs.keptBytes,
     fileCapBytes: logs.fileCapBytes,
     totalCapBytes: logs.totalCapBytes,
+    maxFiles: logs.maxFiles,
   };
 }
 

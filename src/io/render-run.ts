@@ -23,6 +23,9 @@ export function describeSnapshot(s: RunSnapshot): string {
       return `running ${s.pipelineRun ?? ""}`.trimEnd() + (s.alive === false ? " (no runner process alive)" : "");
     case "finished":
       return `finished: ${s.result?.status ?? "unknown"}`;
+    case "corrupt":
+    case "mismatch":
+      return `finished: ${s.phase} (${s.problem ?? "result.json is unusable"})`;
   }
 }
 
@@ -55,4 +58,9 @@ export function renderRunSummary(r: RunResult, opts: { color: boolean }): string
   pairs.push(["finishedAt", r.finishedAt]);
   if (r.reason) pairs.push(["reason", r.reason]);
   return keyValueLines(pairs);
+}
+
+/** The summary of a run whose result.json is corrupt or another run's or commit's: no status is read from it. */
+export function renderUnusableSummary(u: { runId: string; state: "corrupt" | "mismatch"; problem: string }, opts: { color: boolean }): string {
+  return keyValueLines([["status", palette(opts.color).red(u.state)], ["problem", u.problem], ["runId", u.runId]]);
 }

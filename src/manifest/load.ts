@@ -60,14 +60,16 @@ function refError(path: string, message: string, cause?: unknown): ManifestError
   return new ManifestError(`${path}: ${message}`, { issues: [{ path, message }], source: MANIFEST_SOURCE, cause });
 }
 
-type Git = (args: readonly string[], extraEnv?: Record<string, string>) => Promise<SpawnResult>;
+/** Runs git in one clone, never prompting. */
+export type Git = (args: readonly string[], extraEnv?: Record<string, string>) => Promise<SpawnResult>;
 
 function firstLine(text: string): string {
   const line = text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
   return redactUrl(line.replace(/^(fatal|error): /, ""));
 }
 
-function makeGit(repoDir: string, env: Env): Git {
+/** A {@link Git} for the clone at `repoDir`; a git that cannot start is a ManifestError naming it. */
+export function makeGit(repoDir: string, env: Env): Git {
   return async (args, extraEnv = {}) => {
     try {
       return await env.spawn("git", ["-C", repoDir, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal: env.signal });
@@ -79,7 +81,7 @@ function makeGit(repoDir: string, env: Env): Git {
 }
 
 /** ssh must fail instead of asking for a passphrase or a host key, unless the operator chose their own ssh command. */
-async function sshEnv(git: Git, env: Env): Promise<Record<string, string>> {
+export async function sshEnv(git: Git, env: Env): Promise<Record<string, string>> {
   if (env.vars.GIT_SSH_COMMAND || env.vars.GIT_SSH) return {};
   const configured = await git(["config", "--get", "core.sshCommand"]);
   if (configured.code === 0 && configured.stdout.trim() !== "") return {};

@@ -4,10 +4,15 @@ import type { RunResult } from "../host/result.ts";
 
 /** Where a run is, as one poll sees it. */
 export interface RunSnapshot {
-  /** missing: no run dir yet; starting: launcher fetching; running: PipelineRun created; finished: result.json. */
-  phase: "missing" | "starting" | "running" | "finished";
+  /**
+   * missing: no run dir yet; starting: launcher fetching; running: PipelineRun created; finished: this
+   * run's valid result.json; corrupt / mismatch: a result.json that is unusable or another run's or commit's.
+   */
+  phase: "missing" | "starting" | "running" | "finished" | "corrupt" | "mismatch";
   pipelineRun?: string;
   result?: RunResult;
+  /** corrupt / mismatch: why. */
+  problem?: string;
   /** Whether a launcher or runner process of this run is alive on the host. */
   alive?: boolean;
 }
@@ -33,12 +38,15 @@ export interface WaitEvent {
   polls: number;
 }
 
-/** How the wait ended. */
-export type WaitEnd = { kind: "finished"; result: RunResult; elapsedMs: number; polls: number } | { kind: "timeout"; last?: RunSnapshot; elapsedMs: number; polls: number };
+/** How the wait ended: a verdict, a result.json that is none (ended at once), or the deadline. */
+export type WaitEnd =
+  | { kind: "finished"; result: RunResult; elapsedMs: number; polls: number }
+  | { kind: "corrupt" | "mismatch"; problem: string; elapsedMs: number; polls: number }
+  | { kind: "timeout"; last?: RunSnapshot; elapsedMs: number; polls: number };
 
-const key = (s: RunSnapshot) => `${s.phase}|${s.pipelineRun ?? ""}|${s.result?.status ?? ""}|${s.alive ?? ""}`;
+const key = (s: RunSnapshot) => `${s.phase}|${s.pipelineRun ?? ""}|${s.result?.status ?? ""}|${s.problem ?? ""}|${s.alive ?? ""}`;
 
-/** Polls with backoff; yields every poll, returns when result.json appears or the deadline passes. */
+/** Polls with backoff; yields every poll, returns when result.json appears (valid or not) or the deadline passes. */
 export async function* waitForRun(poll: (signal: AbortSignal) => Promise<RunSnapshot>, options: WaitOptions, env: Env): AsyncGenerator<WaitEvent, WaitEnd> {
   const signal = options.signal ?? env.signal;
   const start = env.now().getTime();
@@ -56,6 +64,8 @@ export async function* waitForRun(poll: (signal: AbortSignal) => Promise<RunSnap
     last = snapshot;
     yield { snapshot, changed, elapsedMs, polls };
     if (snapshot.phase === "finished" && snapshot.result) return { kind: "finished", result: snapshot.result, elapsedMs, polls };
+    // An unusable result.json never turns valid (the writers replace it atomically once): the wait ends here.
+    if (snapshot.phase === "corrupt" || snapshot.phase === "mismatch") return { kind: snapshot.phase, problem: snapshot.problem ?? "result.json is unusable", elapsedMs, polls };
     const remaining = deadline - env.now().getTime();
     if (remaining <= 0) return { kind: "timeout", last, elapsedMs, polls };
     // The last poll lands on the deadline, so a run finishing just in time is still seen.

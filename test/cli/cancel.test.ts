@@ -75,7 +75,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await runCli(["cancel", "cx-json", "--json"], e);
-    assert.deepEqual(JSON.parse(e.out()), { ok: true, runId: "cx-json", outcome: "signalled", process: "runner", pid: runner.pid, status: null });
+    assert.deepEqual(JSON.parse(e.out()), { ok: true, runId: "cx-json", outcome: "signalled", process: "runner", pid: runner.pid, status: null, problem: null });
     assert.equal(e.err(), "");
   });
 
@@ -88,7 +88,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     assert.deepEqual(backend.received.map((r) => r.kind), ["cancel"]);
     const j = env(backend);
     await runCli(["cancel", "cx-done", "--json"], j);
-    assert.deepEqual(JSON.parse(j.out()), { ok: true, runId: "cx-done", outcome: "finished", process: null, pid: null, status: "failed" });
+    assert.deepEqual(JSON.parse(j.out()), { ok: true, runId: "cx-done", outcome: "finished", process: null, pid: null, status: "failed", problem: null });
   });
 
   it("an unknown run id is a usage error (exit 2) naming where it looked", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,9 +17,11 @@ describe("run-dev-e2e and logs, in process", () => {
   let dir: string;
   let repo: string;
   let runsRoot: string;
+  let commit: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "unidesk-ci-cmd-"));
     repo = makeOperatorRepo(dir);
+    commit = execFileSync("git", ["-C", repo, "rev-parse", "origin/master"], { encoding: "utf8" }).trim();
     runsRoot = join(dir, "runs");
     mkdirSync(runsRoot);
   });
@@ -27,7 +30,7 @@ describe("run-dev-e2e and logs, in process", () => {
   const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
   const env = (backend: ReturnType<typeof fakeBackend>, tty = false) => fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, tty });
   const result = (runId: string, status: string) =>
-    JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: "b".repeat(40), pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" });
+    JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: commit, pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" });
   const runDir = (runId: string) => {
     const d = join(runsRoot, runId);
     mkdirSync(d, { recursive: true });
@@ -105,7 +108,8 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-slow", "--wait-ms", "5000"], e), (err) => err instanceof WaitTimeoutError && err.exitCode === 3 && /goes on/.test(err.message) && /logs cmd-wait-slow/.test(err.hint ?? ""));
-    assert.ok(backend.received.filter((r) => r.kind === "status").length >= 3);
+    // Polls at 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline.
+    assert.equal(backend.received.filter((r) => r.kind === "status").length, 5);
   });
 
   it("--wait-ms --json prints one document, even on timeout", async () => {

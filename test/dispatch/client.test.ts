@@ -1,5 +1,8 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DISPATCH_RESPONSE_MAX_BYTES, LOGS_CAP_MAX_BYTES } from "../../src/rules.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { AuthError, CliError, DispatchError, ExitCode, InterruptedError } from "../../src/errors.ts";
 import { dispatch, MAX_RETRIES, type DispatchTarget } from "../../src/dispatch/client.ts";
@@ -108,7 +111,7 @@ describe("dispatch client against a real HTTP server", () => {
     const answer = await dispatch(target(server.url), request, env);
     assert.equal(answer.stdout, "hello\n");
     assert.equal(server.requests.length, 2);
-    assert.ok(env.clockMs() - start >= 1000, "backed off on the virtual clock");
+    assert.equal(env.clockMs() - start, 1000, "backed off 1 s on the virtual clock");
   });
 
   it("429 honours Retry-After (capped)", async () => {
@@ -172,5 +175,48 @@ describe("dispatch client against a real HTTP server", () => {
     const server = await serve({ status: 200, json: ok });
     await assert.rejects(dispatch(target(server.url), { command: "true", timeoutMs: 60_001 }, fakeEnv({ fetch })), /bug: invalid dispatch request/);
     assert.equal(server.requests.length, 0);
+  });
+});
+
+describe("unbounded answers: the dispatch client reads at most DISPATCH_RESPONSE_MAX_BYTES", () => {
+  it("has room for the logs reader's largest answer (LOGS_CAP_MAX_BYTES as base64)", () => {
+    assert.ok(DISPATCH_RESPONSE_MAX_BYTES > (LOGS_CAP_MAX_BYTES / 3) * 4 + 1_048_576);
+  });
+
+  it("a backend streaming an endless body: the client stops reading past the cap and closes the connection (exit 5)", async () => {
+    let written = 0;
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((r) => (closed = r));
+    const chunk = Buffer.alloc(65_536, 0x61);
+    const server = createServer((req, res: ServerResponse) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.on("close", closed);
+      const pump = () => {
+        while (!res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+      };
+      res.write('{"ok":true,"stdout":"');
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    servers.push({ url: "", requests: [], close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = await failing(target(url));
+    assert.ok(error instanceof DispatchError);
+    assert.equal(error.exitCode, ExitCode.unreachable);
+    assert.match(error.message, new RegExp(`the answer from ${url}/api/dispatch is larger than ${DISPATCH_RESPONSE_MAX_BYTES} bytes; stopped reading it`));
+    await connectionClosed;
+    // What the server got rid of: the cap plus what sockets and stream buffers hold, not gigabytes.
+    assert.ok(written > DISPATCH_RESPONSE_MAX_BYTES && written < DISPATCH_RESPONSE_MAX_BYTES + 32 * 1_048_576, `${written} bytes written`);
+  });
+
+  it("a Content-Length over the cap is refused before reading the body", async () => {
+    const server = await serve({ status: 200, text: "x", headers: { "content-length": String(DISPATCH_RESPONSE_MAX_BYTES + 1) } });
+    const error = await failing(target(server.url));
+    assert.match(error.message, /is larger than \d+ bytes; stopped reading it/);
+    assert.equal(server.requests.length, 1, "not retried");
   });
 });

@@ -18,6 +18,20 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
+# result.json as one record, judged by the CLI (src/host/result.ts): "result\tb64:<its first UCI_RESULT_CAP
+# bytes>\t<size>", "result\t-\t0" when there is none, "result\t!\t0" when it is no readable regular file.
+uci_result_record() {
+  local f=$1/result.json data size
+  if [[ ! -e $f && ! -L $f ]]; then
+    printf 'result\t-\t0\n'
+  elif [[ -f $f && ! -L $f ]] && size=$(stat -c %s -- "$f" 2>/dev/null) &&
+    data=$(head -c "$UCI_RESULT_CAP" -- "$f" 2>/dev/null | base64 -w0); then
+    printf 'result\tb64:%s\t%s\n' "$data" "$size"
+  else
+    printf 'result\t!\t0\n'
+  fi
+}
+
 # The last line of a log (its last cap bytes at most), as a field like uci_file_field.
 uci_last_line_field() {
   local data
@@ -61,11 +75,7 @@ printf 'run\tpresent\n'
 printf 'launcher\t%s\n' "$(uci_pid_field "$UCI_DIR/launcher.pid")"
 printf 'runner\t%s\n' "$(uci_pid_field "$UCI_DIR/runner.pid")"
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
-if [[ -f $UCI_DIR/result.json ]]; then
-  printf 'result\t%s\t%s\n' "$(uci_file_field "$UCI_DIR/result.json" "$UCI_RESULT_CAP")" "$(stat -c %s -- "$UCI_DIR/result.json" 2>/dev/null || echo 0)"
-else
-  printf 'result\t-\t0\n'
-fi
+uci_result_record "$UCI_DIR"
 printf 'launcherlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/launcher.log")"
 printf 'runnerlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/runner.log")"
 printf 'end\n'

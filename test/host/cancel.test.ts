@@ -112,17 +112,25 @@ describe("cancel script: render", () => {
 
 describe("cancel script: real runs", () => {
   it("absent: an unknown run id", async () => {
-    assert.deepEqual(await cancel("no-such-run"), { runId: "no-such-run", outcome: "absent", process: null, pid: null, status: null });
+    assert.deepEqual(await cancel("no-such-run"), { runId: "no-such-run", outcome: "absent", process: null, pid: null, status: null, problem: null });
   });
 
-  it("finished: sends nothing and reports result.json's status (runner and launcher styles, unreadable)", async () => {
+  it("finished: sends nothing and reports result.json's status (runner and launcher styles)", async () => {
     const victim = await startProcess("sleep", ["60"]);
-    await runDir("done-runner", { "result.json": '{\n  "ok": false,\n  "status": "failed",\n  "runId": "done-runner"\n}\n', "runner.pid": `${victim.pid}\n` });
-    await runDir("done-launcher", { "result.json": '{"ok":false,"status":"error","runId":"done-launcher"}\n' });
-    await runDir("done-garbage", { "result.json": "not json" });
-    assert.deepEqual(await cancel("done-runner"), { runId: "done-runner", outcome: "finished", process: null, pid: null, status: "failed" });
+    const runnerStyle = (runId: string) => `{\n  "ok": false,\n  "status": "failed",\n  "runId": "${runId}",\n  "manifestCommit": "${COMMIT}",\n  "pipelineRun": "e2e-${runId}",\n  "temporaryNamespace": null,\n  "finishedAt": "2026-11-27T16:30:00Z"\n}\n`;
+    await runDir("done-runner", { "result.json": runnerStyle("done-runner"), "runner.pid": `${victim.pid}\n` });
+    await runDir("done-launcher", { "result.json": `{"ok":false,"status":"error","runId":"done-launcher","manifestCommit":"${COMMIT}","pipelineRun":null,"temporaryNamespace":null,"finishedAt":"2026-11-27T16:30:00.000Z","writer":"launcher"}\n` });
+    assert.deepEqual(await cancel("done-runner"), { runId: "done-runner", outcome: "finished", process: null, pid: null, status: "failed", problem: null });
     assert.equal((await cancel("done-launcher")).status, "error");
-    assert.deepEqual(await cancel("done-garbage"), { runId: "done-garbage", outcome: "finished", process: null, pid: null, status: null });
+    assert.ok(isAlive(victim.pid!));
+  });
+
+  it("an ended run waited on: a corrupt result.json is finished (corrupt), never a status grepped out of it; nothing is signalled", async () => {
+    const victim = await startProcess("sleep", ["60"]);
+    await runDir("done-garbage", { "result.json": '{"status": "succeeded", not json', "runner.pid": `${victim.pid}\n` });
+    await runDir("done-other", { "result.json": `{"ok":true,"status":"succeeded","runId":"someone-else","manifestCommit":"${COMMIT}","pipelineRun":null,"temporaryNamespace":null,"finishedAt":"2026-11-27T16:30:00Z"}` });
+    assert.deepEqual(await cancel("done-garbage"), { runId: "done-garbage", outcome: "finished", process: null, pid: null, status: "corrupt", problem: "result.json is not valid JSON" });
+    assert.deepEqual(await cancel("done-other"), { runId: "done-other", outcome: "finished", process: null, pid: null, status: "mismatch", problem: 'result.json names run "someone-else", not done-other' });
     assert.ok(isAlive(victim.pid!));
   });
 
@@ -156,10 +164,10 @@ describe("cancel script: real runs", () => {
     const runner = await startProcess("bash", [join(workDir, "runner.sh"), "--run-id", "own-runner", "--manifest-commit", COMMIT, "--result-dir", dir]);
     await waitFor("runner.pid", () => (existsSync(join(dir, "runner.log")) ? true : undefined));
     const answer = await cancel("own-runner");
-    assert.deepEqual(answer, { runId: "own-runner", outcome: "signalled", process: "runner", pid: runner.pid, status: null });
+    assert.deepEqual(answer, { runId: "own-runner", outcome: "signalled", process: "runner", pid: runner.pid, status: null, problem: null });
     assert.equal(await exited(runner), 143);
     assert.equal((await waitForResult(dir)).status, "cancelled");
-    assert.equal((await cancel("own-runner")).outcome, "finished");
+    assert.deepEqual([(await cancel("own-runner")).outcome, (await cancel("own-runner")).status], ["finished", "cancelled"]);
   });
 });
 
@@ -220,6 +228,7 @@ describe("cancel script: parsing", () => {
     ["signalled without pid", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tsignalled\trunner\nend\n"],
     ["signalled something else", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tsignalled\tinit\t1\nend\n"],
     ["no run id", "unidesk-ci-cancel\t1\noutcome\tabsent\nend\n"],
+    ["finished without its result record", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tfinished\nend\n"],
   ]) {
     it(`rejects a malformed answer (${name}) with a DispatchError`, () => {
       assert.throws(() => parseCancelOutput(out!), DispatchError);

@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError } from "../../src/errors.ts";
-import { LOGS_FILE_CAP_BYTES } from "../../src/rules.ts";
+import { LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, RESULT_MAX_BYTES } from "../../src/rules.ts";
+import { parseCancelOutput, renderCancel } from "../../src/host/cancel.ts";
 import { parseLogsOutput, renderLogsReader, type RunLogFile } from "../../src/host/logs-reader.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
 import { launcherEnv, runBash, tempDir } from "./helpers.ts";
@@ -81,11 +82,17 @@ async function status(runId: string, root = runsRoot) {
   return parseStatusOutput(run.stdout);
 }
 
-async function logs(runId: string, caps: { fileCapBytes?: number; totalCapBytes?: number } = {}) {
-  const run = await runBash(renderLogsReader({ runsRoot, runId, ...caps }), launcherEnv(root));
+async function logs(runId: string, caps: { fileCapBytes?: number; totalCapBytes?: number; maxFiles?: number } = {}, env = launcherEnv(root)) {
+  const run = await runBash(renderLogsReader({ runsRoot, runId, ...caps }), env);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, "");
-  return { parsed: parseLogsOutput(run.stdout), bytes: run.stdout.length };
+  return { parsed: parseLogsOutput(run.stdout), bytes: run.stdout.length, durationMs: run.durationMs };
+}
+
+async function cancel(runId: string) {
+  const run = await runBash(renderCancel({ runsRoot, runId }), launcherEnv(root));
+  assert.equal(run.code, 0, run.stderr);
+  return parseCancelOutput(run.stdout);
 }
 
 function byPath(list: RunLogFile[], path: string): RunLogFile {
@@ -227,15 +234,101 @@ describe("logs reader", () => {
   });
 });
 
+describe("an ended run waited on: result.json has one definite state in every reader", () => {
+  const valid = JSON.parse(result("x")) as Record<string, unknown>;
+  const json = (over: Record<string, unknown>) => JSON.stringify({ ...valid, ...over });
+  const cases: { name: string; make: (dir: string) => Promise<void>; state: string; problem: RegExp }[] = [
+    { name: "valid", make: (d) => writeFile(join(d, "result.json"), json({ runId: "rs-valid" })), state: "failed", problem: /^$/ },
+    { name: "invalid JSON", make: (d) => writeFile(join(d, "result.json"), '{"ok":true,"status":"succeeded",'), state: "corrupt", problem: /^result\.json is not valid JSON$/ },
+    { name: "wrong schema", make: (d) => writeFile(join(d, "result.json"), '{"ok":true,"status":"succeeded"}'), state: "corrupt", problem: /^result\.json does not match the result schema: runId: /m },
+    { name: "too large", make: (d) => writeFile(join(d, "result.json"), json({ runId: "rs-too-large", ok: true, status: "succeeded", padding: "x".repeat(RESULT_MAX_BYTES) })), state: "corrupt", problem: new RegExp(`^result\\.json is \\d+ bytes, more than the ${RESULT_MAX_BYTES} a result may have$`) },
+    { name: "not UTF-8", make: (d) => writeFile(join(d, "result.json"), Buffer.concat([Buffer.from(json({ runId: "rs-not-utf-8", reason: "" }).slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])), state: "corrupt", problem: /^result\.json is not UTF-8 text$/ },
+    { name: "contradictory", make: (d) => writeFile(join(d, "result.json"), json({ runId: "rs-contradictory", ok: false, status: "succeeded" })), state: "corrupt", problem: /^result\.json contradicts itself: ok is false but status is succeeded$/ },
+    { name: "a symlink", make: async (d) => (await writeFile(join(d, "elsewhere.json"), json({ runId: "rs-a-symlink" })), await symlink(join(d, "elsewhere.json"), join(d, "result.json"))), state: "corrupt", problem: /not a readable regular file/ },
+    { name: "a directory", make: (d) => mkdir(join(d, "result.json")), state: "corrupt", problem: /not a readable regular file/ },
+    { name: "another run's", make: (d) => writeFile(join(d, "result.json"), json({ runId: "someone-else", ok: true, status: "succeeded" })), state: "mismatch", problem: /^result\.json names run "someone-else", not rs-another-run-s$/ },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.state} in the status reader, the logs reader and the cancel script alike`, async () => {
+      const runId = `rs-${c.name.replace(/[^a-z0-9]+/gi, "-").replace(/-$/, "").toLowerCase()}`;
+      const dir = await files(runId, {});
+      await c.make(dir);
+      const s = await status(runId);
+      const { parsed: l } = await logs(runId);
+      assert.ok(l.found);
+      const k = await cancel(runId);
+      const word = s.resultState === "valid" ? s.result?.status : s.resultState;
+      assert.equal(word, c.state);
+      assert.match(s.resultProblem ?? "", c.problem);
+      assert.deepEqual([l.resultState, l.resultProblem], [s.resultState, s.resultProblem]);
+      assert.deepEqual([k.outcome, k.status, k.problem], ["finished", c.state, s.resultProblem]);
+      if (s.resultState !== "valid") assert.equal(s.result, null);
+    });
+  }
+
+  it("a wait knows the commit it submitted: another commit's result.json is a mismatch", async () => {
+    const run = await runBash(renderStatusReader({ runsRoot, runId: "rs-valid" }), launcherEnv(root));
+    const other = "f".repeat(40);
+    const s = parseStatusOutput(run.stdout, { runId: "rs-valid", manifestCommit: other });
+    assert.deepEqual([s.resultState, s.result, s.resultProblem], ["mismatch", null, `result.json is the verdict of manifest commit ${COMMIT}, not of ${other} that this run submitted`]);
+    assert.equal(parseStatusOutput(run.stdout, { runId: "rs-valid", manifestCommit: COMMIT }).resultState, "valid");
+  });
+});
+
+describe("logs past its budget: a run dir of 20 000 files", () => {
+  const COUNT = 20_000;
+  let shims = "";
+  before(async () => {
+    const dir = await files("many", { "result.json": result("many"), "runner.log": "step\n" });
+    await mkdir(join(dir, "pods"));
+    for (let i = 0; i < COUNT; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, j) => writeFile(join(dir, "pods", `p${String(i + j).padStart(5, "0")}_c.log`), `line ${i + j}\n`)));
+    }
+    // Every stat, tail and base64 the reader starts is logged, to count its subprocesses.
+    shims = join(root, "shims");
+    await mkdir(shims);
+    for (const tool of ["stat", "tail", "base64"]) {
+      const real = (await runBash(`command -v ${tool}`, launcherEnv(root))).stdout.trim();
+      await writeFile(join(shims, tool), `#!/bin/bash\necho ${tool} >> ${join(root, "spawned.txt")}\nexec ${real} "$@"\n`);
+      await chmod(join(shims, tool), 0o755);
+    }
+  });
+
+  it(`reads at most ${LOGS_MAX_FILES} files, most telling first, and counts the ones it left out`, async () => {
+    const { parsed, durationMs } = await logs("many", {}, launcherEnv(root, { PATH: `${shims}:${process.env.PATH}` }));
+    assert.ok(parsed.found);
+    assert.equal(parsed.files.length, LOGS_MAX_FILES);
+    assert.deepEqual(parsed.files.slice(0, 3).map((f) => f.path), ["result.json", "runner.log", "pods/p00000_c.log"]);
+    assert.equal(parsed.files.at(-1)?.path, `pods/p${String(LOGS_MAX_FILES - 3).padStart(5, "0")}_c.log`);
+    assert.deepEqual([parsed.omittedFiles, parsed.omittedAtLeast, parsed.maxFiles], [COUNT + 2 - LOGS_MAX_FILES, false, LOGS_MAX_FILES]);
+    assert.equal(parsed.resultState, "valid");
+    const spawned = (await readFile(join(root, "spawned.txt"), "utf8")).trim().split("\n");
+    // Per file read: one stat, one tail, two base64 (content and path); nothing per omitted file.
+    assert.ok(spawned.length <= 4 * LOGS_MAX_FILES + 4, `${spawned.length} subprocesses`);
+    // Only a sanity bound (the machine may be loaded; the shims double each subprocess): 20 000 reads took minutes.
+    assert.ok(durationMs < 120_000, `${durationMs} ms`);
+  });
+
+  it("a smaller maxFiles still reads result.json, pipelinerun.txt and the logs first", async () => {
+    const { parsed } = await logs("finished", { maxFiles: 5 });
+    assert.ok(parsed.found);
+    assert.deepEqual(parsed.files.map((f) => f.path), ["result.json", "pipelinerun.txt", "launcher.log", "runner.log", "pods/binary.bin"]);
+    assert.equal(parsed.omittedFiles, 8);
+  });
+});
+
 describe("reader output parsers", () => {
   const garbage: Array<[string, string, (s: string) => unknown]> = [
     ["status: no header", "hello\n", parseStatusOutput],
     ["status: cut short", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\n", parseStatusOutput],
     ["status: bad base64", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t-\tnone\nrunner\t-\tnone\npipelinerun\tb64:%%%\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
     ["status: bad process", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t12\tmaybe\nrunner\t-\tnone\npipelinerun\t-\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
-    ["logs: no end", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\nrun\tpresent\n", parseLogsOutput],
-    ["logs: count mismatch", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\nrun\tpresent\nend\t2\t0\n", parseLogsOutput],
-    ["logs: path escape", `unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\nrun\tpresent\nfile\t${btoa("../etc/passwd")}\t1\tb64:\nend\t1\t0\n`, parseLogsOutput],
+    ["logs: no end", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\n", parseLogsOutput],
+    ["logs: count mismatch", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\nresult\t-\t0\nomitted\t0\texact\nend\t2\t0\n", parseLogsOutput],
+    ["logs: no omitted line", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\nresult\t-\t0\nend\t0\t0\n", parseLogsOutput],
+    ["logs: more files than asked for", `unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\nresult\t-\t0\n${`file\t${btoa("a")}\t0\tb64:\n`.repeat(5)}omitted\t0\texact\nend\t5\t0\n`, parseLogsOutput],
+    ["logs: path escape", `unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\nfile\t${btoa("../etc/passwd")}\t1\tb64:\nomitted\t0\texact\nend\t1\t0\n`, parseLogsOutput],
+    ["status: another run's answer", "unidesk-ci-status\t1\nrunid\ty\nrun\tabsent\nend\n", (out) => parseStatusOutput(out, { runId: "x" })],
     ["logs: unknown line", "unidesk-ci-logs\t1\nrunid\tx\nrm\t-rf\nend\t0\t0\n", parseLogsOutput],
   ];
   for (const [name, text, parse] of garbage) {
@@ -252,7 +345,7 @@ describe("reader output parsers", () => {
   it("drops a split UTF-8 character at the start of a kept tail", () => {
     const text = new TextEncoder().encode("日本語のログ\n");
     const tail = text.subarray(1); // starts inside 日
-    const out = `unidesk-ci-logs\t1\nrunid\tx\ncaps\t9\t9\nrun\tpresent\nfile\t${btoa("a.log")}\t${text.length}\tb64:${btoa(String.fromCharCode(...tail))}\nend\t1\t${tail.length}\n`;
+    const out = `unidesk-ci-logs\t1\nrunid\tx\ncaps\t9\t9\t4\nrun\tpresent\nresult\t-\t0\nfile\t${btoa("a.log")}\t${text.length}\tb64:${btoa(String.fromCharCode(...tail))}\nomitted\t0\texact\nend\t1\t${tail.length}\n`;
     const parsed = parseLogsOutput(out);
     assert.ok(parsed.found);
     assert.deepEqual(parsed.files[0], { path: "a.log", sizeBytes: text.length, keptBytes: tail.length, truncated: true, unreadable: false, content: "本語のログ\n" });

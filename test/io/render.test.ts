@@ -25,9 +25,11 @@ const testResult = (over: Partial<RunResult> = {}): RunResult => ({
 
 const testFile = (over: Partial<RunLogFile>): RunLogFile => ({ path: "runner.log", sizeBytes: 12, keptBytes: 12, truncated: false, unreadable: false, content: "step 1 done\n", ...over });
 
-const testLogs = (): Extract<RunLogs, { found: true }> => ({
+type FoundLogs = Extract<RunLogs, { found: true }>;
+const testLogs = (over: Partial<FoundLogs> = {}): FoundLogs => ({
   runId: "dev-20261127-162626-k3x9a2",
   found: true,
+  resultState: "valid",
   result: testResult(),
   resultProblem: null,
   files: [
@@ -38,10 +40,14 @@ const testLogs = (): Extract<RunLogs, { found: true }> => ({
     testFile({ path: "taskruns.json", sizeBytes: 9_000_000, keptBytes: 0, truncated: true, content: "" }),
     testFile({ path: "runner.pid", unreadable: true, content: "" }),
   ],
+  omittedFiles: 19_804,
+  omittedAtLeast: false,
   keptBytes: 71,
   fileCapBytes: 262_144,
   totalCapBytes: 2_097_152,
-});
+  maxFiles: 200,
+  ...over,
+} as FoundLogs);
 
 describe("render functions (pure, golden files)", () => {
   it("durations", () => {
@@ -65,6 +71,14 @@ describe("render functions (pure, golden files)", () => {
 
   it("logs, with truncation, binary and unreadable markers", async () => {
     await assertGolden("logs.txt", renderLogs(testLogs(), { color: false }));
+  });
+
+  it("logs of a corrupt result.json: status corrupt with the problem, never a status read from it", () => {
+    const text = renderLogs(testLogs({ resultState: "corrupt", result: null, resultProblem: "result.json is not valid JSON", omittedFiles: 0 }), { color: false });
+    assert.match(text, /^status: +corrupt\nproblem: +result\.json is not valid JSON\nrunId: +dev-20261127-162626-k3x9a2\n/);
+    assert.doesNotMatch(text, /omitted/);
+    const doc = logsJson(testLogs({ resultState: "mismatch", result: null, resultProblem: "result.json names run \"x\"" }));
+    assert.deepEqual([doc.status, doc.result, doc.resultProblem], ["mismatch", null, 'result.json names run "x"']);
   });
 
   it("logs --json carries binary content as base64", () => {

@@ -31,6 +31,9 @@
  *   A PipelineRun whose `spec.pipelineRef.name` has no Pipeline in its namespace fails with
  *   CouldntGetPipeline whatever the outcome (the seed has unidesk-ci/unidesk-dev-namespace-e2e).
  *   `spec.status: Cancelled` (patch) ends a running PipelineRun with reason Cancelled.
+ * - `kubectl auth can-i` works: SelfSubjectAccessReviews are answered allowed unless a rule given to
+ *   `setDeniedAccess(rules)` matches; they change nothing, so they are not writes (`accessReviews()`
+ *   lists them). The fake enforces no RBAC on other requests. `requests()` logs every request.
  */
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -58,6 +61,18 @@ export interface WriteRecord {
   name: string | undefined;
   /** HTTP status answered. */
   code: number;
+}
+
+/** What a SelfSubjectAccessReview asked (its spec.resourceAttributes), or a rule matching such questions. */
+export interface AccessAttributes {
+  verb: string;
+  /** Plural resource, e.g. "namespaces", "pipelineruns". */
+  resource: string;
+  /** "" for the core group. */
+  group?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
 }
 
 /** Options of {@link startFakeKube}. */
@@ -90,6 +105,12 @@ export interface FakeKube {
   listObjects(apiVersion: string, resource: string, namespace?: string, labelSelector?: string): KubeObject[];
   /** Stores an object directly (not recorded as a write), e.g. a pre-existing namespace. */
   createObject(object: KubeObject): KubeObject;
+  /** Access reviews answered "no" from now on: each rule matches a review whose given fields all equal it ([] allows all). */
+  setDeniedAccess(rules: AccessAttributes[]): void;
+  /** Every request received (reads, writes and access reviews), oldest first. */
+  requests(): { client: string; method: string; path: string }[];
+  /** Every SelfSubjectAccessReview asked so far, with its answer. */
+  accessReviews(): (AccessAttributes & { allowed: boolean })[];
   /** Removes an object directly (not recorded as a write), e.g. the Pipeline; true when it existed. */
   deleteObject(apiVersion: string, resource: string, namespace: string | undefined, name: string): boolean;
   /** Closes watches, connections and timers. */
@@ -106,6 +127,50 @@ function typeOf(apiVersion: string, resource: string): ResourceType {
   const t = findType(g, v, resource);
   if (!t) throw new Error(`fake kube does not serve ${apiVersion} ${resource}`);
   return t;
+}
+
+const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+
+function isProtobuf(body: Buffer): boolean {
+  return body.subarray(0, 4).equals(PROTOBUF_MAGIC);
+}
+
+/** The length-delimited fields of one protobuf message, by field number (varint fields are skipped). */
+function protobufFields(bytes: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  let i = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[i++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+    }
+  };
+  while (i < bytes.length) {
+    const key = varint();
+    const wire = key & 7;
+    if (wire === 0) varint();
+    else if (wire === 2) {
+      const length = varint();
+      out.set(Math.floor(key / 8), bytes.subarray(i, i + length));
+      i += length;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else throw new SyntaxError(`protobuf wire type ${wire} is not handled`);
+  }
+  return out;
+}
+
+/** spec.resourceAttributes of a protobuf SelfSubjectAccessReview (runtime.Unknown → raw → spec → resourceAttributes). */
+function accessAttributesFromProtobuf(body: Buffer): Record<string, string> {
+  const raw = protobufFields(body.subarray(4)).get(2) ?? Buffer.alloc(0);
+  const spec = protobufFields(raw).get(2) ?? Buffer.alloc(0);
+  const attributes = protobufFields(protobufFields(spec).get(1) ?? Buffer.alloc(0));
+  const names = ["", "namespace", "verb", "group", "version", "resource", "subresource", "name"];
+  const out: Record<string, string> = {};
+  for (const [n, v] of attributes) if (names[n]) out[names[n]!] = v.toString("utf8");
+  return out;
 }
 
 /** RFC 7386 JSON merge patch. */
@@ -132,6 +197,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   for (const o of seedObjects()) store.create(RESOURCE_TYPES.find((t) => groupVersion(t) === o.apiVersion && t.kind === o.kind)!, o as KubeObject);
   const tekton = new FakeTekton(store, options.defaultOutcome ?? { kind: "succeed", delayMs: 300 }, options.tasks);
   const writes: WriteRecord[] = [];
+  let denied: AccessAttributes[] = [];
+  const reviews: (AccessAttributes & { allowed: boolean })[] = [];
+  const received: { client: string; method: string; path: string }[] = [];
   const watches = new Set<ServerResponse>();
   let port = 0;
 
@@ -162,6 +230,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const path = m ? (m[2] ?? "/") : url.pathname;
     const method = req.method ?? "GET";
     const parts = path.split("/").filter(Boolean);
+    received.push({ client, method, path });
 
     if (method === "GET") {
       if (path === "/version") return send(res, 200, VERSION_INFO);
@@ -181,6 +250,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         if (list) return send(res, 200, list);
       }
     }
+
+    if (method === "POST" && path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") return accessReview(res, body);
 
     // /api/v1/... or /apis/<group>/<version>/...
     const [group, version, rest] = parts[0] === "api" ? ["", parts[1] ?? "", parts.slice(2)] : parts[0] === "apis" ? [parts[1] ?? "", parts[2] ?? "", parts.slice(3)] : ["", "", []];
@@ -298,6 +369,17 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return reply(405, status(405, "MethodNotAllowed", `${method} is not supported on ${path}`));
   }
 
+  function accessReview(res: ServerResponse, body: Buffer): void {
+    // kubectl sends built-in types as protobuf ("k8s\0" + runtime.Unknown); JSON is accepted too.
+    const review = (isProtobuf(body) ? { spec: { resourceAttributes: accessAttributesFromProtobuf(body) } } : JSON.parse(body.toString("utf8") || "{}")) as { spec?: { resourceAttributes?: Record<string, string | undefined> } };
+    const a = review.spec?.resourceAttributes ?? {};
+    const asked: AccessAttributes = { verb: a["verb"] ?? "", resource: a["resource"] ?? "", group: a["group"] ?? "", subresource: a["subresource"] ?? "", namespace: a["namespace"] ?? "", name: a["name"] ?? "" };
+    const matches = (rule: AccessAttributes) => (Object.keys(rule) as (keyof AccessAttributes)[]).every((k) => rule[k] === undefined || rule[k] === asked[k]);
+    const allowed = !denied.some(matches);
+    reviews.push({ ...asked, allowed });
+    send(res, 201, { kind: "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1", metadata: {}, spec: review.spec ?? {}, status: { allowed, ...(allowed ? {} : { reason: "denied by the fake cluster's setDeniedAccess" }) } });
+  }
+
   function startWatch(res: ServerResponse, type: ResourceType, namespace: string | undefined, pick: (o: KubeObject) => boolean): void {
     // kubectl blocks until the response headers arrive, so flush them before any event.
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
@@ -363,6 +445,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (!t) throw new Error(`fake kube does not serve ${object.apiVersion} ${object.kind}`);
       return store.create(t, object);
     },
+    setDeniedAccess: (rules) => void (denied = rules.map((r) => ({ ...r }))),
+    requests: () => received.map((r) => ({ ...r })),
+    accessReviews: () => reviews.map((r) => ({ ...r })),
     deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,
     async stop() {
       tekton.stop();

@@ -67,6 +67,16 @@ describe("waitForRun", () => {
     if (end.kind === "finished") assert.equal(end.result.status, "failed");
   });
 
+  for (const phase of ["corrupt", "mismatch"] as const) {
+    it(`a ${phase} result.json ends the wait at that poll, without sleeping`, async () => {
+      const env = fakeEnv();
+      const s = scripted([{ phase: "running" }, { phase, problem: "result.json is not valid JSON" }, { phase: "finished", result: testResult() }]);
+      const { end } = await drain(waitForRun(s.poll, { timeoutMs: 600_000 }, env));
+      assert.deepEqual(end, { kind: phase, problem: "result.json is not valid JSON", elapsedMs: 1000, polls: 2 });
+      assert.equal(s.polls(), 2);
+    });
+  }
+
   it("stops when the signal aborts", async () => {
     const controller = new AbortController();
     const env = fakeEnv({ signal: controller.signal });

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import type { Server as NetServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import ssh2 from "ssh2";
@@ -91,6 +92,11 @@ export interface D601 {
   processes(): Promise<SandboxProcess[]>;
   /** Waits until every exec channel so far has closed. */
   idle(): Promise<void>;
+  /**
+   * Makes `tools` missing for later commands: PATH becomes one directory of links to every other
+   * program on it (bash cannot be hidden: it runs the commands). `[]` restores the PATH.
+   */
+  hideTools(tools: string[]): Promise<void>;
   /** Stops the SSH server and kills every process group/session it started (TERM, then KILL). */
   stop(): Promise<void>;
 }
@@ -143,6 +149,12 @@ export async function startD601(options: D601Options): Promise<D601> {
     await writeFile(defaultKubeconfig, unreachableKubeconfig());
   }
   const commandEnv = buildCommandEnv(options, marker, defaultKubeconfig);
+  const fullPath = commandEnv.PATH!;
+  let shimDir: string | undefined;
+  const dropShim = async () => {
+    if (shimDir) await rm(shimDir, { recursive: true, force: true });
+    shimDir = undefined;
+  };
   const allowed = options.authorizedKeys.map((line) => {
     const k = ssh2.utils.parseKey(line);
     if (k instanceof Error) throw k;
@@ -282,7 +294,27 @@ export async function startD601(options: D601Options): Promise<D601> {
     idle: async () => {
       while (running.size > 0) await Promise.all([...running]);
     },
+    hideTools: async (tools) => {
+      if (tools.includes("bash")) throw new Error("D601 hideTools: bash runs every command and cannot be hidden");
+      commandEnv.PATH = fullPath;
+      await dropShim();
+      if (tools.length === 0) return;
+      const dir = await mkdtemp(join(tmpdir(), "d601-path-"));
+      shimDir = dir;
+      const linked = new Set(tools);
+      for (const from of fullPath.split(delimiter)) {
+        for (const name of await readdir(from).catch(() => [] as string[])) {
+          if (linked.has(name)) continue;
+          const info = await stat(join(from, name)).catch(() => undefined);
+          if (!info?.isFile() || (info.mode & 0o111) === 0) continue;
+          linked.add(name);
+          await symlink(join(from, name), join(dir, name));
+        }
+      }
+      commandEnv.PATH = dir;
+    },
     stop: async () => {
+      await dropShim();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const c of connections) c.end();
       await killAll(marker, ownPids);

@@ -1,0 +1,163 @@
+// `--wait-ms` against stubbed dispatches (test/http-mock.ts): exact poll and retry counts, failed polls,
+// Ctrl-C, and result.json files that are corrupt or another run's verdict.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fakeEnv } from "../../src/env.ts";
+import { DispatchError, ExitCode, InterruptedError, RunFailedError, WaitTimeoutError } from "../../src/errors.ts";
+import type { DispatchTarget } from "../../src/dispatch/client.ts";
+import { MAX_RETRIES } from "../../src/dispatch/client.ts";
+import { RESULT_MAX_BYTES } from "../../src/rules.ts";
+import { reportError, runCli } from "../../src/cli/program.ts";
+import { MAX_FAILED_POLLS, waitAndReport, type WaitRequest } from "../../src/cli/wait-report.ts";
+import { after, backendError, dispatchOf, hang, hostAnswer, HttpMock } from "../http-mock.ts";
+import { signalledAnswer, statusAnswer, testResult } from "../host/answers.ts";
+
+const TOKEN = "tok-wait-7d2e";
+const RUN = "dev-20261127-162626-k3x9a2";
+const COMMIT = testResult(RUN).manifestCommit;
+const target: DispatchTarget = { backendUrl: "http://backend.test", token: TOKEN, providerId: "D601" };
+const request = (over: Partial<WaitRequest> = {}): WaitRequest => ({ runId: RUN, runsRoot: "/home/ubuntu/.unidesk/runs", manifestCommit: COMMIT, waitMs: 600_000, json: false, summary: { runId: RUN }, ...over });
+const status = dispatchOf("status");
+const running = hostAnswer(statusAnswer(RUN, { pipelineRun: `e2e-${RUN}` }));
+const finished = (over = {}) => hostAnswer(statusAnswer(RUN, { result: testResult(RUN, over), pipelineRun: `e2e-${RUN}` }));
+/** A poll that fails without retries: the status reader itself failed on the host. */
+const readerFailed = hostAnswer("", 1, "bash: fork: retry: Resource temporarily unavailable");
+
+describe("--wait-ms poll counts (exact)", () => {
+  it("polls at 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline, then exits 3", async () => {
+    const mock = new HttpMock().registerTimes(5, status, running);
+    const env = fakeEnv({ fetch: mock.fetch });
+    await assert.rejects(waitAndReport(target, request({ waitMs: 5000 }), env), (e) => e instanceof WaitTimeoutError && e.exitCode === ExitCode.waitTimeout);
+    mock.verify();
+    assert.equal(env.clockMs() - new Date("2026-01-01T00:00:00Z").getTime(), 5000);
+  });
+
+  it("stops at the first poll that sees this run's result.json", async () => {
+    const mock = new HttpMock().registerTimes(2, status, running).register(status, finished());
+    const env = fakeEnv({ fetch: mock.fetch });
+    await waitAndReport(target, request(), env);
+    mock.verify();
+    assert.match(env.out(), /^status: +succeeded$/m);
+    assert.equal(env.err(), `[0s] running e2e-${RUN}\n[3s] finished: succeeded\n`);
+  });
+});
+
+describe("--wait-ms failed polls", () => {
+  it(`tolerates ${MAX_FAILED_POLLS} failed polls in a row (each a dispatch error after its retries)`, async () => {
+    const mock = new HttpMock()
+      .register(status, running)
+      .registerTimes(1 + MAX_RETRIES, status, backendError(503, "provider_unavailable", "D601 busy"))
+      .register(status, readerFailed)
+      .registerTimes(1 + MAX_RETRIES, status, backendError(502, "internal", "bad gateway"))
+      .register(status, finished());
+    const env = fakeEnv({ fetch: mock.fetch });
+    await waitAndReport(target, request(), env);
+    mock.verify();
+    assert.equal(mock.requests.length, 3 + 2 * (1 + MAX_RETRIES));
+    assert.match(env.out(), /^status: +succeeded$/m);
+  });
+
+  it(`ends the wait with exit 5 at failed poll ${MAX_FAILED_POLLS + 1}`, async () => {
+    const mock = new HttpMock().register(status, running).registerTimes(MAX_FAILED_POLLS + 1, status, readerFailed);
+    const env = fakeEnv({ fetch: mock.fetch });
+    await assert.rejects(waitAndReport(target, request(), env), (e) => e instanceof DispatchError && e.exitCode === ExitCode.unreachable && /status reader failed on D601 \(exit 1\)/.test(e.message));
+    mock.verify();
+  });
+
+  it("a failure that is not the backend's (a rejected token) ends the wait at once", async () => {
+    const mock = new HttpMock().register(status, running).register(status, backendError(401, "unauthorized", "token expired"));
+    await assert.rejects(waitAndReport(target, request(), fakeEnv({ fetch: mock.fetch })), (e) => (e as { exitCode?: number }).exitCode === ExitCode.auth);
+    mock.verify();
+  });
+});
+
+describe("Ctrl-C during a wait", () => {
+  const interrupted = (e: unknown) =>
+    e instanceof InterruptedError && e.exitCode === ExitCode.interrupted && e.message.includes(`run ${RUN} goes on`) && e.hint === `follow it with: unidesk-ci logs ${RUN}`;
+
+  it("between polls: InterruptedError (130) naming the run, which goes on", async () => {
+    const controller = new AbortController();
+    const mock = new HttpMock().register(status, running).register(status, after(() => controller.abort(new Error("SIGINT")), running));
+    await assert.rejects(waitAndReport(target, request(), fakeEnv({ fetch: mock.fetch, signal: controller.signal })), interrupted);
+    mock.verify();
+  });
+
+  it("during a poll's request: the request is aborted, same error", async () => {
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const mock = new HttpMock().register(status, running).register(status, after((req) => ((seen = req.signal), queueMicrotask(() => controller.abort(new Error("SIGINT")))), hang));
+    await assert.rejects(waitAndReport(target, request(), fakeEnv({ fetch: mock.fetch, signal: controller.signal })), interrupted);
+    mock.verify();
+    assert.equal(seen?.aborted, true, "the fetch's own signal was aborted");
+  });
+});
+
+describe("an ended run waited on: result.json that is no verdict of this run ends the wait at once (exit 1)", () => {
+  const valid = JSON.stringify(testResult(RUN));
+  const cases: { name: string; result: string | Uint8Array; state: "corrupt" | "mismatch"; problem: RegExp }[] = [
+    { name: "invalid JSON", result: valid.slice(0, -1), state: "corrupt", problem: /result\.json is not valid JSON/ },
+    { name: "wrong schema", result: JSON.stringify({ ok: true, status: "succeeded", runId: RUN }), state: "corrupt", problem: /does not match the result schema: manifestCommit: / },
+    { name: "too large", result: JSON.stringify({ ...testResult(RUN), padding: "x".repeat(RESULT_MAX_BYTES) }), state: "corrupt", problem: /bytes, more than the 65536 a result may have/ },
+    { name: "not UTF-8", result: Buffer.concat([Buffer.from(valid.slice(0, -1) + ',"reason":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), state: "corrupt", problem: /not UTF-8/ },
+    { name: "another run id", result: JSON.stringify(testResult("dev-other")), state: "mismatch", problem: /names run "dev-other", not dev-/ },
+    { name: "another commit", result: JSON.stringify(testResult(RUN, { manifestCommit: "f".repeat(40) })), state: "mismatch", problem: new RegExp(`verdict of manifest commit f{40}, not of ${COMMIT} that this run submitted`) },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.state}, one poll, exit 1 naming the problem`, async () => {
+      const mock = new HttpMock().register(status, hostAnswer(statusAnswer(RUN, { result: c.result })));
+      const env = fakeEnv({ fetch: mock.fetch });
+      await assert.rejects(waitAndReport(target, request(), env), (e) => e instanceof RunFailedError && e.exitCode === 1 && !e.silent && c.problem.test(e.message) && e.message.startsWith(`run ${RUN} has a `));
+      mock.verify();
+      assert.match(env.out(), new RegExp(`^status: +${c.state}\\nproblem: +.*\\nrunId: +${RUN}\\n$`));
+      assert.doesNotMatch(env.out(), /succeeded/);
+      assert.match(env.err(), new RegExp(`^\\[0s\\] finished: ${c.state} \\(`));
+    });
+  }
+
+  it("--json: one document with the state, the problem and the error (exitCode 1)", async () => {
+    const mock = new HttpMock().register(status, hostAnswer(statusAnswer(RUN, { result: "{}" })));
+    const env = fakeEnv({ fetch: mock.fetch });
+    const error = await waitAndReport(target, request({ json: true }), env).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof RunFailedError);
+    assert.equal(env.out(), "", "the failure document is the reporter's");
+    assert.equal(reportError(error, env, true), 1);
+    mock.verify();
+    const doc = JSON.parse(env.out());
+    assert.deepEqual([doc.ok, doc.runId, doc.status, doc.result, doc.polls, doc.error.code, doc.error.exitCode], [false, RUN, "corrupt", null, 1, "run_failed", 1]);
+    assert.match(doc.resultProblem, /does not match the result schema/);
+    assert.equal(env.err(), "");
+  });
+});
+
+describe("cancel --wait-ms against stubs", () => {
+  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+
+  it("one cancel dispatch, then polls until the cancelled result: exactly three requests", async () => {
+    const mock = new HttpMock()
+      .register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN)))
+      .register(status, running)
+      .register(status, finished({ status: "cancelled" }));
+    const env = fakeEnv({ vars, fetch: mock.fetch });
+    await runCli(["cancel", RUN, "--wait-ms", "60000"], env);
+    mock.verify();
+    assert.match(env.out(), /^status: +cancelled$/m);
+  });
+
+  it("checks the run id of the result it waits for (it knows no commit)", async () => {
+    const mock = new HttpMock()
+      .register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN)))
+      .register(status, hostAnswer(statusAnswer(RUN, { result: testResult("dev-other", { status: "cancelled" }) })));
+    const env = fakeEnv({ vars, fetch: mock.fetch });
+    await assert.rejects(runCli(["cancel", RUN, "--wait-ms", "60000"], env), (e) => e instanceof RunFailedError && /names run "dev-other"/.test(e.message));
+    mock.verify();
+    assert.match(env.out(), /^status: +mismatch$/m);
+  });
+
+  it("an already finished run with a corrupt result.json: finished (corrupt), no status read from it", async () => {
+    const mock = new HttpMock().register(dispatchOf("cancel"), hostAnswer(`unidesk-ci-cancel\t1\nrunid\t${RUN}\noutcome\tfinished\nresult\tb64:${btoa('{"status": "succeeded"')}\t22\nend\n`));
+    const env = fakeEnv({ vars, fetch: mock.fetch });
+    await runCli(["cancel", RUN], env);
+    mock.verify();
+    assert.equal(env.out(), `run ${RUN} already finished (corrupt: result.json is not valid JSON); nothing to cancel\n`);
+  });
+});

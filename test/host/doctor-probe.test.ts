@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DispatchError, UsageError } from "../../src/errors.ts";
+import { ACCESS_CHECKS, PROBE_CHECK_IDS, parseDoctorProbeOutput, renderDoctorProbe, type DoctorProbeSettings } from "../../src/host/doctor-probe.ts";
+import { DEFAULT_WORKSPACE } from "../../src/rules.ts";
+import { assertGolden } from "../golden/golden.ts";
+import { startFakeKube, type FakeKube } from "../kube/fake-api.ts";
+import { bashSyntax, runBash, shellcheck, tempDir } from "./helpers.ts";
+
+const base: DoctorProbeSettings = { ...DEFAULT_WORKSPACE, repo: "https://github.com/pikasTech/unidesk" };
+const ctx = { providerId: "D601", ...DEFAULT_WORKSPACE };
+
+/** The script without its comment lines. */
+const code = (script: string) => script.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe("rendered doctor probe", () => {
+  const rendered = renderDoctorProbe(base);
+
+  it("matches its golden file and passes bash -n and shellcheck (also without a repository)", async () => {
+    await assertGolden("doctor-probe.sh", rendered);
+    for (const script of [rendered, renderDoctorProbe({ ...base, repo: "" })]) {
+      assert.deepEqual(bashSyntax(script), { code: 0, report: "" });
+      const sc = shellcheck(script);
+      assert.equal(sc.code, 0, sc.report);
+      assert.doesNotMatch(script, /@@[A-Z_]+@@/);
+    }
+  });
+
+  it("writes nothing: no redirection into a file, no rm/mv/mkdir/touch, no kubectl verb that changes the cluster", () => {
+    const body = code(rendered).replace(/[12]?>\s*\/dev\/null/g, "").replace(/2>&1/g, "").replace(/\(\([^)]*\)\)/g, "");
+    assert.doesNotMatch(body, /[^<]>\s*["$\w/]/);
+    assert.doesNotMatch(body, /\b(rm|mv|mkdir|touch|cp|tee|ln|chmod|mktemp)\s/);
+    assert.doesNotMatch(body, /uci_kubectl (create|apply|delete|patch|replace|label|annotate|edit|scale)\b/);
+    assert.doesNotMatch(body, /\bgit (fetch|clone|init|push|config)\b/);
+  });
+
+  const bad: [keyof DoctorProbeSettings, string][] = [
+    ["runsRoot", "relative"],
+    ["runsRoot", "/tmp/../etc"],
+    ["workRoot", "/tmp/a b"],
+    ["egressProxy", "https://127.0.0.1:1"],
+    ["repo", "http://github.com/a/b"],
+    ["repo", "https://github.com/a/b;id"],
+  ];
+  for (const [field, value] of bad) {
+    it(`rejects ${field} = ${JSON.stringify(value)} naming the field`, () => {
+      assert.throws(() => renderDoctorProbe({ ...base, [field]: value }), (e: unknown) => e instanceof UsageError && e.message.startsWith(`${field} `));
+    });
+  }
+});
+
+describe("the probe's answer", () => {
+  const line = (id: string, state = "pass", reason = "-", detail = "fine") => `check\t${id}\t${state}\t${reason}\tb64:${btoa(detail)}`;
+  const answer = (lines: string[]) => ["unidesk-ci-doctor\t1", ...lines, "end", ""].join("\n");
+  const all = PROBE_CHECK_IDS.map((id) => line(id));
+
+  it("becomes host checks in the probe's order, hints only on failures", () => {
+    const checks = parseDoctorProbeOutput(answer(all.map((l, i) => (i === 0 ? line(PROBE_CHECK_IDS[0]!, "fail", "missing", "bash not found") : l))), ctx);
+    assert.deepEqual(checks.map((c) => c.id), PROBE_CHECK_IDS.map((id) => `host.${id}`));
+    assert.deepEqual(checks[0], { id: "host.tool.bash", ok: false, detail: "bash not found", hint: "install bash on D601 for the dispatch user (apt-get install -y bash)" });
+    assert.deepEqual(checks[1], { id: "host.tool.git", ok: true, detail: "fine" });
+  });
+
+  const garbled: [string, string][] = [
+    ["no header", all.join("\n")],
+    ["a missing check", answer(all.slice(1))],
+    ["an unknown check", answer([...all, line("tool.rm")])],
+    ["a bad state", answer([...all.slice(1), line(PROBE_CHECK_IDS[0]!, "maybe")])],
+    ["bad base64", answer([...all.slice(1), `check\t${PROBE_CHECK_IDS[0]}\tpass\t-\tb64:!!`])],
+    ["no end", `unidesk-ci-doctor\t1\n${all.join("\n")}\n`],
+  ];
+  for (const [name, stdout] of garbled) {
+    it(`${name} is a malformed answer (exit 5)`, () => {
+      assert.throws(() => parseDoctorProbeOutput(stdout, ctx), (e: unknown) => e instanceof DispatchError && e.exitCode === 5);
+    });
+  }
+});
+
+describe("the probe in real bash against the fake cluster", () => {
+  let kube: FakeKube;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let home: string;
+  let kubeconfig: string;
+  before(async () => {
+    tmp = await tempDir("doctor-probe-");
+    home = join(tmp.dir, "home");
+    await mkdir(home);
+    kube = await startFakeKube();
+    kubeconfig = await kube.writeKubeconfig(join(tmp.dir, "kubeconfig"), "probe");
+  });
+  after(async () => {
+    await kube.stop();
+    await tmp.cleanup();
+  });
+
+  async function probe(settings: Partial<DoctorProbeSettings>, vars: Record<string, string> = {}) {
+    const proxy = `http://127.0.0.1:${await closedPort()}`;
+    const full = { runsRoot: join(tmp.dir, "runs"), workRoot: join(tmp.dir, "work", "unidesk-ci"), egressProxy: proxy, repo: base.repo, ...settings };
+    const r = await runBash(renderDoctorProbe(full), { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", KUBECONFIG: kubeconfig, ...vars });
+    assert.equal(r.code, 0, r.stderr);
+    return new Map(parseDoctorProbeOutput(r.stdout, { ...ctx, ...full }).map((c) => [c.id, c]));
+  }
+
+  it("a healthy cluster, absent roots and a dead proxy: only the proxy red; nothing created, no write to the cluster", async () => {
+    const checks = await probe({});
+    assert.deepEqual([...checks.values()].filter((c) => !c.ok).map((c) => c.id), ["host.egress-proxy"]);
+    assert.match(checks.get("host.egress-proxy")!.detail, /refuses connections/);
+    assert.match(checks.get("host.runs-root")!.detail, /does not exist yet; .* is writable, the launcher creates it/);
+    assert.match(checks.get("host.kube-api")!.detail, /answers \(Server Version: v1\.32\.4\+fake\)/);
+    assert.equal(checks.get("host.can-i.read-pod-logs")!.detail, "allowed: get pods/log in unidesk-ci");
+    assert.equal(existsSync(join(tmp.dir, "runs")), false);
+    assert.equal(existsSync(join(tmp.dir, "work")), false);
+    assert.deepEqual(await readdir(home), [], "no kubectl cache, nothing in HOME");
+    assert.deepEqual(kube.writes(), []);
+    assert.equal(kube.accessReviews().length, ACCESS_CHECKS.length);
+  });
+
+  it("a denied permission, a blocked runs root and an unreadable kubeconfig are each named", async () => {
+    kube.setDeniedAccess([{ verb: "patch", resource: "pipelineruns" }]);
+    await writeFile(join(tmp.dir, "blocker"), "");
+    try {
+      const checks = await probe({ runsRoot: join(tmp.dir, "blocker", "runs") });
+      assert.match(checks.get("host.can-i.patch-pipelineruns")!.detail, /^denied: patch pipelineruns\.tekton\.dev in unidesk-ci/);
+      assert.match(checks.get("host.can-i.patch-pipelineruns")!.hint!, /cancels the PipelineRun/);
+      assert.match(checks.get("host.runs-root")!.detail, /blocker is not a directory$/);
+      const broken = await probe({}, { KUBECONFIG: join(tmp.dir, "missing.yaml") });
+      assert.equal(broken.get("host.kubeconfig")!.ok, false);
+      assert.equal(broken.get("host.kube-api")!.ok, false);
+      assert.equal(broken.get("host.pipeline")!.detail, "not checked: the API server does not answer");
+    } finally {
+      kube.setDeniedAccess([]);
+    }
+  });
+});
