@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # UniDesk dev CI runner (Git-controlled; contract in docs/runner.md).
 #
-# Runs on the k3s host: parses the host-fetched deploy.json, creates a labelled temporary
-# namespace, starts the Tekton PipelineRun unidesk-ci/e2e-<runId> of
-# pipeline/unidesk-dev-namespace-e2e, waits for it, saves the PipelineRun, its TaskRuns and
-# every pod log into the result directory, deletes the temporary namespace (unless
-# --keep-namespace) and writes result.json last, atomically.
+# Runs on the k3s host: sweeps what dead runs left behind and prunes old run directories, parses
+# the host-fetched deploy.json, creates a labelled temporary namespace, starts the Tekton
+# PipelineRun unidesk-ci/e2e-<runId> of pipeline/unidesk-dev-namespace-e2e, waits for it, saves
+# the PipelineRun, its TaskRuns and every pod log into the result directory, deletes the
+# temporary namespace (unless --keep-namespace) and writes result.json last, atomically.
 #
 # Environment (all optional):
 #   KUBECONFIG                      default /etc/rancher/k3s/k3s.yaml
 #   UNIDESK_CI_RUNNER_POLL_MS       PipelineRun poll interval, default 5000 (50..600000)
 #   UNIDESK_CI_RUNNER_CANCEL_WAIT_MS how long to wait for Tekton to confirm a cancel, default 30000
 #   UNIDESK_CI_KUBECTL_TIMEOUT      kubectl --request-timeout per call, default 30s
+#   UNIDESK_CI_KEEP_RUNS            finished run directories kept in the runs root, default 100 (1..100000)
 #
 # Exit codes: 0 succeeded, 1 failed, 2 bad arguments (nothing done, no result.json),
 # 3 error, 4 timeout, 130 cancelled by SIGINT, 143 cancelled by SIGTERM.
@@ -24,11 +25,19 @@ readonly CI_NAMESPACE="unidesk-ci"
 readonly SERVICE_ACCOUNT="unidesk-ci-e2e"
 readonly MANAGED_BY="unidesk-ci"
 readonly PROTECTED_NAMESPACES=" unidesk unidesk-dev default kube-system kube-public kube-node-lease unidesk-ci "
+# Copies of src/rules.ts (the runner cannot import it; test/runner/bounds.test.ts keeps them equal).
 readonly RUN_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 readonly SHA_RE='^[0-9a-f]{40}$'
 readonly REPO_RE='^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)+/?$'
-readonly TIMEOUT_MS_MIN=1000
+readonly SERVICE_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+readonly TIMEOUT_MS_MIN=60000
 readonly TIMEOUT_MS_MAX=21600000
+readonly MANIFEST_MAX_BYTES=1048576
+readonly MANIFEST_MAX_DEPTH=64
+readonly SERVICES_MAX=100
+# A result dir this young without pid files may be a launcher between its mkdir and launcher.pid.
+readonly SWEEP_GRACE_S=60
+readonly KEEP_RUNS_DEFAULT=100
 
 usage() {
   cat <<'EOF'
@@ -134,6 +143,10 @@ fi
 if [[ ! $kubectl_timeout =~ ^[0-9]+(ms|s|m)$ ]]; then
   usage_error "UNIDESK_CI_KUBECTL_TIMEOUT '$kubectl_timeout' must be a duration such as 30s"
 fi
+keep_runs=${UNIDESK_CI_KEEP_RUNS:-$KEEP_RUNS_DEFAULT}
+if [[ ! $keep_runs =~ ^[1-9][0-9]{0,5}$ ]] || ((keep_runs > 100000)); then
+  usage_error "UNIDESK_CI_KEEP_RUNS '$keep_runs' must be an integer between 1 and 100000 (finished runs kept in the runs root)"
+fi
 
 if ((${#usage_errors[@]} > 0)); then
   for e in "${usage_errors[@]}"; do printf 'dev-e2e.sh: error: %s\n' "$e" >&2; done
@@ -175,7 +188,11 @@ started_at=$(iso_now)
 start_ms=$(ms_now)
 instance="$(od -An -N6 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')"
 instance=${instance:-$$$RANDOM}
-work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX") || work_tmp=$result_dir
+# Every object sent to kubectl and every answer read back goes through files here, never argv.
+if ! work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX"); then
+  work_tmp="$result_dir/.runner-tmp"
+  mkdir -p "$work_tmp"
+fi
 kubectl_err="$work_tmp/kubectl.err"
 
 pipeline_run_created=false
@@ -185,6 +202,7 @@ namespace_created=false
 namespace_deleted=false
 tekton_reason=""
 nap_pid=""
+cond_status="" cond_reason="" cond_message=""
 
 log "runner started: pid $$, run $run_id, manifest commit $manifest_commit"
 log "repo $repo_url, desired ref $desired_ref, environment $environment, timeout ${timeout_ms}ms, keep namespace $keep_namespace"
@@ -228,6 +246,13 @@ kc_error() {
   printf '%s' "${msg% }"
 }
 
+# Reads one line of jq @tsv output into the named variables (fields may be empty; @tsv escapes tabs).
+read_tsv() {
+  local line=$1
+  shift
+  IFS=$'\037' read -r "$@" <<<"${line//$'\t'/$'\037'}"
+}
+
 # The runner writes only to unidesk-ci and to its own temporary namespace.
 assert_own_namespace() {
   if [[ $PROTECTED_NAMESPACES == *" $1 "* || $1 != "$temp_namespace" ]]; then
@@ -269,11 +294,11 @@ write_result() {
 
 # Reads the PipelineRun's Succeeded condition into cond_status/cond_reason/cond_message.
 read_condition() {
-  local json
-  json=$(kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json) || return 1
-  cond_status=$(jq -r '[.status.conditions[]? | select(.type == "Succeeded")][0].status // "Unknown"' <<<"$json") || return 1
-  cond_reason=$(jq -r '[.status.conditions[]? | select(.type == "Succeeded")][0].reason // ""' <<<"$json") || return 1
-  cond_message=$(jq -r '[.status.conditions[]? | select(.type == "Succeeded")][0].message // ""' <<<"$json") || return 1
+  local row
+  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$work_tmp/condition.json" || return 1
+  row=$(jq -r '([.status.conditions[]? | select(.type == "Succeeded")][0] // {}) | [.status // "Unknown", .reason // "", .message // ""] | @tsv' \
+    "$work_tmp/condition.json") || return 1
+  read_tsv "$row" cond_status cond_reason cond_message
 }
 
 cancel_pipeline_run() {
@@ -295,10 +320,10 @@ cancel_pipeline_run() {
 }
 
 collect_pod_logs() {
-  local ns=$1 selector=$2 pods pod container file
+  local ns=$1 selector=$2 pod container file
   local -a sel=()
   [[ -n $selector ]] && sel=(-l "$selector")
-  if ! pods=$(kc -n "$ns" get pods "${sel[@]}" -o json); then
+  if ! kc -n "$ns" get pods "${sel[@]}" -o json >"$work_tmp/pods.json"; then
     log "could not list pods in $ns: $(kc_error)"
     return 0
   fi
@@ -309,7 +334,7 @@ collect_pod_logs() {
       printf '[unidesk-ci: no log for %s/%s: %s]\n' "$pod" "$container" "$(kc_error)" >>"$file"
     fi
     log "saved pods/${pod}_${container}.log ($(wc -c <"$file") bytes)"
-  done < <(jq -r '.items[] | .metadata.name as $p | ((.spec.initContainers // []) + (.spec.containers // []))[] | "\($p) \(.name)"' <<<"$pods")
+  done < <(jq -r '.items[] | .metadata.name as $p | ((.spec.initContainers // []) + (.spec.containers // []))[] | "\($p) \(.name)"' "$work_tmp/pods.json")
 }
 
 collect_artifacts() {
@@ -324,15 +349,15 @@ collect_artifacts() {
 
 # Deletes the temporary namespace only when it carries this very invocation's labels.
 delete_namespace() {
-  local json owned
+  local owned
   assert_own_namespace "$temp_namespace" || return 0
-  if ! json=$(kc get namespace "$temp_namespace" -o json); then
+  if ! kc get namespace "$temp_namespace" -o json >"$work_tmp/namespace.json"; then
     log "temporary namespace $temp_namespace not readable, not deleting it: $(kc_error)"
     return 0
   fi
   owned=$(jq -r --arg run "$run_id" --arg inst "$instance" --arg by "$MANAGED_BY" \
     '(.metadata.labels["app.kubernetes.io/managed-by"] == $by and .metadata.labels["unidesk.ci/run-id"] == $run
-      and .metadata.annotations["unidesk.ci/runner-instance"] == $inst)' <<<"$json")
+      and .metadata.annotations["unidesk.ci/runner-instance"] == $inst)' "$work_tmp/namespace.json")
   if [[ $owned != true ]]; then
     log "namespace $temp_namespace was not created by this runner (labels differ); leaving it alone"
     return 0
@@ -360,7 +385,7 @@ finish() {
   log "run $status: $reason"
   write_result "$status" "$reason"
   log "wrote result.json"
-  [[ $work_tmp != "$result_dir" ]] && rm -rf "$work_tmp"
+  rm -rf "$work_tmp"
   printf 'dev-e2e.sh: run %s %s: %s (see %s)\n' "$run_id" "$status" "$reason" "$result_dir" >&3
   case $status in
     succeeded) code=0 ;;
@@ -382,6 +407,244 @@ on_signal() {
 trap 'on_signal SIGTERM 143' TERM
 trap 'on_signal SIGINT 130' INT
 
+# ---------------------------------------------------------------- sweep: what dead runs left behind
+
+# The runs root holds one directory per run id; every run sweeps it before it creates anything.
+readonly runs_root=${result_dir%/*}
+# Per run id: state (live/finished/dead), why it is dead, result.json's keepNamespace and finishedAt, what
+# the cluster holds of it and what the sweep did there, and whether something is left to sweep.
+declare -A run_state=() run_why=() result_keep=() result_finished=() commit_of=() sweep_pending=()
+declare -A ns_of=() ns_done=() pr_of=() pr_cancelled=()
+declare -a dead_runs=()
+
+# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's
+# both do)? 0 yes; 2 cannot tell; 1 no, with pid_seen saying why: gone, a zombie, or another program
+# under a reused pid (never trust a bare pid).
+pid_seen=""
+pid_runs() {
+  local pid=$1 dir=$2 cmd rest stat
+  pid_seen=gone
+  [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
+  stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
+  stat=${stat##*) }
+  if [[ ${stat:0:1} == [ZX] ]]; then
+    pid_seen="a zombie"
+    return 1
+  fi
+  pid_seen="another program"
+  if ! cmd=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
+    [[ -e /proc/$pid ]] && return 2
+    pid_seen=gone
+    return 1
+  fi
+  rest=$cmd$'\n'
+  while [[ $rest == *"$dir"* ]]; do
+    rest=${rest#*"$dir"}
+    # /runs/ab must not be taken for /runs/abc.
+    [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
+  done
+  return 1
+}
+
+# Sets run_state[$id] (live / finished / dead) and run_why[$id] for one run directory.
+classify_run() {
+  local id=$1 dir=$2 f pid has_pid=false mtime now
+  run_why[$id]=""
+  for f in launcher.pid runner.pid; do
+    [[ -f $dir/$f ]] || continue
+    has_pid=true
+    pid=""
+    read -r pid <"$dir/$f" 2>/dev/null
+    pid_runs "$pid" "$dir"
+    case $? in
+      0) run_state[$id]=live && return ;;
+      2) run_state[$id]=live && log "sweep: $id: cannot read /proc/$pid/cmdline; treating the run as live" && return ;;
+    esac
+    [[ $pid =~ ^[0-9]{1,10}$ ]] || pid="?"
+    run_why[$id]+="${run_why[$id]:+, }$f $pid is $pid_seen"
+  done
+  # Checked after the pids: a run writes result.json before its processes exit, so none can appear now.
+  if [[ -f $dir/result.json ]]; then
+    run_state[$id]=finished
+    return
+  fi
+  if ! $has_pid; then
+    printf -v now '%(%s)T' -1
+    mtime=$(stat -c %Y "$dir" 2>/dev/null) || mtime=$now
+    if ((now - mtime < SWEEP_GRACE_S)); then
+      run_state[$id]=live
+      return
+    fi
+    run_why[$id]="no launcher.pid or runner.pid after ${SWEEP_GRACE_S}s"
+  fi
+  run_state[$id]=dead
+  dead_runs+=("$id")
+}
+
+# Reads runId, keepNamespace and finishedAt of every finished run's result.json (at most 64 KiB each)
+# with one awk and one jq: awk puts a record separator (never raw in JSON) and the file name before
+# each file. A result.json that does not parse or names another run is ignored.
+read_finished_results() {
+  local row file rid keep at id
+  while IFS= read -r row; do
+    read_tsv "$row" file rid keep at
+    id=${file%/result.json}
+    id=${id##*/}
+    [[ ${run_state[$id]-} == finished && $rid == "$id" ]] || continue
+    result_keep[$id]=$keep
+    result_finished[$id]=$at
+  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name result.json -type f -size -65k -print0 2>/dev/null |
+    xargs -0 -r awk 'FNR == 1 { printf "\036%s\n", FILENAME } { print }' |
+    jq -R -s -r 'split("\u001e")[1:][] | split("\n") | .[0] as $file | (.[1:] | join("\n") | try fromjson catch null) as $r |
+      [$file, ($r | objects | .runId | strings) // "", ($r | objects | .keepNamespace | tostring) // "",
+       ($r | objects | .finishedAt | strings) // ""] | @tsv')
+}
+
+# Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
+sweep_delete_namespace() {
+  local ns=$1 id=$2
+  if [[ $PROTECTED_NAMESPACES == *" $ns "* || $ns != "unidesk-ci-$id" ]]; then
+    log "sweep: refusing to delete namespace $ns for run $id"
+    return 1
+  fi
+  log "sweep: deleting namespace $ns of ${run_state[$id]} run $id"
+  if kc delete namespace "$ns" --wait=false -o name; then return 0; fi
+  if [[ $(kc_error) == *NotFound* || $(kc_error) == *"not found"* ]]; then return 0; fi
+  log "sweep: could not delete namespace $ns: $(kc_error)"
+  sweep_pending[$id]=1
+  return 1
+}
+
+# The cluster half: namespaces and PipelineRuns carrying unidesk-ci's labels whose run is dead or
+# finished. 1 when the cluster cannot be listed (nothing is then proven swept).
+sweep_cluster() {
+  local selector="app.kubernetes.io/managed-by=$MANAGED_BY,unidesk.ci/run-id" row name id keep phase sha cond spec_status
+  if ! kc get namespaces -l "$selector" -o json >"$work_tmp/sweep-namespaces.json" ||
+    ! kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev -l "$selector" -o json >"$work_tmp/sweep-pipelineruns.json"; then
+    log "sweep: cannot list unidesk-ci's namespaces and PipelineRuns, leaving the cluster alone: $(kc_error)"
+    return 1
+  fi
+  while IFS= read -r row; do
+    read_tsv "$row" name id keep phase sha
+    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} ]] || continue
+    [[ ${run_state[$id]} == live ]] && continue
+    [[ $name == "unidesk-ci-$id" ]] || { log "sweep: namespace $name is labelled for run $id but not named unidesk-ci-$id; leaving it alone"; continue; }
+    [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
+    ns_of[$id]=$name
+    if [[ $phase == terminating ]]; then continue; fi
+    if [[ ${run_state[$id]} == dead ]]; then
+      if [[ $keep == true ]]; then
+        log "sweep: keeping namespace $name of lost run $id (--keep-namespace)"
+        ns_done[$id]=kept
+      elif sweep_delete_namespace "$name" "$id"; then
+        ns_done[$id]=deleted
+      fi
+    # A finished run: deleted when its result.json (or, without that field, the namespace) says keep
+    # false; kept when either says true; otherwise unproven, so its directory is kept as the evidence.
+    elif [[ ${result_keep[$id]-} == false || ${result_keep[$id]-null} == null && $keep == false ]]; then
+      sweep_delete_namespace "$name" "$id"
+    elif [[ ${result_keep[$id]-} != true && $keep != true ]]; then
+      log "sweep: namespace $name of finished run $id: neither result.json nor the namespace says whether to keep it; leaving it"
+      sweep_pending[$id]=1
+    fi
+  done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+      (.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
+      (if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
+      (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-namespaces.json")
+  while IFS= read -r row; do
+    read_tsv "$row" name id cond spec_status sha
+    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "e2e-$id" ]] || continue
+    [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
+    pr_of[$id]=$name
+    [[ $cond == Unknown && $spec_status != Cancelled* && $spec_status != StoppedRunFinally ]] || continue
+    log "sweep: cancelling PipelineRun $CI_NAMESPACE/$name of ${run_state[$id]} run $id"
+    if kc -n "$CI_NAMESPACE" patch pipelineruns.tekton.dev "$name" --type merge -p '{"spec":{"status":"Cancelled"}}' -o name; then
+      pr_cancelled[$id]=1
+    else
+      log "sweep: could not cancel PipelineRun $name: $(kc_error)"
+      sweep_pending[$id]=1
+    fi
+  done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+      (([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
+      (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-pipelineruns.json")
+}
+
+# Writes the definite result.json of dead run $1 (no-clobber: a result written meanwhile wins).
+write_lost_result() {
+  local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at tmp reason ns_deleted=false keep=false pr=${pr_of[$1]-}
+  if [[ -z $commit ]]; then
+    commit=$(cat "$dir/runner.log" "$dir/launcher.log" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
+    commit=${commit#commit }
+  fi
+  if [[ ! $commit =~ $SHA_RE ]]; then
+    log "sweep: run $id is lost but names no manifest commit in its logs or labels; no result.json written"
+    sweep_pending[$id]=1
+    return 1
+  fi
+  # A PipelineRun gone from the cluster is still named when the run had recorded it.
+  [[ -z $pr && -f $dir/pipelinerun.txt && $(head -c 100 "$dir/pipelinerun.txt") == "e2e-$id" ]] && pr="e2e-$id"
+  [[ ${ns_done[$id]-} == deleted ]] && ns_deleted=true
+  [[ ${ns_done[$id]-} == kept ]] && keep=true
+  reason="run lost: it ended without result.json and no launcher or runner of it is running (${run_why[$id]}); swept by run $run_id"
+  [[ -n ${pr_cancelled[$id]-} ]] && reason+="; PipelineRun $pr cancelled"
+  $ns_deleted && reason+="; temporary namespace ${ns_of[$id]} deleted"
+  $keep && reason+="; temporary namespace ${ns_of[$id]} kept (--keep-namespace)"
+  finished_at=$(iso_now)
+  tmp="$dir/.result.json.sweep.$$"
+  printf '{"ok":false,"status":"lost","runId":%s,"manifestCommit":%s,"pipelineRun":%s,"temporaryNamespace":%s,"keepNamespace":%s,"namespaceDeleted":%s,"finishedAt":%s,"reason":%s,"writer":"sweep","sweptBy":%s}\n' \
+    "$(json_str "$id")" "$(json_str "$commit")" "$(json_or_null "$pr")" "$(json_or_null "${ns_of[$id]-}")" \
+    "$keep" "$ns_deleted" "$(json_str "$finished_at")" "$(json_str "$reason")" "$(json_str "$run_id")" >"$tmp" || return 1
+  if ln -- "$tmp" "$dir/result.json" 2>/dev/null; then
+    log "sweep: $reason"
+    result_finished[$id]=$finished_at
+    run_state[$id]=finished
+  else
+    log "sweep: run $id got a result.json meanwhile; leaving it"
+  fi
+  rm -f -- "$tmp"
+}
+
+# Retention: keeps the newest keep_runs finished runs (by finishedAt); running runs, runs without a
+# readable finishedAt and runs whose cluster leftovers are not gone yet are never removed.
+prune_runs() {
+  local id at removed=0 total=0
+  for id in "${!result_finished[@]}"; do
+    [[ ${run_state[$id]} == finished && -n ${result_finished[$id]} && -z ${sweep_pending[$id]-} ]] && total=$((total + 1))
+  done
+  while read -r at id; do
+    [[ -n $id && -f $runs_root/$id/result.json && ! -L $runs_root/$id ]] || continue
+    if rm -rf -- "${runs_root:?}/$id"; then removed=$((removed + 1)); else log "retention: could not remove $runs_root/$id"; fi
+  done < <(for id in "${!result_finished[@]}"; do
+    [[ ${run_state[$id]} == finished && -n ${result_finished[$id]} && -z ${sweep_pending[$id]-} ]] && printf '%s %s\n' "${result_finished[$id]}" "$id"
+  done | LC_ALL=C sort -r | tail -n +"$((keep_runs + 1))")
+  log "retention: $total finished runs in $runs_root, keeping the newest $keep_runs, removed $removed"
+}
+
+sweep_and_prune() {
+  local dir id cluster_ok=true ended=0
+  if [[ ! -r /proc/self/cmdline ]]; then
+    log "sweep: /proc is not readable, so no run can be proven dead; skipping the sweep and retention"
+    return 0
+  fi
+  for dir in "$runs_root"/*/; do
+    dir=${dir%/}
+    id=${dir##*/}
+    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && ! -L $dir ]] || continue
+    classify_run "$id" "$dir"
+  done
+  read_finished_results
+  for id in "${!run_state[@]}"; do [[ ${run_state[$id]} == live ]] || ended=$((ended + 1)); done
+  log "sweep: ${#run_state[@]} other runs in $runs_root, ${#dead_runs[@]} lost"
+  # Only an ended run can have left something in the cluster.
+  if ((ended > 0)); then sweep_cluster || cluster_ok=false; fi
+  for id in "${dead_runs[@]}"; do write_lost_result "$id"; done
+  if $cluster_ok; then
+    prune_runs
+  else
+    log "retention: skipped (the cluster could not be swept)"
+  fi
+}
+
 # ---------------------------------------------------------------- checks
 
 missing_tools=()
@@ -392,37 +655,63 @@ if ((${#missing_tools[@]} > 0)); then
   finish error "required tool(s) not found on PATH: ${missing_tools[*]}"
 fi
 
+sweep_and_prune
+
+# Only what the runner uses (environments.dev.services) and the bounds `unidesk-ci validate` enforces.
 log "reading $manifest_file"
-manifest_problems=$(jq -r '
-  def svc_checks:
-    to_entries[] | .key as $i | .value |
-    if type != "object" then "environments.dev.services[\($i)] must be an object { id, repo, commitId }"
-    else
-      (if (.id | type) == "string" and (.id | test("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")) then empty
-       else "environments.dev.services[\($i)].id must be lowercase letters, digits and - (at most 40)" end),
-      (if (.commitId | type) == "string" and (.commitId | test("^[0-9a-f]{40}$")) then empty
-       else "environments.dev.services[\($i)].commitId must be a full 40-character commit SHA" end)
-    end;
-  if type != "object" then "deploy.json must be a JSON object"
-  elif .schemaVersion != 2 then "schemaVersion must be 2"
-  elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "environments.dev is missing"
-  elif (.environments.dev.ci | type) != "object" then "environments.dev.ci is missing"
-  elif (.environments.dev.services | type) != "array" then "environments.dev.services must be an array"
-  else
-    (.environments.dev.services | svc_checks),
-    (if ([.environments.dev.services[] | objects | .id] | length) != ([.environments.dev.services[] | objects | .id] | unique | length)
-     then "environments.dev.services ids must be unique" else empty end)
-  end' "$manifest_file" 2>"$kubectl_err")
-jq_rc=$?
-if ((jq_rc != 0)); then
+manifest_bytes=$(wc -c <"$manifest_file")
+if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
+  finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
+fi
+if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
+  def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
+  def text: if type == "string" then . else "" end;
+  if type != "object" then "problem\tdeploy.json must be a JSON object"
+  elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
+  elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
+  elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
+  elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
+  elif (.environments.dev.services | length) > $maxServices then
+    "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
+  else .environments.dev.services | to_entries[] | .key as $i | .value |
+    if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
+    else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
+  end' "$manifest_file" 2>"$kubectl_err"); then
+  if grep -q 'depth limit' "$kubectl_err"; then
+    finish error "deploy.json nests deeper than jq can parse; at most $MANIFEST_MAX_DEPTH levels are accepted"
+  fi
   finish error "deploy.json is not valid JSON: $(tr '\n' ' ' <"$kubectl_err")"
 fi
-if [[ -n $manifest_problems ]]; then
-  finish error "deploy.json is invalid: $(printf '%s' "$manifest_problems" | paste -sd ';' - | sed 's/;/; /g')"
+manifest_problems=()
+service_ids=()
+declare -A service_index=()
+kind="" index="" id="" repo="" commit=""
+while IFS= read -r row; do
+  [[ -n $row ]] || continue
+  read_tsv "$row" kind index id repo commit
+  if [[ $kind == problem ]]; then
+    manifest_problems+=("$index")
+    continue
+  fi
+  field="environments.dev.services[$index]"
+  [[ $id =~ $SERVICE_ID_RE ]] || manifest_problems+=("$field.id must be lowercase letters, digits and '-' (at most 40), e.g. backend-core")
+  [[ $repo =~ $REPO_RE ]] || manifest_problems+=("$field.repo must be an https:// git URL without credentials, spaces or shell characters")
+  [[ $commit =~ $SHA_RE ]] || manifest_problems+=("$field.commitId must be a full 40-character commit SHA")
+  if [[ -n $id && -n ${service_index[$id]+set} ]]; then
+    manifest_problems+=("$field.id duplicates environments.dev.services[${service_index[$id]}].id '$id'; ids must be unique")
+  fi
+  if [[ -n $id && -z ${service_index[$id]+set} ]]; then
+    service_index[$id]=$index
+    service_ids+=("$id")
+  fi
+done <<<"$manifest_rows"
+if ((${#manifest_problems[@]} > 0)); then
+  problems=$(printf '%s; ' "${manifest_problems[@]:0:10}")
+  problems=${problems%; }
+  ((${#manifest_problems[@]} > 10)) && problems+=" (and $((${#manifest_problems[@]} - 10)) more)"
+  finish error "deploy.json is invalid: $problems"
 fi
-services_json=$(jq -c '[.environments.dev.services[] | {id, repo, commitId}]' "$manifest_file")
-service_params=$(jq -c '[.environments.dev.services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]' "$manifest_file")
-log "dev services: $services_json"
+log "dev services (${#service_ids[@]}): ${service_ids[*]}"
 
 # ---------------------------------------------------------------- cluster
 
@@ -437,17 +726,20 @@ if [[ -n $existing ]]; then
   finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used; nothing was created"
 fi
 
-labels_json=$(jq -nc --arg by "$MANAGED_BY" --arg run "$run_id" --arg sha "$manifest_commit" \
-  '{"app.kubernetes.io/managed-by": $by, "unidesk.ci/run-id": $run, "unidesk.ci/manifest-commit": $sha}')
-annotations_json=$(jq -nc --arg inst "$instance" --arg repo "$repo_url" --arg ref "$desired_ref" \
-  '{"unidesk.ci/runner-instance": $inst, "unidesk.ci/repo-url": $repo, "unidesk.ci/desired-ref": $ref}')
+# Labels and annotations shared by everything the run creates (a file, like every object below).
+jq -n --arg by "$MANAGED_BY" --arg run "$run_id" --arg sha "$manifest_commit" --arg inst "$instance" \
+  --arg repo "$repo_url" --arg ref "$desired_ref" --arg keep "$keep_namespace" \
+  '{labels: {"app.kubernetes.io/managed-by": $by, "unidesk.ci/run-id": $run, "unidesk.ci/manifest-commit": $sha},
+    annotations: {"unidesk.ci/runner-instance": $inst, "unidesk.ci/repo-url": $repo, "unidesk.ci/desired-ref": $ref,
+      "unidesk.ci/keep-namespace": $keep}}' >"$work_tmp/meta.json" || finish error "jq could not build the object labels"
 
 assert_own_namespace "$temp_namespace" || finish error "refused to create namespace $temp_namespace"
 log "creating temporary namespace $temp_namespace"
-namespace_json=$(jq -nc --arg name "$temp_namespace" --argjson labels "$labels_json" --argjson ann "$annotations_json" \
-  '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $labels, annotations: $ann}}')
+jq -n --arg name "$temp_namespace" --slurpfile meta "$work_tmp/meta.json" \
+  '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $meta[0].labels, annotations: $meta[0].annotations}}' \
+  >"$work_tmp/namespace-object.json" || finish error "jq could not build the namespace object"
 namespace_attempted=true
-if ! kc create -f - -o name <<<"$namespace_json"; then
+if ! kc create -f "$work_tmp/namespace-object.json" -o name; then
   err=$(kc_error)
   if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
     namespace_attempted=false
@@ -458,23 +750,25 @@ fi
 namespace_created=true
 
 log "granting $CI_NAMESPACE/$SERVICE_ACCOUNT edit rights in $temp_namespace"
-binding_json=$(jq -nc --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMESPACE" --argjson labels "$labels_json" \
+jq -n --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMESPACE" --slurpfile meta "$work_tmp/meta.json" \
   '{apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
-    metadata: {name: $sa, namespace: $ns, labels: $labels},
+    metadata: {name: $sa, namespace: $ns, labels: $meta[0].labels},
     roleRef: {apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit"},
-    subjects: [{kind: "ServiceAccount", name: $sa, namespace: $ci}]}')
-if ! kc create -f - -o name <<<"$binding_json"; then
+    subjects: [{kind: "ServiceAccount", name: $sa, namespace: $ci}]}' >"$work_tmp/rolebinding.json" ||
+  finish error "jq could not build the RoleBinding"
+if ! kc create -f "$work_tmp/rolebinding.json" -o name; then
   finish error "cannot create the RoleBinding in $temp_namespace: $(kc_error)"
 fi
 
 pipeline_timeout="${timeout_ms}ms"
-pipelinerun_json=$(jq -nc \
+# Built from the manifest file itself: service data never passes through argv or a shell string.
+jq -c \
   --arg name "$pipeline_run" --arg ns "$CI_NAMESPACE" --arg pipeline "$PIPELINE_NAME" --arg sa "$SERVICE_ACCOUNT" \
   --arg run "$run_id" --arg sha "$manifest_commit" --arg tmpns "$temp_namespace" --arg keep "$keep_namespace" \
-  --arg services "$services_json" --argjson serviceParams "$service_params" --arg timeout "$pipeline_timeout" \
-  --argjson labels "$labels_json" --argjson ann "$annotations_json" \
-  '{apiVersion: "tekton.dev/v1", kind: "PipelineRun",
-    metadata: {name: $name, namespace: $ns, labels: $labels, annotations: $ann},
+  --arg timeout "$pipeline_timeout" --slurpfile meta "$work_tmp/meta.json" \
+  '[.environments.dev.services[] | {id, repo, commitId}] as $services |
+   {apiVersion: "tekton.dev/v1", kind: "PipelineRun",
+    metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
     spec: {
       pipelineRef: {name: $pipeline},
       params: ([
@@ -482,14 +776,14 @@ pipelinerun_json=$(jq -nc \
         {name: "manifest-commit", value: $sha},
         {name: "temporary-namespace", value: $tmpns},
         {name: "keep-namespace", value: $keep},
-        {name: "dev-services", value: $services}
-      ] + $serviceParams),
+        {name: "dev-services", value: ($services | tojson)}
+      ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
       timeouts: {pipeline: $timeout},
       taskRunTemplate: {serviceAccountName: $sa}
-    }}')
+    }}' "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
 log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
 pipeline_run_attempted=true
-if ! kc create -f - -o name <<<"$pipelinerun_json"; then
+if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
   err=$(kc_error)
   pipeline_run_attempted=false
   if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then

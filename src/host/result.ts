@@ -4,7 +4,7 @@ import "../zod-locale.ts";
 import { FULL_SHA, RESULT_MAX_BYTES } from "../rules.ts";
 
 /** Final statuses a run can end in (docs/runner.md). */
-export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error"] as const;
+export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error", "lost"] as const;
 
 /** `result.json`, written last by the runner (or by the launcher when it fails first). */
 export const resultSchema = looseObject({

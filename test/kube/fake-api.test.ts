@@ -95,6 +95,29 @@ describe("fake Kubernetes API with the real kubectl", () => {
     assert.match(protobuf.stderr, /UnsupportedMediaType/);
   });
 
+  it("serves what the runner's sweep asks: namespaces and PipelineRuns by label (with a key-only term), cancel, delete -o name", async () => {
+    const labels = (run: string) => ({ "app.kubernetes.io/managed-by": "unidesk-ci", "unidesk.ci/run-id": run });
+    for (const name of ["unidesk-ci-s1", "unidesk-ci-s2"]) kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: labels(name.slice(11)) } });
+    kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "unidesk-ci-other", labels: { "app.kubernetes.io/managed-by": "unidesk-ci" } } });
+    kube.createObject({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: "e2e-s1", namespace: "unidesk-ci", labels: labels("s1") }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
+    const selector = "app.kubernetes.io/managed-by=unidesk-ci,unidesk.ci/run-id";
+    const nsList = JSON.parse((await kubectl(["get", "namespaces", "-l", selector, "-o", "json"])).stdout) as { items: { metadata: { name: string } }[] };
+    assert.deepEqual(nsList.items.map((n) => n.metadata.name), ["unidesk-ci-s1", "unidesk-ci-s2"]);
+    const prList = await kubectl(["-n", "unidesk-ci", "get", "pipelineruns.tekton.dev", "-l", selector, "-o", "name"]);
+    assert.equal(prList.stdout.trim(), "pipelinerun.tekton.dev/e2e-s1");
+    const cancel = await kubectl(["-n", "unidesk-ci", "patch", "pipelineruns.tekton.dev", "e2e-s1", "--type", "merge", "-p", '{"spec":{"status":"Cancelled"}}', "-o", "name"]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const deadline = Date.now() + 10_000;
+    while ((kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", "e2e-s1")?.status?.["conditions"] as { reason: string }[] | undefined)?.[0]?.reason !== "Cancelled") {
+      assert.ok(Date.now() < deadline, "a PipelineRun Tekton never started is cancelled too");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal((await kubectl(["delete", "namespace", "unidesk-ci-s1", "--wait=false", "-o", "name"])).stdout.trim(), "namespace/unidesk-ci-s1");
+    const again = await kubectl(["delete", "namespace", "unidesk-ci-s1", "--wait=false"]);
+    assert.match(again.stderr, /NotFound/);
+    for (const name of ["unidesk-ci-s2", "unidesk-ci-other"]) kube.deleteObject("v1", "namespaces", undefined, name);
+  });
+
   it("moves PipelineRuns through outcomes: default, by run id, by name; watch works for kubectl wait", async () => {
     kube.setOutcome("r-fail", { kind: "fail", reason: "Failed", message: "boom", delayMs: 100 });
     kube.setOutcome("e2e-r-hang", { kind: "hang" });

@@ -53,8 +53,8 @@ describe("dev-e2e.sh: arguments, environment and deploy.json", () => {
     ["--result-dir", "runs/x", /--result-dir 'runs\/x' must be an absolute path/],
     ["--result-dir", "/tmp/../etc/x", /--result-dir .* without '\.\.'/],
     ["--result-dir", "/tmp/not-the-run", /--result-dir '\/tmp\/not-the-run' must end with the run id/],
-    ["--timeout-ms", "0", /--timeout-ms '0' must be an integer between 1000 and 21600000/],
-    ["--timeout-ms", "999", /--timeout-ms '999' must be an integer/],
+    ["--timeout-ms", "0", /--timeout-ms '0' must be an integer between 60000 and 21600000/],
+    ["--timeout-ms", "59999", /--timeout-ms '59999' must be an integer/],
     ["--timeout-ms", "21600001", /--timeout-ms '21600001' must be an integer/],
     ["--timeout-ms", "10m", /--timeout-ms '10m' must be an integer/],
   ];
@@ -90,11 +90,14 @@ describe("dev-e2e.sh: arguments, environment and deploy.json", () => {
     ["an array", [], /deploy\.json must be a JSON object/],
     ["schemaVersion 1", { ...testManifest(), schemaVersion: 1 }, /schemaVersion must be 2/],
     ["no dev environment", { schemaVersion: 2, environments: { prod: {} } }, /environments\.dev is missing/],
-    ["no ci declaration", { schemaVersion: 2, environments: { dev: { services: [] } } }, /environments\.dev\.ci is missing/],
     ["services not an array", { schemaVersion: 2, environments: { dev: { ci: {}, services: {} } } }, /services must be an array/],
     ["a short commit", testManifest([{ id: "backend-core", repo: "https://github.com/x/y", commitId: "abc1234" }]), /services\[0\]\.commitId must be a full 40-character commit SHA/],
     ["a bad service id", testManifest([{ id: "Backend Core", repo: "https://github.com/x/y", commitId: "a".repeat(40) }]), /services\[0\]\.id must be lowercase/],
-    ["duplicate ids", testManifest([{ id: "a", commitId: "a".repeat(40) }, { id: "a", commitId: "b".repeat(40) }]), /ids must be unique/],
+    ["a service id with a newline", testManifest([{ id: "a\nb", repo: "https://github.com/x/y", commitId: "a".repeat(40) }]), /services\[0\]\.id must be lowercase/],
+    ["a commit with a trailing newline", testManifest([{ id: "a", repo: "https://github.com/x/y", commitId: `${"a".repeat(40)}\n` }]), /services\[0\]\.commitId must be a full 40-character/],
+    ["a service without repo", testManifest([{ id: "a", commitId: "a".repeat(40) }]), /services\[0\]\.repo must be an https:\/\/ git URL/],
+    ["a service that is not an object", testManifest(["backend-core"] as unknown as object[]), /services\[0\] must be an object/],
+    ["duplicate ids", testManifest([{ id: "a", repo: "https://github.com/x/y", commitId: "a".repeat(40) }, { id: "a", repo: "https://github.com/x/y", commitId: "b".repeat(40) }]), /services\[1\]\.id duplicates environments\.dev\.services\[0\]\.id 'a'; ids must be unique/],
   ];
   for (const [name, manifest, expected] of manifests) {
     it(`deploy.json with ${name}: status error, reason names it, no cluster write`, async () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { resultSchema, type RunResult } from "../../src/host/result.ts";
@@ -91,7 +91,7 @@ export async function prepareRun(world: World, runId: string, opts: { timeoutMs?
     "--manifest-file", manifestFile,
     "--environment", "dev",
     "--result-dir", resultDir,
-    "--timeout-ms", String(opts.timeoutMs ?? 20_000),
+    "--timeout-ms", String(opts.timeoutMs ?? 60_000),
     ...(opts.keep ? ["--keep-namespace"] : []),
   ];
   return { runId, resultDir, manifestFile, args };
@@ -118,6 +118,20 @@ export function runnerEnv(world: World, extra: Record<string, string> = {}): Rec
   };
 }
 
+/**
+ * Environment whose `date` runs `rate` times faster (test/runner/fast-date.sh first on PATH), so the
+ * runner's own deadline (--timeout-ms is at least 60000) passes in seconds of real time.
+ */
+export async function fastClockEnv(world: World, rate: number, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const base = runnerEnv(world, extra);
+  const bin = join(world.dir, "fast-clock-bin");
+  await mkdir(bin, { recursive: true });
+  if (!existsSync(join(bin, "date"))) await symlink(resolve(import.meta.dirname, "fast-date.sh"), join(bin, "date"));
+  const realDate = base["PATH"]!.split(":").map((d) => join(d, "date")).find((f) => existsSync(f));
+  assert.ok(realDate, "no date on the runner's PATH");
+  return { ...base, PATH: `${bin}:${base["PATH"]}`, FAST_CLOCK_REAL_DATE: realDate, FAST_CLOCK_ORIGIN_S: String(Math.floor(Date.now() / 1000)), FAST_CLOCK_RATE: String(rate) };
+}
+
 /** Spawns the real runner with bash; `onStart` may signal the child. Resolves when it exits. */
 export function runRunner(args: string[], env: Record<string, string>, onStart?: (pid: number) => void): Promise<Exit> {
   return new Promise((resolvePromise, reject) => {
@@ -130,6 +144,42 @@ export function runRunner(args: string[], env: Record<string, string>, onStart?:
     child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
     if (onStart && child.pid) onStart(child.pid);
   });
+}
+
+/** A runner started under a stand-in for the launcher (a parent bash that wrote launcher.pid). */
+export interface Launched {
+  /** The stand-in launcher's pid (in launcher.pid; its command line names the result dir). */
+  launcherPid: number;
+  /** Resolves when the stand-in launcher exits. */
+  exited: Promise<Exit>;
+}
+
+/**
+ * Starts the runner the way the launcher does: a parent bash whose command line names the result dir
+ * writes launcher.pid, runs the runner and waits for it.
+ */
+export function launchRunner(inv: Invocation, env: Record<string, string>): Launched {
+  const script = 'printf \'%s\\n\' "$$" >"$1/launcher.pid"; bash "$2" "${@:3}"; exit $?';
+  const child = spawn("bash", ["-c", script, "launcher-stand-in", inv.resultDir, RUNNER, ...inv.args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<Exit>((resolvePromise, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+  return { launcherPid: child.pid!, exited };
+}
+
+/** Resolves once runner.log shows the runner polling its PipelineRun (it is then mid-run). */
+export async function untilWaiting(inv: Invocation): Promise<void> {
+  await until(async () => /PipelineRun Unknown\/Running/.test(await readFile(join(inv.resultDir, "runner.log"), "utf8").catch(() => "")), `run ${inv.runId} in its wait loop`);
+}
+
+/** The pid in `<resultDir>/<file>`. */
+export async function readPid(resultDir: string, file: "runner.pid" | "launcher.pid"): Promise<number> {
+  return Number((await readFile(join(resultDir, file), "utf8")).trim());
 }
 
 /** Reads and validates result.json against the CLI's zod schema. */

@@ -47,7 +47,7 @@ describe("dev-e2e.sh: a succeeding PipelineRun", () => {
     // The PipelineRun as Tekton receives it.
     const stored = world.kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${runId}`)!;
     assert.deepEqual(stored.spec?.["pipelineRef"], { name: "unidesk-dev-namespace-e2e" });
-    assert.deepEqual(stored.spec?.["timeouts"], { pipeline: "20000ms" });
+    assert.deepEqual(stored.spec?.["timeouts"], { pipeline: "60000ms" });
     assert.equal(stored.metadata.labels?.["unidesk.ci/run-id"], runId);
     assert.equal(stored.metadata.labels?.["unidesk.ci/manifest-commit"], SHA);
     assert.equal(stored.metadata.labels?.["app.kubernetes.io/managed-by"], "unidesk-ci");

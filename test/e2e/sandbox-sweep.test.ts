@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { cli, show, withE2e } from "./sandbox-helpers.ts";
+
+/** Polls (generous sanity bound, not a timing assertion). */
+async function until(check: () => Promise<boolean> | boolean, what: string, limitMs = 60_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The sweep through the whole sandbox: the real launcher on D601 (its detached command line), the real runner, the fake cluster. */
+describe("e2e: a run killed with its launcher ends lost at the next run", () => {
+  it("launcher and runner SIGKILLed mid-run: the next run writes its result.json (lost), cancels its PipelineRun, deletes its namespace, spares the rest", () => withE2e(async (e2e) => {
+    const { sb } = e2e;
+    const kube = sb.kube!;
+    const dead = "e2e-sweep-dead";
+    const next = "e2e-sweep-next";
+    kube.setOutcome(dead, { kind: "hang" });
+    const foo = kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "unidesk-ci-foo" } });
+
+    const submit = await cli(e2e, ["run-dev-e2e", "--run-id", dead]);
+    assert.equal(submit.code, 0, show(submit));
+    const dir = join(sb.runsRoot, dead);
+    await until(async () => /PipelineRun Unknown\/Running/.test(await readFile(join(dir, "runner.log"), "utf8").catch(() => "")), "the runner's wait loop");
+    const launcherPid = Number((await readFile(join(dir, "launcher.pid"), "utf8")).trim());
+    const runnerPid = Number((await readFile(join(dir, "runner.pid"), "utf8")).trim());
+    process.kill(launcherPid, "SIGKILL");
+    process.kill(runnerPid, "SIGKILL");
+    await until(() => !existsSync(`/proc/${launcherPid}/cmdline`) || readFile(`/proc/${launcherPid}/cmdline`, "utf8").then((c) => c === "", () => true), "the launcher to die");
+    assert.ok(!existsSync(join(dir, "result.json")), "nobody wrote a result for the killed run");
+    assert.ok(kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${dead}`), "the killed run left its namespace");
+
+    const run = await cli(e2e, ["run-dev-e2e", "--run-id", next, "--wait-ms", "60000"]);
+    assert.equal(run.code, 0, show(run));
+
+    const lost = JSON.parse(await readFile(join(dir, "result.json"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual([lost["status"], lost["ok"], lost["writer"], lost["sweptBy"], lost["runId"]], ["lost", false, "sweep", next, dead]);
+    assert.equal(lost["manifestCommit"], sb.initialCommit);
+    assert.equal(lost["pipelineRun"], `e2e-${dead}`);
+    assert.equal(lost["namespaceDeleted"], true);
+    assert.match(String(lost["reason"]), new RegExp(`launcher\\.pid ${launcherPid} is (gone|a zombie), runner\\.pid ${runnerPid} is (gone|a zombie)`));
+    assert.equal(kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${dead}`), undefined);
+    assert.equal(kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${dead}`)?.spec?.["status"], "Cancelled");
+    assert.equal(kube.getObject("v1", "namespaces", undefined, "unidesk-ci-foo")?.metadata.resourceVersion, foo.metadata.resourceVersion, "an unlabelled unidesk-ci-foo survives");
+
+    const logs = await cli(e2e, ["logs", dead]);
+    assert.match(logs.stdout, /lost/, show(logs));
+    // unidesk-ci-foo is the test's, not a run's: remove it before the end-of-file checks.
+    kube.deleteObject("v1", "namespaces", undefined, "unidesk-ci-foo");
+  }));
+});
