@@ -11,7 +11,7 @@ import { generateJsonSchemas } from "../io/json-schemas.ts";
 declare const __UNIDESK_CI_JSON_SCHEMAS_GZIP__: string | undefined;
 
 /** The name printed without NAME. */
-export const DEFAULT_SCHEMA = "deploy";
+const DEFAULT_SCHEMA = "deploy";
 
 /** Parser of `schema`. */
 export const schemaCommand = lazy(() =>
