@@ -1,9 +1,9 @@
 /** `npm run build`: bundle src/main.ts into dist/unidesk-ci.mjs (+ the dist/unidesk-ci link) for Node, Deno and Bun. */
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { lazySegmenter } from "./lazy-segmenter.ts";
-import { generateManifestJsonSchema } from "../src/manifest/json-schema.ts";
 
 /** Where the bundle goes. */
 export const BUNDLE = "dist/unidesk-ci.mjs";
@@ -17,6 +17,10 @@ function gitCommit(): string {
     return "unknown";
   }
 }
+
+// The schemas import host modules, which import their .sh templates: load those as text, as esbuild does.
+await import(new URL("../test/text-loader.mjs", import.meta.url).href);
+const { generateJsonSchemas } = await import("../src/io/json-schemas.ts");
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 mkdirSync("dist", { recursive: true });
@@ -35,7 +39,7 @@ await build({
     __UNIDESK_CI_VERSION__: JSON.stringify(pkg.version),
     __UNIDESK_CI_COMMIT__: JSON.stringify(gitCommit()),
     // Generated here so the bundle needs no JSON Schema generator at run time (src/cli/schema.ts).
-    __UNIDESK_CI_MANIFEST_SCHEMA__: JSON.stringify(JSON.stringify(generateManifestJsonSchema())),
+    __UNIDESK_CI_JSON_SCHEMAS_GZIP__: JSON.stringify(gzipSync(JSON.stringify(generateJsonSchemas()), { level: 9 }).toString("base64")),
   },
   plugins: [lazySegmenter],
   // Optique's value-parser module keeps tables built with Object.keys()/new RegExp() at load time even

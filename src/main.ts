@@ -1,8 +1,8 @@
 /** Entry point: the only file touching process globals. Builds the real Env, runs the CLI, maps errors to exit codes. */
 import process from "node:process";
 import { decideColor, type Env, type Spawn } from "./env.ts";
-import { CliError, ExitCode } from "./errors.ts";
-import { runCli } from "./cli/program.ts";
+import { InterruptedError } from "./errors.ts";
+import { reportError, runMain, wantsJson } from "./cli/program.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
 const spawn: Spawn = async (cmd, args, options = {}) => {
@@ -49,44 +49,28 @@ function realEnv(controller: AbortController): Env {
   };
 }
 
-/** Prints an error the way the exit-code contract says, and returns the code. */
-function report(error: unknown, env: Env, json: boolean): number {
-  if (error instanceof CliError) {
-    if (!error.silent) {
-      if (json) env.stdout.write(JSON.stringify({ ok: false, error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode } }) + "\n");
-      else env.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
-    }
-    return error.exitCode;
-  }
-  if (env.signal.aborted) {
-    if (json) env.stdout.write(JSON.stringify({ ok: false, error: { code: "interrupted", message: "interrupted", exitCode: ExitCode.interrupted } }) + "\n");
-    else env.stderr.write("error: interrupted\n");
-    return ExitCode.interrupted;
-  }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  if (json) env.stdout.write(JSON.stringify({ ok: false, error: { code: "internal", message: String((error as Error)?.message ?? error), exitCode: ExitCode.runFailed } }) + "\n");
-  env.stderr.write(`error: unexpected failure (a bug in unidesk-ci): ${message}\nhint: please report it with the command you ran\n`);
-  return ExitCode.runFailed;
-}
-
 async function main(): Promise<void> {
   const controller = new AbortController();
+  const args = process.argv.slice(2);
+  const json = wantsJson(args);
+  let printed = false;
+  let closed = false; // after a second Ctrl-C's document nothing more may reach stdout
+  const env = realEnv(controller);
+  const stdout = env.stdout;
+  env.stdout = { write: (t) => void (closed || ((printed = true), stdout.write(t))) };
   let interrupts = 0;
   const onSignal = (signal: string) => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
     controller.abort(new Error(`interrupted by ${signal}`));
+    if (interrupts === 1) return;
+    // A second Ctrl-C does not wait for the command to unwind; --json still gets its one document.
+    const code = reportError(new InterruptedError(`interrupted by a second ${signal}`), { ...env, stdout: printed ? { write: () => undefined } : stdout }, json);
+    closed = true;
+    process.stdout.write("", () => process.exit(code));
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
-  const env = realEnv(controller);
-  const args = process.argv.slice(2);
-  let code: number = ExitCode.ok;
-  try {
-    await runCli(args, env);
-  } catch (error) {
-    code = report(error, env, args.includes("--json"));
-  }
+  const code = await runMain(args, env);
   // Let stdout drain before exiting (pipes are asynchronous on Node).
   process.stdout.write("", () => process.exit(code));
 }

@@ -9,6 +9,7 @@ import { requestCancel } from "../runs/cancel.ts";
 import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
 import { waitAndReport } from "./wait-report.ts";
 import { unknownRun } from "./logs.ts";
+import { writeJson } from "../io/json.ts";
 
 /** Parser of `cancel`. */
 export const cancelCommand = lazy(() =>
@@ -49,6 +50,7 @@ export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
     if (!json) env.stderr.write(line);
     return waitAndReport(target, { ...where, waitMs: opts.waitMs, json, summary: answer, expect: "cancelled" }, env);
   }
-  env.stdout.write(json ? JSON.stringify({ ok: true, ...answer }) + "\n" : line);
+  if (json) writeJson(env, { ok: true, ...answer });
+  else env.stdout.write(line);
   if (!json && answer.outcome === "signalled") env.stderr.write(`follow it with: ${follow}\n`);
 }

@@ -3,7 +3,8 @@ import { command, constant, message, object, option, optional, type InferValue }
 import { backendFlags, backendOptions, jsonOption, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
-import { AuthError, CheckFailedError, ConfigError, DispatchError, type CliError } from "../errors.ts";
+import { withContext } from "../errors.ts";
+import { writeJson } from "../io/json.ts";
 import { runDoctorChecks } from "../runs/doctor.ts";
 import { renderDoctor } from "../io/render-doctor.ts";
 
@@ -27,25 +28,12 @@ export const doctorCommand = lazy(() =>
 /** Parsed options of `doctor`. */
 export type DoctorOptions = InferValue<ReturnType<typeof doctorCommand>>;
 
-/** The same failure, silent: the report already says everything. */
-function silenced(error: CliError): CliError {
-  const options = { hint: error.hint, cause: error, silent: true };
-  if (error instanceof AuthError) return new AuthError(error.message, options);
-  if (error instanceof ConfigError) return new ConfigError(error.message, options);
-  if (error instanceof DispatchError) return new DispatchError(error.message, options);
-  return new CheckFailedError(error.message, options);
-}
-
 /** Runs `doctor`: the report on stdout; exit 0 all pass, 1 a check failed, 4 configuration or credentials, 5 backend or host unreachable. */
 export async function runDoctor(opts: DoctorOptions, env: Env): Promise<void> {
   const report = await runDoctorChecks(opts.repoDir ?? env.cwd, backendFlags(opts), env);
   const { error } = report;
-  if (opts.json) {
-    const failure = error ? { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode } } : {};
-    env.stdout.write(JSON.stringify({ ok: report.ok, checks: report.checks, ...failure }) + "\n");
-  } else {
-    env.stdout.write(renderDoctor(report.checks, { color: env.color }));
-  }
-  // main prints the error line and its hint in text mode; the JSON document above already holds them.
-  if (error) throw opts.json ? silenced(error) : error;
+  if (!opts.json) env.stdout.write(renderDoctor(report.checks, { color: env.color }));
+  else if (!error) writeJson(env, { ok: true, checks: report.checks });
+  // main prints the error line and its hint in text mode, and with --json the document { ok: false, checks, error }.
+  if (error) throw withContext(error, { checks: report.checks });
 }

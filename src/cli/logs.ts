@@ -7,6 +7,7 @@ import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { fetchRunLogs } from "../runs/poll.ts";
 import { logsJson, renderLogs } from "../io/render-logs.ts";
+import { writeJson } from "../io/json.ts";
 
 /** Parser of `logs`. */
 export const logsCommand = lazy(() =>
@@ -34,7 +35,8 @@ export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
   const target = requireDispatchTarget(config);
   const logs = await fetchRunLogs(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
   if (!logs.found) throw unknownRun(opts.runId, config);
-  env.stdout.write(opts.json ? JSON.stringify(logsJson(logs)) + "\n" : renderLogs(logs, { color: env.color }));
+  if (opts.json) writeJson(env, logsJson(logs));
+  else env.stdout.write(renderLogs(logs, { color: env.color }));
 }
 
 /** The usage error (exit 2) for a run id with no directory on the host. */

@@ -1,5 +1,6 @@
 /** Top-level `--help` and `--version`: static text, so main.ts answers them without loading the commands. */
 import { versionLine } from "../version.ts";
+import { formatJson } from "../io/json.ts";
 
 const EXAMPLES = `Examples:
   unidesk-ci doctor                                   check the laptop and D601 before a first run
@@ -33,10 +34,10 @@ Commands:
   cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up
   runs                 recent runs, newest first, with their status
   validate [FILE]      check a deploy.json against the manifest contract
-  schema               the JSON Schema of deploy.json
+  schema [NAME]        a JSON Schema: deploy.json (default), result.json, each --json document (--list)
   completions SHELL    shell completion script (bash, zsh, fish)
 
-Global: --help, -h (also after a command), --version. Every command takes --json.
+Global: --help, -h (also after a command), --version. Every command takes --json (docs/json.md), --help too.
 `;
 
 /** The overview page of `--help`. */
@@ -46,7 +47,7 @@ export const OVERVIEW_HELP = `${OVERVIEW}\n${EXAMPLES}\n${EXIT_CODES}`;
 export function metaOutput(args: readonly string[]): string | undefined {
   const [first, ...rest] = args;
   if (first === "--version" || first === "-V") {
-    return rest.includes("--json") ? JSON.stringify({ ok: true, version: versionLine().split(" ")[1], line: versionLine() }) + "\n" : versionLine() + "\n";
+    return rest.includes("--json") ? formatJson({ ok: true, version: versionLine().split(" ")[1]!, line: versionLine() }) : versionLine() + "\n";
   }
   if (rest.length === 0 && (first === "--help" || first === "-h" || first === "help")) return OVERVIEW_HELP;
   return undefined;

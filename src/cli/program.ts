@@ -1,7 +1,9 @@
 /** Joins the command parsers and runs them with injected IO: help, version, completions and usage errors. */
 import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue, type Parser } from "@optique/core";
 import type { Env } from "../env.ts";
-import { UsageError } from "../errors.ts";
+import { toFailure, UsageError } from "../errors.ts";
+import { errorDocument, writeJson } from "../io/json.ts";
+import { renderFailure } from "../io/render-error.ts";
 import { lazy } from "./lazy.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
 import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
@@ -41,6 +43,14 @@ export function helpText(command: string | undefined, color: boolean): string {
   return `${body.trimEnd()}\n\n${EXIT_CODES}`;
 }
 
+/** Prints a help page: as text, or with `--json` as `{ ok: true, command, help }` (the same text, no color). */
+function showHelp(command: string | undefined, json: boolean, env: Env): void {
+  if (json) writeJson(env, { ok: true, command: command ?? null, help: command === "completions" ? COMPLETIONS_HELP : helpText(command, false) });
+  else env.stdout.write(command === "completions" ? COMPLETIONS_HELP : helpText(command, env.color));
+}
+
+const COMPLETIONS_HELP = `Usage: ${PROGRAM} completions bash|zsh|fish\n\nPrints a completion script; load it with:\n  bash: eval "$(${PROGRAM} completions bash)"\n  zsh:  eval "$(${PROGRAM} completions zsh)"\n  fish: ${PROGRAM} completions fish | source\n`;
+
 /** One line from an Optique message (its "Did you mean" paragraph folded in). */
 const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 
@@ -56,11 +66,11 @@ export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
   if (first === "completions") return runCompletions(args.slice(1), env);
   if (first === "help" || beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
     const named = first === "help" ? args[1] : first;
-    const command = named !== undefined && COMMANDS.includes(named) ? named : undefined;
+    const command = named !== undefined && (COMMANDS.includes(named) || named === "completions") ? named : undefined;
     if (named !== undefined && !named.startsWith("-") && command === undefined) {
       throw new UsageError(`unknown command '${named}'`, { hint: `commands: ${COMMANDS.join(", ")}, completions` });
     }
-    env.stdout.write(helpText(command, env.color));
+    showHelp(command, beforeDashes.includes("--json"), env);
     return SHOWN;
   }
   if (first === undefined) {
@@ -79,9 +89,9 @@ export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
 
 function runCompletions(args: readonly string[], env: Env): ParseOutcome {
   const [shell, ...rest] = args;
-  if (shell === undefined || shell === "--help" || shell === "-h") {
-    if (shell === undefined) throw new UsageError("completions needs a shell: bash, zsh or fish", { hint: `eval "$(${PROGRAM} completions bash)"` });
-    env.stdout.write(`Usage: ${PROGRAM} completions bash|zsh|fish\n\nPrints a completion script; load it with:\n  bash: eval "$(${PROGRAM} completions bash)"\n  zsh:  eval "$(${PROGRAM} completions zsh)"\n  fish: ${PROGRAM} completions fish | source\n`);
+  if (shell === undefined || shell === "--json") throw new UsageError("completions needs a shell: bash, zsh or fish", { hint: `eval "$(${PROGRAM} completions bash)"` });
+  if (shell === "--help" || shell === "-h") {
+    showHelp("completions", rest.includes("--json"), env);
     return SHOWN;
   }
   if (!COMPLETION_SHELLS.includes(shell as CompletionShell)) {
@@ -94,7 +104,8 @@ function runCompletions(args: readonly string[], env: Env): ParseOutcome {
     return SHOWN;
   }
   const script = completionScript(shell as CompletionShell, PROGRAM);
-  env.stdout.write(rest.includes("--json") ? JSON.stringify({ ok: true, shell, script }) + "\n" : script);
+  if (rest.includes("--json")) writeJson(env, { ok: true, shell: shell as CompletionShell, script });
+  else env.stdout.write(script);
   return SHOWN;
 }
 
@@ -136,8 +147,34 @@ export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> 
   }
 }
 
-/** Parses and runs; the whole CLI minus process wiring (tests call this with fakeEnv). */
+/** Parses and runs; the whole CLI minus process wiring and error reporting (tests call this with fakeEnv). */
 export async function runCli(args: readonly string[], env: Env): Promise<void> {
   const parsed = parseArgs(args, env);
   if (parsed.kind === "run") await runCommand(parsed.options, env);
+}
+
+/** Whether argv asks for `--json` (before any `--`). */
+export function wantsJson(args: readonly string[]): boolean {
+  return (args.includes("--") ? args.slice(0, args.indexOf("--")) : args).includes("--json");
+}
+
+/**
+ * Prints a failure the way the exit-code contract says and returns the exit code: with `--json` the one error
+ * document on stdout (io/json.ts), else `error:` and `hint:` lines on stderr. A bug's stack goes to stderr either way.
+ */
+export function reportError(error: unknown, env: Env, json: boolean): number {
+  const failure = toFailure(error, env.signal.aborted);
+  if (json) writeJson(env, errorDocument(failure));
+  if ((!json && !failure.silent) || failure.code === "internal") env.stderr.write(renderFailure(failure));
+  return failure.exitCode;
+}
+
+/** The whole CLI as main.ts runs it: parse, run, report; returns the exit code. */
+export async function runMain(args: readonly string[], env: Env): Promise<number> {
+  try {
+    await runCli(args, env);
+    return 0;
+  } catch (error) {
+    return reportError(error, env, wantsJson(args));
+  }
 }

@@ -3,15 +3,17 @@ import { command, constant, message, object, option, optional, type InferValue }
 import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
-import { UsageError } from "../errors.ts";
+import { AuthError, ConfigError, DispatchError, ManifestError, UsageError, withContext } from "../errors.ts";
 import { newRunId } from "../runs/run-id.ts";
-import { resolveConfig, requireDispatchTarget } from "../config.ts";
-import { loadFromOrigin } from "../manifest/load.ts";
+import { resolveConfig, requireDispatchTarget, type Config } from "../config.ts";
+import { loadFromOrigin, type LoadedManifest } from "../manifest/load.ts";
+import type { DispatchTarget } from "../dispatch/client.ts";
 import { renderLauncher } from "../host/launcher.ts";
 import { LAUNCH_TIMEOUT_MS, submitLauncher } from "../runs/submit.ts";
 import { waitAndReport } from "./wait-report.ts";
 import { dispatchRequestBody, redactedRequest } from "../dispatch/wire.ts";
 import { renderSubmitted } from "../io/render-submit.ts";
+import { writeJson } from "../io/json.ts";
 
 /** Longest `--wait-ms`: one day. */
 export const WAIT_MS_MAX = 86_400_000;
@@ -55,6 +57,35 @@ export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<vo
   const target = opts.dryRun ? undefined : requireDispatchTarget(config);
   const loaded = await (offline ?? loadFromOrigin(repoDir, env, { fetch: true }));
   const runId = opts.runId ?? newRunId(env.now());
+  const resultDir = `${config.runsRoot}/${runId}`;
+  // From here on every failure names the run, so a calling script can follow or cancel it (docs/json.md).
+  try {
+    await submitAndWait({ ...opts, runId }, { config, target, loaded, resultDir }, env);
+  } catch (error) {
+    throw withContext(error, { runId, resultDir, runMayHaveStarted: mayHaveStarted(error) });
+  }
+}
+
+/** Whether a failure may leave a run on the host: only a refusal before the launcher ran (or its own refusal) rules it out. */
+function mayHaveStarted(error: unknown): boolean {
+  const context = (error as { context?: { runMayHaveStarted?: unknown; state?: unknown } } | null)?.context;
+  if (typeof context?.runMayHaveStarted === "boolean") return context.runMayHaveStarted;
+  if (context?.state !== undefined) return true; // the launcher answered: the wait failed, the run exists
+  if (error instanceof AuthError || error instanceof ConfigError || error instanceof UsageError || error instanceof ManifestError) return false;
+  if (error instanceof DispatchError) return error.mayHaveRun;
+  return true;
+}
+
+/** What the submit needs besides the options: the target is undefined for a dry run. */
+interface Prepared {
+  config: Config;
+  target: DispatchTarget | undefined;
+  loaded: LoadedManifest;
+  resultDir: string;
+}
+
+async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { config, target, loaded, resultDir }: Prepared, env: Env): Promise<void> {
+  const runId = opts.runId;
   const ci = loaded.manifest.environments.dev.ci;
   const launcher = renderLauncher({
     repo: ci.repo,
@@ -68,20 +99,21 @@ export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<vo
     runsRoot: config.runsRoot,
     egressProxy: config.egressProxy,
   });
-  const resultDir = `${config.runsRoot}/${runId}`;
   const plan = { runId, manifestCommit: loaded.commit, resultDir, providerId: config.providerId, scriptPath: ci.scriptPath, timeoutMs: ci.timeoutMs };
 
   if (!target) {
     const body = dispatchRequestBody(config.providerId, launcher, LAUNCH_TIMEOUT_MS);
     const request = redactedRequest(config.backendUrl, body);
-    env.stdout.write(opts.json ? JSON.stringify({ ok: true, dryRun: true, ...plan, launcher, request }) + "\n" : launcher);
+    if (opts.json) writeJson(env, { ok: true, dryRun: true, ...plan, launcher, request });
+    else env.stdout.write(launcher);
     return;
   }
 
   const submitted = await submitLauncher(target, launcher, runId, env);
   const summary = { ...plan, state: submitted.state };
   if (opts.waitMs === undefined || opts.waitMs === 0) {
-    env.stdout.write(opts.json ? JSON.stringify({ ok: true, ...summary, next: nextCommands(runId) }) + "\n" : renderSubmitted(summary, nextCommands(runId), { color: env.color }));
+    if (opts.json) writeJson(env, { ok: true, ...summary, next: nextCommands(runId) });
+    else env.stdout.write(renderSubmitted(summary, nextCommands(runId), { color: env.color }));
     if (submitted.state === "duplicate" && !opts.json) env.stderr.write(`warning: run ${runId} already existed on ${config.providerId}; nothing new was started\n`);
     return;
   }

@@ -1,34 +1,65 @@
-/** `unidesk-ci schema`: the JSON Schema generated from the zod manifest schema. */
-import { command, constant, message, object, type InferValue } from "@optique/core";
-import { jsonOption } from "./common.ts";
+/** `unidesk-ci schema [NAME]`: a JSON Schema generated from the zod schemas: deploy.json (default), result.json, each `--json` document. */
+import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
+import { jsonOption, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
-import { generateManifestJsonSchema } from "../manifest/json-schema.ts";
+import { UsageError } from "../errors.ts";
+import { writeJson, writeJsonSchema } from "../io/json.ts";
+import { generateJsonSchemas } from "../io/json-schemas.ts";
 
-/** The generated document as JSON text, injected by esbuild (build/build.ts); undefined when running from sources. */
-declare const __UNIDESK_CI_MANIFEST_SCHEMA__: string | undefined;
+/** Every JSON Schema by name, as gzipped JSON in base64, injected by esbuild (build/build.ts); undefined when running from sources. */
+declare const __UNIDESK_CI_JSON_SCHEMAS_GZIP__: string | undefined;
+
+/** The name printed without NAME. */
+const DEFAULT_SCHEMA = "deploy";
 
 /** Parser of `schema`. */
 export const schemaCommand = lazy(() =>
   command(
     "schema",
-    object({ command: constant("schema" as const), json: jsonOption() }),
-    { brief: message`Print the JSON Schema of deploy.json (what this runner reads).`, description: message`Generated from the zod schemas the CLI validates with. The output is JSON either way; --json prints it on one line.` },
+    object({
+      command: constant("schema" as const),
+      name: optional(argument(textValue("NAME"), { description: message`deploy (default), result, error, or a command's name for its --json document; see --list.` })),
+      list: option("--list", { description: message`List the names with what each describes.` }),
+      json: jsonOption(),
+    }),
+    {
+      brief: message`Print a JSON Schema: deploy.json (default), result.json, or a command's --json document.`,
+      description: message`Generated from the zod schemas the CLI validates and writes with (docs/json.md). The output is JSON either way; --json prints it on one line.`,
+    },
   ),
 );
 
 /** Parsed options of `schema`. */
 export type SchemaOptions = InferValue<ReturnType<typeof schemaCommand>>;
 
-/** The JSON Schema document of deploy.json. */
-export function manifestJsonSchema(): Record<string, unknown> {
-  // The bundle carries the schema pre-generated so that zod's JSON Schema generator (~20 KB) is left out. Keep the
-  // ternary: esbuild drops the dead branch's import only for a folded condition, not for code after an early return.
-  return typeof __UNIDESK_CI_MANIFEST_SCHEMA__ === "string" ? (JSON.parse(__UNIDESK_CI_MANIFEST_SCHEMA__) as Record<string, unknown>) : generateManifestJsonSchema();
+/** Every JSON Schema `schema` prints, by name. */
+export async function jsonSchemas(): Promise<Record<string, Record<string, unknown>>> {
+  // The bundle carries them pre-generated so that zod's JSON Schema generator (~20 KB) is left out, and gzipped
+  // (16 KB of JSON, much of it repeated, is 2.6 KB so). Keep the ternary: esbuild drops the dead branch's import
+  // only for a folded condition, not for code after an early return.
+  return typeof __UNIDESK_CI_JSON_SCHEMAS_GZIP__ === "string" ? ((await gunzipJson(__UNIDESK_CI_JSON_SCHEMAS_GZIP__)) as Record<string, Record<string, unknown>>) : generateJsonSchemas();
+}
+
+/** Parses base64 gzipped JSON with web standards only (present on Node, Deno and Bun). */
+async function gunzipJson(base64: string): Promise<unknown> {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).json();
 }
 
 /** Runs `schema`. */
 export async function runSchema(opts: SchemaOptions, env: Env): Promise<void> {
-  const doc = manifestJsonSchema();
-  env.stdout.write((opts.json ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)) + "\n");
+  const schemas = await jsonSchemas();
+  const names = Object.keys(schemas);
+  if (opts.list && opts.name !== undefined) throw new UsageError("schema takes either NAME or --list, not both", { hint: "drop one of the two" });
+  if (opts.list) {
+    const list = names.map((name) => ({ name, title: String(schemas[name]!.title ?? "") }));
+    if (opts.json) writeJson(env, { ok: true, schemas: list });
+    else env.stdout.write(list.map((s) => `${s.name.padEnd(12)} ${s.title}\n`).join(""));
+    return;
+  }
+  const name = opts.name ?? DEFAULT_SCHEMA;
+  const doc = Object.hasOwn(schemas, name) ? schemas[name] : undefined;
+  if (!doc) throw new UsageError(`unknown schema '${name}'; the names are: ${names.join(", ")}`, { hint: "list them with: unidesk-ci schema --list" });
+  writeJsonSchema(env, doc, { oneLine: opts.json });
 }

@@ -7,6 +7,8 @@ import { ManifestError, UsageError } from "../errors.ts";
 import { loadFromOrigin, parseManifestText } from "../manifest/load.ts";
 import type { Manifest } from "../manifest/schema.ts";
 import { renderValidation, type ValidationReport } from "../io/render-validate.ts";
+import { writeJson } from "../io/json.ts";
+import type { ValidateDocument } from "../io/json-schemas.ts";
 
 /** Parser of `validate`. */
 export const validateCommand = lazy(() =>
@@ -37,10 +39,12 @@ export async function runValidate(opts: ValidateOptions, env: Env): Promise<void
     if (!(error instanceof ManifestError)) throw error;
     const issues = error.issues ?? [{ path: "(root)", message: error.message }];
     const failed: ValidationReport = { ok: false, source: error.source ?? opts.file ?? "origin/master:deploy.json", issues };
-    env.stdout.write(opts.json ? JSON.stringify({ ...failed, error: { code: error.code, message: error.message } }) + "\n" : renderValidation(failed));
-    throw new ManifestError(error.message, { cause: error, silent: opts.json, hint: error.hint });
+    // With --json the reporter prints the report: { ok: false, source, issues, error }.
+    if (!opts.json) env.stdout.write(renderValidation(failed));
+    throw new ManifestError(error.message, { cause: error, hint: error.hint, context: { source: failed.source, issues } });
   }
-  env.stdout.write(opts.json ? JSON.stringify(report) + "\n" : renderValidation(report));
+  if (opts.json) writeJson(env, report as ValidateDocument);
+  else env.stdout.write(renderValidation(report));
 }
 
 async function validateFile(file: string, env: Env): Promise<ValidationReport> {

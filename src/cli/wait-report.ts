@@ -1,10 +1,12 @@
 /** `--wait-ms`: drives the wait loop and shows it — progress on a TTY, one line per change otherwise. */
 import type { Env } from "../env.ts";
-import { DispatchError, InterruptedError, RunFailedError, WaitTimeoutError } from "../errors.ts";
+import { DispatchError, InterruptedError, RunFailedError, WaitTimeoutError, withContext } from "../errors.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { runSnapshotPoller } from "../runs/poll.ts";
 import { waitForRun, type RunSnapshot, type WaitEnd } from "../runs/wait.ts";
 import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
+import { writeJson } from "../io/json.ts";
+import type { JsonDocument } from "../io/json-schemas.ts";
 
 /** Consecutive failed polls tolerated before the wait gives up with exit 5 (a blip must not end a long wait). */
 export const MAX_FAILED_POLLS = 3;
@@ -24,8 +26,9 @@ export interface WaitRequest {
 }
 
 /**
- * Waits for result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130).
- * A corrupt result.json, or one naming another run id or manifest commit, ends the wait at once with exit 1.
+ * Waits for result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130) and
+ * the summary as its context. A corrupt result.json, or one naming another run id or manifest commit, ends the
+ * wait at once with exit 1.
  */
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   let failures = 0;
@@ -57,36 +60,35 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   } catch (error) {
     if (tty) env.stderr.write("\n");
     if (env.signal.aborted) {
-      throw new InterruptedError(`interrupted while waiting; run ${req.runId} goes on on the host`, { hint: `follow it with: unidesk-ci logs ${req.runId}`, cause: error });
+      throw new InterruptedError(`interrupted while waiting; run ${req.runId} goes on on the host`, { hint: `follow it with: unidesk-ci logs ${req.runId}`, cause: error, context: req.summary });
     }
-    throw error;
+    throw withContext(error, req.summary);
   }
   if (tty) env.stderr.write("\r\x1b[2K");
 
   if (end.kind === "timeout") {
     const message = `gave up waiting after ${formatDuration(end.elapsedMs)}; run ${req.runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
     const hint = `follow it with: unidesk-ci logs ${req.runId}`;
-    if (req.json) {
-      env.stdout.write(JSON.stringify({ ok: false, ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls, error: { code: "wait_timeout", message, hint, exitCode: 3 } }) + "\n");
-    }
-    throw new WaitTimeoutError(message, { hint, silent: req.json });
+    const context = { ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls };
+    throw new WaitTimeoutError(message, { hint, context });
   }
   if (end.kind !== "finished") {
     const message = `run ${req.runId} has a ${end.kind === "corrupt" ? "corrupt result.json" : "result.json that is not its verdict"}: ${end.problem}`;
     const hint = end.kind === "corrupt" ? `see its files with: unidesk-ci logs ${req.runId}` : `run id ${req.runId} holds another run's verdict; start a new run without --run-id`;
     const unusable = { runId: req.runId, state: end.kind, problem: end.problem };
-    env.stdout.write(
-      req.json
-        ? JSON.stringify({ ok: false, ...req.summary, status: end.kind, resultProblem: end.problem, result: null, waitedMs: end.elapsedMs, polls: end.polls, error: { code: "run_failed", message, hint, exitCode: 1 } }) + "\n"
-        : renderUnusableSummary(unusable, { color: env.color }),
-    );
-    throw new RunFailedError(message, { hint, silent: req.json });
+    if (!req.json) env.stdout.write(renderUnusableSummary(unusable, { color: env.color }));
+    // With --json the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.
+    const context = { ...req.summary, status: end.kind, resultProblem: end.problem, result: null, waitedMs: end.elapsedMs, polls: end.polls };
+    throw new RunFailedError(message, { hint, context });
   }
   const result = end.result;
   const ok = result.status === (req.expect ?? "succeeded");
-  env.stdout.write(req.json ? JSON.stringify({ ok, ...req.summary, result, waitedMs: end.elapsedMs, polls: end.polls }) + "\n" : renderRunSummary(result, { color: env.color }));
+  const waited = { ...req.summary, result, waitedMs: end.elapsedMs, polls: end.polls };
+  if (req.json && ok) writeJson(env, { ok: true, ...waited } as JsonDocument);
+  if (!req.json) env.stdout.write(renderRunSummary(result, { color: env.color }));
   if (!ok) {
     if (!req.json) env.stderr.write(`run ${req.runId} ${result.status}; see its logs with: unidesk-ci logs ${req.runId}\n`);
-    throw new RunFailedError(`run ${req.runId} ${result.status}`, { silent: true });
+    // With --json the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, error: run_failed }.
+    throw new RunFailedError(`run ${req.runId} ${result.status}`, { silent: true, hint: `see its logs with: unidesk-ci logs ${req.runId}`, context: waited });
   }
 }

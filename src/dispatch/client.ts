@@ -60,6 +60,8 @@ interface Retryable {
   fix: string;
   cause?: unknown;
   afterMs?: number;
+  /** The command may have run on the host (a 5xx after the backend took it). @default true */
+  mayHaveRun?: boolean;
 }
 
 type Attempt = { answer: DispatchAnswer } | { retry: Retryable };
@@ -69,11 +71,17 @@ export async function dispatch(target: DispatchTarget, request: DispatchRequest,
   const body = dispatchRequestSchema.safeParse(dispatchRequestBody(target.providerId, request.command, request.timeoutMs));
   if (!body.success) throw new Error(`bug: invalid dispatch request (${body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})`);
   const call = { target, url: dispatchUrl(target.backendUrl), body: JSON.stringify(body.data), timeoutMs: target.requestTimeoutMs ?? request.timeoutMs + REQUEST_TIMEOUT_MARGIN_MS };
+  // Whether an earlier attempt may have run the command: then no later error can say it did not.
+  let mayHaveRun = false;
   for (let attempt = 0; ; attempt++) {
-    const outcome = await attemptOnce(call, env);
+    const outcome = await attemptOnce(call, env).catch((error: unknown) => {
+      if (mayHaveRun && error instanceof DispatchError) error.mayHaveRun = true;
+      throw error;
+    });
     if ("answer" in outcome) return outcome.answer;
     const { what, fix, cause, afterMs } = outcome.retry;
-    if (attempt >= (target.maxRetries ?? MAX_RETRIES)) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause });
+    mayHaveRun ||= outcome.retry.mayHaveRun ?? true;
+    if (attempt >= (target.maxRetries ?? MAX_RETRIES)) throw new DispatchError(`${what}, ${attempt + 1} attempts; ${fix}`, { cause, mayHaveRun });
     const waitMs = Math.max(RETRY_BACKOFF_MS[attempt] ?? 0, afterMs ?? 0);
     try {
       await env.sleep(waitMs, env.signal);
@@ -120,10 +128,10 @@ async function sendOnce(call: Call, env: Env, signal: AbortSignal, timeout: Abor
     const detail = networkDetail(error);
     // Refused: nothing reached the backend, so trying again cannot run anything twice.
     if (/ECONNREFUSED|ConnectionRefused|connection refused/i.test(detail)) {
-      return { retry: { what: `cannot connect to ${url} (connection refused)`, fix: "check the backend URL and that backend-core is running", cause: error } };
+      return { retry: { what: `cannot connect to ${url} (connection refused)`, fix: "check the backend URL and that backend-core is running", cause: error, mayHaveRun: false } };
     }
     if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns error|failed to lookup|DNS/i.test(detail)) {
-      throw new DispatchError(`cannot resolve the host of ${url} (${detail}); check the backend URL and your network`, { cause: error });
+      throw new DispatchError(`cannot resolve the host of ${url} (${detail}); check the backend URL and your network`, { cause: error, mayHaveRun: false });
     }
     throw new DispatchError(`cannot reach ${url} (${detail}); check the backend URL and your network`, { cause: error });
   }
@@ -190,15 +198,17 @@ function interpret(response: Response, text: string, call: Call): Attempt {
   }
   if (status >= 300 && status < 400) {
     const location = response.headers.get("location");
-    throw new DispatchError(`${url} redirected (HTTP ${status}${location ? ` to ${clean(location, target.token)}` : ""}); set the backend URL to the final address`);
+    throw new DispatchError(`${url} redirected (HTTP ${status}${location ? ` to ${clean(location, target.token)}` : ""}); set the backend URL to the final address`, { mayHaveRun: false });
   }
   if (status === 401) return fromBackendCode("unauthorized", http, call);
   if (status === 403) return fromBackendCode("forbidden", http, call);
   if (RETRY_STATUSES.includes(status)) {
-    return { retry: { what: `${url} answered ${http}`, fix: `backend-core or ${target.providerId} is unavailable or overloaded; try again later`, afterMs: retryAfterMs(response) } };
+    // 429 and provider_unavailable: the backend did not take the command, or could not reach the host with it.
+    const mayHaveRun = status !== 429 && !(failure.success && failure.data.error.code === "provider_unavailable");
+    return { retry: { what: `${url} answered ${http}`, fix: `backend-core or ${target.providerId} is unavailable or overloaded; try again later`, afterMs: retryAfterMs(response), mayHaveRun } };
   }
   if (status >= 400 && status < 500) {
-    throw new DispatchError(`unexpected ${http} from ${url}; check the backend URL, or the backend may not speak this dispatch API (docs/dispatch.md)`);
+    throw new DispatchError(`unexpected ${http} from ${url}; check the backend URL, or the backend may not speak this dispatch API (docs/dispatch.md)`, { mayHaveRun: false });
   }
   throw new DispatchError(`${url} answered ${http}`);
 }

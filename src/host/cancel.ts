@@ -14,7 +14,8 @@ export function renderCancel(settings: { runsRoot: string; runId: string }): str
 
 const READER = "cancel script";
 
-const cancelAnswerSchema = object({
+/** The cancel script's answer, as `cancel --json` prints it. */
+export const cancelAnswerSchema = object({
   runId: string().check(minLength(1)),
   outcome: literal(["absent", "finished", "signalled", "stale"]),
   /** signalled: the process that got SIGTERM. */

@@ -91,7 +91,7 @@ export function judgeResult(file: ResultFile | null, expected: ResultExpectation
 }
 
 /** The one word for a run's state: its final status, `running` before result.json, or `corrupt` / `mismatch`. */
-export function resultStatusWord(verdict: ResultVerdict): string {
+export function resultStatusWord(verdict: ResultVerdict): RunResult["status"] | "running" | "corrupt" | "mismatch" {
   if (verdict.resultState === "valid") return verdict.result.status;
   return verdict.resultState === "none" ? "running" : verdict.resultState;
 }

@@ -2,6 +2,7 @@
 import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
 import { resultStatusWord } from "../host/result.ts";
 import { keyValueLines, palette } from "./color.ts";
+import type { LogsReport } from "./json-schemas.ts";
 import { renderRunSummary, renderUnusableSummary } from "./render-run.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
@@ -47,7 +48,7 @@ export function renderLogs(logs: FoundLogs, opts: { color: boolean }): string {
 }
 
 /** The `--json` document: stable camelCase fields; binary content as base64. */
-export function logsJson(logs: FoundLogs): Record<string, unknown> {
+export function logsJson(logs: FoundLogs): LogsReport {
   return {
     ok: true,
     runId: logs.runId,

@@ -48,6 +48,7 @@ export async function submitLauncher(target: DispatchTarget, launcher: string, r
     const why = answer.stderr.trim().split("\n").at(-1) || lastLine || "no output";
     throw new DispatchError(`the launcher failed on ${target.providerId} before starting run ${runId} (exit ${answer.exitCode}): ${why}`, {
       hint: `nothing was started; check the host with 'unidesk-ci logs ${runId}'`,
+      context: { runMayHaveStarted: false },
     });
   }
   if (!state.success || state.data.runId !== runId || state.data.state === "conflict") {

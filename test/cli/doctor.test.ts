@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import { AuthError, CheckFailedError, ConfigError, DispatchError } from "../../src/errors.ts";
-import { runCli } from "../../src/cli/program.ts";
+import { reportError, runCli } from "../../src/cli/program.ts";
+import { checkJsonRun } from "../io/json-check.ts";
 import { PROBE_CHECK_IDS } from "../../src/host/doctor-probe.ts";
 import { createGitFixture, goodManifest, type GitFixture } from "../manifest/git-fixture.ts";
 
@@ -41,6 +42,19 @@ describe("doctor, in process", () => {
   const env = (b: ReturnType<typeof backend>, extra: Record<string, string | undefined> = {}) => fakeEnv({ vars: vars(extra), fetch: b.fetch, spawn: fx.env().spawn, cwd: fx.operator });
   const json = (e: { out(): string }) => JSON.parse(e.out()) as { ok: boolean; checks: { id: string; ok: boolean; detail: string; hint?: string }[]; error?: Record<string, unknown> };
   const failedIds = (e: { out(): string }) => json(e).checks.filter((c) => !c.ok).map((c) => c.id);
+  /** `doctor --json` as main.ts runs it: the error it threw (reported as the one document), checked against its schema. */
+  const doctorJson = async (e: ReturnType<typeof env>): Promise<unknown> => {
+    let error: unknown;
+    let code = 0;
+    try {
+      await runCli(["doctor", "--json"], e);
+    } catch (err) {
+      error = err;
+      code = reportError(err, e, true);
+    }
+    checkJsonRun(["doctor", "--json"], { code, stdout: e.out() });
+    return error;
+  };
 
   it("all green: the text report on stdout, nothing on stderr, one dispatch carrying no token", async () => {
     const b = backend();
@@ -59,7 +73,7 @@ describe("doctor, in process", () => {
 
   it("--json: { ok, checks: [{ id, ok, detail }] } in the probe's order after the local ones", async () => {
     const e = env(backend());
-    await runCli(["doctor", "--json"], e);
+    assert.equal(await doctorJson(e), undefined);
     const doc = json(e);
     assert.equal(doc.ok, true);
     assert.deepEqual(Object.keys(doc), ["ok", "checks"]);
@@ -75,7 +89,7 @@ describe("doctor, in process", () => {
 
   it("skipped host checks count as not checked, and only the failing one shows a hint", async () => {
     const e = env(backend(probeAnswer({ "kube-api": ["fail", "unreachable"], namespace: ["skip", "kube-api"] })));
-    await assert.rejects(runCli(["doctor", "--json"], e), (err: unknown) => err instanceof CheckFailedError && err.silent);
+    assert.ok((await doctorJson(e)) instanceof CheckFailedError);
     assert.deepEqual(failedIds(e), ["host.kube-api", "host.namespace"]);
     assert.equal(json(e).error?.["code"], "check_failed");
     assert.equal(json(e).error?.["exitCode"], 1);
@@ -93,7 +107,7 @@ describe("doctor, in process", () => {
     it(name, async () => {
       const b = make();
       const e = env(b, extra);
-      await assert.rejects(runCli(["doctor", "--json"], e), (err: unknown) => isError(err) && (err as { silent: boolean }).silent);
+      assert.ok(isError(await doctorJson(e)));
       assert.equal(b.commands.length, calls);
       const doc = json(e);
       assert.equal(doc.ok, false);
@@ -109,7 +123,7 @@ describe("doctor, in process", () => {
     try {
       const b = backend();
       const e = fakeEnv({ vars: vars(), fetch: b.fetch, spawn: other.env().spawn, cwd: other.operator });
-      await assert.rejects(runCli(["doctor", "--json"], e), CheckFailedError);
+      assert.ok((await doctorJson(e)) instanceof CheckFailedError);
       assert.deepEqual(failedIds(e), ["same-repository"]);
       assert.match(json(e).checks.find((c) => c.id === "same-repository")!.hint!, /clone of environments\.dev\.ci\.repo/);
       assert.equal(b.commands.length, 1);

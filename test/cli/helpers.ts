@@ -1,6 +1,8 @@
 /** In-process command tests: a real spawn for git, and a fake backend whose readers run in real bash. */
 import { execFile, spawn as spawnChild } from "node:child_process";
-import type { Spawn } from "../../src/env.ts";
+import type { Env, Spawn } from "../../src/env.ts";
+import { runMain } from "../../src/cli/program.ts";
+import { checkJsonRun } from "../io/json-check.ts";
 
 /** A real Spawn (git and bash run for real in command tests). */
 export const realSpawn: Spawn = (cmd, args, options = {}) =>
@@ -57,4 +59,11 @@ export function fakeBackend(options: FakeBackendOptions) {
     return Response.json({ ok: true, exitCode: out.code, stdout: out.stdout, stderr: out.stderr, durationMs: 5 });
   }) as typeof fetch;
   return { fetch: fetchFn, received };
+}
+
+/** Runs the CLI as main.ts does (errors reported, the exit code returned); a `--json` run must print one valid document (test/io/json-check.ts). */
+export async function runMainChecked(args: string[], env: Env & { out(): string }): Promise<number> {
+  const code = await runMain(args, env);
+  checkJsonRun(args, { code, stdout: env.out() });
+  return code;
 }

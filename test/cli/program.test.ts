@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
-import { CliError, ManifestError, UsageError } from "../../src/errors.ts";
-import { parseArgs, runCli } from "../../src/cli/program.ts";
+import { CliError, DispatchError, ManifestError, UsageError } from "../../src/errors.ts";
+import { helpText, parseArgs, reportError, runCli } from "../../src/cli/program.ts";
+import { jsonSchemas } from "../../src/cli/schema.ts";
+import { documentSchemas } from "../../src/io/json-schemas.ts";
+import { runMainChecked } from "./helpers.ts";
+
+/** Runs like main.ts: the exit code, stdout, stderr; a --json run's document is checked against its schema. */
+async function main(args: string[], options: Parameters<typeof fakeEnv>[0] = {}) {
+  const env = fakeEnv(options);
+  const code = await runMainChecked(args, env);
+  return { code, out: env.out(), err: env.err() };
+}
 
 async function cli(args: string[], options: Parameters<typeof fakeEnv>[0] = {}) {
   const env = fakeEnv(options);
@@ -99,6 +109,37 @@ describe("help, version, completions", () => {
     assert.match(doc.script, /^complete -c unidesk-ci/m);
   });
 
+  const helpCases: { args: string[]; command: string | null }[] = [
+    { args: ["--help", "--json"], command: null },
+    { args: ["help", "--json"], command: null },
+    { args: ["run-dev-e2e", "--help", "--json"], command: "run-dev-e2e" },
+    { args: ["help", "logs", "--json"], command: "logs" },
+    { args: ["completions", "--help", "--json"], command: "completions" },
+  ];
+  for (const c of helpCases) {
+    it(`${c.args.join(" ")} prints { ok, command, help } with the text --help prints`, async () => {
+      const { code, out } = await main(c.args);
+      assert.equal(code, 0);
+      const doc = JSON.parse(out);
+      assert.deepEqual([doc.ok, doc.command], [true, c.command]);
+      const text = (await cli(c.args.filter((a) => a !== "--json"))).out;
+      assert.equal(doc.help, text);
+      if (c.command !== "completions") assert.equal(doc.help, helpText(c.command ?? undefined, false));
+    });
+  }
+
+  it("--help --json of an unknown command is the usage error document (exit 2)", async () => {
+    const { code, out } = await main(["frobnicate", "--help", "--json"]);
+    assert.equal(code, 2);
+    assert.deepEqual([JSON.parse(out).error.code, JSON.parse(out).error.exitCode], ["usage", 2]);
+  });
+
+  it("--version --json goes through the writer: { ok, version, line }", async () => {
+    const doc = JSON.parse((await main(["--version", "--json"])).out);
+    assert.equal(doc.ok, true);
+    assert.match(doc.line, new RegExp(`^unidesk-ci ${doc.version.replace(/\./g, "\\.")} `));
+  });
+
   it("rejects an unknown shell", async () => {
     const { error } = await cli(["completions", "tcsh"]);
     assert.ok(error instanceof UsageError);
@@ -118,6 +159,90 @@ describe("schema", () => {
   it("--json prints it on one line", async () => {
     const { out } = await cli(["schema", "--json"]);
     assert.equal(out.trim().split("\n").length, 1);
+  });
+
+  it("schema deploy is the default", async () => {
+    assert.equal((await cli(["schema", "deploy"])).out, (await cli(["schema"])).out);
+  });
+
+  it("has a JSON Schema for deploy, result, error and every document (each a draft 2020-12 schema with its $id and title)", async () => {
+    const names = Object.keys(await jsonSchemas());
+    const documents = Object.keys(documentSchemas()).filter((n) => n !== "errorBody");
+    assert.deepEqual(names.sort(), ["deploy", "result", ...documents].sort());
+    for (const name of ["deploy", "result", "error", "run-dev-e2e", "logs", "cancel", "validate"]) assert.ok(names.includes(name), name);
+    for (const name of names) {
+      const doc = JSON.parse((await main(["schema", name, "--json"])).out);
+      assert.equal(doc.$schema, "https://json-schema.org/draft/2020-12/schema", name);
+      assert.match(doc.$id, /\.schema\.json$/, name);
+      assert.ok(typeof doc.title === "string" && doc.title.length > 5, name);
+    }
+  });
+
+  it("schema result requires the fields of result.json", async () => {
+    const doc = JSON.parse((await cli(["schema", "result"])).out);
+    assert.deepEqual(doc.$defs.result.required, ["ok", "status", "runId", "manifestCommit", "pipelineRun", "temporaryNamespace", "finishedAt"]);
+  });
+
+  it("schema error describes { ok: false, error: { code, message, hint?, exitCode } } with every error code", async () => {
+    const doc = JSON.parse((await cli(["schema", "error"])).out);
+    assert.deepEqual(doc.required, ["ok", "error"]);
+    const body = doc.$defs.error;
+    assert.deepEqual(body.required, ["code", "message", "exitCode"]);
+    assert.ok(body.properties.code.enum.includes("run_failed") && body.properties.code.enum.includes("internal"));
+  });
+
+  it("--list names every schema with its title; --list --json as a document", async () => {
+    const names = Object.keys(await jsonSchemas());
+    const text = (await cli(["schema", "--list"])).out;
+    assert.deepEqual(text.trimEnd().split("\n").map((l) => l.split(/\s+/)[0]), names);
+    const doc = JSON.parse((await main(["schema", "--list", "--json"])).out);
+    assert.deepEqual(doc.schemas.map((s: { name: string }) => s.name), names);
+  });
+
+  it("an unknown name is a usage error (exit 2) naming the valid ones", async () => {
+    const { code, out, err } = await main(["schema", "nope"]);
+    assert.equal(code, 2);
+    assert.equal(out, "");
+    assert.match(err, /^error: unknown schema 'nope'; the names are: deploy, result, error, run-dev-e2e, logs, cancel, doctor, validate, /m);
+    const json = await main(["schema", "nope", "--json"]);
+    assert.deepEqual([json.code, JSON.parse(json.out).error.exitCode], [2, 2]);
+  });
+});
+
+describe("errors as documents (the one writer)", () => {
+  it("every error document carries error.exitCode equal to the exit code, and its context beside it", async () => {
+    const env = fakeEnv();
+    const code = reportError(new DispatchError("no answer", { hint: "try later", context: { runId: "r-1", resultDir: "/runs/r-1", runMayHaveStarted: true, ok: "overridden?", error: "overridden?" } }), env, true);
+    assert.equal(code, 5);
+    assert.deepEqual(JSON.parse(env.out()), { ok: false, runId: "r-1", resultDir: "/runs/r-1", runMayHaveStarted: true, error: { code: "dispatch", message: "no answer", hint: "try later", exitCode: 5 } });
+    assert.equal(env.err(), "");
+  });
+
+  it("an unexpected bug: a valid error document (code internal, exit 1) on stdout, its stack on stderr", async () => {
+    const env = fakeEnv();
+    const code = reportError(new TypeError("cannot read properties of undefined"), env, true);
+    assert.equal(code, 1);
+    const doc = JSON.parse(env.out());
+    assert.ok(documentSchemas().error.safeParse(doc).success);
+    assert.deepEqual([doc.error.code, doc.error.exitCode], ["internal", 1]);
+    assert.match(doc.error.message, /a bug in unidesk-ci.*cannot read properties of undefined/);
+    assert.match(doc.error.hint, /report it/);
+    assert.match(env.err(), /^error: unexpected failure \(a bug in unidesk-ci\): TypeError: cannot read properties of undefined\n\s+at /);
+  });
+
+  it("a thrown non-Error after Ctrl-C is reported as interrupted (exit 130)", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const env = fakeEnv({ signal: controller.signal });
+    assert.equal(reportError("aborted", env, true), 130);
+    assert.deepEqual(JSON.parse(env.out()).error, { code: "interrupted", message: "interrupted", exitCode: 130 });
+  });
+
+  it("a usage error with --json: the document on stdout, nothing on stderr", async () => {
+    const { code, out, err } = await main(["logs", "BAD", "--json"]);
+    assert.equal(code, 2);
+    assert.equal(JSON.parse(out).error.code, "usage");
+    assert.equal(err, "");
   });
 });
 
@@ -139,13 +264,21 @@ describe("validate FILE", () => {
     assert.match(out, /^environments\.dev\.ci\.timeoutMs: /m);
   });
 
-  it("--json prints one document with the issues and stays silent otherwise", async () => {
-    const { out, error } = await cli(["validate", "/d.json", "--json"], { files: { "/d.json": bad } });
-    assert.ok(error instanceof ManifestError && error.silent);
+  it("--json prints one document with the issues, the error and its exitCode 2, and nothing on stderr", async () => {
+    const { code, out, err } = await main(["validate", "/d.json", "--json"], { files: { "/d.json": bad } });
+    assert.equal(code, 2);
     const doc = JSON.parse(out);
     assert.equal(doc.ok, false);
+    assert.equal(doc.source, "/d.json");
     assert.ok(doc.issues.some((i: { path: string }) => i.path === "environments.dev.ci.scriptPath"));
-    assert.equal(doc.error.code, "manifest");
+    assert.deepEqual([doc.error.code, doc.error.exitCode], ["manifest", 2]);
+    assert.equal(err, "");
+  });
+
+  it("--json of a good manifest: the report document", async () => {
+    const { code, out } = await main(["validate", "/d.json", "--json"], { files: { "/d.json": good } });
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(out).services, []);
   });
 
   it("a missing file is a usage error naming it", async () => {

@@ -8,7 +8,7 @@ import { makeOperatorRepo } from "../../build/bench-fixture.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { RunFailedError, UsageError, WaitTimeoutError } from "../../src/errors.ts";
 import { runCli } from "../../src/cli/program.ts";
-import { fakeBackend, realSpawn } from "./helpers.ts";
+import { fakeBackend, realSpawn, runMainChecked } from "./helpers.ts";
 
 const TOKEN = "tok-inproc-91b2";
 const COMMIT_RE = /^[0-9a-f]{40}$/;
@@ -117,11 +117,34 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-json", "--wait-ms", "2000", "--json"], e), WaitTimeoutError);
+    assert.equal(e.out(), "", "a failure's document is the reporter's to print");
+    const m = env(fakeBackend({ token: TOKEN }));
+    assert.equal(await runMainChecked(["run-dev-e2e", "--run-id", "cmd-wait-json", "--wait-ms", "2000", "--json"], m), 3);
+    const doc = JSON.parse(m.out());
+    assert.equal(doc.ok, false);
+    assert.deepEqual([doc.error.code, doc.error.exitCode], ["wait_timeout", 3]);
+    assert.deepEqual([doc.runId, doc.resultDir, doc.runMayHaveStarted, doc.state, doc.phase], ["cmd-wait-json", `${runsRoot}/cmd-wait-json`, true, "started", "starting"]);
+    assert.equal(m.err(), "");
+  });
+
+  it("--wait-ms --json when the run failed: ok false, error run_failed with exitCode 1, and the result", async () => {
+    writeFileSync(join(runDir("cmd-wait-fail-json"), "result.json"), result("cmd-wait-fail-json", "failed"));
+    const e = env(fakeBackend({ token: TOKEN }));
+    assert.equal(await runMainChecked(["run-dev-e2e", "--run-id", "cmd-wait-fail-json", "--wait-ms", "60000", "--json"], e), 1);
     const doc = JSON.parse(e.out());
     assert.equal(doc.ok, false);
-    assert.equal(doc.error.code, "wait_timeout");
-    assert.equal(doc.runId, "cmd-wait-json");
+    assert.deepEqual([doc.error.code, doc.error.exitCode], ["run_failed", 1]);
+    assert.match(doc.error.message, /run cmd-wait-fail-json failed/);
+    assert.deepEqual([doc.result.status, doc.runId, doc.state, doc.polls], ["failed", "cmd-wait-fail-json", "started", 1]);
     assert.equal(e.err(), "");
+  });
+
+  it("--wait-ms --json when the run succeeded: ok true, the result, no error", async () => {
+    writeFileSync(join(runDir("cmd-wait-ok-json"), "result.json"), result("cmd-wait-ok-json", "succeeded"));
+    const e = env(fakeBackend({ token: TOKEN }));
+    assert.equal(await runMainChecked(["run-dev-e2e", "--run-id", "cmd-wait-ok-json", "--wait-ms", "60000", "--json"], e), 0);
+    const doc = JSON.parse(e.out());
+    assert.deepEqual([doc.ok, doc.result.status, doc.error], [true, "succeeded", undefined]);
   });
 
   it("on a TTY the progress line redraws in place", async () => {
@@ -164,5 +187,70 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await assert.rejects(runCli(["logs", "no-such-run"], e), (err) => err instanceof UsageError && /no run no-such-run/.test(err.message));
+  });
+
+  describe("a run nobody can find: every failure after the run id exists names it", () => {
+    /** A backend that answers the launcher per `submit` and each status poll per `poll` (n from 1); unset: the normal fake. */
+    const brokenBackend = (breaks: { submit?: (abort: () => void) => Promise<Response>; poll?: (n: number) => Response | undefined }, abort: () => void = () => undefined) => {
+      const normal = fakeBackend({ token: TOKEN });
+      let polls = 0;
+      const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+        const isLauncher = !String(init?.body).includes("unidesk-ci-status");
+        if (isLauncher && breaks.submit) return breaks.submit(abort);
+        if (!isLauncher) {
+          const broken = breaks.poll?.(++polls);
+          if (broken) return broken;
+        }
+        return normal.fetch(input, init);
+      }) as typeof fetch;
+      return { fetch: fetchFn, received: normal.received };
+    };
+    const run = async (runId: string, backend: { fetch: typeof fetch }, options: { json: boolean; signal?: AbortSignal }) => {
+      const e = fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, signal: options.signal });
+      const code = await runMainChecked(["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", ...(options.json ? ["--json"] : [])], e);
+      return { code, out: e.out(), err: e.err(), doc: options.json ? JSON.parse(e.out()) : undefined };
+    };
+    const reset = () => Promise.reject(Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) }));
+    const refused = () => Promise.reject(Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) }));
+
+    const cases: { name: string; breaks: Parameters<typeof brokenBackend>[0]; interrupt?: boolean; code: number; error: string; mayHaveStarted: boolean }[] = [
+      { name: "the answer to the submit never came (connection reset after the backend took it)", breaks: { submit: reset }, code: 5, error: "dispatch", mayHaveStarted: true },
+      { name: "Ctrl-C during the submit", breaks: { submit: (abort) => (abort(), Promise.reject(new DOMException("This operation was aborted", "AbortError"))) }, interrupt: true, code: 130, error: "interrupted", mayHaveStarted: true },
+      { name: "the backend answers the submit with garbage", breaks: { submit: async () => new Response("<html>502</html>", { status: 200 }) }, code: 5, error: "dispatch", mayHaveStarted: true },
+      { name: "the backend is down (connection refused, 3 attempts)", breaks: { submit: refused }, code: 5, error: "dispatch", mayHaveStarted: false },
+      { name: "the token is rejected at the submit (401)", breaks: { submit: async () => Response.json({ ok: false, error: { code: "unauthorized", message: "no" } }, { status: 401 }) }, code: 4, error: "auth", mayHaveStarted: false },
+      { name: "D601 unreachable at the submit (503 provider_unavailable)", breaks: { submit: async () => Response.json({ ok: false, error: { code: "provider_unavailable", message: "D601 down" } }, { status: 503 }) }, code: 5, error: "dispatch", mayHaveStarted: false },
+      { name: "401 mid-wait", breaks: { poll: () => Response.json({ ok: false, error: { code: "unauthorized", message: "expired" } }, { status: 401 }) }, code: 4, error: "auth", mayHaveStarted: true },
+      { name: "garbage mid-wait (three polls in a row)", breaks: { poll: () => new Response("<html>oops</html>", { status: 200 }) }, code: 5, error: "dispatch", mayHaveStarted: true },
+    ];
+    for (const [i, c] of cases.entries()) {
+      for (const json of [true, false]) {
+        it(`${c.name}${json ? " --json" : ""}: exit ${c.code}, runId and resultDir named, run ${c.mayHaveStarted ? "may have started" : "not started"}`, async () => {
+          const runId = `cmd-lost-${i}-${json ? "j" : "t"}`;
+          const controller = new AbortController();
+          const r = await run(runId, brokenBackend(c.breaks, () => controller.abort(new Error("interrupted by SIGINT"))), { json, signal: controller.signal });
+          assert.equal(r.code, c.code, r.out + r.err);
+          if (json) {
+            assert.deepEqual([r.doc.error.code, r.doc.error.exitCode], [c.error, c.code]);
+            assert.deepEqual([r.doc.runId, r.doc.resultDir, r.doc.runMayHaveStarted], [runId, `${runsRoot}/${runId}`, c.mayHaveStarted]);
+            assert.equal(r.err, "");
+            return;
+          }
+          assert.match(r.err, /^error: /m);
+          if (c.mayHaveStarted) {
+            assert.match(r.err, new RegExp(`^follow it with: unidesk-ci logs ${runId}$`, "m"));
+            assert.match(r.err, new RegExp(`^cancel it with: unidesk-ci cancel ${runId}$`, "m"));
+          } else {
+            assert.match(r.err, new RegExp(`^run ${runId} was not started$`, "m"));
+            assert.doesNotMatch(r.err, /cancel it with/);
+          }
+        });
+      }
+    }
+
+    it("a submit that may have started says so to a human, with the result directory", async () => {
+      const r = await run("cmd-lost-human", brokenBackend({ submit: reset }), { json: false });
+      assert.match(r.err, new RegExp(`^run cmd-lost-human may have started on the host \\(result directory ${runsRoot}/cmd-lost-human\\)$`, "m"));
+    });
   });
 });

@@ -7,7 +7,7 @@ import { DispatchError, ExitCode, InterruptedError, RunFailedError, WaitTimeoutE
 import type { DispatchTarget } from "../../src/dispatch/client.ts";
 import { MAX_RETRIES } from "../../src/dispatch/client.ts";
 import { RESULT_MAX_BYTES } from "../../src/rules.ts";
-import { runCli } from "../../src/cli/program.ts";
+import { reportError, runCli } from "../../src/cli/program.ts";
 import { MAX_FAILED_POLLS, waitAndReport, type WaitRequest } from "../../src/cli/wait-report.ts";
 import { after, backendError, dispatchOf, hang, hostAnswer, HttpMock } from "../http-mock.ts";
 import { signalledAnswer, statusAnswer, testResult } from "../host/answers.ts";
@@ -117,7 +117,10 @@ describe("an ended run waited on: result.json that is no verdict of this run end
   it("--json: one document with the state, the problem and the error (exitCode 1)", async () => {
     const mock = new HttpMock().register(status, hostAnswer(statusAnswer(RUN, { result: "{}" })));
     const env = fakeEnv({ fetch: mock.fetch });
-    await assert.rejects(waitAndReport(target, request({ json: true }), env), (e) => e instanceof RunFailedError && e.silent);
+    const error = await waitAndReport(target, request({ json: true }), env).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof RunFailedError);
+    assert.equal(env.out(), "", "the failure document is the reporter's");
+    assert.equal(reportError(error, env, true), 1);
     mock.verify();
     const doc = JSON.parse(env.out());
     assert.deepEqual([doc.ok, doc.runId, doc.status, doc.result, doc.polls, doc.error.code, doc.error.exitCode], [false, RUN, "corrupt", null, 1, "run_failed", 1]);

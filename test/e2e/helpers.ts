@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { checkJsonRun } from "../io/json-check.ts";
 
 /** The built bundle (npm test builds it first). */
 export const BUNDLE = resolve("dist/unidesk-ci.mjs");
@@ -49,5 +50,9 @@ export function runProcess(argv: string[], options: { cwd?: string; env?: Record
   });
 }
 
-/** Runs the bundle under one runtime. */
-export const runCli = (runtime: string, args: string[], options: Parameters<typeof runProcess>[1] = {}) => runProcess([...RUNTIMES[runtime]!, ...args], options);
+/** Runs the bundle under one runtime; a `--json` run must print one document valid under its schema (test/io/json-check.ts). */
+export async function runCli(runtime: string, args: string[], options: Parameters<typeof runProcess>[1] = {}): Promise<CliRun> {
+  const run = await runProcess([...RUNTIMES[runtime]!, ...args], options);
+  checkJsonRun(args, run);
+  return run;
+}

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BUNDLE, runProcess } from "./helpers.ts";
+import { checkJsonRun } from "../io/json-check.ts";
 import { signalledAnswer, statusAnswer, testResult } from "../host/answers.ts";
 
 const TOKEN = "tok-process-3a9f";
@@ -73,12 +74,14 @@ describe("the bundle as a process", () => {
     assert.ok(!(r.stdout + r.stderr + j.stdout + j.stderr).includes(TOKEN));
   });
 
-  it("a second Ctrl-C ends the process at once with exit 130, even when the first could not", async () => {
+  for (const json of [false, true]) it(`a second Ctrl-C ends the process at once with exit 130, even when the first could not${json ? " (--json: still one interrupted document)" : ""}`, async () => {
     // A fetch that ignores its abort signal: the first Ctrl-C cannot end the dispatch.
     const stuck = preload("stuck.mjs", 'globalThis.fetch = () => (process.stderr.write("FETCHING\\n"), new Promise(() => {}));\nsetInterval(() => {}, 1 << 30);\n');
-    const child = spawn(process.execPath, ["--import", stuck, BUNDLE, "logs", RUN], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env() }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", stuck, BUNDLE, "logs", RUN, ...(json ? ["--json"] : [])], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env() }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
+    let stdout = "";
     child.stderr.on("data", (b) => (stderr += b));
+    child.stdout.on("data", (b) => (stdout += b));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
     try {
       while (!stderr.includes("FETCHING")) await new Promise((r) => setTimeout(r, 20));
@@ -88,6 +91,8 @@ describe("the bundle as a process", () => {
       child.kill("SIGINT");
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 10_000))]);
       assert.equal(code, 130, stderr);
+      if (json) checkJsonRun(["logs", RUN, "--json"], { code, stdout });
+      if (json) assert.equal(JSON.parse(stdout).error.code, "interrupted");
     } finally {
       child.kill("SIGKILL");
     }

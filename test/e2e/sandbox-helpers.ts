@@ -11,6 +11,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/sandbox.ts";
 import { RUNTIMES, type CliRun } from "./helpers.ts";
+import { checkJsonRun } from "../io/json-check.ts";
 
 /** A sandbox plus what the checks at the end need. */
 export interface E2e {
@@ -45,7 +46,10 @@ export async function openE2e(options: SandboxOptions = {}): Promise<E2e> {
   return { sb, production: sb.kube!.snapshot(), outputs: [] };
 }
 
-/** Spawns the built bundle in the operator clone with the sandbox's CLI environment (no TTY, NO_COLOR). */
+/**
+ * Spawns the built bundle in the operator clone with the sandbox's CLI environment (no TTY, NO_COLOR). A `--json`
+ * run's end rejects unless stdout is one document valid under its command's schema (test/io/json-check.ts).
+ */
 export function startCli(e2e: E2e, args: string[], options: CliOptions = {}): LiveCli {
   const argv = [...RUNTIMES[options.runtime ?? "node"]!, ...args];
   const env = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...e2e.sb.cliEnv(options.env) };
@@ -61,6 +65,12 @@ export function startCli(e2e: E2e, args: string[], options: CliOptions = {}): Li
       clearTimeout(timer);
       const run = { code, signal, stdout, stderr };
       e2e.outputs.push({ ...run, args });
+      try {
+        checkJsonRun(args, run);
+      } catch (error) {
+        reject(error);
+        return;
+      }
       resolve(run);
     });
   });
