@@ -109,7 +109,7 @@ async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { confi
     return;
   }
 
-  const submitted = await submitLauncher(target, launcher, runId, env);
+  const submitted = await submitLauncher(target, launcher, runId, env, loaded.commit);
   const summary = { ...plan, state: submitted.state };
   if (opts.waitMs === undefined || opts.waitMs === 0) {
     if (opts.json) writeJson(env, { ok: true, ...summary, next: nextCommands(runId) });
