@@ -17,6 +17,7 @@ UCI_PROGRESS_CAP=@@PROGRESS_CAP_BYTES@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 UCI_FILES_MAX=@@FILES_MAX@@
 UCI_PATH_RE=@@PATH_RE@@
+UCI_LOGS=@@LOGS@@
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 
@@ -49,17 +50,21 @@ uci_ms() {
 
 # include pid-state.sh
 
-# One look at the run dir (one find): uci_size[path] of the watched files, result.json, progress.json's version.
+# uci:include result-record.sh
+
+# One look at the run dir (one find): uci_size[path] of the watched files (none when UCI_LOGS is 0),
+# result.json (in any form), progress.json's version.
 uci_scan() {
   local rel size version
   uci_size=()
   uci_has_result=false
+  [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]] && uci_has_result=true
   uci_progress_version=-
   while IFS=$'\t' read -r rel size version; do
     case $rel in
-      result.json) uci_has_result=true ;;
+      result.json) ;;
       progress.json) uci_progress_version=$version ;;
-      *) [[ $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
+      *) [[ $UCI_LOGS == 1 && $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
     esac
   done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
@@ -116,11 +121,7 @@ read -r uci_lpid uci_lstate uci_rpid uci_rstate <<<"$uci_alive"
 printf 'launcher\t%s\t%s\n' "$uci_lpid" "$uci_lstate"
 printf 'runner\t%s\t%s\n' "$uci_rpid" "$uci_rstate"
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
-if $uci_has_result; then
-  printf 'result\t%s\t%s\n' "$(uci_file_field "$UCI_DIR/result.json" "$UCI_RESULT_CAP")" "$(stat -c %s -- "$UCI_DIR/result.json" 2>/dev/null || echo 0)"
-else
-  printf 'result\t-\t0\n'
-fi
+uci_result_record "$UCI_DIR"
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

@@ -15,8 +15,8 @@ import {
   WATCH_WAIT_MS_MAX,
 } from "../rules.ts";
 import { checkProgressJson, type RunProgress } from "./progress.ts";
-import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
-import { checkResultJson, type RunResult } from "./result.ts";
+import { decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, withResultRecord } from "./records.ts";
+import { judgeResult, type ResultExpectation, type ResultFile, type ResultVerdict } from "./result.ts";
 import type { ProcessState } from "./status-reader.ts";
 import template from "./watch-reader.sh";
 import pidState from "./pid-state.sh";
@@ -39,6 +39,8 @@ export interface WatchReaderSettings {
   waitMs?: number;
   /** New bytes per answer, over all files. @default WATCH_ANSWER_CAP_BYTES */
   capBytes?: number;
+  /** Watch the logs too; false: only the status, progress.json and result.json count as news, no file is sent. @default true */
+  logs?: boolean;
 }
 
 /** The watch reader script for one request; throws a UsageError naming a bad field. */
@@ -53,7 +55,7 @@ export function renderWatchReader(settings: WatchReaderSettings): string {
   if (version !== "" && !WATCH_PROGRESS_VERSION.test(version)) {
     throw new UsageError(`progressVersion ${JSON.stringify(version)} must be the version a watch answer gave (<inode>:<size>:<mtime>)`);
   }
-  return fillRunTemplate(includeFragments(template, { "pid-state.sh": pidState }, "watch-reader.sh"), "watch-reader.sh", settings, {
+  return fillRunTemplate(withResultRecord(includeFragments(template, { "pid-state.sh": pidState }, "watch-reader.sh"), "watch-reader.sh"), "watch-reader.sh", settings, {
     OFFSETS: formatOffsets(settings.offsets ?? new Map()),
     PROGRESS_VERSION: version,
     WAIT_MS: String(waitMs),
@@ -65,6 +67,7 @@ export function renderWatchReader(settings: WatchReaderSettings): string {
     FILES_MAX: String(WATCH_FILES_MAX),
     // A bash ERE: the same pattern without the escaped slash a JS literal needs.
     PATH_RE: WATCH_PATH.source.replaceAll("\\/", "/"),
+    LOGS: settings.logs === false ? "0" : "1",
   });
 }
 
@@ -100,17 +103,14 @@ export type WatchProgress =
   | { state: "same"; version: string }
   | { state: "changed"; version: string; progress: RunProgress | null; progressProblem: string | null };
 
-/** One watch answer: the status, progress.json if it changed, and the new bytes of each log. */
-export interface WatchAnswer {
+/** One watch answer: the status, result.json judged as every reader's (resultState, result, resultProblem), progress.json if it changed, and the new bytes of each log. */
+export type WatchAnswer = ResultVerdict & {
   runId: string;
   /** The result dir exists. */
   exists: boolean;
   launcher: ProcessState;
   runner: ProcessState;
   pipelineRun: string | null;
-  /** result.json when present and valid: the run is over. */
-  result: RunResult | null;
-  resultProblem: string | null;
   progress: WatchProgress;
   chunks: WatchChunk[];
   /** Bytes in `chunks`. */
@@ -119,18 +119,22 @@ export interface WatchAnswer {
   more: boolean;
   /** How long the reader waited on the host. */
   waitedMs: number;
-}
+};
 
 const NO_PROCESS: ProcessState = { pid: null, alive: false };
 
-/** Parses the watch reader's stdout; throws DispatchError (exit 5) on a malformed answer. */
-export function parseWatchOutput(stdout: string): WatchAnswer {
+/**
+ * Parses the watch reader's stdout, judging result.json against `expected` (by default: the run id the answer
+ * names); throws DispatchError (exit 5) on a malformed answer or one about another run.
+ */
+export function parseWatchOutput(stdout: string, expected?: ResultExpectation): WatchAnswer {
   const answer: WatchAnswer = {
     runId: "",
     exists: false,
     launcher: NO_PROCESS,
     runner: NO_PROCESS,
     pipelineRun: null,
+    resultState: "none",
     result: null,
     resultProblem: null,
     progress: { state: "absent" },
@@ -140,6 +144,7 @@ export function parseWatchOutput(stdout: string): WatchAnswer {
     waitedMs: 0,
   };
   let ended = false;
+  let resultFile: ResultFile | null = null;
   for (const [key, ...f] of readerRecords(stdout, "unidesk-ci-watch", READER)) {
     if (key === "runid") answer.runId = f[0] ?? "";
     else if (key === "run") {
@@ -148,7 +153,7 @@ export function parseWatchOutput(stdout: string): WatchAnswer {
     } else if (key === "launcher") answer.launcher = parseProcess(f);
     else if (key === "runner") answer.runner = parseProcess(f);
     else if (key === "pipelinerun") answer.pipelineRun = textOf(decodeField(f[0], READER))?.trim() || null;
-    else if (key === "result") Object.assign(answer, parseResult(decodeField(f[0], READER), decodeCount(f[1], READER)));
+    else if (key === "result") resultFile = decodeResultRecord(f, READER);
     else if (key === "progress") answer.progress = parseProgress(f);
     else if (key === "file") answer.chunks.push(parseChunk(f));
     else if (key === "waited") answer.waitedMs = decodeCount(f[0], READER);
@@ -159,6 +164,8 @@ export function parseWatchOutput(stdout: string): WatchAnswer {
     } else throw malformed(READER, `unknown line ${JSON.stringify(key)}`);
   }
   if (!ended || answer.runId === "") throw malformed(READER, "no 'runid' or 'end' line");
+  if (expected && answer.runId !== expected.runId) throw malformed(READER, `it answered for run ${JSON.stringify(answer.runId)}, not ${expected.runId}`);
+  Object.assign(answer, judgeResult(resultFile, expected ?? { runId: answer.runId }));
   answer.keptBytes = answer.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
   return answer;
 }
@@ -183,12 +190,6 @@ function parseProcess([pid, state]: string[]): ProcessState {
   if (state === "none") return NO_PROCESS;
   if (state !== "alive" && state !== "dead") throw malformed(READER, `process state ${JSON.stringify(state)}`);
   return { pid: decodeCount(pid, READER), alive: state === "alive" };
-}
-
-function parseResult(bytes: Uint8Array | null, sizeBytes: number): Pick<WatchAnswer, "result" | "resultProblem"> {
-  if (bytes === null) return { result: null, resultProblem: null };
-  if (sizeBytes > bytes.length) return { result: null, resultProblem: `result.json is ${sizeBytes} bytes, more than the ${bytes.length} the watch reader returns` };
-  return checkResultJson(lenientText(bytes));
 }
 
 function parseProgress([version, size, content]: string[]): WatchProgress {

@@ -18,6 +18,7 @@ UCI_PROGRESS_CAP='65536'
 UCI_RESULT_CAP='65536'
 UCI_FILES_MAX='200'
 UCI_PATH_RE='^(launcher\.log|runner\.log|pods/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$'
+UCI_LOGS='1'
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 
@@ -75,17 +76,33 @@ uci_pid_field() {
   fi
 }
 
-# One look at the run dir (one find): uci_size[path] of the watched files, result.json, progress.json's version.
+# result.json as one record, judged by the CLI (src/host/result.ts): "result\tb64:<its first UCI_RESULT_CAP
+# bytes>\t<size>", "result\t-\t0" when there is none, "result\t!\t0" when it is no readable regular file.
+uci_result_record() {
+  local f=$1/result.json data size
+  if [[ ! -e $f && ! -L $f ]]; then
+    printf 'result\t-\t0\n'
+  elif [[ -f $f && ! -L $f ]] && size=$(stat -c %s -- "$f" 2>/dev/null) &&
+    data=$(head -c "$UCI_RESULT_CAP" -- "$f" 2>/dev/null | base64 -w0); then
+    printf 'result\tb64:%s\t%s\n' "$data" "$size"
+  else
+    printf 'result\t!\t0\n'
+  fi
+}
+
+# One look at the run dir (one find): uci_size[path] of the watched files (none when UCI_LOGS is 0),
+# result.json (in any form), progress.json's version.
 uci_scan() {
   local rel size version
   uci_size=()
   uci_has_result=false
+  [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]] && uci_has_result=true
   uci_progress_version=-
   while IFS=$'\t' read -r rel size version; do
     case $rel in
-      result.json) uci_has_result=true ;;
+      result.json) ;;
       progress.json) uci_progress_version=$version ;;
-      *) [[ $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
+      *) [[ $UCI_LOGS == 1 && $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
     esac
   done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
@@ -142,11 +159,7 @@ read -r uci_lpid uci_lstate uci_rpid uci_rstate <<<"$uci_alive"
 printf 'launcher\t%s\t%s\n' "$uci_lpid" "$uci_lstate"
 printf 'runner\t%s\t%s\n' "$uci_rpid" "$uci_rstate"
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
-if $uci_has_result; then
-  printf 'result\t%s\t%s\n' "$(uci_file_field "$UCI_DIR/result.json" "$UCI_RESULT_CAP")" "$(stat -c %s -- "$UCI_DIR/result.json" 2>/dev/null || echo 0)"
-else
-  printf 'result\t-\t0\n'
-fi
+uci_result_record "$UCI_DIR"
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

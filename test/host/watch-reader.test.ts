@@ -181,6 +181,42 @@ describe("watch reader", () => {
     assert.deepEqual((await watch({ runId: "w-linkdir", waitMs: 0 })).answer.chunks, []);
   });
 
+  it("logs: false sends no file and does not wake for a growing log; progress.json still wakes it", async () => {
+    const dir = await liveRun("w-nologs", { "pods/a_step.log": "one\n" });
+    const first = (await watch({ runId: "w-nologs", waitMs: 0, logs: false })).answer;
+    assert.deepEqual(first.chunks, []);
+    const version = nextProgressVersion(null, first);
+    const pending = watch({ runId: "w-nologs", progressVersion: version, waitMs: 1500, logs: false });
+    await appendFile(join(dir, "runner.log"), "more\n");
+    const quiet = (await pending).answer;
+    assert.deepEqual(quiet.chunks, []);
+    assert.ok(quiet.waitedMs >= 1400, `a log line is no news without logs: answered after ${quiet.waitedMs} ms`);
+    await writeFile(join(dir, ".p"), progress("w-nologs", "True"));
+    await rename(join(dir, ".p"), join(dir, "progress.json"));
+    const changed = (await watch({ runId: "w-nologs", progressVersion: version, waitMs: 5000, logs: false })).answer;
+    assert.ok(changed.progress.state === "changed" && changed.waitedMs < 1000);
+  });
+
+  it("judges result.json as every reader does: corrupt, another run's (mismatch), another commit's, not a regular file", async () => {
+    const result = (runId: string) => JSON.stringify({ ok: true, status: "succeeded", runId, manifestCommit: COMMIT, pipelineRun: null, temporaryNamespace: null, finishedAt: "2026-11-27T16:30:00.000Z" });
+    await liveRun("w-corrupt", { "result.json": "{ not json" });
+    await liveRun("w-other", { "result.json": result("someone-else") });
+    const dirResult = await liveRun("w-dir");
+    await mkdir(join(dirResult, "result.json"));
+    const judge = async (runId: string, manifestCommit?: string) => {
+      const run = await runBash(renderWatchReader({ runsRoot, runId, waitMs: 5000 }), launcherEnv(root));
+      return parseWatchOutput(run.stdout, { runId, manifestCommit });
+    };
+    assert.deepEqual([(await judge("w-corrupt")).resultState, (await judge("w-other")).resultState], ["corrupt", "mismatch"]);
+    const dir = await judge("w-dir");
+    assert.deepEqual([dir.resultState, dir.waitedMs < 1000], ["corrupt", true], "a result.json of any form answers at once");
+    await liveRun("w-commit", { "result.json": result("w-commit") });
+    assert.equal((await judge("w-commit")).resultState, "valid");
+    assert.match((await judge("w-commit", "f".repeat(40))).resultProblem ?? "", /manifest commit/);
+    const answer = await runBash(renderWatchReader({ runsRoot, runId: "w-commit", waitMs: 0 }), launcherEnv(root));
+    assert.throws(() => parseWatchOutput(answer.stdout, { runId: "w-other" }), DispatchError);
+  });
+
   it("answers distinctly for an unknown runId", async () => {
     const { answer } = await watch({ runId: "w-none", waitMs: 0 });
     assert.equal(answer.exists, false);
