@@ -153,6 +153,10 @@ export const WATCH_FILES_MAX = 200;
 export const WATCH_PROGRESS_CAP_BYTES = 65_536;
 /** A watched file of a run dir: launcher.log, runner.log, or a plain name under pods/ (no `..`, no hidden temp file). */
 export const WATCH_PATH = /^(launcher\.log|runner\.log|pods\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$/;
+/** A file `logs --file` may name: relative to the run dir, at most one directory deep, no `..`, no hidden file. */
+export const RUN_FILE_PATH = /^([A-Za-z0-9_-][A-Za-z0-9._-]{0,199}\/)?[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+/** A followed log line longer than this (bytes) is shown in pieces, so one endless line cannot use up memory. */
+export const FOLLOW_LINE_MAX_BYTES = 1_048_576;
 /** The version of progress.json a watch answer names (`<inode>:<size>:<mtime>`), echoed back by the next request. */
 export const WATCH_PROGRESS_VERSION = /^[0-9]{1,20}:[0-9]{1,15}:[0-9]{1,12}(\.[0-9]{1,10})?$/;
 

@@ -61,6 +61,10 @@ const tables: Record<string, { accept: string[]; reject: string[]; probe?: strin
     accept: ["launcher.log", "runner.log", "pods/e2e-x-pod_step-test.log", "pods/a"],
     reject: ["result.json", "pods/", "pods/.tmp", "pods/../x", "pods/a/b", "/runner.log", "runner.log\n", "pods/a b", `pods/${"a".repeat(201)}`],
   },
+  RUN_FILE_PATH: {
+    accept: ["result.json", "pipelinerun.json", "pods/e2e-x-pod_step-test.log", "runner.pid", "a"],
+    reject: ["", "/etc/passwd", "../x", "pods/../x", "..", ".progress.json.1", "pods/.tmp", "a/b/c", "pods/", "a b", "a\n", "a;b", `${"a".repeat(201)}`],
+  },
   WATCH_PROGRESS_VERSION: {
     accept: ["12:345:1700000000", "1:0:1700000000.123456789"],
     reject: ["", "1:2", "a:1:2", "1:2:3.", "1:2:3\n", "1:2:3;id"],

@@ -1,13 +1,16 @@
-/** `unidesk-ci logs <runId>`: status and every result file of a run, in one dispatch round trip. */
-import { argument, command, constant, message, object, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, runIdValue } from "./common.ts";
+/** `unidesk-ci logs <runId>`: status and every result file of a run in one dispatch; `--follow` streams a running one; `--file` prints one file. */
+import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
+import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
+import { LOGS_CAP_MAX_BYTES } from "../rules.ts";
 import { fetchRunLogs } from "../runs/poll.ts";
-import { logsJson, renderLogs } from "../io/render-logs.ts";
+import { logsJson, renderFileWhole, renderLogs } from "../io/render-logs.ts";
 import { writeJson } from "../io/json.ts";
+import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
+import { waitAndReport } from "./wait-report.ts";
 
 /** Parser of `logs`. */
 export const logsCommand = lazy(() =>
@@ -16,12 +19,15 @@ export const logsCommand = lazy(() =>
     object({
       command: constant("logs" as const),
       runId: argument(runIdValue, { description: message`The run id printed by run-dev-e2e.` }),
+      follow: option("-f", "--follow", { description: message`Print what exists, then each new line as it arrives, until the run ends; then its summary. Exit 0 when it succeeded, 1 when it ended otherwise.` }),
+      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`With --follow: stop following after MS milliseconds (exit 3; the run goes on).` })),
+      file: optional(option("--file", textValue("NAME"), { description: message`Print one file of the run directory whole (e.g. taskruns.json, pods/<pod>_<container>.log).` })),
       json: jsonOption(),
       ...backendOptions(),
     }),
     {
-      brief: message`Show a run's status and result files (result.json, launcher.log, runner.log, PipelineRun, pod logs).`,
-      description: message`Reads the run directory on D601 with a fixed read-only reader in one dispatch, even after the submitting CLI exited. Large files keep their tail, with explicit truncation markers. Exits 0 when the files were read, whatever the run's status.`,
+      brief: message`Show a run's status, tasks and logs; --follow streams them while it runs.`,
+      description: message`Reads the run directory on D601 with a fixed read-only reader in one dispatch, even after the submitting CLI exited: the summary, the task table, the logs with their source ([task/step], [runner], [launcher]) and the other files with their sizes. Large files keep their tail, with explicit truncation markers. Exits 0 when the files were read, whatever the run's status. With --follow, one dispatch per answer of the fixed watch reader (with --json: one event per line).`,
     },
   ),
 );
@@ -31,12 +37,24 @@ export type LogsOptions = InferValue<ReturnType<typeof logsCommand>>;
 
 /** Runs `logs`. */
 export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
+  if (opts.file !== undefined && opts.follow) throw new UsageError("--file cannot be combined with --follow", { hint: "follow the run, or print one file once it is written" });
+  if (opts.waitMs !== undefined && !opts.follow) throw new UsageError("--wait-ms needs --follow (logs without it answers at once)", { hint: `unidesk-ci logs ${opts.runId} --follow --wait-ms ${opts.waitMs}` });
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
-  const logs = await fetchRunLogs(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
+  const where = { runsRoot: config.runsRoot, runId: opts.runId };
+  if (opts.follow) {
+    await waitAndReport(target, { ...where, waitMs: opts.waitMs, json: opts.json, summary: { runId: opts.runId, event: "result" }, follow: true, unknown: unknownRun(opts.runId, config) }, env);
+    return;
+  }
+  const whole = opts.file !== undefined ? { only: opts.file, fileCapBytes: LOGS_CAP_MAX_BYTES, totalCapBytes: LOGS_CAP_MAX_BYTES } : {};
+  const logs = await fetchRunLogs(target, { ...where, ...whole }, env);
   if (!logs.found) throw unknownRun(opts.runId, config);
+  const file = logs.files.find((f) => f.path === opts.file);
+  if (opts.file !== undefined && !file) {
+    throw new UsageError(`run ${opts.runId} has no file ${opts.file}`, { hint: `see its files with: unidesk-ci logs ${opts.runId}` });
+  }
   if (opts.json) writeJson(env, logsJson(logs));
-  else env.stdout.write(renderLogs(logs, { color: env.color }));
+  else env.stdout.write(file ? renderFileWhole(file) : renderLogs(logs, { color: env.color, now: env.now() }));
 }
 
 /** The usage error (exit 2) for a run id with no directory on the host. */

@@ -25,6 +25,7 @@ export const runDevE2eCommand = lazy(() =>
     object({
       command: constant("run-dev-e2e" as const),
       waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
+      follow: option("-f", "--follow", { description: message`Then follow the run like logs --follow (bounded by --wait-ms): exit 0 when it succeeded, 1 when it ended otherwise.` }),
       keepNamespace: option("--keep-namespace", { description: message`Keep the temporary namespace after the run (for debugging).` }),
       dryRun: option("--dry-run", { description: message`Offline: no fetch, no network, no token; print the exact launcher a real run would send.` }),
       repoDir: optional(option("--repo-dir", textValue("DIR"), { description: message`Operator clone whose origin/master is read (default: the current directory).` })),
@@ -44,8 +45,8 @@ export type RunDevE2eOptions = InferValue<ReturnType<typeof runDevE2eCommand>>;
 
 /** Runs `run-dev-e2e`. */
 export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<void> {
-  if (opts.dryRun && opts.waitMs !== undefined) {
-    throw new UsageError("--wait-ms cannot be combined with --dry-run (a dry run starts nothing to wait for)", { hint: "drop one of the two flags" });
+  if (opts.dryRun && (opts.waitMs !== undefined || opts.follow)) {
+    throw new UsageError(`${opts.follow ? "--follow" : "--wait-ms"} cannot be combined with --dry-run (a dry run starts nothing to wait for)`, { hint: "drop one of the two flags" });
   }
   const repoDir = opts.repoDir ?? env.cwd;
   const pending = resolveConfig(backendFlags(opts), env);
@@ -111,6 +112,13 @@ async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { confi
 
   const submitted = await submitLauncher(target, launcher, runId, env, loaded.commit);
   const summary = { ...plan, state: submitted.state };
+  const wait = { runId, runsRoot: config.runsRoot, manifestCommit: loaded.commit, json: opts.json };
+  if (opts.follow) {
+    if (opts.json) writeJson(env, { event: "submitted", ...summary });
+    else env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
+    await waitAndReport(target, { ...wait, waitMs: opts.waitMs, summary: { runId, event: "result", state: submitted.state }, follow: true }, env);
+    return;
+  }
   if (opts.waitMs === undefined || opts.waitMs === 0) {
     if (opts.json) writeJson(env, { ok: true, ...summary, next: nextCommands(runId) });
     else env.stdout.write(renderSubmitted(summary, nextCommands(runId), { color: env.color }));
@@ -118,10 +126,10 @@ async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { confi
     return;
   }
   if (!opts.json) env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
-  await waitAndReport(target, { runId, runsRoot: config.runsRoot, manifestCommit: loaded.commit, waitMs: opts.waitMs, json: opts.json, summary }, env);
+  await waitAndReport(target, { ...wait, waitMs: opts.waitMs, summary }, env);
 }
 
 /** The commands an operator runs next for this run. */
 export function nextCommands(runId: string): string[] {
-  return [`unidesk-ci logs ${runId}`, `unidesk-ci logs ${runId} --json`];
+  return [`unidesk-ci logs ${runId} --follow`, `unidesk-ci logs ${runId}`, `unidesk-ci logs ${runId} --json`];
 }

@@ -1,15 +1,21 @@
-/** `--wait-ms`: drives the wait loop and shows it — progress on a TTY, one line per change otherwise. */
+/**
+ * `--wait-ms` and `--follow`: drive the follow loop (runs/follow.ts) and show it — a live task table on a TTY, one
+ * line per change otherwise; with `--follow` each log line on stdout, with `--follow --json` one event per line.
+ */
 import type { Env } from "../env.ts";
-import { DispatchError, InterruptedError, RunFailedError, WaitTimeoutError, withContext } from "../errors.ts";
+import { InterruptedError, RunFailedError, WaitTimeoutError, withContext } from "../errors.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
-import { runSnapshotPoller } from "../runs/poll.ts";
-import { waitForRun, type RunSnapshot, type WaitEnd } from "../runs/wait.ts";
-import { formatDuration, renderChangeLine, renderProgressLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
+import { followRun } from "../runs/follow.ts";
+import type { WaitEnd } from "../runs/wait.ts";
+import { formatDuration, renderChangeLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
+import { followEventJson, renderSourceLine, renderTaskChange, renderWaitBlock } from "../io/render-follow.ts";
 import { writeJson } from "../io/json.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
 
-/** Consecutive failed polls tolerated before the wait gives up with exit 5 (a blip must not end a long wait). */
-export const MAX_FAILED_POLLS = 3;
+export { MAX_FAILED_POLLS } from "../runs/follow.ts";
+
+/** How long one answer waits on the host while a terminal shows the task table, so its times move (10 s; else WATCH_WAIT_MS). */
+export const TTY_ANSWER_WAIT_MS = 10_000;
 
 /** What the wait needs to know about the submitted run. */
 export interface WaitRequest {
@@ -17,66 +23,72 @@ export interface WaitRequest {
   runsRoot: string;
   /** The manifest commit this CLI submitted: a result.json of another commit is a `mismatch`, never a success. */
   manifestCommit?: string;
-  waitMs: number;
+  /** Give up after this long (the run goes on); undefined only with `follow`: until the run ends. */
+  waitMs: number | undefined;
   json: boolean;
   /** Fields of the submit summary repeated in the final JSON document. */
   summary: Record<string, unknown>;
   /** The final status that means success (exit 0): `cancelled` after a cancel. @default "succeeded" */
   expect?: string;
+  /** Follow the logs too (`logs --follow`, `run-dev-e2e --follow`). @default false */
+  follow?: boolean;
+  /** Thrown when the first answer finds no run directory (`logs --follow` of an unknown run id); else it is waited for. */
+  unknown?: Error;
 }
 
 /**
- * Waits for result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130) and
- * the summary as its context. A corrupt result.json, or one naming another run id or manifest commit, ends the
- * wait at once with exit 1.
+ * Follows the run until result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5,
+ * 130) and the summary as its context. A corrupt result.json, or one naming another run id or manifest commit, ends
+ * at once with exit 1.
  */
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
-  let failures = 0;
-  let previous: RunSnapshot = { phase: "missing" };
-  const fetchSnapshot = runSnapshotPoller(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit }, env);
-  const poll = async (): Promise<RunSnapshot> => {
-    try {
-      previous = await fetchSnapshot();
-      failures = 0;
-    } catch (error) {
-      if (!(error instanceof DispatchError) || ++failures > MAX_FAILED_POLLS) throw error;
-    }
-    return previous;
-  };
-  const tty = env.isStderrTTY && !req.json;
+  const follow = req.follow ?? false;
+  const tty = env.isStderrTTY && !req.json && !follow;
+  const resume = follow ? `resume following with: unidesk-ci logs ${req.runId} --follow` : `follow it with: unidesk-ci logs ${req.runId} --follow`;
+  let drawn = 0;
   let end: WaitEnd;
   try {
-    const events = waitForRun(poll, { timeoutMs: req.waitMs }, env);
+    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.waitMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
     for (;;) {
       const next = await events.next();
       if (next.done) {
         end = next.value;
         break;
       }
-      if (req.json) continue;
-      if (tty) env.stderr.write(renderProgressLine(next.value, { color: env.color, waitMs: req.waitMs }));
-      else if (next.value.changed) env.stderr.write(renderChangeLine(next.value));
+      const e = next.value;
+      if (e.type === "status" && e.snapshot.phase === "missing" && req.unknown) throw req.unknown;
+      if (follow && req.json) {
+        const doc = followEventJson(e);
+        if (doc) writeJson(env, doc);
+      } else if (req.json) continue;
+      else if (tty) {
+        if (e.type !== "answer") continue;
+        const block = renderWaitBlock(e, { color: env.color, waitMs: req.waitMs ?? 0, now: env.now() });
+        // Back to the block's first line, clear to the end of the screen, draw it again.
+        env.stderr.write((drawn ? `\x1b[${drawn}F\x1b[J` : "") + block);
+        drawn = block.split("\n").length - 1;
+      } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
+      else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));
+      else if (e.type === "line") env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));
     }
   } catch (error) {
-    if (tty) env.stderr.write("\n");
     if (env.signal.aborted) {
-      throw new InterruptedError(`interrupted while waiting; run ${req.runId} goes on on the host`, { hint: `follow it with: unidesk-ci logs ${req.runId}`, cause: error, context: req.summary });
+      const message = follow ? `interrupted; stopped following run ${req.runId}, which goes on on the host` : `interrupted while waiting; run ${req.runId} goes on on the host`;
+      throw new InterruptedError(message, { hint: resume, cause: error, context: req.summary });
     }
     throw withContext(error, req.summary);
   }
-  if (tty) env.stderr.write("\r\x1b[2K");
 
   if (end.kind === "timeout") {
-    const message = `gave up waiting after ${formatDuration(end.elapsedMs)}; run ${req.runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
-    const hint = `follow it with: unidesk-ci logs ${req.runId}`;
+    const message = `gave up ${follow ? "following" : "waiting"} after ${formatDuration(end.elapsedMs)}; run ${req.runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
     const context = { ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls };
-    throw new WaitTimeoutError(message, { hint, context });
+    throw new WaitTimeoutError(message, { hint: resume, context });
   }
   if (end.kind !== "finished") {
     const message = `run ${req.runId} has a ${end.kind === "corrupt" ? "corrupt result.json" : "result.json that is not its verdict"}: ${end.problem}`;
     const hint = end.kind === "corrupt" ? `see its files with: unidesk-ci logs ${req.runId}` : `run id ${req.runId} holds another run's verdict; start a new run without --run-id`;
     const unusable = { runId: req.runId, state: end.kind, problem: end.problem };
-    if (!req.json) env.stdout.write(renderUnusableSummary(unusable, { color: env.color }));
+    if (!req.json) env.stdout.write((follow ? "\n" : "") + renderUnusableSummary(unusable, { color: env.color }));
     // With --json the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.
     const context = { ...req.summary, status: end.kind, resultProblem: end.problem, result: null, waitedMs: end.elapsedMs, polls: end.polls };
     throw new RunFailedError(message, { hint, context });
@@ -85,7 +97,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   const ok = result.status === (req.expect ?? "succeeded");
   const waited = { ...req.summary, result, waitedMs: end.elapsedMs, polls: end.polls };
   if (req.json && ok) writeJson(env, { ok: true, ...waited } as JsonDocument);
-  if (!req.json) env.stdout.write(renderRunSummary(result, { color: env.color }));
+  if (!req.json) env.stdout.write((follow ? "\n" : "") + renderRunSummary(result, { color: env.color }));
   if (!ok) {
     if (!req.json) env.stderr.write(`run ${req.runId} ${result.status}; see its logs with: unidesk-ci logs ${req.runId}\n`);
     // With --json the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, error: run_failed }.

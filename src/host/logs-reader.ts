@@ -1,5 +1,6 @@
 /** The fixed read-only logs reader (logs-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
-import { checkCapSetting, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, LOGS_SCAN_MAX_FILES, LOGS_TOTAL_CAP_BYTES, RESULT_MAX_BYTES } from "../rules.ts";
+import { UsageError } from "../errors.ts";
+import { checkCapSetting, RUN_FILE_PATH, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, LOGS_SCAN_MAX_FILES, LOGS_TOTAL_CAP_BYTES, RESULT_MAX_BYTES } from "../rules.ts";
 import { decodeBase64, decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, textOrBytes, withResultRecord } from "./records.ts";
 import { judgeResult, type ResultFile, type ResultVerdict } from "./result.ts";
 import template from "./logs-reader.sh";
@@ -17,6 +18,8 @@ export interface LogsReaderSettings {
   totalCapBytes?: number;
   /** Files read at most (result.json, pipelinerun.txt and the two logs always are). @default LOGS_MAX_FILES */
   maxFiles?: number;
+  /** Read only this file of the run dir (a RUN_FILE_PATH, `logs --file`). @default every file */
+  only?: string;
 }
 
 /** The logs reader script for one run; throws a UsageError naming a bad field. */
@@ -27,12 +30,17 @@ export function renderLogsReader(settings: LogsReaderSettings): string {
   checkCapSetting("totalCapBytes", totalCap, 1, LOGS_CAP_MAX_BYTES);
   const maxFiles = settings.maxFiles ?? LOGS_MAX_FILES;
   checkCapSetting("maxFiles", maxFiles, 4, LOGS_SCAN_MAX_FILES, "files");
+  const only = settings.only ?? "";
+  if (only !== "" && !RUN_FILE_PATH.test(only)) {
+    throw new UsageError(`file ${JSON.stringify(only)} is not a file of a run directory (e.g. runner.log, taskruns.json, pods/<pod>_<container>.log)`, { hint: "see the files with: unidesk-ci logs <runId>" });
+  }
   return fillRunTemplate(withResultRecord(template, "logs-reader.sh"), "logs-reader.sh", settings, {
     FILE_CAP_BYTES: String(fileCap),
     TOTAL_CAP_BYTES: String(totalCap),
     MAX_FILES: String(maxFiles),
     SCAN_MAX_FILES: String(LOGS_SCAN_MAX_FILES),
     RESULT_CAP_BYTES: String(RESULT_MAX_BYTES),
+    ONLY: only,
   });
 }
 

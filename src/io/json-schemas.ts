@@ -71,6 +71,26 @@ function buildSchemas() {
       }),
       failureOf({}),
     ]),
+    /**
+     * `logs <runId> --follow --json` and `run-dev-e2e --follow --json`: NDJSON, one event per line. The last line is
+     * the `result` event: `ok: true` when the run succeeded, else a failure document (every failure's, `event` beside).
+     */
+    follow: union([
+      object({ event: literal("submitted"), ...runPlan, state }),
+      object({ event: literal("status"), phase: zenum(["missing", "starting", "running", "finished", "corrupt", "mismatch"]), pipelineRun: nullable(string()), alive: nullable(boolean()), elapsedMs: count() }),
+      object({
+        event: literal("task"),
+        task: string(),
+        state: zenum(["pending", "running", "succeeded", "failed", "cancelled", "skipped"]),
+        reason: nullable(string()),
+        startTime: nullable(string()),
+        completionTime: nullable(string()),
+        elapsedMs: count(),
+      }),
+      object({ event: literal("line"), source: string(), path: string(), encoding: zenum(["utf8", "base64"]), content: string(), eol: boolean() }),
+      object({ ok: literal(true), event: literal("result"), runId: string(), state: optional(state), ...waitFields }),
+      failureOf({ event: literal("result"), ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll }),
+    ]),
     /** `cancel <runId> --json`: what the cancel script did, then (with --wait-ms) the result. */
     cancel: union([
       object({ ok: literal(true), ...cancelAnswer }),
@@ -108,6 +128,8 @@ export type RunDevE2eDocument = Infer<Schemas["run-dev-e2e"]>;
 export type LogsDocument = Infer<Schemas["logs"]>;
 /** The logs report. */
 export type LogsReport = Extract<LogsDocument, { ok: true }>;
+/** One line of `--follow --json`. */
+export type FollowDocument = Infer<Schemas["follow"]>;
 /** A cancel document. */
 export type CancelDocument = Infer<Schemas["cancel"]>;
 /** A validate document. */
@@ -122,6 +144,7 @@ export const DOCUMENT_TITLES: Record<Exclude<keyof Schemas, "errorBody"> | "resu
   error: "any command's --json failure: { ok: false, error: { code, message, hint?, exitCode }, …context }",
   "run-dev-e2e": "run-dev-e2e --json (dry run, submitted, waited, or failed)",
   logs: "logs <runId> --json",
+  follow: "logs <runId> --follow --json and run-dev-e2e --follow --json: NDJSON, one event per line, the result (or failure) last",
   cancel: "cancel <runId> --json (with or without --wait-ms)",
   doctor: "doctor --json",
   validate: "validate --json",

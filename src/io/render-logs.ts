@@ -1,7 +1,11 @@
-/** Text and JSON of `logs <runId>`: a summary, then each file with explicit truncation markers. */
+/** Text and JSON of `logs <runId>`: the summary, the tasks, the logs by source, the other files listed; explicit truncation markers. */
 import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
 import { resultStatusWord } from "../host/result.ts";
-import { keyValueLines, palette } from "./color.ts";
+import { checkProgressJson } from "../host/progress.ts";
+import { WATCH_PATH } from "../rules.ts";
+import { logSource, taskSourceFromTaskRuns, taskStates, type TaskSource } from "../runs/tasks.ts";
+import { keyValueLines, palette, type Palette } from "./color.ts";
+import { lineText, renderSourceLine, renderTaskTable } from "./render-follow.ts";
 import type { LogsReport } from "./json-schemas.ts";
 import { renderRunSummary, renderUnusableSummary } from "./render-run.ts";
 
@@ -13,16 +17,55 @@ export function truncationMarker(f: RunLogFile): string {
   return `[truncated: showing the last ${f.keptBytes} of ${f.sizeBytes} bytes of ${f.path}]`;
 }
 
-function renderFile(f: RunLogFile, color: boolean): string {
-  const p = palette(color);
-  const lines = [p.bold(`==> ${f.path} (${f.sizeBytes} bytes) <==`)];
-  if (f.unreadable) lines.push("[unreadable on the host]");
-  else {
-    if (f.truncated) lines.push(p.yellow(truncationMarker(f)));
-    if (typeof f.content !== "string") lines.push(`[binary, ${f.content.length} bytes returned: use --json for its base64]`);
-    else if (f.content !== "") lines.push(f.content.replace(/\n$/, ""));
+/** A log's lines (text, or bytes when not UTF-8), without their newlines. */
+function splitLines(content: string | Uint8Array): (string | Uint8Array)[] {
+  if (typeof content === "string") return content === "" ? [] : content.replace(/\n$/, "").split("\n");
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let nl = content.indexOf(10); nl >= 0; nl = content.indexOf(10, start)) {
+    out.push(content.subarray(start, nl));
+    start = nl + 1;
   }
-  return lines.join("\n") + "\n";
+  if (start < content.length) out.push(content.subarray(start));
+  return out;
+}
+
+/** A file's markers when it is unreadable or cut, else "". */
+function markers(f: RunLogFile, p: Palette): string {
+  if (f.unreadable) return `[unreadable on the host: ${f.path}]\n`;
+  return f.truncated ? p.yellow(truncationMarker(f)) + "\n" : "";
+}
+
+/** One log's lines, each prefixed by its source. */
+function renderLogFile(f: RunLogFile, source: string, color: boolean): string {
+  return markers(f, palette(color)) + splitLines(f.content).map((l) => renderSourceLine(source, l, { color })).join("");
+}
+
+/** `--file NAME`: the file as it is (binary lines escaped as in the logs), after any marker. */
+export function renderFileWhole(f: RunLogFile): string {
+  const body = typeof f.content === "string" ? f.content : splitLines(f.content).map((l) => lineText(l as Uint8Array) + "\n").join("");
+  return markers(f, palette(false)) + body;
+}
+
+/** The run's tasks from progress.json, else taskruns.json (runs older than progress.json), else null. */
+function taskSourceOf(logs: FoundLogs): TaskSource | null {
+  const text = (path: string) => {
+    const c = logs.files.find((f) => f.path === path && !f.truncated)?.content;
+    return typeof c === "string" ? c : undefined;
+  };
+  const progress = text("progress.json");
+  const fromProgress = progress === undefined ? null : checkProgressJson(progress).progress;
+  if (fromProgress) return fromProgress;
+  const taskRuns = text("taskruns.json");
+  return taskRuns === undefined ? null : taskSourceFromTaskRuns(taskRuns);
+}
+
+/** The other files (JSON artifacts, pid files…) as a list with their sizes. */
+function renderFileList(logs: FoundLogs): string {
+  if (logs.files.length === 0) return "";
+  const width = Math.max(...logs.files.map((f) => f.path.length)) + 2;
+  const rows = logs.files.map((f) => `  ${f.path.padEnd(width)}${f.sizeBytes} bytes${f.unreadable ? " (unreadable)" : ""}\n`);
+  return `files:\n${rows.join("")}print one with: unidesk-ci logs ${logs.runId} --file NAME\n`;
 }
 
 /** The marker for the files a logs call did not read (beyond its file cap). */
@@ -36,15 +79,31 @@ function renderHead(logs: FoundLogs, opts: { color: boolean }): string {
   return renderUnusableSummary({ runId: logs.runId, state: logs.resultState, problem: logs.resultProblem }, opts);
 }
 
-/** Human output: the run's status, then every file read, then what the caps left out. */
-export function renderLogs(logs: FoundLogs, opts: { color: boolean }): string {
+/** Human output, like `tkn pr logs`: the status, the task table, every log line with its source, then the other files with their sizes. */
+export function renderLogs(logs: FoundLogs, opts: { color: boolean; now: Date }): string {
   const p = palette(opts.color);
+  const source = taskSourceOf(logs);
+  const tasks = source ? taskStates(source) : [];
+  // Pods in pipeline order; launcher.log and runner.log (no task) first.
+  const order = (path: string) => {
+    const i = tasks.findIndex((t) => logSource(path, source).startsWith(`${t.task}/`));
+    return path.startsWith("pods/") ? (i < 0 ? tasks.length : i) : -1;
+  };
+  const logFiles = logs.files.filter((f) => WATCH_PATH.test(f.path)).sort((a, b) => order(a.path) - order(b.path));
+  const others = { ...logs, files: logs.files.filter((f) => !WATCH_PATH.test(f.path)) };
   const truncated = logs.files.filter((f) => f.truncated).length;
   const footer = [
     truncated ? `[${truncated} file(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "",
     logs.omittedFiles ? p.yellow(omittedMarker(logs)) + "\n" : "",
   ].join("");
-  return [renderHead(logs, opts), ...logs.files.map((f) => renderFile(f, opts.color)), footer].filter(Boolean).join("\n");
+  const sections = [
+    renderHead(logs, opts),
+    tasks.length ? renderTaskTable(tasks, opts) : "",
+    logFiles.map((f) => renderLogFile(f, logSource(f.path, source), opts.color)).join(""),
+    renderFileList(others),
+    footer,
+  ];
+  return sections.filter(Boolean).join("\n");
 }
 
 /** The `--json` document: stable camelCase fields; binary content as base64. */

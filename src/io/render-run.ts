@@ -1,6 +1,6 @@
 /** Text for a run's progress and its final result. Pure: data in, text out. */
 import type { RunResult } from "../host/result.ts";
-import type { RunSnapshot, WaitEvent } from "../runs/wait.ts";
+import type { RunSnapshot } from "../runs/wait.ts";
 import { keyValueLines, palette } from "./color.ts";
 
 /** `1m05s` style durations. */
@@ -30,17 +30,8 @@ export function describeSnapshot(s: RunSnapshot): string {
 }
 
 /** One line per state change when stderr is not a terminal: `[12s] running e2e-…`. */
-export function renderChangeLine(e: WaitEvent): string {
-  return `[${formatDuration(e.elapsedMs)}] ${describeSnapshot(e.snapshot)}\n`;
-}
-
-const SPINNER = ["|", "/", "-", "\\"];
-
-/** The in-place progress line on a terminal: carriage return, clear line, elapsed, status, PipelineRun. */
-export function renderProgressLine(e: WaitEvent, opts: { color: boolean; waitMs: number }): string {
-  const p = palette(opts.color);
-  const spin = SPINNER[e.polls % SPINNER.length];
-  return `\r\x1b[2K${p.dim(spin!)} ${formatDuration(e.elapsedMs)}/${formatDuration(opts.waitMs)} ${describeSnapshot(e.snapshot)}`;
+export function renderChangeLine(snapshot: RunSnapshot, elapsedMs: number): string {
+  return `[${formatDuration(elapsedMs)}] ${describeSnapshot(snapshot)}\n`;
 }
 
 /** The final summary of a finished run (stdout). */

@@ -1,8 +1,7 @@
-/** The wait loop: polls a run until result.json exists or the wait runs out. Yields data, never text. */
-import type { Env } from "../env.ts";
+/** Where a run is and how a wait on it ends: the one mapping every waiting command shares. Data, never text. */
 import type { RunResult } from "../host/result.ts";
 
-/** Where a run is, as one poll sees it. */
+/** Where a run is, as one answer sees it. */
 export interface RunSnapshot {
   /**
    * missing: no run dir yet; starting: launcher fetching; running: PipelineRun created; finished: this
@@ -17,59 +16,19 @@ export interface RunSnapshot {
   alive?: boolean;
 }
 
-/** Poll intervals: a first poll at once, the next after `intervalMs`, then ×`backoff` up to `maxIntervalMs` (docs/commands.md). */
-export interface WaitOptions {
-  /** Give up after this long (the run goes on). */
-  timeoutMs: number;
-  /** @default 1000 */
-  intervalMs?: number;
-  /** @default 10000 */
-  maxIntervalMs?: number;
-  /** @default 1.5 */
-  backoff?: number;
-  signal?: AbortSignal;
-}
-
-/** One poll's outcome: the snapshot, whether it differs from the previous one, the time waited so far. */
-export interface WaitEvent {
-  snapshot: RunSnapshot;
-  changed: boolean;
-  elapsedMs: number;
-  polls: number;
-}
-
-/** How the wait ended: a verdict, a result.json that is none (ended at once), or the deadline. */
+/** How a wait ended: a verdict, a result.json that is none (ended at once), or the deadline. `polls`: the answers it took. */
 export type WaitEnd =
   | { kind: "finished"; result: RunResult; elapsedMs: number; polls: number }
   | { kind: "corrupt" | "mismatch"; problem: string; elapsedMs: number; polls: number }
   | { kind: "timeout"; last?: RunSnapshot; elapsedMs: number; polls: number };
 
-const key = (s: RunSnapshot) => `${s.phase}|${s.pipelineRun ?? ""}|${s.result?.status ?? ""}|${s.problem ?? ""}|${s.alive ?? ""}`;
+/** A snapshot as a comparable string: a change of it is a state change. */
+export const snapshotKey = (s: RunSnapshot) => `${s.phase}|${s.pipelineRun ?? ""}|${s.result?.status ?? ""}|${s.problem ?? ""}|${s.alive ?? ""}`;
 
-/** Polls with backoff; yields every poll, returns when result.json appears (valid or not) or the deadline passes. */
-export async function* waitForRun(poll: (signal: AbortSignal) => Promise<RunSnapshot>, options: WaitOptions, env: Env): AsyncGenerator<WaitEvent, WaitEnd> {
-  const signal = options.signal ?? env.signal;
-  const start = env.now().getTime();
-  const deadline = start + options.timeoutMs;
-  let interval = options.intervalMs ?? 1000;
-  let previous: string | undefined;
-  let last: RunSnapshot | undefined;
-  let polls = 0;
-  for (;;) {
-    const snapshot = await poll(signal);
-    polls += 1;
-    const elapsedMs = env.now().getTime() - start;
-    const changed = key(snapshot) !== previous;
-    previous = key(snapshot);
-    last = snapshot;
-    yield { snapshot, changed, elapsedMs, polls };
-    if (snapshot.phase === "finished" && snapshot.result) return { kind: "finished", result: snapshot.result, elapsedMs, polls };
-    // An unusable result.json never turns valid (the writers replace it atomically once): the wait ends here.
-    if (snapshot.phase === "corrupt" || snapshot.phase === "mismatch") return { kind: snapshot.phase, problem: snapshot.problem ?? "result.json is unusable", elapsedMs, polls };
-    const remaining = deadline - env.now().getTime();
-    if (remaining <= 0) return { kind: "timeout", last, elapsedMs, polls };
-    // The last poll lands on the deadline, so a run finishing just in time is still seen.
-    await env.sleep(Math.min(interval, remaining), signal);
-    interval = Math.round(Math.min(interval * (options.backoff ?? 1.5), options.maxIntervalMs ?? 10_000));
-  }
+/** The end a snapshot means, or undefined while the run goes on (the one place a phase ends a wait). */
+export function snapshotEnd(s: RunSnapshot, elapsedMs: number, polls: number): WaitEnd | undefined {
+  if (s.phase === "finished" && s.result) return { kind: "finished", result: s.result, elapsedMs, polls };
+  // An unusable result.json never turns valid (the writers replace it atomically once): the wait ends here.
+  if (s.phase === "corrupt" || s.phase === "mismatch") return { kind: s.phase, problem: s.problem ?? "result.json is unusable", elapsedMs, polls };
+  return undefined;
 }

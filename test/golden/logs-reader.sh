@@ -11,10 +11,14 @@ UCI_TOTAL_CAP='2097152'
 UCI_MAX_FILES='200'
 UCI_SCAN_MAX='100000'
 UCI_RESULT_CAP='65536'
+UCI_ONLY=''
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 UCI_KEPT=0
 UCI_COUNT=0
+
+# With UCI_ONLY (logs --file) only that one file of the listing is read.
+uci_wanted() { [[ -z $UCI_ONLY || $1 == "$UCI_ONLY" ]]; }
 
 # One line per file: file <base64 path> <size> <b64:content tail | - when unreadable>.
 uci_emit() {
@@ -62,11 +66,12 @@ declare -a uci_all=() uci_listed=()
 mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
 # Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
-  [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_emit "$uci_rel"
+  [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"
 done
 UCI_KNOWN=$UCI_COUNT
-for uci_rel in "${uci_all[@]}"; do [[ $uci_rel == pods/* ]] && uci_listed+=("$uci_rel"); done
+for uci_rel in "${uci_all[@]}"; do [[ $uci_rel == pods/* ]] && uci_wanted "$uci_rel" && uci_listed+=("$uci_rel"); done
 for uci_rel in "${uci_all[@]}"; do
+  uci_wanted "$uci_rel" || continue
   case $uci_rel in
     result.json | pipelinerun.txt | launcher.log | runner.log | pods/*) ;;
     *) uci_listed+=("$uci_rel") ;;
