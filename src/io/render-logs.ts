@@ -91,9 +91,9 @@ export function renderLogs(logs: FoundLogs, opts: { color: boolean; now: Date })
   };
   const logFiles = logs.files.filter((f) => WATCH_PATH.test(f.path)).sort((a, b) => order(a.path) - order(b.path));
   const others = { ...logs, files: logs.files.filter((f) => !WATCH_PATH.test(f.path)) };
-  const truncated = logs.files.filter((f) => f.truncated).length;
+  const truncated = logFiles.filter((f) => f.truncated).length;
   const footer = [
-    truncated ? `[${truncated} file(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "",
+    truncated ? `[${truncated} log(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "",
     logs.omittedFiles ? p.yellow(omittedMarker(logs)) + "\n" : "",
   ].join("");
   const sections = [

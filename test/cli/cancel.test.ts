@@ -108,7 +108,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     const e = env(backend);
     await runCli(["cancel", "cx-wait", "--wait-ms", "3600000"], e);
     const kinds = backend.received.map((r) => r.kind);
-    assert.deepEqual(kinds, ["cancel", ...kinds.slice(1).map(() => "status")]);
+    assert.deepEqual(kinds, ["cancel", ...kinds.slice(1).map(() => "watch")]);
     assert.match(e.err(), /^cancel requested: signalled the runner \(pid \d+\) of run cx-wait$/m);
     assert.match(e.out(), /^status: +cancelled$/m);
   });
@@ -126,7 +126,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
   it("--wait-ms: a run that ends otherwise is reported like run-dev-e2e --wait-ms (exit 1)", async () => {
     await startRunner("cx-late", STUBBORN_RUNNER);
     const d = join(runsRoot, "cx-late");
-    const backend = fakeBackend({ token: TOKEN, beforeStatusPoll: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cx-late", "succeeded")) });
+    const backend = fakeBackend({ token: TOKEN, beforeAnswer: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cx-late", "succeeded")) });
     const e = env(backend);
     await assert.rejects(runCli(["cancel", "cx-late", "--wait-ms", "60000"], e), (err) => err instanceof RunFailedError && err.silent);
     assert.match(e.out(), /^status: +succeeded$/m);

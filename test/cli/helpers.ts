@@ -22,7 +22,7 @@ export interface Dispatched {
   capability: string;
   command: string;
   timeoutMs: number;
-  kind: "launcher" | "status" | "logs" | "cancel";
+  kind: "launcher" | "status" | "watch" | "logs" | "cancel";
 }
 
 /** Options for {@link fakeBackend}. */
@@ -30,21 +30,21 @@ export interface FakeBackendOptions {
   token: string;
   /** The launcher's answer; default: started. */
   launcherState?: "started" | "duplicate";
-  /** Called before each status poll with its 1-based number, to move the run along on "disk". */
-  beforeStatusPoll?: (n: number) => void;
+  /** Called before each watch-reader answer with its 1-based number, to move the run along on "disk". */
+  beforeAnswer?: (n: number) => void;
 }
 
 /** A fetch that implements the dispatch contract: launchers get a canned state line, readers and cancel run in real bash. */
 export function fakeBackend(options: FakeBackendOptions) {
   const received: Dispatched[] = [];
-  let statusPolls = 0;
+  let answers = 0;
   const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = String(input);
     if (!url.endsWith("/api/dispatch")) return new Response("not found", { status: 404 });
     const auth = new Headers(init?.headers).get("authorization");
     if (auth !== `Bearer ${options.token}`) return Response.json({ ok: false, error: { code: "unauthorized", message: "bad token" } }, { status: 401 });
     const body = JSON.parse(String(init?.body)) as Omit<Dispatched, "kind">;
-    const kind = body.command.includes("unidesk-ci-status") ? "status" : body.command.includes("unidesk-ci-logs") ? "logs" : body.command.includes("unidesk-ci-cancel") ? "cancel" : "launcher";
+    const kind = (["status", "watch", "logs", "cancel"] as const).find((k) => body.command.includes(`unidesk-ci-${k}`)) ?? "launcher";
     received.push({ ...body, kind });
     if (kind === "launcher") {
       const runId = /^UCI_RUN_ID='([^']+)'$/m.exec(body.command)?.[1];
@@ -52,7 +52,7 @@ export function fakeBackend(options: FakeBackendOptions) {
       const line = JSON.stringify({ runId, state: options.launcherState ?? "started", resultDir });
       return Response.json({ ok: true, exitCode: 0, stdout: line + "\n", stderr: "", durationMs: 5 });
     }
-    if (kind === "status") options.beforeStatusPoll?.(++statusPolls);
+    if (kind === "watch") options.beforeAnswer?.(++answers);
     const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile("bash", ["-c", body.command], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
     });

@@ -74,18 +74,18 @@ describe("run-dev-e2e and logs, in process", () => {
     assert.match(e.err(), /nothing new was started/);
   });
 
-  it("--wait-ms polls once per dispatch, prints one line per change, and exits 0 on success", async () => {
+  it("--wait-ms: one watch answer per dispatch, one line per change, exit 0 on success", async () => {
     const d = runDir("cmd-wait-ok");
     const backend = fakeBackend({
       token: TOKEN,
-      beforeStatusPoll: (n) => {
+      beforeAnswer: (n) => {
         if (n === 2) writeFileSync(join(d, "pipelinerun.txt"), "e2e-cmd-wait-ok\n");
         if (n === 4) writeFileSync(join(d, "result.json"), result("cmd-wait-ok", "succeeded"));
       },
     });
     const e = env(backend);
     await runCli(["run-dev-e2e", "--run-id", "cmd-wait-ok", "--wait-ms", "600000"], e);
-    assert.deepEqual(backend.received.map((r) => r.kind), ["launcher", "status", "status", "status", "status"]);
+    assert.deepEqual(backend.received.map((r) => r.kind), ["launcher", "watch", "watch", "watch", "watch"]);
     assert.match(e.err(), /starting/);
     assert.match(e.err(), /running e2e-cmd-wait-ok/);
     assert.match(e.out(), /^status: +succeeded$/m);
@@ -108,8 +108,8 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-slow", "--wait-ms", "5000"], e), (err) => err instanceof WaitTimeoutError && err.exitCode === 3 && /goes on/.test(err.message) && /logs cmd-wait-slow/.test(err.hint ?? ""));
-    // Polls at 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline.
-    assert.equal(backend.received.filter((r) => r.kind === "status").length, 5);
+    // Nothing alive, so each answer comes back at once: at 0 (news), 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline.
+    assert.equal(backend.received.filter((r) => r.kind === "watch").length, 6);
   });
 
   it("--wait-ms --json prints one document, even on timeout", async () => {
@@ -147,15 +147,15 @@ describe("run-dev-e2e and logs, in process", () => {
     assert.deepEqual([doc.ok, doc.result.status, doc.error], [true, "succeeded", undefined]);
   });
 
-  it("on a TTY the progress line redraws in place", async () => {
+  it("on a TTY the task block redraws in place", async () => {
     const d = runDir("cmd-wait-tty");
-    const backend = fakeBackend({ token: TOKEN, beforeStatusPoll: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cmd-wait-tty", "succeeded")) });
+    const backend = fakeBackend({ token: TOKEN, beforeAnswer: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cmd-wait-tty", "succeeded")) });
     const e = env(backend, true);
     await runCli(["run-dev-e2e", "--run-id", "cmd-wait-tty", "--wait-ms", "60000"], e);
-    assert.match(e.err(), /\r\x1b\[2K/);
+    assert.match(e.err().replace(/\x1b\[\d+m/g, ""), /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n\x1b\[1F\x1b\[J {2}\d+s\/1m00s finished: succeeded\n$/);
   });
 
-  it("logs shows the result, every file and truncation markers", async () => {
+  it("logs shows the result, the logs by source with truncation markers, the other files listed", async () => {
     const d = runDir("cmd-logs");
     writeFileSync(join(d, "result.json"), result("cmd-logs", "failed"));
     writeFileSync(join(d, "runner.log"), "step 1\nstep 2\n");
@@ -168,9 +168,10 @@ describe("run-dev-e2e and logs, in process", () => {
     assert.equal(backend.received.length, 1);
     const out = e.out();
     assert.match(out, /^status: +failed$/m);
-    assert.match(out, /==> runner\.log \(14 bytes\) <==\nstep 1\nstep 2/);
-    assert.match(out, /\[truncated: showing the last 262144 of 300011 bytes of launcher\.log\]/);
-    assert.match(out, /assertion failed/);
+    assert.match(out, /^\[runner\] step 1\n\[runner\] step 2$/m);
+    assert.match(out, /^\[truncated: showing the last 262144 of 300011 bytes of launcher\.log\]\n\[launcher\] x+\n\[launcher\] last line$/m);
+    assert.match(out, /^\[e2e-cmd-logs-smoke-pod\/step-test\] assertion failed$/m);
+    assert.match(out, /^files:\n {2}result\.json +\d+ bytes\nprint one with: unidesk-ci logs cmd-logs --file NAME$/m);
   });
 
   it("logs --json carries the files and their sizes", async () => {
@@ -190,12 +191,12 @@ describe("run-dev-e2e and logs, in process", () => {
   });
 
   describe("a run nobody can find: every failure after the run id exists names it", () => {
-    /** A backend that answers the launcher per `submit` and each status poll per `poll` (n from 1); unset: the normal fake. */
+    /** A backend that answers the launcher per `submit` and each watch answer per `poll` (n from 1); unset: the normal fake. */
     const brokenBackend = (breaks: { submit?: (abort: () => void) => Promise<Response>; poll?: (n: number) => Response | undefined }, abort: () => void = () => undefined) => {
       const normal = fakeBackend({ token: TOKEN });
       let polls = 0;
       const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
-        const isLauncher = !String(init?.body).includes("unidesk-ci-status");
+        const isLauncher = !String(init?.body).includes("unidesk-ci-watch");
         if (isLauncher && breaks.submit) return breaks.submit(abort);
         if (!isLauncher) {
           const broken = breaks.poll?.(++polls);

@@ -1,5 +1,5 @@
-// `--wait-ms` against stubbed dispatches (test/http-mock.ts): exact poll and retry counts, failed polls,
-// Ctrl-C, and result.json files that are corrupt or another run's verdict.
+// `--wait-ms` and `--follow` against stubbed watch-reader dispatches (test/http-mock.ts): answer and retry counts,
+// failed answers, Ctrl-C, result.json files that are corrupt or another run's verdict, the TTY table, follow output.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
@@ -10,40 +10,68 @@ import { RESULT_MAX_BYTES } from "../../src/rules.ts";
 import { reportError, runCli } from "../../src/cli/program.ts";
 import { MAX_FAILED_POLLS, waitAndReport, type WaitRequest } from "../../src/cli/wait-report.ts";
 import { after, backendError, dispatchOf, hang, hostAnswer, HttpMock } from "../http-mock.ts";
-import { signalledAnswer, statusAnswer, testResult } from "../host/answers.ts";
+import { signalledAnswer, testProgress, testResult, watchAnswer } from "../host/answers.ts";
 
 const TOKEN = "tok-wait-7d2e";
 const RUN = "dev-20261127-162626-k3x9a2";
 const COMMIT = testResult(RUN).manifestCommit;
 const target: DispatchTarget = { backendUrl: "http://backend.test", token: TOKEN, providerId: "D601" };
 const request = (over: Partial<WaitRequest> = {}): WaitRequest => ({ runId: RUN, runsRoot: "/home/ubuntu/.unidesk/runs", manifestCommit: COMMIT, waitMs: 600_000, json: false, summary: { runId: RUN }, ...over });
-const status = dispatchOf("status");
-const running = hostAnswer(statusAnswer(RUN, { pipelineRun: `e2e-${RUN}` }));
-const finished = (over = {}) => hostAnswer(statusAnswer(RUN, { result: testResult(RUN, over), pipelineRun: `e2e-${RUN}` }));
-/** A poll that fails without retries: the status reader itself failed on the host. */
+const status = dispatchOf("watch");
+const running = hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}` }));
+const finished = (over = {}) => hostAnswer(watchAnswer(RUN, { result: testResult(RUN, over), pipelineRun: `e2e-${RUN}` }));
+/** An answer that fails without retries: the watch reader itself failed on the host. */
 const readerFailed = hostAnswer("", 1, "bash: fork: retry: Resource temporarily unavailable");
 
-describe("--wait-ms poll counts (exact)", () => {
-  it("polls at 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline, then exits 3", async () => {
-    const mock = new HttpMock().registerTimes(5, status, running);
+describe("--wait-ms answers (exact)", () => {
+  it("a quiet run whose answers come back at once: asked at 0, 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline, then exit 3", async () => {
+    const mock = new HttpMock().registerTimes(6, status, running);
     const env = fakeEnv({ fetch: mock.fetch });
-    await assert.rejects(waitAndReport(target, request({ waitMs: 5000 }), env), (e) => e instanceof WaitTimeoutError && e.exitCode === ExitCode.waitTimeout);
+    await assert.rejects(waitAndReport(target, request({ waitMs: 5000 }), env), (e) => e instanceof WaitTimeoutError && e.exitCode === ExitCode.waitTimeout && e.hint === `follow it with: unidesk-ci logs ${RUN} --follow`);
     mock.verify();
     assert.equal(env.clockMs() - new Date("2026-01-01T00:00:00Z").getTime(), 5000);
   });
 
-  it("stops at the first poll that sees this run's result.json", async () => {
+  it("stops at the first answer that sees this run's result.json, one line per change", async () => {
     const mock = new HttpMock().registerTimes(2, status, running).register(status, finished());
     const env = fakeEnv({ fetch: mock.fetch });
     await waitAndReport(target, request(), env);
     mock.verify();
     assert.match(env.out(), /^status: +succeeded$/m);
-    assert.equal(env.err(), `[0s] running e2e-${RUN}\n[3s] finished: succeeded\n`);
+    assert.equal(env.err(), `[0s] running e2e-${RUN}\n[1s] finished: succeeded\n`);
+  });
+
+  it("without a TTY one line per task change, naming the task; the reader watches no log", async () => {
+    const p = (runs: [string, string, string][]) => ({ version: `1:${runs.length}:1`, json: testProgress(RUN, ["check-inputs", "report"], runs) });
+    const mock = new HttpMock()
+      .register(status, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: p([["check-inputs", "Unknown", "Running"]]) })))
+      .register(status, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: p([["check-inputs", "True", "Succeeded"], ["report", "Unknown", "Running"]]) })))
+      .register(status, finished());
+    const env = fakeEnv({ fetch: mock.fetch });
+    await waitAndReport(target, request(), env);
+    mock.verify();
+    assert.equal(env.err(), `[0s] running e2e-${RUN}\n[0s] task check-inputs running\n[0s] task report pending\n[0s] task check-inputs succeeded (2s)\n[0s] task report running\n[0s] finished: succeeded\n`);
+    assert.ok(mock.requests.every((r) => /^UCI_LOGS='0'$/m.test(JSON.parse(r.body).command)));
+  });
+
+  it("on a TTY the task table is redrawn in place (symbols, elapsed) and left showing the end", async () => {
+    const p = (runs: [string, string, string][]) => ({ version: `1:${runs.length}:1`, json: testProgress(RUN, ["check-inputs", "report"], runs) });
+    const mock = new HttpMock()
+      .register(status, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: p([["check-inputs", "Unknown", "Running"]]) })))
+      .register(status, hostAnswer(watchAnswer(RUN, { result: testResult(RUN), pipelineRun: `e2e-${RUN}`, progress: p([["check-inputs", "True", "Succeeded"], ["report", "True", "Succeeded"]]) })));
+    const env = fakeEnv({ fetch: mock.fetch, tty: true, vars: { NO_COLOR: "1" }, start: new Date("2026-11-27T16:26:40Z") });
+    await waitAndReport(target, request(), env);
+    mock.verify();
+    const frames = env.err().split("\x1b[3F\x1b[J");
+    assert.equal(frames.length, 2, env.err());
+    assert.equal(frames[0], `/ 0s/10m00s running e2e-${RUN}\n  ● check-inputs  running    9s\n  · report        pending\n`);
+    assert.equal(frames[1], `  0s/10m00s finished: succeeded\n  ✓ check-inputs  succeeded  2s\n  ✓ report        succeeded  2s\n`);
+    assert.ok(mock.requests.every((r) => /^UCI_WAIT_MS='10000'$/m.test(JSON.parse(r.body).command)), "a terminal asks for 10 s answers");
   });
 });
 
-describe("--wait-ms failed polls", () => {
-  it(`tolerates ${MAX_FAILED_POLLS} failed polls in a row (each a dispatch error after its retries)`, async () => {
+describe("--wait-ms failed answers", () => {
+  it(`tolerates ${MAX_FAILED_POLLS} failed answers in a row (each a dispatch error after its retries)`, async () => {
     const mock = new HttpMock()
       .register(status, running)
       .registerTimes(1 + MAX_RETRIES, status, backendError(503, "provider_unavailable", "D601 busy"))
@@ -57,10 +85,10 @@ describe("--wait-ms failed polls", () => {
     assert.match(env.out(), /^status: +succeeded$/m);
   });
 
-  it(`ends the wait with exit 5 at failed poll ${MAX_FAILED_POLLS + 1}`, async () => {
+  it(`ends the wait with exit 5 at failed answer ${MAX_FAILED_POLLS + 1}`, async () => {
     const mock = new HttpMock().register(status, running).registerTimes(MAX_FAILED_POLLS + 1, status, readerFailed);
     const env = fakeEnv({ fetch: mock.fetch });
-    await assert.rejects(waitAndReport(target, request(), env), (e) => e instanceof DispatchError && e.exitCode === ExitCode.unreachable && /status reader failed on D601 \(exit 1\)/.test(e.message));
+    await assert.rejects(waitAndReport(target, request(), env), (e) => e instanceof DispatchError && e.exitCode === ExitCode.unreachable && /watch reader failed on D601 \(exit 1\)/.test(e.message));
     mock.verify();
   });
 
@@ -73,16 +101,16 @@ describe("--wait-ms failed polls", () => {
 
 describe("Ctrl-C during a wait", () => {
   const interrupted = (e: unknown) =>
-    e instanceof InterruptedError && e.exitCode === ExitCode.interrupted && e.message.includes(`run ${RUN} goes on`) && e.hint === `follow it with: unidesk-ci logs ${RUN}`;
+    e instanceof InterruptedError && e.exitCode === ExitCode.interrupted && e.message.includes(`run ${RUN} goes on`) && e.hint === `follow it with: unidesk-ci logs ${RUN} --follow`;
 
-  it("between polls: InterruptedError (130) naming the run, which goes on", async () => {
+  it("between answers: InterruptedError (130) naming the run, which goes on", async () => {
     const controller = new AbortController();
     const mock = new HttpMock().register(status, running).register(status, after(() => controller.abort(new Error("SIGINT")), running));
     await assert.rejects(waitAndReport(target, request(), fakeEnv({ fetch: mock.fetch, signal: controller.signal })), interrupted);
     mock.verify();
   });
 
-  it("during a poll's request: the request is aborted, same error", async () => {
+  it("during an answer's request: the request is aborted, same error", async () => {
     const controller = new AbortController();
     let seen: AbortSignal | undefined;
     const mock = new HttpMock().register(status, running).register(status, after((req) => ((seen = req.signal), queueMicrotask(() => controller.abort(new Error("SIGINT")))), hang));
@@ -103,8 +131,8 @@ describe("an ended run waited on: result.json that is no verdict of this run end
     { name: "another commit", result: JSON.stringify(testResult(RUN, { manifestCommit: "f".repeat(40) })), state: "mismatch", problem: new RegExp(`verdict of manifest commit f{40}, not of ${COMMIT} that this run submitted`) },
   ];
   for (const c of cases) {
-    it(`${c.name}: ${c.state}, one poll, exit 1 naming the problem`, async () => {
-      const mock = new HttpMock().register(status, hostAnswer(statusAnswer(RUN, { result: c.result })));
+    it(`${c.name}: ${c.state}, one answer, exit 1 naming the problem`, async () => {
+      const mock = new HttpMock().register(status, hostAnswer(watchAnswer(RUN, { result: c.result })));
       const env = fakeEnv({ fetch: mock.fetch });
       await assert.rejects(waitAndReport(target, request(), env), (e) => e instanceof RunFailedError && e.exitCode === 1 && !e.silent && c.problem.test(e.message) && e.message.startsWith(`run ${RUN} has a `));
       mock.verify();
@@ -115,7 +143,7 @@ describe("an ended run waited on: result.json that is no verdict of this run end
   }
 
   it("--json: one document with the state, the problem and the error (exitCode 1)", async () => {
-    const mock = new HttpMock().register(status, hostAnswer(statusAnswer(RUN, { result: "{}" })));
+    const mock = new HttpMock().register(status, hostAnswer(watchAnswer(RUN, { result: "{}" })));
     const env = fakeEnv({ fetch: mock.fetch });
     const error = await waitAndReport(target, request({ json: true }), env).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof RunFailedError);
@@ -132,7 +160,7 @@ describe("an ended run waited on: result.json that is no verdict of this run end
 describe("cancel --wait-ms against stubs", () => {
   const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
 
-  it("one cancel dispatch, then polls until the cancelled result: exactly three requests", async () => {
+  it("one cancel dispatch, then answers until the cancelled result: exactly three requests", async () => {
     const mock = new HttpMock()
       .register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN)))
       .register(status, running)
@@ -146,7 +174,7 @@ describe("cancel --wait-ms against stubs", () => {
   it("checks the run id of the result it waits for (it knows no commit)", async () => {
     const mock = new HttpMock()
       .register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN)))
-      .register(status, hostAnswer(statusAnswer(RUN, { result: testResult("dev-other", { status: "cancelled" }) })));
+      .register(status, hostAnswer(watchAnswer(RUN, { result: testResult("dev-other", { status: "cancelled" }) })));
     const env = fakeEnv({ vars, fetch: mock.fetch });
     await assert.rejects(runCli(["cancel", RUN, "--wait-ms", "60000"], env), (e) => e instanceof RunFailedError && /names run "dev-other"/.test(e.message));
     mock.verify();

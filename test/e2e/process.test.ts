@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BUNDLE, runProcess } from "./helpers.ts";
 import { checkJsonRun } from "../io/json-check.ts";
-import { signalledAnswer, statusAnswer, testResult } from "../host/answers.ts";
+import { signalledAnswer, testResult, watchAnswer } from "../host/answers.ts";
 
 const TOKEN = "tok-process-3a9f";
 const RUN = "dev-20261127-162626-k3x9a2";
@@ -33,7 +33,7 @@ function preload(name: string, code: string): string {
 const env = (url = "http://127.0.0.1:9") => ({ HOME: dir, UNIDESK_BACKEND_URL: url, UNIDESK_TOKEN: TOKEN });
 
 describe("the bundle as a process", () => {
-  it("a wait of 30 polls prints no MaxListenersExceededWarning (no abort listener left per poll)", async () => {
+  it("a wait of 30 answers prints no MaxListenersExceededWarning (no abort listener left per answer)", async () => {
     const POLLS = 30;
     let statusPolls = 0;
     const kinds: string[] = [];
@@ -42,20 +42,20 @@ describe("the bundle as a process", () => {
       req.on("data", (c) => (body += c));
       req.on("end", () => {
         const command = String(JSON.parse(body).command);
-        const kind = command.includes("unidesk-ci-cancel") ? "cancel" : "status";
+        const kind = command.includes("unidesk-ci-cancel") ? "cancel" : "watch";
         kinds.push(kind);
         const stdout =
-          kind === "cancel" ? signalledAnswer(RUN) : ++statusPolls <= POLLS ? statusAnswer(RUN, { pipelineRun: `e2e-${RUN}` }) : statusAnswer(RUN, { result: testResult(RUN, { status: "cancelled" }) });
+          kind === "cancel" ? signalledAnswer(RUN) : ++statusPolls <= POLLS ? watchAnswer(RUN, { pipelineRun: `e2e-${RUN}` }) : watchAnswer(RUN, { result: testResult(RUN, { status: "cancelled" }) });
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, exitCode: 0, stdout, stderr: "", durationMs: 1 }));
       });
     });
     await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // Waits of a second and more pass in a millisecond, so 30 polls take no 4 minutes.
+    // Waits of a second and more pass in a millisecond, so 30 paced answers take no 4 minutes.
     const fast = preload("fast-timers.mjs", "const t = globalThis.setTimeout; globalThis.setTimeout = (fn, ms, ...a) => t(fn, ms >= 1000 ? 1 : ms, ...a);\n");
     const r = await runProcess([process.execPath, "--import", fast, BUNDLE, "cancel", RUN, "--wait-ms", "86400000"], { env: env(url) });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(kinds, ["cancel", ...Array(POLLS + 1).fill("status")]);
+    assert.deepEqual(kinds, ["cancel", ...Array(POLLS + 1).fill("watch")]);
     assert.match(r.stdout, /^status: +cancelled$/m);
     assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning|memory leak/);
   });

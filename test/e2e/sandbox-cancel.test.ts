@@ -24,7 +24,7 @@ describe("e2e: cancelling a run", () => {
     assert.match(r.stderr, new RegExp(`^cancel requested: signalled the runner \\(pid \\d+\\) of run ${runId}$`, "m"));
     assert.match(r.stdout, /^status:\s+cancelled$/m);
     const kinds = dispatchKinds(sb, from);
-    assert.deepEqual(kinds, ["cancel", ...kinds.slice(1).map(() => "status")], "1 cancel, then 1 status reader per poll");
+    assert.deepEqual(kinds, ["cancel", ...kinds.slice(1).map(() => "watch")], "1 cancel, then 1 watch reader per answer");
     assert.equal(r.calls, kinds.length);
 
     const result = await sb.waitForResult(runId);

@@ -118,6 +118,7 @@ export function dispatchKinds(sb: Sandbox, from: number): string[] {
     const command = (r.body as { command?: unknown } | null)?.command;
     if (typeof command !== "string") return "other";
     if (command.includes("unidesk-ci-status")) return "status";
+    if (command.includes("unidesk-ci-watch")) return "watch";
     if (command.includes("unidesk-ci-logs")) return "logs";
     if (command.includes("unidesk-ci-cancel")) return "cancel";
     if (command.includes("UCI_RUN_ID=")) return "launcher";

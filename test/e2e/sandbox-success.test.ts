@@ -7,7 +7,7 @@ describe("e2e: a succeeding run through the sandbox", () => {
   const e2e = sharedE2e();
 
   let runId = "";
-  it("run-dev-e2e --wait-ms exits 0 with status succeeded; 1 submit + 1 dispatch per poll", async () => {
+  it("run-dev-e2e --wait-ms exits 0 with status succeeded; 1 submit + 1 dispatch per watch answer", async () => {
     const from = e2e().sb.backend.requests.length;
     const r = await cliCounted(e2e(), ["run-dev-e2e", "--wait-ms", "60000"]);
     assert.equal(r.code, 0, show(r));
@@ -18,22 +18,34 @@ describe("e2e: a succeeding run through the sandbox", () => {
     const kinds = dispatchKinds(e2e().sb, from);
     assert.equal(r.calls, kinds.length);
     assert.equal(kinds[0], "launcher");
-    assert.ok(kinds.length >= 2, `at least one poll: ${kinds.join(",")}`);
-    assert.deepEqual(kinds.slice(1), kinds.slice(1).map(() => "status"), `one status reader per poll: ${kinds.join(",")}`);
+    assert.ok(kinds.length >= 2, `at least one answer: ${kinds.join(",")}`);
+    assert.deepEqual(kinds.slice(1), kinds.slice(1).map(() => "watch"), `one watch reader per answer: ${kinds.join(",")}`);
+    assert.match(r.stderr, /^\[\d+s\] task check-inputs succeeded/m, "one line per task change, naming the task");
   });
 
-  it("logs <runId> shows result.json, launcher.log, runner.log, pipelinerun.txt, the PipelineRun and pod logs in 1 dispatch", async () => {
+  it("logs <runId> in 1 dispatch: the summary, the task table, the logs by source, the JSON artifacts listed with sizes", async () => {
     const r = await cliCounted(e2e(), ["logs", runId]);
     assert.equal(r.code, 0, show(r));
     assert.equal(r.calls, 1);
     assert.match(r.stdout, /^status:\s+succeeded$/m);
-    for (const file of ["result.json", "launcher.log", "runner.log", "pipelinerun.txt", "pipelinerun.json", "taskruns.json"]) {
-      assert.match(r.stdout, new RegExp(`^==> ${file.replace(".", "\\.")} \\(\\d+ bytes\\) <==$`, "m"), `${file} missing`);
+    assert.match(r.stdout, /^TASK +STATUS +DURATION\ncheck-inputs +succeeded +\d+s\nsmoke-namespace +succeeded +\d+s\nreport +succeeded +\d+s$/m);
+    for (const file of ["result.json", "pipelinerun.txt", "pipelinerun.json", "taskruns.json", "progress.json"]) {
+      assert.match(r.stdout, new RegExp(`^ {2}${file.replace(".", "\\.")} +\\d+ bytes$`, "m"), `${file} not listed`);
     }
-    assert.match(r.stdout, /^==> pods\/e2e-dev-[a-z0-9-]+-check-inputs-pod_step-check-inputs\.log \(\d+ bytes\) <==\n\[check-inputs\] started for /m);
-    assert.match(r.stdout, /^\[report\] ok$/m);
-    assert.match(r.stdout, /launcher done/);
-    assert.match(r.stdout, /"writer": "runner"/);
+    assert.match(r.stdout, /^\[check-inputs\/check-inputs\] \[check-inputs\] started for /m);
+    assert.match(r.stdout, /^\[report\/report\] \[report\] ok$/m);
+    assert.match(r.stdout, /^\[launcher\] .*launcher done/m);
+    assert.match(r.stdout, /^\[runner\] /m);
+    assert.doesNotMatch(r.stdout, /"writer"|"apiVersion"/, "no JSON artifact dumped");
+  });
+
+  it("logs <runId> --file NAME prints that file whole, in 1 dispatch", async () => {
+    const r = await cliCounted(e2e(), ["logs", runId, "--file", "result.json"]);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(r.calls, 1);
+    assert.equal(JSON.parse(r.stdout).writer, "runner");
+    const missing = await cliCounted(e2e(), ["logs", runId, "--file", "no-such.json"]);
+    assert.equal(missing.code, 2, show(missing));
   });
 
   it("logs <runId> --json parses: status, every file, pod logs", async () => {

@@ -20,8 +20,9 @@ describe("e2e: waiting for runs that fail, outlast the wait, or outlive the CLI"
     assert.equal(logs.code, 0, show(logs));
     assert.equal(logs.calls, 1);
     assert.match(logs.stdout, /^status:\s+failed$/m);
-    assert.match(logs.stdout, /^==> pods\/e2e-e2e-fail-1-report-pod_step-report\.log \(\d+ bytes\) <==\n\[report\] started for e2e-fail-1 at [0-9a-f]{40}\n\[report\] FAILED: e2e assertion failed$/m);
-    assert.match(logs.stdout, /^==> pods\/e2e-smoke_smoke\.log \(\d+ bytes\) <==\n[^]*smoke check failed$/m);
+    assert.match(logs.stdout, /^\[report\/report\] \[report\] started for e2e-fail-1 at [0-9a-f]{40}\n\[report\/report\] \[report\] FAILED: e2e assertion failed$/m);
+    assert.match(logs.stdout, /^\[e2e-smoke\/smoke\] smoke check failed$/m);
+    assert.match(logs.stdout, /^report +failed +\d+s$/m);
   }));
 
   it("the wait runs out: exit 3 saying the run goes on; the run completes and logs later shows succeeded", () => withE2e(async (e2e) => {
@@ -35,7 +36,7 @@ describe("e2e: waiting for runs that fail, outlast the wait, or outlive the CLI"
     assert.match(r.stderr, /unidesk-ci logs e2e-slow-1/);
     const kinds = dispatchKinds(e2e.sb, from);
     assert.equal(r.calls, kinds.length);
-    assert.deepEqual(kinds, ["launcher", ...kinds.slice(1).map(() => "status")], "1 submit, then 1 status reader per poll");
+    assert.deepEqual(kinds, ["launcher", ...kinds.slice(1).map(() => "watch")], "1 submit, then 1 watch reader per answer");
     assert.ok(kinds.length >= 2);
 
     const running = await cli(e2e, ["logs", runId, "--json"]);

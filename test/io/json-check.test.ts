@@ -18,7 +18,34 @@ describe("the --json check of the e2e helpers", () => {
     assert.equal(documentName(["schema", "--list", "--json"]), "schema");
     assert.equal(documentName(["schema", "result", "--json"]), "jsonSchema");
     assert.equal(documentName(["nope", "--json"]), "error");
+    assert.equal(documentName(["logs", "r-1", "-f", "--json"]), "follow");
+    assert.equal(documentName(["run-dev-e2e", "--follow", "--json"]), "follow");
   });
+
+  const events = [
+    { event: "submitted", ...plan, state: "started" },
+    { event: "status", phase: "running", pipelineRun: "e2e-r-1", alive: true, elapsedMs: 10 },
+    { event: "task", task: "report", state: "running", reason: "Running", startTime: "2026-01-01T00:00:00Z", completionTime: null, elapsedMs: 12 },
+    { event: "line", source: "report/report", path: "pods/p_step-report.log", encoding: "utf8", content: "hello", eol: true },
+  ];
+  it("accepts NDJSON follow events ending with the result event or a failure document", () => {
+    checkJsonRun(["run-dev-e2e", "--follow", "--json"], { code: 0, stdout: [...events, { ok: true, event: "result", runId: "r-1", state: "started", result: { ...result, ok: true, status: "succeeded" }, waitedMs: 5, polls: 3 }].map(line).join("") });
+    checkJsonRun(["logs", "r-1", "--follow", "--json"], { code: 3, stdout: [...events.slice(1), { ok: false, event: "result", runId: "r-1", phase: "running", pipelineRun: null, waitedMs: 9, polls: 2, error: { code: "wait_timeout", message: "gave up", exitCode: 3 } }].map(line).join("") });
+    checkJsonRun(["logs", "r-1", "-f", "--json"], { code: 2, stdout: line({ ok: false, error: { code: "usage", message: "no run", exitCode: 2 } }) });
+  });
+
+  const badNdjson: { name: string; stdout: string; code: number; mentions: RegExp }[] = [
+    { name: "an event with a field its schema does not list", code: 0, stdout: line({ ...events[3], extra: 1 }) + line({ ok: true, event: "result", runId: "r-1", result: { ...result, ok: true, status: "succeeded" }, waitedMs: 1, polls: 1 }), mentions: /does not list/ },
+    { name: "an unknown event", code: 0, stdout: line({ event: "tick" }) + line({ ok: true, event: "result", runId: "r-1", result: { ...result, ok: true, status: "succeeded" }, waitedMs: 1, polls: 1 }), mentions: /does not match its schema/ },
+    { name: "a stream that does not end with the result", code: 0, stdout: events.slice(1).map(line).join(""), mentions: /only the last line carries ok/ },
+    { name: "a result before the end", code: 0, stdout: line({ ok: true, event: "result", runId: "r-1", result: { ...result, ok: true, status: "succeeded" }, waitedMs: 1, polls: 1 }) + line(events[1]), mentions: /only the last line carries ok/ },
+    { name: "a failure whose exitCode is not the exit code", code: 1, stdout: line({ ok: false, event: "result", error: { code: "wait_timeout", message: "x", exitCode: 3 } }), mentions: /not the exit code/ },
+  ];
+  for (const c of badNdjson) {
+    it(`rejects NDJSON with ${c.name}`, () => {
+      assert.throws(() => checkJsonRun(["logs", "r-1", "--follow", "--json"], { code: c.code, stdout: c.stdout }), (e: Error) => c.mentions.test(e.message));
+    });
+  }
 
   it("accepts a valid document, success or failure", () => {
     checkJsonRun(["run-dev-e2e", "--wait-ms", "1", "--json"], { code: 1, stdout: line({ ok: false, ...plan, state: "started", runMayHaveStarted: true, result, waitedMs: 5, polls: 1, error: { code: "run_failed", message: "run r-1 failed", exitCode: 1 } }) });
