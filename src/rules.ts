@@ -16,11 +16,23 @@ export const GENERATED_RUN_ID = /^dev-[0-9]{8}-[0-9]{6}-[a-z0-9]{6}$/;
 /** A full 40-hex git commit id. */
 export const FULL_SHA = /^[0-9a-f]{40}$/;
 
+// Parts of HTTPS_REPO. It must stay a POSIX ERE (bash's [[ =~ ]] gets it): no lookaheads, no \d, no lazy
+// quantifiers, so "not `.`, `..` or `.git`" and "1-65535" are spelled out as alternatives.
+const SEGMENT_CHAR = "[A-Za-z0-9._~-]";
+/** A path segment of SEGMENT_CHARs except `.`, `..` and `.git` (`.github`, `..x` and `unidesk.git` are fine). */
+const REPO_SEGMENT =
+  `([A-Za-z0-9_~-]${SEGMENT_CHAR}*` + // not starting with a dot
+  `|\\.(\\.${SEGMENT_CHAR}+` + // `..` and more
+  `|[A-Za-fh-z0-9_~-]${SEGMENT_CHAR}*` + // `.x…` for any x but g
+  `|g([A-Za-hj-z0-9._~-]${SEGMENT_CHAR}*|i([A-Za-su-z0-9._~-]${SEGMENT_CHAR}*|t${SEGMENT_CHAR}+)?)?))`; // `.g…` but not `.git`
+/** A TCP port from 1 to 65535 without leading zeros. */
+const PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
+
 /**
  * An https git URL without credentials, whitespace or shell metacharacters: a host, an optional port of
- * 1-5 digits (checked to 1-65535 by {@link checkRepoUrl}), and path segments none of which is `.` or `..`.
+ * 1-65535, and path segments none of which is `.`, `..` or `.git` (a POSIX ERE: the host scripts use it too).
  */
-export const HTTPS_REPO = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~-]+)+\/?$/;
+export const HTTPS_REPO = new RegExp(`^https://[A-Za-z0-9.-]+(:${PORT})?(/${REPO_SEGMENT})+/?$`);
 
 /** `scripts/ci/<name>.sh`, name of [A-Za-z0-9._-], no further directories. */
 export const SCRIPT_PATH = /^scripts\/ci\/[A-Za-z0-9._-]+\.sh$/;
@@ -67,12 +79,19 @@ export function checkRunId(id: string): string | undefined {
   return undefined;
 }
 
-/** Why `url` is not an acceptable manifest repo URL, or undefined when it is fine. */
+/** Why `url` is not an acceptable manifest repo URL (one {@link HTTPS_REPO} verdict, explained), or undefined when it is fine. */
 export function checkRepoUrl(url: string): string | undefined {
-  const match = HTTPS_REPO.exec(url);
-  const port = match?.[1] ? Number(match[1].slice(1)) : 443;
-  if (!match || port < 1 || port > 65535) return "must be an https:// git URL without credentials, spaces or shell characters";
-  return undefined;
+  if (HTTPS_REPO.test(url)) return undefined;
+  const example = "e.g. https://github.com/pikasTech/unidesk";
+  const authority = /^https:\/\/([^/]*)/.exec(url)?.[1];
+  if (authority === undefined) return `must be an https:// git URL, ${example}`;
+  if (authority.includes("@")) return `must not contain credentials (deploy.json is committed: never put a token in it), ${example}`;
+  const port = /:([^:]*)$/.exec(authority)?.[1];
+  if (port !== undefined && !new RegExp(`^${PORT}$`).test(port)) return `has port '${port}': a port must be 1-65535 without leading zeros (https needs none: 443 is its default)`;
+  if (url.slice(8 + authority.length).split("/").some((s) => s === "." || s === ".." || s === ".git")) {
+    return `must not have a '.', '..' or '.git' path segment: name the repository itself, ${example}`;
+  }
+  return `must be an https:// git URL without credentials, spaces or shell characters, ${example}`;
 }
 
 /** Why `path` is not an acceptable workspace root, or undefined when it is fine. */
@@ -117,3 +136,17 @@ export const MANIFEST_MAX_DEPTH = 64;
 export const SERVICES_MAX = 100;
 /** Largest config file or token file read (bytes). */
 export const CONFIG_FILE_MAX_BYTES = 65_536;
+
+/** Why `url` is not an acceptable backend-core base URL, or undefined when it is fine (the flag, the environment and the config file alike). */
+export function checkBackendUrl(url: string): string | undefined {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) return "is not an http(s) URL; use the backend-core base URL, e.g. https://backend.example.com";
+  if (parsed.username !== "" || parsed.password !== "") return "must not contain credentials; put the token in a file named by --token-file or UNIDESK_TOKEN_FILE instead";
+  if (parsed.search !== "" || parsed.hash !== "") return "must not have a query or fragment; use the backend-core base URL, e.g. https://backend.example.com";
+  return undefined;
+}
