@@ -81,7 +81,7 @@ export async function loadFromFile(file: string, env: Env): Promise<{ source: st
     if (env.signal.aborted || !(error instanceof FileReadError)) throw error;
     if (error.code === "EFBIG") throw tooLarge(source);
     if (error.code === "EILSEQ") throw rootError(source, `${error.reason}; save it as UTF-8`);
-    throw new UsageError(`cannot read ${file}: it ${error.reason}`, { hint: "pass a deploy.json file, or - to read standard input" });
+    throw new UsageError(`cannot read ${file}: it ${error.reason}; pass a deploy.json file, or - to read standard input`);
   }
   return { source, manifest: parseManifestText(text, source) };
 }

@@ -301,12 +301,12 @@ describe("validate FILE: loadFromFile", () => {
     const error = await loadFromFile(fifo, realEnv()).catch((e: unknown) => e);
     assert.ok(error instanceof UsageError, String(error));
     assert.equal(error.exitCode, ExitCode.usage);
-    assert.match(error.message, /^cannot read .*deploy\.fifo: it is a FIFO \(named pipe\), not a regular file$/);
+    assert.match(error.message, /^cannot read .*deploy\.fifo: it is a FIFO \(named pipe\), not a regular file; pass a deploy\.json file, or - to read standard input$/);
   });
 
   it("a missing file or a directory → UsageError naming it", async () => {
-    await assert.rejects(loadFromFile(join(dir, "missing.json"), realEnv()), (e: unknown) => e instanceof UsageError && /missing\.json: it does not exist$/.test(e.message));
-    await assert.rejects(loadFromFile(dir, realEnv()), (e: unknown) => e instanceof UsageError && /it is a directory, not a regular file$/.test(e.message));
+    await assert.rejects(loadFromFile(join(dir, "missing.json"), realEnv()), (e: unknown) => e instanceof UsageError && /missing\.json: it does not exist; pass a deploy\.json file/.test(e.message));
+    await assert.rejects(loadFromFile(dir, realEnv()), (e: unknown) => e instanceof UsageError && /it is a directory, not a regular file; pass/.test(e.message));
   });
 
   it(`over ${MANIFEST_MAX_BYTES} bytes (a file or standard input) → (root) issue, exit 2`, async () => {
