@@ -99,8 +99,9 @@ function describeUnknownKeys(keys: readonly PropertyKey[]): string {
     if (near === undefined) hidden += 1;
     else named.push(`'${text}' (did you mean ${near}?)`);
   }
-  if (hidden > 0) named.push(`${hidden === 1 ? "a key" : `${hidden} keys`} not shown here (a key may be a pasted secret)`);
-  return `unknown key ${named.join(", ")}`;
+  const notShown = "not shown: a key may be a pasted secret";
+  if (named.length === 0) return `${hidden === 1 ? "an unknown key" : `${hidden} unknown keys`} (${notShown})`;
+  return `unknown key ${named.join(", ")}${hidden > 0 ? ` and ${hidden} more (${notShown})` : ""}`;
 }
 
 /** `$XDG_CONFIG_HOME/unidesk-ci/config.json`, else `$HOME/.config/unidesk-ci/config.json`; undefined without either. */

@@ -237,7 +237,8 @@ describe("a secret in a message", () => {
     { name: "a single-quoted token", content: `{ "token": '${TOKEN}' }`, says: /config\.json: is not valid JSON/ },
     { name: "an unterminated token", content: `{ "token": "${TOKEN}`, says: /config\.json: is not valid JSON( at line 1, column \d+)?; fix the syntax/ },
     { name: "a missing comma after the token", content: `{\n  "token": "${TOKEN}"\n  "providerId": "D601"\n}`, says: /config\.json: is not valid JSON( at line 3, column 3)?; fix the syntax/ },
-    { name: "the token pasted as a key", content: JSON.stringify({ [TOKEN]: "" }), says: /config\.json: unknown key a key not shown here \(a key may be a pasted secret\); allowed keys/ },
+    { name: "the token pasted as a key", content: JSON.stringify({ [TOKEN]: "" }), says: /config\.json: an unknown key \(not shown: a key may be a pasted secret\); allowed keys/ },
+    { name: "the token as a key beside a typo", content: JSON.stringify({ tokenfile: "t", [TOKEN]: "" }), says: /config\.json: unknown key 'tokenfile' \(did you mean tokenFile\?\) and 1 more \(not shown: a key may be a pasted secret\); allowed keys/ },
     { name: "the token as a wrongly typed value", content: JSON.stringify({ token: [TOKEN] }), says: /config\.json: token: must be a string/ },
   ];
   for (const c of broken) {

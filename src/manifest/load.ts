@@ -47,13 +47,16 @@ const rootError = (source: string, message: string) => manifestIssuesError(sourc
 /** The bound every reader of deploy.json applies (validate FILE, origin/master's, the runner on D601). */
 const tooLarge = (source: string) => rootError(source, `is larger than ${MANIFEST_MAX_BYTES} bytes, the most deploy.json may have; shrink it`);
 
+/** A `(root)` issue for bytes that are not UTF-8 (`error` is decodeText's EILSEQ). */
+const notUtf8 = (source: string, error: FileReadError) => rootError(source, `${error.reason}; save it as UTF-8`);
+
 /** Decodes deploy.json bytes: UTF-8 only, a leading BOM dropped (the rule of every file this CLI reads). */
 function decodeManifest(bytes: Uint8Array, source: string): string {
   try {
     return decodeText(bytes, source);
   } catch (error) {
     if (!(error instanceof FileReadError)) throw error;
-    throw rootError(source, `${error.reason}; save it as UTF-8`);
+    throw notUtf8(source, error);
   }
 }
 
@@ -80,7 +83,7 @@ export async function loadFromFile(file: string, env: Env): Promise<{ source: st
   } catch (error) {
     if (env.signal.aborted || !(error instanceof FileReadError)) throw error;
     if (error.code === "EFBIG") throw tooLarge(source);
-    if (error.code === "EILSEQ") throw rootError(source, `${error.reason}; save it as UTF-8`);
+    if (error.code === "EILSEQ") throw notUtf8(source, error);
     throw new UsageError(`cannot read ${file}: it ${error.reason}; pass a deploy.json file, or - to read standard input`);
   }
   return { source, manifest: parseManifestText(text, source) };
