@@ -1,9 +1,8 @@
 /** `npm run build`: bundle src/main.ts into dist/unidesk-ci.mjs (+ the dist/unidesk-ci link) for Node, Deno and Bun. */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { deflateRawSync, gzipSync } from "node:zlib";
-import { build, type Plugin } from "esbuild";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import { lazySegmenter } from "./lazy-segmenter.ts";
 
 /** Where the bundle goes. */
@@ -23,27 +22,6 @@ function gitCommit(): string {
 await import(new URL("../test/text-loader.mjs", import.meta.url).href);
 const { generateJsonSchemas } = await import("../src/io/json-schemas.ts");
 
-/**
- * Every fixed host script but the launcher goes into one deflated blob (src/host/script-text.ts): they are only
- * sent, never read on the laptop, and together they shrink ≈ 3×. The launcher stays plain text: operators read
- * it in `--dry-run`, and a dry run never pays for inflating.
- */
-const HOST_DIR = "src/host";
-const PLAIN_SCRIPTS = new Set(["launcher.sh"]);
-const packedNames = readdirSync(HOST_DIR).filter((f) => f.endsWith(".sh") && !PLAIN_SCRIPTS.has(f)).sort();
-const packedScripts = deflateRawSync(JSON.stringify(Object.fromEntries(packedNames.map((f) => [f, readFileSync(`${HOST_DIR}/${f}`, "utf8")]))), { level: 9 }).toString("base64");
-const hostScripts: Plugin = {
-  name: "packed-host-scripts",
-  setup(b) {
-    b.onLoad({ filter: /\.sh$/ }, (args) => {
-      const name = basename(args.path);
-      if (dirname(args.path) !== resolve(HOST_DIR)) throw new Error(`${args.path}: only ${HOST_DIR}/*.sh are bundled`);
-      if (PLAIN_SCRIPTS.has(name)) return { contents: readFileSync(args.path, "utf8"), loader: "text" };
-      return { contents: `export default { packed: ${JSON.stringify(name)} };`, loader: "js" };
-    });
-  },
-};
-
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 mkdirSync("dist", { recursive: true });
 const result = await build({
@@ -55,15 +33,15 @@ const result = await build({
   target: ["node20", "es2022"],
   minify: true,
   legalComments: "none",
+  loader: { ".sh": "text" },
   banner: { js: "#!/usr/bin/env node" },
   define: {
-    __UNIDESK_CI_HOST_SCRIPTS__: JSON.stringify(packedScripts),
     __UNIDESK_CI_VERSION__: JSON.stringify(pkg.version),
     __UNIDESK_CI_COMMIT__: JSON.stringify(gitCommit()),
     // Generated here so the bundle needs no JSON Schema generator at run time (src/cli/schema.ts).
     __UNIDESK_CI_JSON_SCHEMAS_GZIP__: JSON.stringify(gzipSync(JSON.stringify(generateJsonSchemas()), { level: 9 }).toString("base64")),
   },
-  plugins: [lazySegmenter, hostScripts],
+  plugins: [lazySegmenter],
   // Optique's value-parser module keeps tables built with Object.keys()/new RegExp() at load time even
   // when nothing uses them (esbuild cannot know those calls are pure); they are, so let it drop them (≈5 KB).
   pure: ["Object.keys", "RegExp"],
@@ -73,7 +51,7 @@ const result = await build({
 // UNIDESK_CI_METAFILE=1 npm run build: where the bundle's bytes come from, biggest first (docs/building.md).
 if (result.metafile) {
   const inputs = Object.values(result.metafile.outputs)[0]!.inputs;
-  const rows = Object.entries(inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput).slice(0, 30);
+  const rows = Object.entries(inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput).slice(0, Number(process.env.UNIDESK_CI_METAFILE) > 1 ? 1000 : 30);
   for (const [path, { bytesInOutput }] of rows) process.stderr.write(`${String(bytesInOutput).padStart(8)}  ${path}\n`);
 }
 chmodSync(BUNDLE, 0o755);

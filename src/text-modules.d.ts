@@ -1,5 +1,5 @@
-/** Shell templates are imported as text (test/text-loader.mjs under tsx) or, in the bundle, by name (src/host/script-text.ts). */
+/** Shell templates are imported as text (esbuild's text loader; test/text-loader.mjs under tsx). */
 declare module "*.sh" {
-  const script: import("./host/script-text.ts").ScriptSource;
-  export default script;
+  const text: string;
+  export default text;
 }

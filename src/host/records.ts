@@ -1,6 +1,5 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
 import { DispatchError } from "../errors.ts";
-import { scriptText, type ScriptSource } from "./script-text.ts";
 import type { ResultFile } from "./result.ts";
 import resultRecord from "./result-record.sh";
 
@@ -76,10 +75,10 @@ export function lenientText(bytes: Uint8Array): string {
 const RESULT_RECORD_INCLUDE = "# uci:include result-record.sh\n";
 
 /** Puts the shared `uci_result_record` function (result-record.sh) at a template's include line, so every script reports result.json alike. */
-export function withResultRecord(template: ScriptSource, templateName: string): string {
-  const parts = scriptText(template).split(RESULT_RECORD_INCLUDE);
+export function withResultRecord(template: string, templateName: string): string {
+  const parts = template.split(RESULT_RECORD_INCLUDE);
   if (parts.length !== 2) throw new Error(`${templateName}: expected exactly one '${RESULT_RECORD_INCLUDE.trim()}' line`);
-  return parts.join(scriptText(resultRecord));
+  return parts.join(resultRecord);
 }
 
 /** The fields of a `result` record (result-record.sh) as a ResultFile; null when there is no result.json. */

@@ -1,6 +1,5 @@
 /** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates, and the `@@RULES …@@` line. */
 import * as rules from "../rules.ts";
-import { scriptText, type ScriptSource } from "./script-text.ts";
 import { checkRunId, checkAbsolutePath, checkStringSetting } from "../rules.ts";
 import { shellQuote } from "./shell-quote.ts";
 
@@ -66,8 +65,8 @@ export function ruleAssignment(name: string): string {
  * rescanned). Each name must occur exactly once and every placeholder must have a value, so an unreplaced
  * placeholder is impossible; a mismatch is a bug in the template, not an operator error.
  */
-export function fillTemplate(template: ScriptSource, values: Readonly<Record<string, string>>, templateName: string): string {
-  const withRules = scriptText(template).replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(ruleAssignment).join("\n"));
+export function fillTemplate(template: string, values: Readonly<Record<string, string>>, templateName: string): string {
+  const withRules = template.replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(ruleAssignment).join("\n"));
   const seen = new Map<string, number>();
   const out = withRules.replace(PLACEHOLDER, (_match, name: string) => {
     const value = values[name];
@@ -85,7 +84,7 @@ export function fillTemplate(template: ScriptSource, values: Readonly<Record<str
 }
 
 /** Fills a per-run host script (status/logs reader, cancel): checks runsRoot and runId, then substitutes them and `extra`. */
-export function fillRunTemplate(template: ScriptSource, templateName: string, where: { runsRoot: string; runId: string }, extra: Readonly<Record<string, string>> = {}): string {
+export function fillRunTemplate(template: string, templateName: string, where: { runsRoot: string; runId: string }, extra: Readonly<Record<string, string>> = {}): string {
   checkStringSetting("runsRoot", where.runsRoot, checkAbsolutePath);
   checkStringSetting("runId", where.runId, checkRunId);
   return fillTemplate(template, { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
@@ -94,10 +93,10 @@ export function fillRunTemplate(template: ScriptSource, templateName: string, wh
 const INCLUDE = /^# include ([a-z0-9-]+\.sh)\n/gm;
 
 /** Replaces each `# include <name>.sh` line of a template by that shared fragment (before any placeholder is filled). */
-export function includeFragments(template: ScriptSource, fragments: Readonly<Record<string, ScriptSource>>, templateName: string): string {
-  return scriptText(template).replace(INCLUDE, (_line, name: string) => {
+export function includeFragments(template: string, fragments: Readonly<Record<string, string>>, templateName: string): string {
+  return template.replace(INCLUDE, (_line, name: string) => {
     const fragment = fragments[name];
     if (fragment === undefined) throw new Error(`${templateName}: no fragment ${name} to include`);
-    return scriptText(fragment);
+    return fragment;
   });
 }

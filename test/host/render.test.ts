@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
-import launcherSource from "../../src/host/launcher.sh";
-import { scriptText } from "../../src/host/script-text.ts";
+import template from "../../src/host/launcher.sh";
 import { renderLogsReader } from "../../src/host/logs-reader.ts";
 import {
   ABSOLUTE_PATH_MAX, DEFAULT_WORKSPACE, LAUNCHER_MAX_BYTES, PROXY_URL_MAX, REPO_URL_MAX, RUN_ID, RUN_ID_MAX, SCRIPT_PATH_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN,
@@ -12,8 +11,6 @@ import { ruleAssignment } from "../../src/host/template.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { renderStatusReader } from "../../src/host/status-reader.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
-
-const template = scriptText(launcherSource);
 
 const base: LauncherSettings = {
   repo: "https://github.com/pikasTech/unidesk",
