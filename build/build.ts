@@ -24,7 +24,7 @@ const { generateJsonSchemas } = await import("../src/io/json-schemas.ts");
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 mkdirSync("dist", { recursive: true });
-await build({
+const result = await build({
   entryPoints: ["src/main.ts"],
   outfile: BUNDLE,
   bundle: true,
@@ -46,7 +46,14 @@ await build({
   // when nothing uses them (esbuild cannot know those calls are pure); they are, so let it drop them (≈5 KB).
   pure: ["Object.keys", "RegExp"],
   logLevel: "warning",
+  metafile: Boolean(process.env.UNIDESK_CI_METAFILE),
 });
+// UNIDESK_CI_METAFILE=1 npm run build: where the bundle's bytes come from, biggest first (docs/building.md).
+if (result.metafile) {
+  const inputs = Object.values(result.metafile.outputs)[0]!.inputs;
+  const rows = Object.entries(inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput).slice(0, Number(process.env.UNIDESK_CI_METAFILE) > 1 ? 1000 : 30);
+  for (const [path, { bytesInOutput }] of rows) process.stderr.write(`${String(bytesInOutput).padStart(8)}  ${path}\n`);
+}
 chmodSync(BUNDLE, 0o755);
 rmSync("dist/unidesk-ci", { force: true });
 symlinkSync("unidesk-ci.mjs", "dist/unidesk-ci");

@@ -2,10 +2,11 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { optional, strictObject, string } from "zod/mini";
 import "./zod-locale.ts";
-import type { Env } from "./env.ts";
+import { FileReadError, type Env } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";
-import { DEFAULT_WORKSPACE, checkAbsolutePath, checkProxyUrl } from "./rules.ts";
+import { parseJson } from "./json-text.ts";
+import { CONFIG_FILE_MAX_BYTES, DEFAULT_WORKSPACE, checkAbsolutePath, checkBackendUrl, checkProxyUrl } from "./rules.ts";
 
 /** The fixed workspace settings of the launcher on D601, defined beside the launcher renderer. */
 export { DEFAULT_WORKSPACE };
@@ -67,12 +68,41 @@ export const configFileSchema = strictObject(
   {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? `unknown key ${issue.keys.map((k) => `'${k}'`).join(", ")}; allowed keys: ${CONFIG_KEYS.join(", ")}`
+        ? `${describeUnknownKeys(issue.keys)}; allowed keys: ${CONFIG_KEYS.join(", ")}`
         : "must be a JSON object, e.g. { \"backendUrl\": \"https://…\", \"tokenFile\": \"token\" }",
   },
 );
 
 type FileConfig = ReturnType<typeof configFileSchema.parse>;
+
+/** Edit distance of two short strings (for "did you mean"). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Names only the unknown keys that are near-misses of a real key (`backendURL`): any other key is counted,
+ * not echoed, since a key can be a pasted token (`{ "ghp_…": "" }`) and no message quotes the file.
+ */
+function describeUnknownKeys(keys: readonly PropertyKey[]): string {
+  const named: string[] = [];
+  let hidden = 0;
+  for (const key of keys) {
+    const text = String(key);
+    const near = text.length <= 32 ? CONFIG_KEYS.find((k) => editDistance(k.toLowerCase(), text.toLowerCase()) <= 2) : undefined;
+    if (near === undefined) hidden += 1;
+    else named.push(`'${text}' (did you mean ${near}?)`);
+  }
+  const notShown = "not shown: a key may be a pasted secret";
+  if (named.length === 0) return `${hidden === 1 ? "an unknown key" : `${hidden} unknown keys`} (${notShown})`;
+  return `unknown key ${named.join(", ")}${hidden > 0 ? ` and ${hidden} more (${notShown})` : ""}`;
+}
 
 /** `$XDG_CONFIG_HOME/unidesk-ci/config.json`, else `$HOME/.config/unidesk-ci/config.json`; undefined without either. */
 export function configFilePath(vars: Env["vars"]): string | undefined {
@@ -83,30 +113,41 @@ export function configFilePath(vars: Env["vars"]): string | undefined {
   return undefined;
 }
 
-function errorCode(error: unknown): unknown {
-  return typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+/** How to fix a config or token file that cannot be read. */
+function readFix(error: FileReadError): string {
+  if (error.code === "ENOENT") return "fix the path";
+  if (error.code === "ENOTREG" || error.code === "EISDIR") return "use a regular file";
+  if (error.code === "EFBIG") return "name the right file (config and token files are a few lines)";
+  if (error.code === "EILSEQ") return "save it as UTF-8";
+  return "fix its permissions";
+}
+
+/** Reads a config or token file, bounded; a FileReadError is returned, not thrown. Its reason never quotes the content. */
+async function readSmallFile(path: string, env: Env): Promise<{ text: string } | { error: FileReadError }> {
+  try {
+    return { text: await env.readFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES }) };
+  } catch (error) {
+    // Interrupted: the caller reports exit 130, not a config problem.
+    if (env.signal.aborted || !(error instanceof FileReadError)) throw error;
+    return { error };
+  }
 }
 
 async function readConfigFile(file: string | undefined, env: Env): Promise<FileConfig> {
   if (file === undefined) return {};
-  let text: string;
-  try {
-    text = await env.readFile(file);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return {};
-    throw new ConfigError(`${file}: cannot be read (${errorCode(error) ?? (error as Error).message}); fix its permissions or remove it`, { cause: error });
+  const read = await readSmallFile(file, env);
+  if ("error" in read) {
+    if (read.error.code === "ENOENT") return {};
+    throw new ConfigError(`${file}: ${read.error.reason}; ${readFix(read.error)} or remove it`);
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${file}: is not valid JSON (${(error as Error).message.split("\n")[0]}); fix the syntax or remove the file`, { cause: error });
-  }
-  const parsed = configFileSchema.safeParse(data);
+  // Neither message nor cause carries the runtime's parse error: it quotes the text, which may hold the token.
+  const json = parseJson(read.text);
+  if (!json.ok) throw new ConfigError(`${file}: is not valid JSON${json.where}; fix the syntax or remove the file`);
+  const parsed = configFileSchema.safeParse(json.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    throw new ConfigError(`${file}: ${key}${issue?.message ?? "invalid"}`, { cause: parsed.error });
+    throw new ConfigError(`${file}: ${key}${issue?.message ?? "invalid"}`);
   }
   return parsed.data;
 }
@@ -117,18 +158,11 @@ function pick(...candidates: [string | undefined, string][]): [string, string] |
   return undefined;
 }
 
-function checkBackendUrl(value: string, source: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  const fix = "set it to the backend-core base URL, e.g. https://backend.example.com";
-  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) throw new ConfigError(`backend URL from ${source} is not an http(s) URL; ${fix}`);
-  if (url.username !== "" || url.password !== "") throw new ConfigError(`backend URL from ${source} must not contain credentials; put the token in UNIDESK_TOKEN_FILE instead`);
-  if (url.search !== "" || url.hash !== "") throw new ConfigError(`backend URL from ${source} must not have a query or fragment; ${fix}`);
-  return url.href.replace(/\/+$/, "");
+/** The backend URL, normalized; a ConfigError naming the source for a bad one (the flag's value parser applies the same rule). */
+function backendUrlFrom(value: string, source: string): string {
+  const problem = checkBackendUrl(value);
+  if (problem !== undefined) throw new ConfigError(`backend URL from ${source} ${problem}`);
+  return new URL(value).href.replace(/\/+$/, "");
 }
 
 function checkSetting(name: string, value: string, source: string, problem: string | undefined): string {
@@ -144,12 +178,11 @@ async function readToken(env: Env, found: [string, string] | undefined, isFile: 
   const [value, source] = found;
   let token = value;
   if (isFile) {
-    try {
-      token = await env.readFile(value);
-    } catch (error) {
-      const why = errorCode(error) === "ENOENT" ? "does not exist" : `cannot be read (${errorCode(error) ?? (error as Error).message})`;
-      return { tokenSource: source, tokenError: new ConfigError(`token file ${value} (from ${source}) ${why}; fix the path or unset it`, { cause: error }) };
+    const read = await readSmallFile(value, env);
+    if ("error" in read) {
+      return { tokenSource: source, tokenError: new ConfigError(`token file ${value} (from ${source}) ${read.error.reason}; ${readFix(read.error)} or unset it`) };
     }
+    token = read.text;
   }
   token = token.trim();
   if (token === "") return { tokenSource: source, tokenError: new AuthError(`the token from ${source} is empty; put the bearer token there`) };
@@ -185,7 +218,7 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
   const token = await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
 
   return {
-    ...(backend ? { backendUrl: checkBackendUrl(...backend) } : {}),
+    ...(backend ? { backendUrl: backendUrlFrom(...backend) } : {}),
     ...token,
     providerId: checkSetting("provider id", provider[0], provider[1], PROVIDER_ID.test(provider[0]) ? undefined : "must be 1-64 letters, digits, '.', '_' or '-', e.g. D601"),
     workRoot: checkSetting("work root", workRoot[0], workRoot[1], checkAbsolutePath(workRoot[0])),

@@ -9,7 +9,10 @@ export interface Writer {
 export interface SpawnResult {
   /** Exit code; null when killed by a signal. */
   code: number | null;
+  /** stdout decoded as UTF-8 (invalid bytes become U+FFFD). */
   stdout: string;
+  /** stdout as received, for callers that must refuse what is not UTF-8 (the real spawn sets it; fakes may not). */
+  stdoutBytes?: Uint8Array;
   stderr: string;
 }
 
@@ -41,9 +44,67 @@ export interface Env {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   fetch: typeof fetch;
   spawn: Spawn;
-  readFile(path: string): Promise<string>;
+  /**
+   * Reads a regular file of at most `maxBytes` (or standard input, when allowed) as UTF-8 text without a
+   * leading BOM. A FIFO, socket or device is refused without opening it, so nothing blocks; the read ends
+   * when `signal` aborts (rejecting with its reason). Other failures are {@link FileReadError}s.
+   */
+  readFile(path: string, options: ReadFileOptions): Promise<string>;
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+}
+
+/** Options of {@link Env.readFile}. */
+export interface ReadFileOptions {
+  /** Largest accepted size in bytes; a larger file fails with `EFBIG`. */
+  maxBytes: number;
+  /** Read standard input (pipe, terminal or file alike) for `-` and `/dev/stdin`. @default false */
+  stdin?: boolean;
+}
+
+/** True when `path` names standard input for a reader that accepts it (`-` or `/dev/stdin`). */
+export const isStdinPath = (path: string): boolean => path === "-" || path === "/dev/stdin";
+
+/**
+ * Why a file could not be read. `reason` completes "<path> …" ("is a FIFO (named pipe), not a regular file")
+ * and never quotes the file's content, so it is safe for token and config files.
+ */
+export class FileReadError extends Error {
+  /** `ENOENT`, `EISDIR`, `EACCES`…, `ENOTREG` (not a regular file), `EFBIG` (too large) or `EILSEQ` (not UTF-8). */
+  readonly code: string;
+  /** What is wrong, e.g. "does not exist". */
+  readonly reason: string;
+  constructor(path: string, code: string, reason: string, options?: { cause?: unknown }) {
+    super(`${path}: ${reason}`, options);
+    this.name = "FileReadError";
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** Turns an fs error into a {@link FileReadError} (its message names the path, never the content). */
+export function toFileReadError(path: string, error: unknown): FileReadError {
+  if (error instanceof FileReadError) return error;
+  const code = typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" ? (error as { code: string }).code : "EIO";
+  const reasons: Record<string, string> = { ENOENT: "does not exist", ENOTDIR: "does not exist", EISDIR: "is a directory, not a regular file", EACCES: "cannot be read (permission denied)", EPERM: "cannot be read (permission denied)" };
+  return new FileReadError(path, code, reasons[code] ?? `cannot be read (${code})`, { cause: error });
+}
+
+/** A {@link FileReadError} for a file larger than `maxBytes`. */
+export const tooLargeError = (path: string, maxBytes: number): FileReadError => new FileReadError(path, "EFBIG", `is larger than ${maxBytes} bytes, the most that is read`);
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Decodes file bytes as UTF-8, dropping one leading BOM; anything else (UTF-16, Latin-1, binary) is a FileReadError `EILSEQ`. */
+export function decodeText(bytes: Uint8Array, path: string): string {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+    throw new FileReadError(path, "EILSEQ", `is not UTF-8 text${utf16 ? " (it looks like UTF-16)" : ""}`);
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** Decides whether to color output, from the environment and the terminal. */
@@ -60,8 +121,10 @@ export interface FakeEnvOptions {
   vars?: Record<string, string | undefined>;
   fetch?: typeof fetch;
   spawn?: Spawn;
-  /** Files readable through readFile, by path. */
-  files?: Record<string, string>;
+  /** Files readable through readFile, by path (bytes or text). */
+  files?: Record<string, string | Uint8Array>;
+  /** What readFile returns for `-` and `/dev/stdin` when allowed; absent: standard input is empty. */
+  stdin?: string;
   /** Working directory. @default "/work" */
   cwd?: string;
   /** Start of the virtual clock. @default 2026-01-01T00:00:00Z */
@@ -96,10 +159,12 @@ export function fakeEnv(options: FakeEnvOptions = {}): Env & { out(): string; er
     spawn: options.spawn ?? (async (cmd) => {
       throw new Error(`fakeEnv: no spawn configured (${cmd})`);
     }),
-    readFile: async (path) => {
-      const text = files[path];
-      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file '${path}'`), { code: "ENOENT" });
-      return text;
+    readFile: async (path, { maxBytes, stdin }) => {
+      const content = stdin && isStdinPath(path) ? (options.stdin ?? "") : files[path];
+      if (content === undefined) throw new FileReadError(path, "ENOENT", "does not exist");
+      const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+      if (bytes.length > maxBytes) throw tooLargeError(path, maxBytes);
+      return decodeText(bytes, path);
     },
     signal: options.signal ?? new AbortController().signal,
     out: () => out,

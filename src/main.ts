@@ -3,6 +3,7 @@ import process from "node:process";
 import { decideColor, type Env, type Spawn } from "./env.ts";
 import { InterruptedError } from "./errors.ts";
 import { reportError, runMain, wantsJson } from "./cli/program.ts";
+import { makeReadFile } from "./read-file.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
 const spawn: Spawn = async (cmd, args, options = {}) => {
@@ -19,7 +20,10 @@ const spawn: Spawn = async (cmd, args, options = {}) => {
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: Buffer.concat(err).toString("utf8") });
+    });
   });
 };
 
@@ -44,7 +48,7 @@ function realEnv(controller: AbortController): Env {
       }),
     fetch: (...args) => fetch(...args),
     spawn,
-    readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
+    readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin }),
     signal: controller.signal,
   };
 }

@@ -16,11 +16,18 @@ export const GENERATED_RUN_ID = /^dev-[0-9]{8}-[0-9]{6}-[a-z0-9]{6}$/;
 /** A full 40-hex git commit id. */
 export const FULL_SHA = /^[0-9a-f]{40}$/;
 
+// Parts of HTTPS_REPO and PROXY_URL. They must stay POSIX EREs (bash's [[ =~ ]] gets them): no lookaheads, no
+// \d, no lazy quantifiers, so "1-65535" is spelled out as alternatives.
+/** A path segment: not starting with a dot, so `.`, `..` and `.git` (which no fetch can name) are out. */
+const REPO_SEGMENT = "[A-Za-z0-9_~-][A-Za-z0-9._~-]*";
+/** A TCP port from 1 to 65535 without leading zeros. */
+const PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
+
 /**
  * An https git URL without credentials, whitespace or shell metacharacters: a host, an optional port of
- * 1-5 digits (checked to 1-65535 by {@link checkRepoUrl}), and path segments none of which is `.` or `..`.
+ * 1-65535, and path segments none of which starts with a dot (a POSIX ERE: the host scripts use it too).
  */
-export const HTTPS_REPO = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~-]+)+\/?$/;
+export const HTTPS_REPO = new RegExp(`^https://[A-Za-z0-9.-]+(:${PORT})?(/${REPO_SEGMENT})+/?$`);
 
 /** `scripts/ci/<name>.sh`, name of [A-Za-z0-9._-], no further directories. */
 export const SCRIPT_PATH = /^scripts\/ci\/[A-Za-z0-9._-]+\.sh$/;
@@ -39,7 +46,7 @@ export const ABSOLUTE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
 export const ABSOLUTE_PATH_MAX = 200;
 
 /** The egress proxy: `http://host:port` (optionally with a trailing slash), no credentials; port 1-65535. */
-export const PROXY_URL = /^http:\/\/[A-Za-z0-9.-]+:([0-9]{1,5})\/?$/;
+export const PROXY_URL = new RegExp(`^http://[A-Za-z0-9.-]+:${PORT}/?$`);
 
 /** The fixed workspace settings on D601 (SPEC §4). */
 export const DEFAULT_WORKSPACE = {
@@ -76,12 +83,19 @@ export function checkRunId(id: string): string | undefined {
   return undefined;
 }
 
-/** Why `url` is not an acceptable manifest repo URL, or undefined when it is fine. */
+/** Why `url` is not an acceptable manifest repo URL (one {@link HTTPS_REPO} verdict, explained), or undefined when it is fine. */
 export function checkRepoUrl(url: string): string | undefined {
-  const match = HTTPS_REPO.exec(url);
-  const port = match?.[1] ? Number(match[1].slice(1)) : 443;
-  if (!match || port < 1 || port > 65535) return "must be an https:// git URL without credentials, spaces or shell characters";
-  return undefined;
+  if (HTTPS_REPO.test(url)) return undefined;
+  const example = "e.g. https://github.com/pikasTech/unidesk";
+  const authority = /^https:\/\/([^/]*)/.exec(url)?.[1];
+  if (authority === undefined) return `must be an https:// git URL, ${example}`;
+  if (authority.includes("@")) return `must not contain credentials (deploy.json is committed: never put a token in it), ${example}`;
+  const port = /:([^:]*)$/.exec(authority)?.[1];
+  if (port !== undefined && !new RegExp(`^${PORT}$`).test(port)) return `has port '${port}': a port must be 1-65535 without leading zeros (https needs none: 443 is its default)`;
+  if (url.slice(8 + authority.length).split("/").some((s) => s.startsWith("."))) {
+    return `must not have a path segment starting with '.' (such as '.git' or '..'): name the repository itself, ${example}`;
+  }
+  return `must be an https:// git URL without credentials, spaces or shell characters, ${example}`;
 }
 
 /** Why `path` is not an acceptable workspace root, or undefined when it is fine. */
@@ -94,9 +108,7 @@ export function checkAbsolutePath(path: string): string | undefined {
 
 /** Why `url` is not an acceptable egress proxy URL, or undefined when it is fine. */
 export function checkProxyUrl(url: string): string | undefined {
-  const match = PROXY_URL.exec(url);
-  const port = match ? Number(match[1]) : 0;
-  if (!match || port < 1 || port > 65535) return "must be an http://host:port URL with a port of 1-65535 and no credentials, e.g. http://127.0.0.1:18789";
+  if (!PROXY_URL.test(url)) return "must be an http://host:port URL with a port of 1-65535 and no credentials, e.g. http://127.0.0.1:18789";
   return undefined;
 }
 
@@ -174,3 +186,17 @@ export const SCRIPT_PATH_MAX = 64;
 export const PROXY_URL_MAX = 64;
 /** Largest rendered launcher (bytes), for the longest valid settings: small enough to audit in `--dry-run`. */
 export const LAUNCHER_MAX_BYTES = 8_192;
+
+/** Why `url` is not an acceptable backend-core base URL, or undefined when it is fine (the flag, the environment and the config file alike). */
+export function checkBackendUrl(url: string): string | undefined {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) return "is not an http(s) URL; use the backend-core base URL, e.g. https://backend.example.com";
+  if (parsed.username !== "" || parsed.password !== "") return "must not contain credentials; put the token in a file named by --token-file or UNIDESK_TOKEN_FILE instead";
+  if (parsed.search !== "" || parsed.hash !== "") return "must not have a query or fragment; use the backend-core base URL, e.g. https://backend.example.com";
+  return undefined;
+}

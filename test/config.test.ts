@@ -1,12 +1,15 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFilePath, DEFAULT_PROVIDER_ID, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
 import { DEFAULT_WORKSPACE } from "../src/rules.ts";
 import { fakeEnv, type Env } from "../src/env.ts";
-import { AuthError, CliError, ConfigError, ExitCode } from "../src/errors.ts";
+import { makeReadFile } from "../src/read-file.ts";
+import { AuthError, CliError, ConfigError, ExitCode, UsageError } from "../src/errors.ts";
+import { runCli } from "../src/cli/program.ts";
 
 const TOKEN = "tok-CONFIG-SECRET-91ab";
 let root: string;
@@ -26,8 +29,13 @@ async function setup(config?: unknown, vars: Record<string, string> = {}): Promi
   await mkdir(join(xdg, "unidesk-ci"), { recursive: true });
   const file = join(xdg, "unidesk-ci", "config.json");
   if (config !== undefined) await writeFile(file, typeof config === "string" ? config : JSON.stringify(config));
-  const env = { ...fakeEnv({ vars: { XDG_CONFIG_HOME: xdg, HOME: join(dir, "home"), ...vars }, cwd: dir }), readFile: (p: string) => readFile(p, "utf8") };
+  const env = realFiles(fakeEnv({ vars: { XDG_CONFIG_HOME: xdg, HOME: join(dir, "home"), ...vars }, cwd: dir }));
   return { env, dir, file };
+}
+
+/** The Env with main.ts's real readFile (regular files only, bounded). */
+function realFiles<E extends Env>(env: E): E {
+  return { ...env, readFile: makeReadFile({ signal: env.signal, stdin: () => [] }) };
 }
 
 /** Asserts the error's class and exit code, and that no message carries the token. */
@@ -123,14 +131,14 @@ describe("resolveConfig", () => {
     const home = join(root, `home-${counter++}`);
     await mkdir(join(home, ".config", "unidesk-ci"), { recursive: true });
     await writeFile(join(home, ".config", "unidesk-ci", "config.json"), JSON.stringify({ providerId: "D111" }));
-    const env = { ...fakeEnv({ vars: { HOME: home } }), readFile: (p: string) => readFile(p, "utf8") };
+    const env = realFiles(fakeEnv({ vars: { HOME: home } }));
     assert.equal((await resolveConfig({}, env)).providerId, "D111");
   });
 
   const badFiles: { name: string; content: string; says: RegExp }[] = [
     { name: "malformed JSON", content: "{ backendUrl: ", says: /config\.json: is not valid JSON/ },
     { name: "not an object", content: "[]", says: /config\.json: must be a JSON object/ },
-    { name: "unknown key", content: JSON.stringify({ backendURL: "https://x" }), says: /config\.json: unknown key 'backendURL'; allowed keys: backendUrl/ },
+    { name: "unknown key", content: JSON.stringify({ backendURL: "https://x" }), says: /config\.json: unknown key 'backendURL' \(did you mean backendUrl\?\); allowed keys: backendUrl/ },
     { name: "wrong type", content: JSON.stringify({ providerId: 601 }), says: /config\.json: providerId: must be a string/ },
     { name: "bad backend URL", content: JSON.stringify({ backendUrl: "backend.example" }), says: /backend URL from .*config\.json \(backendUrl\) is not an http\(s\) URL/ },
     { name: "relative workRoot", content: JSON.stringify({ workRoot: "tmp/ci" }), says: /work root from .*config\.json \(workRoot\) must be an absolute path/ },
@@ -146,7 +154,7 @@ describe("resolveConfig", () => {
   it("an unreadable config file → ConfigError naming it", async () => {
     const { env, file } = await setup();
     await mkdir(file); // a directory where the file should be: EISDIR
-    await rejects(resolveConfig({}, env), ConfigError, /config\.json: cannot be read \(EISDIR\)/);
+    await rejects(resolveConfig({}, env), ConfigError, /config\.json: is a directory, not a regular file; use a regular file or remove it$/);
   });
 
   it("bad values from the environment name the variable", async () => {
@@ -193,7 +201,7 @@ describe("requireDispatchTarget", () => {
     await rejects(target(await resolveConfig({}, env)), ConfigError, /token file .*missing-token \(from UNIDESK_TOKEN_FILE\) does not exist/);
     // A directory cannot be read as a file even by root (a chmod 000 file can).
     await mkdir(join(dir, "a-directory"));
-    await rejects(target(await resolveConfig({ tokenFile: join(dir, "a-directory") }, env)), ConfigError, /a-directory.*cannot be read \(EISDIR\)/);
+    await rejects(target(await resolveConfig({ tokenFile: join(dir, "a-directory") }, env)), ConfigError, /a-directory \(from --token-file .*\) is a directory, not a regular file/);
   });
 
   it("a token with inner whitespace → AuthError without echoing it", async () => {
@@ -205,4 +213,117 @@ describe("requireDispatchTarget", () => {
     const { env } = await setup({ backendUrl: "https://b.example", token: TOKEN }, { UNIDESK_TOKEN: "" });
     assert.equal(requireDispatchTarget(await resolveConfig({}, env)).token, TOKEN);
   });
+});
+
+/** Every 6-character piece of the token: a message quoting part of it leaks too. */
+function assertNoTokenPiece(text: string, what: string): void {
+  for (let i = 0; i + 6 <= TOKEN.length; i++) assert.ok(!text.includes(TOKEN.slice(i, i + 6)), `${what} quotes part of the token (${TOKEN.slice(i, i + 6)}): ${text}`);
+}
+
+/** The message, hint and every cause's message and stack: whatever a reporter might print. */
+function printable(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
+    parts.push(String((e as Error).message), String((e as Error).stack), String((e as CliError).hint ?? ""));
+    if (typeof e !== "object") break;
+  }
+  return parts.join("\n");
+}
+
+describe("a secret in a message", () => {
+  // Runtimes quote the text around a JSON syntax error (V8: `Unexpected token 'o', ...""token": tok-CONF"...`).
+  const broken: { name: string; content: string; says: RegExp }[] = [
+    { name: "an unquoted token", content: `{ "backendUrl": "https://b.example", "token": ${TOKEN} }`, says: /config\.json: is not valid JSON; fix the syntax or remove the file$/ },
+    { name: "a single-quoted token", content: `{ "token": '${TOKEN}' }`, says: /config\.json: is not valid JSON/ },
+    { name: "an unterminated token", content: `{ "token": "${TOKEN}`, says: /config\.json: is not valid JSON( at line 1, column \d+)?; fix the syntax/ },
+    { name: "a missing comma after the token", content: `{\n  "token": "${TOKEN}"\n  "providerId": "D601"\n}`, says: /config\.json: is not valid JSON( at line 3, column 3)?; fix the syntax/ },
+    { name: "the token pasted as a key", content: JSON.stringify({ [TOKEN]: "" }), says: /config\.json: an unknown key \(not shown: a key may be a pasted secret\); allowed keys/ },
+    { name: "the token as a key beside a typo", content: JSON.stringify({ tokenfile: "t", [TOKEN]: "" }), says: /config\.json: unknown key 'tokenfile' \(did you mean tokenFile\?\) and 1 more \(not shown: a key may be a pasted secret\); allowed keys/ },
+    { name: "the token as a wrongly typed value", content: JSON.stringify({ token: [TOKEN] }), says: /config\.json: token: must be a string/ },
+  ];
+  for (const c of broken) {
+    it(`a config file with ${c.name} → ConfigError that quotes none of it (nor does its cause)`, async () => {
+      const { env } = await setup(c.content);
+      const error = await resolveConfig({}, env).catch((e: unknown) => e);
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, c.says);
+      assertNoTokenPiece(printable(error), "the error");
+    });
+  }
+
+  it("a token file that is broken (two lines, UTF-16, oversized) → an error that quotes none of it", async () => {
+    const { env, dir } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example" });
+    const files: [string, string | Uint8Array, typeof AuthError | typeof ConfigError, RegExp][] = [
+      ["two-lines", `${TOKEN}\n${TOKEN}-second\n`, AuthError, /contains spaces, line breaks/],
+      ["utf16", new Uint8Array([0xff, 0xfe, ...[...TOKEN].flatMap((c) => [c.charCodeAt(0), 0])]), ConfigError, /utf16 \(from --token-file .*\) is not UTF-8 text \(it looks like UTF-16\); save it as UTF-8 or unset it$/],
+      ["huge", TOKEN.repeat(10_000), ConfigError, /huge \(from --token-file .*\) is larger than 65536 bytes/],
+    ];
+    for (const [name, content, cls, says] of files) {
+      await writeFile(join(dir, name), content);
+      const config = await resolveConfig({ tokenFile: join(dir, name) }, env);
+      const error = await target(config).catch((e: unknown) => e);
+      assert.ok(error instanceof cls, `${name}: ${String(error)}`);
+      assert.match((error as Error).message, says);
+      assertNoTokenPiece(printable(error), name);
+    }
+  });
+});
+
+describe("a read that never ends: config and token files", () => {
+  it("a FIFO as config file or token file is refused at once (no writer ever opens it)", async () => {
+    const { env, dir, file } = await setup();
+    execFileSync("mkfifo", [file]);
+    await rejects(resolveConfig({}, env), ConfigError, /config\.json: is a FIFO \(named pipe\), not a regular file; use a regular file or remove it$/);
+    await rm(file);
+    execFileSync("mkfifo", [join(dir, "token-fifo")]);
+    const config = await resolveConfig({ tokenFile: join(dir, "token-fifo") }, { ...env, vars: { ...env.vars, UNIDESK_BACKEND_URL: "https://b.example" } });
+    await rejects(target(config), ConfigError, /token-fifo \(from --token-file .*\) is a FIFO \(named pipe\), not a regular file; use a regular file or unset it$/);
+  });
+
+  it(`a config file over ${65_536} bytes is refused unread`, async () => {
+    const { env } = await setup(JSON.stringify({ providerId: "D601", workRoot: "/" + "a".repeat(70_000) }));
+    await rejects(resolveConfig({}, env), ConfigError, /config\.json: is larger than 65536 bytes, the most that is read/);
+  });
+
+  it("an aborted signal interrupts the read: the abort reason, not a ConfigError", async () => {
+    const controller = new AbortController();
+    const { file } = await setup({ providerId: "D700" });
+    const env = realFiles(fakeEnv({ vars: { XDG_CONFIG_HOME: join(file, "..", "..") }, signal: controller.signal }));
+    controller.abort(new Error("interrupted by SIGTERM"));
+    await assert.rejects(resolveConfig({}, env), /interrupted by SIGTERM/);
+  });
+});
+
+describe("one BOM rule for every file", () => {
+  it("a config file and a token file with a UTF-8 BOM are read without it", async () => {
+    const { env, dir } = await setup(`\uFEFF${JSON.stringify({ providerId: "D700", tokenFile: "../../t" })}`);
+    await writeFile(join(dir, "t"), `\uFEFF${TOKEN}\n`);
+    const config = await resolveConfig({}, env);
+    assert.equal(config.providerId, "D700");
+    assert.equal(config.token, TOKEN);
+  });
+});
+
+describe("one backend URL rule: a bad flag is a usage error (2), a bad setting a ConfigError (4) naming it", () => {
+  const bad = [
+    ["ftp://backend.example", /is not an http\(s\) URL/],
+    ["https://user:pass-SECRET@backend.example", /must not contain credentials/],
+    ["https://backend.example/?x=1", /must not have a query or fragment/],
+  ] as const;
+  for (const [url, says] of bad) {
+    it(`--backend-url ${url} → UsageError (exit 2), credentials not echoed`, async () => {
+      const env = fakeEnv({ vars: {} });
+      const error = await runCli(["logs", "run-1", "--backend-url", url], env).catch((e: unknown) => e);
+      assert.ok(error instanceof UsageError, String(error));
+      assert.equal(error.exitCode, ExitCode.usage);
+      assert.match(error.message, says);
+      assert.ok(!(error.message + env.err()).includes("pass-SECRET"), error.message);
+    });
+    it(`UNIDESK_BACKEND_URL / config backendUrl ${url} → ConfigError (exit 4) naming the source`, async () => {
+      const { env: fromEnv } = await setup(undefined, { UNIDESK_BACKEND_URL: url });
+      await rejects(resolveConfig({}, fromEnv), ConfigError, new RegExp(`^backend URL from UNIDESK_BACKEND_URL ${says.source}`));
+      const { env: fromFile } = await setup({ backendUrl: url });
+      await rejects(resolveConfig({}, fromFile), ConfigError, new RegExp(`^backend URL from .*config\\.json \\(backendUrl\\) ${says.source}`));
+    });
+  }
 });

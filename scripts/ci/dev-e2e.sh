@@ -28,7 +28,7 @@ readonly PROTECTED_NAMESPACES=" unidesk unidesk-dev default kube-system kube-pub
 # Copies of src/rules.ts (the runner cannot import it; test/runner/bounds.test.ts keeps them equal).
 readonly RUN_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 readonly SHA_RE='^[0-9a-f]{40}$'
-readonly REPO_RE='^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)+/?$'
+readonly REPO_RE='^https://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?$'
 readonly SERVICE_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 readonly TIMEOUT_MS_MIN=60000
 readonly TIMEOUT_MS_MAX=21600000

@@ -1,15 +1,27 @@
 /** Options shared by the commands that reach backend-core. */
-import { message, option, optional, type NonEmptyString } from "@optique/core";
+import { message, option, optional, text, type NonEmptyString, type ValueParser } from "@optique/core";
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
-import { RUN_ID, RUN_ID_MAX } from "../rules.ts";
+import { RUN_ID, RUN_ID_MAX, checkBackendUrl } from "../rules.ts";
+import { redactUrl } from "../manifest/repo-url.ts";
 import { zodValue } from "./zod-value.ts";
 
 /** `--json`: exactly one JSON document on stdout. */
 export const jsonOption = () => option("--json", { description: message`Print one JSON document on stdout (errors too), no color, no progress.` });
 
 // Value parsers go through the zod adapter rather than Optique's url()/integer(): zod is in the bundle anyway.
-const backendUrlValue = zodValue(zString().check(regex(/^https?:\/\/\S+$/i, { error: "is not an http(s) URL, e.g. https://backend.example.com" })), "URL", "https://backend.invalid");
+
+/** `--backend-url`: the rule the environment and the config file get too (a bad flag is a usage error, exit 2); credentials are not echoed. */
+const backendUrlValue: ValueParser<"sync", string> = {
+  mode: "sync",
+  metavar: "URL",
+  placeholder: "https://backend.invalid",
+  parse(input) {
+    const problem = checkBackendUrl(input);
+    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${text(redactUrl(input))} ${text(problem)}` };
+  },
+  format: String,
+};
 
 /** A non-empty string argument (a path, an id), optionally matching `pattern`. */
 export function textValue(metavar: NonEmptyString, pattern?: { regex: RegExp; error: string }) {

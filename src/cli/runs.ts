@@ -1,5 +1,6 @@
 /** `unidesk-ci runs`: the newest runs on D601, in one fixed read-only dispatch. */
 import { command, constant, message, object, option, optional, text, type InferValue } from "@optique/core";
+import { writeJson } from "../io/json.ts";
 import { maximum, minimum, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
 import { backendFlags, backendOptions, jsonOption } from "./common.ts";
@@ -47,5 +48,6 @@ export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
   const limit = opts.limit ?? RUNS_LIMIT_DEFAULT;
   const listing = await listRuns(target, { runsRoot: config.runsRoot, limit }, env);
   // TODO(#8): fold into src/io/json.ts once it lands.
-  env.stdout.write(opts.json ? JSON.stringify({ ok: true, runs: listing.runs, total: listing.total }) + "\n" : renderRuns(listing, { color: env.color, now: env.now(), limit }));
+  if (opts.json) writeJson(env, { ok: true, runs: listing.runs, total: listing.total });
+  else env.stdout.write(renderRuns(listing, { color: env.color, now: env.now(), limit }));
 }

@@ -4,7 +4,7 @@ import { jsonOption, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
-import { loadFromOrigin, parseManifestText } from "../manifest/load.ts";
+import { loadFromFile, loadFromOrigin } from "../manifest/load.ts";
 import type { Manifest } from "../manifest/schema.ts";
 import { renderValidation, type ValidationReport } from "../io/render-validate.ts";
 import { writeJson } from "../io/json.ts";
@@ -16,7 +16,7 @@ export const validateCommand = lazy(() =>
     "validate",
     object({
       command: constant("validate" as const),
-      file: optional(argument(textValue("FILE"), { description: message`A deploy.json to check (default: origin/master:deploy.json of --repo-dir, as run-dev-e2e reads it, without fetching).` })),
+      file: optional(argument(textValue("FILE"), { description: message`A deploy.json to check, or - for standard input (default: origin/master:deploy.json of --repo-dir, as run-dev-e2e reads it, without fetching).` })),
       repoDir: optional(option("--repo-dir", textValue("DIR"), { description: message`Operator clone to read origin/master from (default: the current directory).` })),
       json: jsonOption(),
     }),
@@ -48,13 +48,8 @@ export async function runValidate(opts: ValidateOptions, env: Env): Promise<void
 }
 
 async function validateFile(file: string, env: Env): Promise<ValidationReport> {
-  let text: string;
-  try {
-    text = await env.readFile(file);
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, { cause: error, hint: "check the FILE argument" });
-  }
-  return okReport(file, parseManifestText(text, file));
+  const loaded = await loadFromFile(file, env);
+  return okReport(loaded.source, loaded.manifest);
 }
 
 async function validateOrigin(repoDir: string, env: Env): Promise<ValidationReport> {

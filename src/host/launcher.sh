@@ -39,7 +39,7 @@ uci_fail() {
 
 uci_validate() {
   local LC_ALL=C p f=
-  [[ $UCI_REPO =~ $UCI_RE_HTTPS_REPO ]] && uci_port "${BASH_REMATCH[1]#:}" || f=repo
+  [[ $UCI_REPO =~ $UCI_RE_HTTPS_REPO ]] || f=repo
   [[ $UCI_COMMIT =~ $UCI_RE_FULL_SHA ]] || f="manifest commit"
   [[ $UCI_SCRIPT =~ $UCI_RE_SCRIPT_PATH && $UCI_SCRIPT != *..* ]] || f="script path"
   [[ $UCI_RUN_ID =~ $UCI_RE_RUN_ID ]] || f="run id"
@@ -49,13 +49,11 @@ uci_validate() {
   for p in "$UCI_WORK_ROOT" "$UCI_RUNS_ROOT"; do
     [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && /$p/ != */../* && /$p/ != */./* ]] || f="workspace path"
   done
-  [[ $UCI_PROXY =~ $UCI_RE_PROXY_URL ]] && uci_port "${BASH_REMATCH[1]}" || f="egress proxy"
+  [[ $UCI_PROXY =~ $UCI_RE_PROXY_URL ]] || f="egress proxy"
   [[ $f ]] && uci_die "invalid $f"
 }
 
 uci_stop() { uci_fail error "$1"; exit 1; }
-
-uci_port() { ((10#${1:-443} > 0 && 10#${1:-443} < 65536)); }
 
 # Who owns a taken run id: its record (waited for) or an older launcher's log.
 uci_owner() {

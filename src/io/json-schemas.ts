@@ -99,6 +99,24 @@ function buildSchemas() {
     ]),
     /** `doctor --json`: every check in order; a failure adds the error of the first failed check's kind. */
     doctor: union([object({ ok: literal(true), checks: array(check) }), failureOf({ checks: array(check) })]),
+    /** `runs --json`: the newest runs first, and how many run directories the host holds. */
+    runs: union([
+      object({
+        ok: literal(true),
+        runs: array(object({
+          runId: string(),
+          status: union([zenum(["running", "stale", "corrupt"]), zenum(RUN_STATUSES)]),
+          manifestCommit: nullable(string()),
+          startedAt: string(),
+          finishedAt: nullable(string()),
+          durationMs: nullable(count()),
+          pipelineRun: nullable(string()),
+          reason: nullable(string()),
+        })),
+        total: count(),
+      }),
+      failureOf({}),
+    ]),
     /** `validate --json`: the report, ok or with every issue. */
     validate: union([object({ ok: literal(true), source: string(), issues: array(issue), ci: ciSchema, services: array(string()) }), failureOf({ source: string(), issues: array(issue) })]),
     /** `schema --list --json`: the names `schema <name>` accepts. */
@@ -147,6 +165,7 @@ export const DOCUMENT_TITLES: Record<Exclude<keyof Schemas, "errorBody"> | "resu
   follow: "logs <runId> --follow --json and run-dev-e2e --follow --json: NDJSON, one event per line, the result (or failure) last",
   cancel: "cancel <runId> --json (with or without --wait-ms)",
   doctor: "doctor --json",
+  runs: "runs --json (newest first)",
   validate: "validate --json",
   schema: "schema --list --json",
   version: "--version --json",

@@ -1,9 +1,10 @@
 /** Reads deploy.json from `origin/master` of the operator's clone and checks it (SPEC §3, docs/manifest.md). */
-import type { Env, SpawnResult } from "../env.ts";
-import { ManifestError } from "../errors.ts";
+import { decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
+import { ManifestError, UsageError } from "../errors.ts";
+import { parseJson } from "../json-text.ts";
 import { manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
 import { redactUrl, sameRepository } from "./repo-url.ts";
-import { FULL_SHA } from "../rules.ts";
+import { FULL_SHA, MANIFEST_MAX_BYTES } from "../rules.ts";
 import { manifestSchema, type Manifest } from "./schema.ts";
 
 /** A manifest read from the fetched `origin/master` commit. */
@@ -37,19 +38,55 @@ export const SCRIPT_DIR = "scripts/ci/";
 /** How errors name the manifest read from origin. */
 export const MANIFEST_SOURCE = `${MANIFEST_REF}:${MANIFEST_PATH}`;
 
-/** Parses deploy.json text; throws a ManifestError whose `issues` list every problem. */
-export function parseManifestText(text: string, source: string): Manifest {
-  let data: unknown;
+/** How `validate` names standard input (`-` or `/dev/stdin`). */
+export const STDIN_SOURCE = "(stdin)";
+
+/** A `(root)` ManifestError about the document as a whole. */
+const rootError = (source: string, message: string) => manifestIssuesError(source, [{ path: ROOT_PATH, message }]);
+
+/** The bound every reader of deploy.json applies (validate FILE, origin/master's, the runner on D601). */
+const tooLarge = (source: string) => rootError(source, `is larger than ${MANIFEST_MAX_BYTES} bytes, the most deploy.json may have; shrink it`);
+
+/** A `(root)` issue for bytes that are not UTF-8 (`error` is decodeText's EILSEQ). */
+const notUtf8 = (source: string, error: FileReadError) => rootError(source, `${error.reason}; save it as UTF-8`);
+
+/** Decodes deploy.json bytes: UTF-8 only, a leading BOM dropped (the rule of every file this CLI reads). */
+function decodeManifest(bytes: Uint8Array, source: string): string {
   try {
-    // A UTF-8 BOM is invisible in editors and harmless; JSON.parse would reject it.
-    data = JSON.parse(text.replace(/^\uFEFF/, ""));
+    return decodeText(bytes, source);
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw manifestIssuesError(source, [{ path: ROOT_PATH, message: `is not valid JSON (${detail}); fix the syntax` }], { cause: error });
+    if (!(error instanceof FileReadError)) throw error;
+    throw notUtf8(source, error);
   }
-  const result = manifestSchema.safeParse(data);
+}
+
+/** Parses deploy.json text (a leading BOM is dropped); throws a ManifestError whose `issues` list every problem. */
+export function parseManifestText(text: string, source: string): Manifest {
+  // The runtime's parse error is not quoted: it shows text around the error, which only confuses.
+  const json = parseJson(text.replace(/^\uFEFF/, ""));
+  if (!json.ok) throw rootError(source, `is not valid JSON${json.where}; fix the syntax`);
+  const result = manifestSchema.safeParse(json.value);
   if (!result.success) throw manifestIssuesError(source, toManifestIssues(result.error.issues), { cause: result.error });
   return result.data;
+}
+
+/**
+ * Reads and checks a deploy.json file for `validate FILE`: a regular file (or standard input for `-` and
+ * `/dev/stdin`) of at most MANIFEST_MAX_BYTES, UTF-8, then {@link parseManifestText}. An unreadable file is a
+ * UsageError (a FIFO is refused at once); anything about its content a ManifestError, both exit 2.
+ */
+export async function loadFromFile(file: string, env: Env): Promise<{ source: string; manifest: Manifest }> {
+  const source = isStdinPath(file) ? STDIN_SOURCE : file;
+  let text: string;
+  try {
+    text = await env.readFile(file, { maxBytes: MANIFEST_MAX_BYTES, stdin: true });
+  } catch (error) {
+    if (env.signal.aborted || !(error instanceof FileReadError)) throw error;
+    if (error.code === "EFBIG") throw tooLarge(source);
+    if (error.code === "EILSEQ") throw notUtf8(source, error);
+    throw new UsageError(`cannot read ${file}: it ${error.reason}; pass a deploy.json file, or - to read standard input`);
+  }
+  return { source, manifest: parseManifestText(text, source) };
 }
 
 // Never prompt: no terminal prompt for https credentials, no GUI credential manager dialog.
@@ -58,6 +95,32 @@ const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GCM_INTERACTIVE: "never" } as const;
 /** A one-issue ManifestError `<path>: <message>` about a git ref or a field checked against git. */
 function refError(path: string, message: string, cause?: unknown): ManifestError {
   return new ManifestError(`${path}: ${message}`, { issues: [{ path, message }], source: MANIFEST_SOURCE, cause });
+}
+
+/** One `git ls-tree -l` entry. */
+interface TreeEntry {
+  mode: string;
+  type: string;
+  /** Bytes of a blob; -1 for a tree or a submodule. */
+  size: number;
+  path: string;
+}
+
+/** Parses `git ls-tree -l -z` output (`<mode> <type> <object> <size>\t<path>`, NUL-separated). */
+function parseTreeEntries(stdout: string): TreeEntry[] {
+  return stdout.split("\0").flatMap((line) => {
+    const m = /^(\d{6}) (\w+) [0-9a-f]+ +(\d+|-)\t(.*)$/s.exec(line);
+    return m ? [{ mode: m[1]!, type: m[2]!, size: m[3] === "-" ? -1 : Number(m[3]), path: m[4]! }] : [];
+  });
+}
+
+/** What a tree entry is when it is not a regular file ("a directory (git tree)", …), else undefined. */
+function notRegularKind(entry: TreeEntry): string | undefined {
+  if (entry.mode === "120000") return "a symbolic link";
+  if (entry.type === "tree") return "a directory (git tree)";
+  if (entry.type === "commit") return "a submodule (gitlink)";
+  if (entry.type !== "blob") return `a git ${entry.type}`;
+  return undefined;
 }
 
 /** Runs git in one clone, never prompting. */
@@ -136,12 +199,18 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   const at = `${MANIFEST_REF} (${commit.slice(0, 12)})`;
 
   // The schema pins scriptPath to scripts/ci/<name>.sh, so listing scripts/ci/ can run beside git show.
-  // ls-tree gives existence, type and mode in one call; --full-tree because repoDir may be a subdirectory.
-  const [shown, listed] = await Promise.all([git(["show", `${commit}:${MANIFEST_PATH}`]), git(["ls-tree", "--full-tree", "-z", commit, "--", SCRIPT_DIR])]);
-  if (shown.code !== 0) {
-    throw refError(MANIFEST_SOURCE, `not found at ${at}; commit deploy.json at the repository root and push it to master`);
-  }
-  const manifest = parseManifestText(shown.stdout, MANIFEST_SOURCE);
+  // ls-tree gives existence, type, mode and size in one call; --full-tree because repoDir may be a subdirectory.
+  const [shown, listed] = await Promise.all([git(["show", `${commit}:${MANIFEST_PATH}`]), git(["ls-tree", "--full-tree", "-l", "-z", commit, "--", MANIFEST_PATH, SCRIPT_DIR])]);
+  const entries = listed.code === 0 ? parseTreeEntries(listed.stdout) : [];
+  const deploy = entries.find((e) => e.path === MANIFEST_PATH);
+  const notFound = () => refError(MANIFEST_SOURCE, `not found at ${at}; commit deploy.json at the repository root and push it to master`);
+  if (deploy === undefined) throw notFound();
+  // git show of a tree lists it and of a symlink prints its target: neither is the manifest.
+  const deployKind = notRegularKind(deploy);
+  if (deployKind !== undefined) throw refError(MANIFEST_SOURCE, `deploy.json at ${at} is ${deployKind}, not a file; commit deploy.json itself as a regular file`);
+  if (deploy.size > MANIFEST_MAX_BYTES) throw tooLarge(MANIFEST_SOURCE);
+  if (shown.code !== 0) throw notFound();
+  const manifest = parseManifestText(shown.stdoutBytes ? decodeManifest(shown.stdoutBytes, MANIFEST_SOURCE) : shown.stdout, MANIFEST_SOURCE);
 
   const { repo, scriptPath } = manifest.environments.dev.ci;
   if (!sameRepository(originUrl, repo)) {
@@ -151,13 +220,13 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     );
   }
 
-  const entry = listed.code === 0 ? listed.stdout.split("\0").map((e) => /^(\d{6}) (\w+) [0-9a-f]+\t(.*)$/s.exec(e)).find((m) => m?.[3] === scriptPath) : undefined;
+  const entry = entries.find((e) => e.path === scriptPath);
   if (!entry) {
     throw refError("environments.dev.ci.scriptPath", `${scriptPath} does not exist at ${at}; commit and push it to master, or fix scriptPath`);
   }
-  if (entry[2] !== "blob" || entry[1] === "120000") {
-    const kind = entry[1] === "120000" ? "a symbolic link" : `a ${entry[2]}`;
-    throw refError("environments.dev.ci.scriptPath", `${scriptPath} is ${kind} at ${at}, not a regular file; commit the script itself there`);
+  const scriptKind = notRegularKind(entry);
+  if (scriptKind !== undefined) {
+    throw refError("environments.dev.ci.scriptPath", `${scriptPath} is ${scriptKind} at ${at}, not a regular file; commit the script itself there`);
   }
 
   return { commit, manifest, originUrl, repoDir: topLevel };

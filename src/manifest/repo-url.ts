@@ -8,7 +8,7 @@ export interface RepoLocation {
   host: string;
   /** Port when written in the URL, else undefined (the scheme's default). */
   port: string | undefined;
-  /** Path without leading/trailing slashes and without a trailing `.git`, e.g. `pikasTech/unidesk`. */
+  /** Path without leading/trailing slashes and without a `.git` suffix of its last segment, e.g. `pikasTech/unidesk`. */
   path: string;
 }
 
@@ -17,9 +17,9 @@ const DEFAULT_PORTS: Record<RepoLocation["scheme"], string> = { https: "443", ht
 const SCP_LIKE = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.+)$/;
 
 function normalizePath(path: string): string {
-  let p = path.replace(/^\/+/, "").replace(/\/+$/, "");
-  if (p.endsWith(".git")) p = p.slice(0, -4).replace(/\/+$/, "");
-  return p;
+  const p = path.replace(/^\/+/, "").replace(/\/+$/, "");
+  // `unidesk.git` is `unidesk`, but a segment that is `.git` alone is not a suffix: `a/.git` is not `a`.
+  return /[^/]\.git$/.test(p) ? p.slice(0, -4) : p;
 }
 
 /** Parses an https, http, ssh (`ssh://`, `git@host:path`) or git:// remote URL; undefined for anything else (local paths, file://). */
@@ -31,8 +31,9 @@ export function parseRepoUrl(url: string): RepoLocation | undefined {
     if (family === undefined) return undefined;
     let parsed: URL;
     try {
-      // URL only knows ports/hosts of "special" schemes; parse everything as http to read them uniformly.
-      parsed = new URL(`http://${text.slice(scheme.length + 3)}`);
+      // Parsed with the URL's own scheme: URL drops a port only when it is that scheme's default (443 for
+      // https, 80 for http), so `https://h:80/` keeps its port; ssh and git ports are kept as written.
+      parsed = new URL(`${scheme}://${text.slice(scheme.length + 3)}`);
     } catch {
       return undefined;
     }

@@ -1,7 +1,7 @@
 /** zod schemas of deploy.json (SPEC §3, docs/manifest.md). */
-import { array, boolean, int, iso, literal, looseObject, maximum, minimum, nullable, optional, refine, regex, string, strictObject, superRefine, enum as zenum, type infer as Infer } from "zod/mini";
+import { array, int, literal, looseObject, maxLength, maximum, minimum, refine, regex, string, strictObject, superRefine, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { FULL_SHA, HTTPS_REPO, SCRIPT_PATH, SERVICE_ID, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../rules.ts";
+import { FULL_SHA, HTTPS_REPO, MANIFEST_MAX_DEPTH, SCRIPT_PATH, SERVICE_ID, SERVICES_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN, checkRepoUrl } from "../rules.ts";
 
 /** An error message that says "is required" when the key is absent and "must be …" otherwise. */
 function expect(what: string): (issue: { input?: unknown }) => string {
@@ -9,7 +9,7 @@ function expect(what: string): (issue: { input?: unknown }) => string {
 }
 
 const repoUrl = string({ error: expect("an https:// git URL, e.g. https://github.com/pikasTech/unidesk") }).check(
-  regex(HTTPS_REPO, { error: "must be an https:// git URL without credentials, spaces or shell characters, e.g. https://github.com/pikasTech/unidesk" }),
+  regex(HTTPS_REPO, { error: (issue) => checkRepoUrl(String(issue.input)) }),
 );
 
 /** `environments.dev.ci`: where the runner lives and how long it may take. */
@@ -47,6 +47,9 @@ export const devEnvironmentSchema = strictObject(
   {
     ci: ciSchema,
     services: array(serviceSchema, { error: expect("an array of { id, repo, commitId } (may be empty: [])") }).check(
+      maxLength(SERVICES_MAX, {
+        error: (issue) => `lists ${Array.isArray(issue.input) ? issue.input.length : "too many"} services; at most ${SERVICES_MAX} are allowed (each becomes a PipelineRun param on D601)`,
+      }),
       superRefine((list, ctx) => {
         const first = new Map<string, number>();
         list.forEach((service, index) => {
@@ -60,6 +63,28 @@ export const devEnvironmentSchema = strictObject(
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: remove them; dev holds only ci and services (no second CI manifest)` : expect("an object { ci, services }")(issue)) },
 );
 
+/**
+ * The path of the first array or object nested deeper than `max` levels (the top-level value is level 1, so
+ * `{"a":[{}]}` has 3), or undefined. Recursion stops at `max + 1`, so any depth is safe to check.
+ */
+export function findTooDeep(value: unknown, max: number): PropertyKey[] | undefined {
+  const path: PropertyKey[] = [];
+  const visit = (node: unknown, level: number): boolean => {
+    if (typeof node !== "object" || node === null) return false;
+    if (level > max) return true;
+    for (const [key, child] of Array.isArray(node) ? node.entries() : Object.entries(node)) {
+      path.push(key);
+      if (visit(child, level + 1)) return true;
+      path.pop();
+    }
+    return false;
+  };
+  return visit(value, 1) ? path : undefined;
+}
+
+/** Keys of a too-deep path shown in the issue (the whole path would be {@link MANIFEST_MAX_DEPTH} keys long). */
+const DEEP_PATH_SHOWN = 3;
+
 /** The whole deploy.json as far as this runner reads it; other environments pass through. */
 export const manifestSchema = looseObject(
   {
@@ -69,6 +94,20 @@ export const manifestSchema = looseObject(
     environments: looseObject({ dev: devEnvironmentSchema }, { error: expect("an object { \"dev\": { ci, services } }") }),
   },
   { error: "deploy.json must be a JSON object" },
+).check(
+  // Anywhere, even in keys nobody reads: the runner on D601 parses the whole file and refuses deeper ones.
+  superRefine(
+    (data, ctx) => {
+      const deep = findTooDeep(data, MANIFEST_MAX_DEPTH);
+      if (deep === undefined) return;
+      ctx.addIssue({
+        code: "custom",
+        path: deep.slice(0, DEEP_PATH_SHOWN),
+        message: `must not nest arrays and objects more than ${MANIFEST_MAX_DEPTH} levels deep${deep.length > DEEP_PATH_SHOWN ? " (here or further down)" : ""}, anywhere in deploy.json (the top level is 1): flatten it`,
+      });
+    },
+    { when: () => true },
+  ),
 );
 
 /** A parsed deploy.json. */

@@ -13,7 +13,7 @@ UCI_KEEP='false'
 UCI_WORK_ROOT='/tmp/unidesk-ci'
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 UCI_PROXY='http://127.0.0.1:18789'
-UCI_RE_HTTPS_REPO='^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)+/?$'
+UCI_RE_HTTPS_REPO='^https://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?$'
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 UCI_RE_SCRIPT_PATH='^scripts/ci/[A-Za-z0-9._-]+\.sh$'
 UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
@@ -21,7 +21,7 @@ UCI_TIMEOUT_MS_MIN=60000
 UCI_TIMEOUT_MS_MAX=21600000
 UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
 UCI_ABSOLUTE_PATH_MAX=200
-UCI_RE_PROXY_URL='^http://[A-Za-z0-9.-]+:([0-9]{1,5})/?$'
+UCI_RE_PROXY_URL='^http://[A-Za-z0-9.-]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})/?$'
 UCI_WORK=$UCI_WORK_ROOT/$UCI_RUN_ID
 UCI_DIR=$UCI_RUNS_ROOT/$UCI_RUN_ID
 UCI_LOG=$UCI_DIR/launcher.log
@@ -47,7 +47,7 @@ uci_fail() {
 
 uci_validate() {
   local LC_ALL=C p f=
-  [[ $UCI_REPO =~ $UCI_RE_HTTPS_REPO ]] && uci_port "${BASH_REMATCH[1]#:}" || f=repo
+  [[ $UCI_REPO =~ $UCI_RE_HTTPS_REPO ]] || f=repo
   [[ $UCI_COMMIT =~ $UCI_RE_FULL_SHA ]] || f="manifest commit"
   [[ $UCI_SCRIPT =~ $UCI_RE_SCRIPT_PATH && $UCI_SCRIPT != *..* ]] || f="script path"
   [[ $UCI_RUN_ID =~ $UCI_RE_RUN_ID ]] || f="run id"
@@ -57,13 +57,11 @@ uci_validate() {
   for p in "$UCI_WORK_ROOT" "$UCI_RUNS_ROOT"; do
     [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && /$p/ != */../* && /$p/ != */./* ]] || f="workspace path"
   done
-  [[ $UCI_PROXY =~ $UCI_RE_PROXY_URL ]] && uci_port "${BASH_REMATCH[1]}" || f="egress proxy"
+  [[ $UCI_PROXY =~ $UCI_RE_PROXY_URL ]] || f="egress proxy"
   [[ $f ]] && uci_die "invalid $f"
 }
 
 uci_stop() { uci_fail error "$1"; exit 1; }
-
-uci_port() { ((10#${1:-443} > 0 && 10#${1:-443} < 65536)); }
 
 # Who owns a taken run id: its record (waited for) or an older launcher's log.
 uci_owner() {

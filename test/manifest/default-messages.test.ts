@@ -13,7 +13,7 @@ describe("zod/mini default messages", () => {
       parsed.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
       [
         "ok: Invalid input: expected boolean, received string",
-        'status: Invalid option: expected one of "succeeded"|"failed"|"timeout"|"cancelled"|"error"',
+        'status: Invalid option: expected one of "succeeded"|"failed"|"timeout"|"cancelled"|"error"|"lost"',
         "runId: Invalid input: expected string, received number",
         "manifestCommit: Invalid string: must match pattern /^[0-9a-f]{40}$/",
         "finishedAt: Invalid ISO datetime",

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fakeEnv, type Env, type Spawn, type SpawnOptions } from "../../src/env.ts";
+import { fakeEnv, type Env, type Spawn, type SpawnOptions, type SpawnResult } from "../../src/env.ts";
 
 /** Configured URL of the operator clone's origin; `insteadOf` maps it to the local bare repo. */
 export const ORIGIN_URL = "https://git.example.test/pikasTech/unidesk.git";
@@ -37,15 +37,19 @@ function isolatedEnv(root: string): NodeJS.ProcessEnv {
   };
 }
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs like main.ts's spawn: stdout as text and as the bytes received. */
+function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], signal: options.signal });
-    let stdout = "";
+    const out: Buffer[] = [];
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => void (stdout += d));
+    child.stdout.on("data", (d: Buffer) => void out.push(d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => void (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr });
+    });
   });
 }
 
@@ -64,8 +68,8 @@ export interface GitFixture {
   operator: string;
   /** Runs git in `dir` (throws on failure). */
   git(dir: string, ...args: string[]): Promise<string>;
-  /** Writes files (null: delete) in the seed clone, commits and pushes them to origin master. */
-  push(files: Record<string, string | null>, options?: { symlinks?: Record<string, string> }): Promise<string>;
+  /** Writes files (null: delete) in the seed clone, commits and pushes them to origin master; `gitlinks` are submodule entries (path → commit). */
+  push(files: Record<string, string | Uint8Array | null>, options?: { symlinks?: Record<string, string>; gitlinks?: Record<string, string> }): Promise<string>;
   /** A fakeEnv whose spawn runs real git in the isolated environment, recording every call. */
   env(): Env & { calls: SpawnCall[] };
   cleanup(): Promise<void>;
@@ -74,7 +78,7 @@ export interface GitFixture {
 /** Options for {@link createGitFixture}. */
 export interface FixtureOptions {
   /** Files of the first commit on master. @default a good deploy.json and scripts/ci/dev-e2e.sh */
-  files?: Record<string, string | null>;
+  files?: Record<string, string | Uint8Array | null>;
   /** Push the first commit at all (false: an empty origin). @default true */
   pushFirst?: boolean;
 }
@@ -97,7 +101,7 @@ export async function createGitFixture(options: FixtureOptions = {}): Promise<Gi
   await run("git", ["init", "-q", "-b", "master", seed], env);
   await git(seed, "remote", "add", "origin", origin);
 
-  const push = async (files: Record<string, string | null>, extra: { symlinks?: Record<string, string> } = {}) => {
+  const push = async (files: Record<string, string | Uint8Array | null>, extra: { symlinks?: Record<string, string>; gitlinks?: Record<string, string> } = {}) => {
     for (const [path, text] of Object.entries(files)) {
       const full = join(seed, path);
       if (text === null) await rm(full, { recursive: true, force: true });
@@ -111,6 +115,7 @@ export async function createGitFixture(options: FixtureOptions = {}): Promise<Gi
       await symlink(target, join(seed, path));
     }
     await git(seed, "add", "-A");
+    for (const [path, commit] of Object.entries(extra.gitlinks ?? {})) await git(seed, "update-index", "--add", "--cacheinfo", `160000,${commit},${path}`);
     await git(seed, "commit", "-q", "--allow-empty", "-m", "change");
     await git(seed, "push", "-q", "origin", "HEAD:master");
     return (await git(seed, "rev-parse", "HEAD")).trim();

@@ -1,9 +1,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ManifestError, ExitCode } from "../../src/errors.ts";
-import { loadFromOrigin, parseManifestText } from "../../src/manifest/load.ts";
+import { ManifestError, ExitCode, UsageError } from "../../src/errors.ts";
+import { loadFromFile, loadFromOrigin, parseManifestText } from "../../src/manifest/load.ts";
+import { fakeEnv } from "../../src/env.ts";
+import { makeReadFile } from "../../src/read-file.ts";
+import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, SERVICES_MAX } from "../../src/rules.ts";
 import { createGitFixture, goodManifest, MANIFEST_REPO, ORIGIN_URL, type GitFixture } from "./git-fixture.ts";
 
 const fixtures: GitFixture[] = [];
@@ -48,7 +52,7 @@ describe("parseManifestText", () => {
   it("invalid JSON → (root) issue naming the source", () => {
     assert.throws(
       () => parseManifestText("{ schemaVersion: 2 ", "deploy.json"),
-      (e: unknown) => e instanceof ManifestError && /^deploy\.json: \(root\): is not valid JSON \(.+\); fix the syntax$/.test(e.message) && e.issues?.length === 1 && e.source === "deploy.json",
+      (e: unknown) => e instanceof ManifestError && /^deploy\.json: \(root\): is not valid JSON( at line \d+, column \d+)?; fix the syntax$/.test(e.message) && e.issues?.length === 1 && e.source === "deploy.json",
     );
   });
 
@@ -209,9 +213,125 @@ describe("loadFromOrigin against real git", () => {
 
   it("scriptPath that is a directory or a symlink → not a regular file", async () => {
     const dir = await fixture({ files: { "deploy.json": manifestText(), "scripts/ci/dev-e2e.sh/inner": SCRIPT } });
-    await rejectsWith(loadFromOrigin(dir.operator, dir.env(), { fetch: true }), /scriptPath: scripts\/ci\/dev-e2e\.sh is a tree .*not a regular file/);
+    await rejectsWith(loadFromOrigin(dir.operator, dir.env(), { fetch: true }), /scriptPath: scripts\/ci\/dev-e2e\.sh is a directory \(git tree\) .*not a regular file/);
     const link = await fixture({ files: { "deploy.json": manifestText(), "scripts/ci/real.sh": SCRIPT } });
     await link.push({}, { symlinks: { "scripts/ci/dev-e2e.sh": "real.sh" } });
     await rejectsWith(loadFromOrigin(link.operator, link.env(), { fetch: true }), /is a symbolic link .*not a regular file/);
+  });
+});
+
+/** deploy.json text in UTF-16LE with a BOM, as some Windows editors save it. */
+const utf16 = (text: string) => new Uint8Array([0xff, 0xfe, ...[...text].flatMap((c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8])]);
+
+describe("smaller ones: what deploy.json is at the commit", () => {
+  const kinds: { name: string; make: (f: GitFixture) => Promise<unknown>; says: RegExp }[] = [
+    { name: "a symlink", make: (f) => f.push({ "deploy.json": null, "real.json": manifestText() }, { symlinks: { "deploy.json": "real.json" } }), says: /is a symbolic link, not a file/ },
+    { name: "a tree", make: (f) => f.push({ "deploy.json": null, "deploy.json/inner.json": manifestText() }), says: /is a directory \(git tree\), not a file/ },
+    { name: "a gitlink", make: async (f) => f.push({ "deploy.json": null }, { gitlinks: { "deploy.json": (await f.git(f.seed, "rev-parse", "HEAD")).trim() } }), says: /is a submodule \(gitlink\), not a file/ },
+  ];
+  for (const k of kinds) {
+    it(`deploy.json that is ${k.name} at the commit → says so, not "is not valid JSON"`, async () => {
+      const f = await fixture();
+      await k.make(f);
+      const error = await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), new RegExp(`^origin/master:deploy\\.json: deploy\\.json at origin/master \\([0-9a-f]{12}\\) ${k.says.source}; commit deploy\\.json itself as a regular file$`));
+      assert.ok(!/valid JSON/.test(error.message));
+    });
+  }
+
+  it("a UTF-16 deploy.json at the commit → (root): not UTF-8, no mojibake", async () => {
+    const f = await fixture({ files: { "deploy.json": utf16(manifestText()), "scripts/ci/dev-e2e.sh": SCRIPT } });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), /^origin\/master:deploy\.json: \(root\): is not UTF-8 text \(it looks like UTF-16\); save it as UTF-8$/, "(root)");
+  });
+
+  it("a UTF-8 BOM at the commit is accepted", async () => {
+    const f = await fixture({ files: { "deploy.json": `\uFEFF${manifestText()}`, "scripts/ci/dev-e2e.sh": SCRIPT } });
+    assert.equal((await loadFromOrigin(f.operator, f.env(), { fetch: true })).manifest.schemaVersion, 2);
+  });
+});
+
+describe("validate says ok, D601 says no: the bounds hold at the commit too", () => {
+  it(`deploy.json over ${MANIFEST_MAX_BYTES} bytes at the commit → (root) issue, read from ls-tree before parsing`, async () => {
+    const big = JSON.stringify({ ...goodManifest(), padding: "x".repeat(MANIFEST_MAX_BYTES) });
+    const f = await fixture({ files: { "deploy.json": big, "scripts/ci/dev-e2e.sh": SCRIPT } });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), new RegExp(`^origin/master:deploy\\.json: \\(root\\): is larger than ${MANIFEST_MAX_BYTES} bytes`), "(root)");
+  });
+
+  it("nesting 300 deep in a key the runner never reads, and 2000 services → refused at the commit", async () => {
+    let deep: unknown = {};
+    for (let i = 0; i < 300; i++) deep = { x: deep };
+    const f = await fixture({ files: { "deploy.json": JSON.stringify({ ...goodManifest(), unread: deep }), "scripts/ci/dev-e2e.sh": SCRIPT } });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), new RegExp(`unread\\.x\\.x: must not nest arrays and objects more than ${MANIFEST_MAX_DEPTH} levels deep`));
+    const services = Array.from({ length: 2000 }, (_, i) => ({ id: `s${i}`, repo: MANIFEST_REPO, commitId: "0".repeat(40) }));
+    const many = goodManifest();
+    (many.environments as { dev: { services: unknown[] } }).dev.services = services;
+    await f.push({ "deploy.json": JSON.stringify(many) });
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), new RegExp(`environments\\.dev\\.services: lists 2000 services; at most ${SERVICES_MAX}`));
+  });
+});
+
+describe("validate FILE: loadFromFile", () => {
+  let dir: string;
+  before(async () => {
+    const f = await fixture();
+    dir = f.root;
+  });
+  const realEnv = (stdin: Iterable<string> = [], signal?: AbortSignal) => {
+    const env = fakeEnv(signal ? { signal } : {});
+    return { ...env, readFile: makeReadFile({ signal: env.signal, stdin: () => stdin }) };
+  };
+
+  it("reads a regular file (with or without a BOM)", async () => {
+    await writeFile(join(dir, "plain.json"), manifestText());
+    await writeFile(join(dir, "bom.json"), `\uFEFF${manifestText()}`);
+    assert.equal((await loadFromFile(join(dir, "plain.json"), realEnv())).manifest.schemaVersion, 2);
+    assert.equal((await loadFromFile(join(dir, "bom.json"), realEnv())).source, join(dir, "bom.json"));
+  });
+
+  it("- and /dev/stdin read standard input, named (stdin)", async () => {
+    for (const name of ["-", "/dev/stdin"]) {
+      const loaded = await loadFromFile(name, realEnv([manifestText().slice(0, 10), manifestText().slice(10)]));
+      assert.equal(loaded.source, "(stdin)");
+      assert.equal(loaded.manifest.schemaVersion, 2);
+    }
+  });
+
+  it("a read that never ends: a FIFO is refused at once with a UsageError (exit 2)", async () => {
+    const fifo = join(dir, "deploy.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const error = await loadFromFile(fifo, realEnv()).catch((e: unknown) => e);
+    assert.ok(error instanceof UsageError, String(error));
+    assert.equal(error.exitCode, ExitCode.usage);
+    assert.match(error.message, /^cannot read .*deploy\.fifo: it is a FIFO \(named pipe\), not a regular file; pass a deploy\.json file, or - to read standard input$/);
+  });
+
+  it("a missing file or a directory → UsageError naming it", async () => {
+    await assert.rejects(loadFromFile(join(dir, "missing.json"), realEnv()), (e: unknown) => e instanceof UsageError && /missing\.json: it does not exist; pass a deploy\.json file/.test(e.message));
+    await assert.rejects(loadFromFile(dir, realEnv()), (e: unknown) => e instanceof UsageError && /it is a directory, not a regular file; pass/.test(e.message));
+  });
+
+  it(`over ${MANIFEST_MAX_BYTES} bytes (a file or standard input) → (root) issue, exit 2`, async () => {
+    const big = `${manifestText().slice(0, -1)}, "pad": "${"x".repeat(MANIFEST_MAX_BYTES)}"}`;
+    await writeFile(join(dir, "big.json"), big);
+    await rejectsWith(loadFromFile(join(dir, "big.json"), realEnv()), new RegExp(`big\\.json: \\(root\\): is larger than ${MANIFEST_MAX_BYTES} bytes`), "(root)");
+    await rejectsWith(loadFromFile("-", realEnv([big])), /^\(stdin\): \(root\): is larger than/, "(root)");
+  });
+
+  it("UTF-16 → (root): is not UTF-8 text", async () => {
+    await writeFile(join(dir, "utf16.json"), utf16(manifestText()));
+    await rejectsWith(loadFromFile(join(dir, "utf16.json"), realEnv()), /utf16\.json: \(root\): is not UTF-8 text \(it looks like UTF-16\); save it as UTF-8$/, "(root)");
+  });
+
+  it("an interrupted read of standard input rejects with the signal's reason", async () => {
+    const controller = new AbortController();
+    // A stream that never ends, like a terminal nobody types into.
+    const child = spawn("sleep", ["30"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const env = fakeEnv({ signal: controller.signal });
+      const reading = loadFromFile("-", { ...env, readFile: makeReadFile({ signal: controller.signal, stdin: () => child.stdout }) });
+      setImmediate(() => controller.abort(new Error("interrupted by SIGINT")));
+      await assert.rejects(reading, /interrupted by SIGINT/);
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ManifestError } from "../../src/errors.ts";
 import { parseManifestText } from "../../src/manifest/load.ts";
 import { manifestSchema } from "../../src/manifest/schema.ts";
-import { TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../../src/rules.ts";
+import { MANIFEST_MAX_DEPTH, SERVICES_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN } from "../../src/rules.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const REPO = "https://github.com/pikasTech/unidesk";
@@ -24,6 +24,18 @@ function manifest(edit: (m: { schemaVersion: unknown; environments: { dev: { ci:
   edit(m as never);
   return m;
 }
+
+/** `levels` objects nested in one another: `nest(1)` is `{}`, `nest(2)` is `{"x":{}}`. */
+const nest = (levels: number): Json => {
+  let value: Json = {};
+  for (let i = 1; i < levels; i++) value = { x: value };
+  return value;
+};
+/** A manifest whose deepest point, in `environments.prod` (a key the runner never reads), is `depth` levels down. */
+const deepManifest = (depth: number) => manifest((m) => Object.assign(m.environments, { prod: nest(depth - 2) }));
+/** A manifest listing `count` distinct services. */
+const manyServices = (count: number) =>
+  manifest((m) => (m.environments.dev.services = Array.from({ length: count }, (_, i) => ({ id: `svc-${i}`, repo: REPO, commitId: SHA }))));
 
 const ci = (patch: Json) => manifest((m) => Object.assign(m.environments.dev.ci, patch));
 const service = (patch: Json) => manifest((m) => Object.assign(m.environments.dev.services[0] as Json, patch));
@@ -67,11 +79,24 @@ const bad: BadCase[] = [
   { name: "repo missing", input: manifest((m) => delete m.environments.dev.ci.repo), path: `${CI}.repo`, says: /is required.*https:\/\// },
   { name: "repo http://", input: ci({ repo: "http://github.com/pikasTech/unidesk" }), path: `${CI}.repo`, says: /https:\/\// },
   { name: "repo ssh form", input: ci({ repo: "git@github.com:pikasTech/unidesk.git" }), path: `${CI}.repo` },
-  { name: "repo with credentials", input: ci({ repo: "https://user:tok@github.com/pikasTech/unidesk" }), path: `${CI}.repo`, says: /without credentials/ },
+  { name: "repo with credentials", input: ci({ repo: "https://user:tok@github.com/pikasTech/unidesk" }), path: `${CI}.repo`, says: /must not contain credentials/ },
   { name: "repo with a space", input: ci({ repo: "https://github.com/pikas Tech/unidesk" }), path: `${CI}.repo` },
   { name: "repo with a shell metacharacter", input: ci({ repo: "https://github.com/pikasTech/unidesk;reboot" }), path: `${CI}.repo` },
   { name: "repo host only", input: ci({ repo: "https://github.com" }), path: `${CI}.repo` },
   { name: "repo a number", input: ci({ repo: 42 }), path: `${CI}.repo`, says: /must be an https/ },
+  // Two URLs judged the same repository: what D601 cannot fetch is refused here.
+  { name: "repo ending in /.git", input: ci({ repo: "https://github.com/pikasTech/unidesk/.git" }), path: `${CI}.repo`, says: /must not have a path segment starting with '\.'/ },
+  { name: "repo with a . segment", input: ci({ repo: "https://github.com/pikasTech/./unidesk" }), path: `${CI}.repo`, says: /path segment/ },
+  { name: "repo with a .. segment", input: ci({ repo: "https://github.com/other/../pikasTech/unidesk" }), path: `${CI}.repo`, says: /path segment/ },
+  { name: "repo with port 0", input: ci({ repo: "https://github.com:0/pikasTech/unidesk" }), path: `${CI}.repo`, says: /has port '0': a port must be 1-65535/ },
+  { name: "repo with port 65536", input: ci({ repo: "https://github.com:65536/pikasTech/unidesk" }), path: `${CI}.repo`, says: /has port '65536'/ },
+  { name: "repo with port 0443", input: ci({ repo: "https://github.com:0443/pikasTech/unidesk" }), path: `${CI}.repo`, says: /without leading zeros/ },
+  // validate says ok, D601 says no: the bounds hold anywhere in the document.
+  { name: `nesting 300 deep in a key the runner never reads`, input: deepManifest(300), path: "environments.prod.x", says: new RegExp(`must not nest arrays and objects more than ${MANIFEST_MAX_DEPTH} levels deep`) },
+  { name: `nesting ${MANIFEST_MAX_DEPTH + 1} deep`, input: deepManifest(MANIFEST_MAX_DEPTH + 1), path: "environments.prod.x", says: /flatten it/ },
+  { name: "nesting too deep inside an array", input: manifest((m) => Object.assign(m, { notes: [[[nest(MANIFEST_MAX_DEPTH)]]] })), path: "notes[0][0]" },
+  { name: "2000 services", input: manyServices(2000), path: "environments.dev.services", says: new RegExp(`lists 2000 services; at most ${SERVICES_MAX} are allowed`) },
+  { name: `${SERVICES_MAX + 1} services`, input: manyServices(SERVICES_MAX + 1), path: "environments.dev.services" },
   // ci.scriptPath.
   { name: "scriptPath missing", input: manifest((m) => delete m.environments.dev.ci.scriptPath), path: `${CI}.scriptPath`, says: /is required.*scripts\/ci\/<name>\.sh/ },
   { name: "scriptPath absolute", input: ci({ scriptPath: "/scripts/ci/dev-e2e.sh" }), path: `${CI}.scriptPath`, says: /scripts\/ci\/<name>\.sh/ },
@@ -147,6 +172,10 @@ describe("manifest schema: good manifests", () => {
     { name: "timeoutMs at the maximum", input: ci({ timeoutMs: TIMEOUT_MS_MAX }) },
     { name: "repo with .git and trailing slash", input: ci({ repo: "https://github.com/pikasTech/unidesk.git/" }) },
     { name: "repo with a port", input: ci({ repo: "https://127.0.0.1:8443/pikasTech/unidesk.git" }) },
+    { name: "repo with port 443 and 65535", input: manifest((m) => ((m.environments.dev.ci.repo = "https://github.com:443/pikasTech/unidesk"), (m.environments.dev.services[0]!.repo = "https://h.test:65535/a/b"))) },
+    { name: "repo segments with dots inside (a.git, x..y)", input: ci({ repo: "https://github.com/a.b/x..y/a.git" }) },
+    { name: `nesting exactly ${MANIFEST_MAX_DEPTH} deep`, input: deepManifest(MANIFEST_MAX_DEPTH) },
+    { name: `exactly ${SERVICES_MAX} services`, input: manyServices(SERVICES_MAX) },
     { name: "script name with dots, dashes, underscores", input: ci({ scriptPath: "scripts/ci/dev_e2e.v2-smoke.sh" }) },
     { name: "other environments and top-level keys pass through", input: manifest((m) => Object.assign(m, { $comment: "x", environments: { ...m.environments, prod: { anything: [1, 2] } } })) },
     { name: "extra service fields are kept", input: service({ note: "pinned for e2e" }) },
