@@ -1,8 +1,9 @@
-/** The live half of the bench: dispatch calls per command and result.json → CLI exit latency, on the sandbox. */
-import { spawn } from "node:child_process";
+/** The live half of the bench, on the sandbox: dispatch calls per command, result.json → CLI exit, the cost of following a quiet run. */
+import { spawn, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { startSandbox } from "../test/sandbox/sandbox.ts";
+import { startSandbox, type Sandbox } from "../test/sandbox/sandbox.ts";
+import { advanceOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader } from "../src/host/watch-reader.ts";
 
 interface Exited {
   code: number | null;
@@ -10,46 +11,82 @@ interface Exited {
   exitedAtMs: number;
 }
 
-function cli(bundle: string, args: string[], cwd: string, env: Record<string, string>): Promise<Exited> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, ...args], { cwd, env, stdio: ["ignore", "pipe", "ignore"] });
-    let stdout = "";
-    child.stdout.on("data", (b) => (stdout += b));
+function start(bundle: string, args: string[], cwd: string, env: Record<string, string>): { child: ChildProcess; done: Promise<Exited> } {
+  const child = spawn(process.execPath, [bundle, ...args], { cwd, env, stdio: ["ignore", "pipe", "ignore"] });
+  let stdout = "";
+  child.stdout!.on("data", (b) => (stdout += b));
+  const done = new Promise<Exited>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, exitedAtMs: Date.now() }));
   });
+  return { child, done };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Prints dispatch calls per command and the result.json → exit latency of `--wait-ms`, over `waitRuns` runs. */
-export async function benchSandbox(bundle: string, waitRuns: number): Promise<void> {
+/** One watch reader through backend-core, as the CLI sends it: its answer's stdout. */
+async function watchOnce(sb: Sandbox, settings: Parameters<typeof renderWatchReader>[0]): Promise<string> {
+  const res = await fetch(`${sb.backendUrl}/api/dispatch`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${sb.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ providerId: sb.providerId, capability: "host.ssh", command: renderWatchReader(settings), timeoutMs: 60_000 }),
+  });
+  return ((await res.json()) as { stdout: string }).stdout;
+}
+
+/** Prints the rows: dispatch calls, result.json → exit of `--wait-ms` and `logs --follow` over `waitRuns` runs, a quiet run followed for `quietMs`. */
+export async function benchSandbox(bundle: string, waitRuns: number, quietMs = Number(process.env.BENCH_QUIET_MS ?? 60_000)): Promise<void> {
   const sb = await startSandbox();
+  const rows: [string, string, string, boolean][] = [];
   try {
     const env = sb.cliEnv();
     const cwd = sb.operatorRepoDir;
-    const calls = async (args: string[]) => {
+    const run = async (args: string[], ok = [0]) => {
       const before = sb.backend.callCount();
-      const r = await cli(bundle, args, cwd, env);
-      if (r.code !== 0) throw new Error(`${args.join(" ")} exited ${r.code}`);
+      const r = await start(bundle, args, cwd, env).done;
+      if (!ok.includes(r.code ?? -1)) throw new Error(`${args.join(" ")} exited ${r.code}`);
       return { calls: sb.backend.callCount() - before, r };
     };
-    const submit = await calls(["run-dev-e2e", "--run-id", "bench-submit", "--json"]);
+    const submit = await run(["run-dev-e2e", "--run-id", "bench-submit", "--json"]);
     await sb.waitForResult("bench-submit");
-    const logs = await calls(["logs", "bench-submit", "--json"]);
-    const latencies: number[] = [];
-    const perPoll: string[] = [];
+    const logs = await run(["logs", "bench-submit", "--json"]);
+    rows.push(["dispatch calls: submit / logs", `${submit.calls} / ${logs.calls}`, "1 / 1", submit.calls === 1 && logs.calls === 1]);
+
+    // result.json written → CLI exit, --wait-ms and logs --follow side by side, run after run.
+    const exit = { wait: [] as number[], follow: [] as number[] };
+    const writtenMs = (runId: string) => statSync(join(sb.runsRoot, runId, "result.json")).mtimeMs;
     for (let i = 0; i < waitRuns; i++) {
-      const runId = `bench-wait-${i}`;
-      const w = await calls(["run-dev-e2e", "--run-id", runId, "--wait-ms", "120000", "--json"]);
-      const polls = (JSON.parse(w.r.stdout) as { polls: number }).polls;
-      perPoll.push(`${w.calls} calls = 1 submit + ${polls} polls`);
-      const writtenMs = statSync(join(sb.runsRoot, runId, "result.json")).mtimeMs;
-      latencies.push(w.r.exitedAtMs - writtenMs);
+      const w = await run(["run-dev-e2e", "--run-id", `bench-wait-${i}`, "--wait-ms", "120000", "--json"]);
+      exit.wait.push(w.r.exitedAtMs - writtenMs(`bench-wait-${i}`));
+      await run(["run-dev-e2e", "--run-id", `bench-follow-${i}`]);
+      const f = await run(["logs", `bench-follow-${i}`, "--follow", "--json"]);
+      exit.follow.push(f.r.exitedAtMs - writtenMs(`bench-follow-${i}`));
     }
-    process.stdout.write(`  dispatch calls: submit ${submit.calls} (target 1), logs ${logs.calls} (target 1), wait ${perPoll.join("; ")} (target 1 per poll)\n`);
-    process.stdout.write(`  result.json written → CLI exit with --wait-ms: median ${median(latencies).toFixed(0)} ms over ${waitRuns} runs (each ${latencies.map((l) => l.toFixed(0)).join(", ")} ms; bounded by the poll interval, 1 s growing ×1.5 to 10 s)\n`);
+    const ms = (xs: number[]) => `${(median(xs) / 1000).toFixed(2)} s`;
+    rows.push([`result.json → exit, --wait-ms (median of ${waitRuns})`, ms(exit.wait), "≤ 0.3 s", median(exit.wait) <= 300]);
+    rows.push([`result.json → exit, logs --follow (median of ${waitRuns})`, ms(exit.follow), "≤ 0.3 s", median(exit.follow) <= 300]);
+
+    // A long quiet run (tasks that print nothing), followed: dispatches per minute once the follower caught up.
+    sb.kube!.setOutcome("bench-quiet", { kind: "hang" });
+    await run(["run-dev-e2e", "--run-id", "bench-quiet"]);
+    const follower = start(bundle, ["logs", "bench-quiet", "--follow"], cwd, env);
+    await sleep(5_000);
+    const before = sb.backend.callCount();
+    await sleep(quietMs);
+    const perMinute = ((sb.backend.callCount() - before) * 60_000) / quietMs;
+    rows.push([`dispatches per minute, following a quiet run (${quietMs / 1000} s)`, perMinute.toFixed(1), "≤ 2", perMinute <= 2]);
+    // The bytes of an answer that had nothing to tell: the offsets and progress version of a first answer, then a 1 s wait.
+    const where = { runsRoot: sb.runsRoot, runId: "bench-quiet" };
+    const first = parseWatchOutput(await watchOnce(sb, { ...where, waitMs: 0 }));
+    const quiet = await watchOnce(sb, { ...where, offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), waitMs: 1000 });
+    const quietBytes = Buffer.byteLength(quiet);
+    rows.push(["bytes of an answer with nothing new", String(quietBytes), "≤ 1024", quietBytes <= 1024 && parseWatchOutput(quiet).chunks.length === 0]);
+    follower.child.kill("SIGINT");
+    await follower.done;
+    await run(["cancel", "bench-quiet", "--wait-ms", "60000"]);
   } finally {
     await sb.stop();
   }
+  for (const [name, value, target, ok] of rows) process.stdout.write(`  ${name.padEnd(56)} ${value.padStart(9)}   target ${target.padEnd(10)} ${ok ? "ok" : "MISSED"}\n`);
 }
