@@ -3,7 +3,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { startSandbox, type Sandbox } from "../test/sandbox/sandbox.ts";
-import { advanceOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader } from "../src/host/watch-reader.ts";
+import type { WatchReaderSettings } from "../src/host/watch-reader.ts";
+
+// The watch reader imports its .sh template: load those as text, as esbuild does (as build/build.ts).
+await import(new URL("../test/text-loader.mjs", import.meta.url).href);
+const { advanceOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader } = await import("../src/host/watch-reader.ts");
 
 interface Exited {
   code: number | null;
@@ -26,7 +30,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One watch reader through backend-core, as the CLI sends it: its answer's stdout. */
-async function watchOnce(sb: Sandbox, settings: Parameters<typeof renderWatchReader>[0]): Promise<string> {
+async function watchOnce(sb: Sandbox, settings: WatchReaderSettings): Promise<string> {
   const res = await fetch(`${sb.backendUrl}/api/dispatch`, {
     method: "POST",
     headers: { authorization: `Bearer ${sb.token}`, "content-type": "application/json" },

@@ -7,7 +7,8 @@ const EXAMPLES = `Examples:
   unidesk-ci run-dev-e2e                              submit a run and return at once
   unidesk-ci run-dev-e2e --wait-ms 600000             submit and wait up to ten minutes
   unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
-  unidesk-ci logs dev-20261127-162626-k3x9a2          status and every result file of a run
+  unidesk-ci logs dev-20261127-162626-k3x9a2          status, tasks and logs of a run
+  unidesk-ci logs dev-20261127-162626-k3x9a2 -f       stream its lines live until it ends (exit 0/1)
   unidesk-ci runs --limit 5                           the five newest runs and their status
   unidesk-ci validate deploy.json                     check a manifest before pushing
   eval "$(unidesk-ci completions bash)"               shell completion (bash, zsh, fish)
@@ -18,7 +19,7 @@ export const EXIT_CODES = `Exit codes:
   0    run succeeded / command ok
   1    run failed (failed, timeout, cancelled or error); doctor: a check failed
   2    usage or manifest error (nothing dispatched)
-  3    --wait-ms ran out (the run goes on; follow it with logs)
+  3    --wait-ms ran out (the run goes on; follow it with logs --follow)
   4    authentication or configuration
   5    backend-core or D601 unreachable, timeout, 5xx, malformed answer
   130  interrupted
@@ -30,7 +31,7 @@ smoke e2e run on D601. Configuration: flags > UNIDESK_* environment > $XDG_CONFI
 Commands:
   doctor               check the laptop and D601 before a first run (one read-only probe)
   run-dev-e2e          run the dev smoke e2e for origin/master's deploy.json on D601
-  logs RUN_ID          a run's status and result files, in one round trip
+  logs RUN_ID          a run's status, tasks and logs in one round trip; --follow streams them live
   cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up
   runs                 recent runs, newest first, with their status
   validate [FILE]      check a deploy.json against the manifest contract

@@ -1,6 +1,9 @@
 // The follow loop (src/runs/follow.ts) against stubbed watch-reader dispatches (test/http-mock.ts): lines joined
 // across answers, sources, task changes, the pacing of answers, failed answers, the deadline, the last bytes.
 import assert from "node:assert/strict";
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import type { DispatchTarget } from "../../src/dispatch/client.ts";
@@ -10,6 +13,7 @@ import { ANSWER_MARGIN_MS, followRun, MAX_FAILED_POLLS, type FollowEvent, type F
 import type { WaitEnd } from "../../src/runs/wait.ts";
 import { after, dispatchOf, hostAnswer, HttpMock, type MockRequest } from "../http-mock.ts";
 import { testProgress, testResult, watchAnswer } from "../host/answers.ts";
+import { fakeBackend } from "../cli/helpers.ts";
 
 const RUN = "dev-20261127-162626-k3x9a2";
 const target: DispatchTarget = { backendUrl: "http://backend.test", token: "tok-follow-1", providerId: "D601" };
@@ -129,6 +133,39 @@ describe("followRun", () => {
       const { end } = await drain(followRun(target, request({ manifestCommit }), fakeEnv({ fetch: mock.fetch })));
       mock.verify();
       assert.equal(end.kind, kind);
+    }
+  });
+});
+
+describe("followRun against the real watch reader (bash), with a small cap", () => {
+  it("rebuilds a log appended while it is followed — binary, long lines, answers cut by a 700-byte cap — byte for byte", async () => {
+    const root = await mkdtemp(join(tmpdir(), "uci-follow-"));
+    try {
+      const dir = join(root, RUN);
+      await mkdir(join(dir, "pods"), { recursive: true });
+      await writeFile(join(dir, "launcher.pid"), `${process.pid}\n`);
+      const file = join(dir, POD);
+      await writeFile(file, "");
+      const backend = fakeBackend({ token: target.token });
+      const gen = followRun(target, request({ runsRoot: root, capBytes: 700, answerWaitMs: 2000 }), fakeEnv({ fetch: backend.fetch }));
+      const writer = (async () => {
+        for (let i = 0; i < 60; i++) {
+          const chunk = i % 9 === 4 ? Buffer.from([0x62, 0, 0xff, 0x0a]) : Buffer.from(`line ${i} ${"x".repeat((i * 37) % 900)}${i % 5 === 0 ? "" : "\n"}`);
+          await appendFile(file, chunk);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        await appendFile(file, "last words without a newline");
+        await writeFile(join(dir, "result.json"), JSON.stringify(testResult(RUN)));
+      })();
+      const { events, end } = await drain(gen);
+      await writer;
+      assert.equal(end.kind, "finished");
+      const rebuilt = Buffer.concat(events.flatMap((e) => (e.type === "line" && e.path === POD ? [Buffer.from(e.bytes), Buffer.from(e.eol ? "\n" : "")] : [])));
+      assert.deepEqual(rebuilt, await readFile(file));
+      const kinds = backend.received.map((r) => r.kind);
+      assert.ok(kinds.length >= 5 && kinds.every((k) => k === "watch"), `${kinds.length} answers`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
