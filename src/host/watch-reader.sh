@@ -99,17 +99,21 @@ if [[ ! -d $UCI_DIR ]]; then
 fi
 printf 'run\tpresent\n'
 
+uci_nap() { sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"; }
+
 declare -A uci_size=()
 uci_start=$(uci_ms)
 uci_scan
 if ! uci_has_news; then
   while (($(uci_ms) - uci_start < UCI_WAIT_MS)); do
-    sleep "$((UCI_POLL_MS / 1000)).$(printf '%03d' $((UCI_POLL_MS % 1000)))"
+    uci_nap "$UCI_POLL_MS"
     uci_scan
     uci_has_news || continue
-    # Gather the burst the first change belongs to into this answer (not when the run is over).
+    # Gather the burst the first change belongs to into this answer, but answer as soon as result.json
+    # appears (the run is over: the runner's last log bytes come just before it), and not when it is over.
     if ! $uci_has_result && [[ $uci_alive == *alive* ]]; then
-      sleep "$((UCI_BURST_MS / 1000)).$(printf '%03d' $((UCI_BURST_MS % 1000)))"
+      uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
+      while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
     fi
     break
