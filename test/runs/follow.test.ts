@@ -119,12 +119,12 @@ describe("followRun", () => {
     const env = fakeEnv();
     const running = (r: MockRequest) => (void env.sleep(asked(r).waitMs), undefined);
     const mock = new HttpMock()
-      .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: 25_000 }))))
+      .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: WATCH_WAIT_MS }))))
       .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: 5_000 }))));
-    const { end } = await drain(followRun(target, request({ timeoutMs: 30_000 }), { ...env, fetch: mock.fetch }));
+    const { end } = await drain(followRun(target, request({ timeoutMs: WATCH_WAIT_MS + 5_000 }), { ...env, fetch: mock.fetch }));
     mock.verify();
-    assert.deepEqual(mock.requests.map((r) => asked(r).waitMs), [25_000, 5_000]);
-    assert.deepEqual([end.kind, end.elapsedMs, end.kind === "timeout" && end.last?.pipelineRun], ["timeout", 30_000, `e2e-${RUN}`]);
+    assert.deepEqual(mock.requests.map((r) => asked(r).waitMs), [WATCH_WAIT_MS, 5_000]);
+    assert.deepEqual([end.kind, end.elapsedMs, end.kind === "timeout" && end.last?.pipelineRun], ["timeout", WATCH_WAIT_MS + 5_000, `e2e-${RUN}`]);
   });
 
   it("a corrupt result.json or another commit's ends at once", async () => {
