@@ -70,8 +70,9 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     // L: in the launcher phase (launcher.pid only, its command line names the dir), for an hour already.
     const l = join(world.dir, "runs", newTestRunId("fetching"));
     await mkdir(l, { recursive: true });
-    const standIn = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", l], { stdio: "ignore" });
-    t.after(() => standIn.kill("SIGKILL"));
+    const standIn = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", l], { stdio: "ignore", detached: true });
+    // Its own process group, killed whole: a SIGKILL to bash alone would leave its sleep running.
+    t.after(() => process.kill(-standIn.pid!, "SIGKILL"));
     await writeFile(join(l, "launcher.pid"), `${standIn.pid}\n`);
     await age(l);
 
