@@ -52,6 +52,8 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
     assert.equal(cancel.code, 1, show(cancel));
     assert.match(cancel.stderr, new RegExp(`run ${dead} is lost: .*; nothing to cancel`), show(cancel));
     assert.ok(!existsSync(join(dir, "result.json")), "only the sweep writes a lost run's result.json");
+    const workDir = join(sb.workRoot, dead);
+    assert.ok(existsSync(workDir), "the killed launcher left its work dir");
 
     const run = await cli(e2e, ["run-dev-e2e", "--run-id", next, "--wait-ms", "60000"]);
     assert.equal(run.code, 0, show(run));
@@ -65,6 +67,7 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
     assert.equal(kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${dead}`), undefined);
     assert.equal(kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${dead}`)?.spec?.["status"], "Cancelled");
     assert.equal(kube.getObject("v1", "namespaces", undefined, "unidesk-ci-foo")?.metadata.resourceVersion, foo.metadata.resourceVersion, "an unlabelled unidesk-ci-foo survives");
+    assert.ok(!existsSync(workDir), "the sweep removed the lost run's work dir");
 
     const logs = await cli(e2e, ["logs", dead]);
     assert.match(logs.stdout, /lost/, show(logs));
