@@ -18,9 +18,10 @@ export function describeSnapshot(s: RunSnapshot): string {
     case "missing":
       return "waiting for the run directory";
     case "starting":
-      return s.alive === false ? "starting (no launcher process alive)" : "starting (fetching the manifest commit)";
+      return "starting (fetching the manifest commit)";
     case "running":
-      return `running ${s.pipelineRun ?? ""}`.trimEnd() + (s.alive === false ? " (no runner process alive)" : "");
+      // A run with nothing alive is `lost`, never running: no "dead process" remark is needed here.
+      return `running ${s.pipelineRun ?? ""}`.trimEnd();
     case "finished":
       return `finished: ${s.result?.status ?? "unknown"}`;
     case "corrupt":
