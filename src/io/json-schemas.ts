@@ -37,7 +37,7 @@ function buildSchemas() {
   const lastPoll = { phase: zenum(["missing", "starting", "running", "finished"]), pipelineRun: nullable(string()) };
   const state = launchStateSchema.shape.state;
   /** A result.json that ends the wait but is no verdict: `status` says which, `resultProblem` why (`result` is null). */
-  const unusableResult = { status: zenum(["corrupt", "mismatch"]), resultProblem: string() };
+  const unusableResult = { status: zenum(["corrupt", "mismatch", "lost"]), resultProblem: string() };
   const cancelAnswer = cancelAnswerSchema.shape;
   const issue = object({ path: string(), message: string() });
   const check = object({ id: string(), ok: boolean(), detail: string(), hint: optional(string()) });

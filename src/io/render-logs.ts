@@ -3,7 +3,7 @@ import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
 import { resultStatusWord } from "../host/result.ts";
 import { keyValueLines, palette } from "./color.ts";
 import type { LogsReport } from "./json-schemas.ts";
-import { renderRunSummary, renderUnusableSummary } from "./render-run.ts";
+import { LOST_HINT, renderRunSummary, renderUnusableSummary } from "./render-run.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
 
@@ -33,6 +33,7 @@ export function omittedMarker(logs: FoundLogs): string {
 function renderHead(logs: FoundLogs, opts: { color: boolean }): string {
   if (logs.resultState === "valid") return renderRunSummary(logs.result, opts);
   if (logs.resultState === "none") return keyValueLines([["status", "running (no result.json yet)"], ["runId", logs.runId]]);
+  if (logs.resultState === "lost") return renderUnusableSummary({ runId: logs.runId, state: "lost", problem: `${logs.resultProblem}; ${LOST_HINT}` }, opts);
   return renderUnusableSummary({ runId: logs.runId, state: logs.resultState, problem: logs.resultProblem }, opts);
 }
 

@@ -21,7 +21,9 @@ export interface RunLocation {
 export function toSnapshot(status: RunStatus): RunSnapshot {
   const alive = status.launcher.pid === null && status.runner.pid === null ? undefined : status.launcher.alive || status.runner.alive;
   if (!status.exists) return { phase: "missing" };
-  if (status.resultState === "corrupt" || status.resultState === "mismatch") return { phase: status.resultState, problem: status.resultProblem ?? undefined, pipelineRun: status.pipelineRun ?? undefined, alive };
+  if (status.resultState === "corrupt" || status.resultState === "mismatch" || status.resultState === "lost") {
+    return { phase: status.resultState, problem: status.resultProblem ?? undefined, pipelineRun: status.pipelineRun ?? undefined, alive };
+  }
   if (status.result) return { phase: "finished", result: status.result, pipelineRun: status.pipelineRun ?? undefined, alive };
   if (status.pipelineRun) return { phase: "running", pipelineRun: status.pipelineRun, alive };
   return { phase: "starting", alive };

@@ -6,12 +6,13 @@ import type { RunResult } from "../host/result.ts";
 export interface RunSnapshot {
   /**
    * missing: no run dir yet; starting: launcher fetching; running: PipelineRun created; finished: this
-   * run's valid result.json; corrupt / mismatch: a result.json that is unusable or another run's or commit's.
+   * run's valid result.json; corrupt / mismatch: a result.json that is unusable or another run's or commit's;
+   * lost: no result.json and nothing of the run alive (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid).
    */
-  phase: "missing" | "starting" | "running" | "finished" | "corrupt" | "mismatch";
+  phase: "missing" | "starting" | "running" | "finished" | "corrupt" | "mismatch" | "lost";
   pipelineRun?: string;
   result?: RunResult;
-  /** corrupt / mismatch: why. */
+  /** corrupt / mismatch / lost: why. */
   problem?: string;
   /** Whether a launcher or runner process of this run is alive on the host. */
   alive?: boolean;
@@ -38,15 +39,15 @@ export interface WaitEvent {
   polls: number;
 }
 
-/** How the wait ended: a verdict, a result.json that is none (ended at once), or the deadline. */
+/** How the wait ended: a verdict, a result.json that is none or a lost run (ended at once), or the deadline. */
 export type WaitEnd =
   | { kind: "finished"; result: RunResult; elapsedMs: number; polls: number }
-  | { kind: "corrupt" | "mismatch"; problem: string; elapsedMs: number; polls: number }
+  | { kind: "corrupt" | "mismatch" | "lost"; problem: string; elapsedMs: number; polls: number }
   | { kind: "timeout"; last?: RunSnapshot; elapsedMs: number; polls: number };
 
 const key = (s: RunSnapshot) => `${s.phase}|${s.pipelineRun ?? ""}|${s.result?.status ?? ""}|${s.problem ?? ""}|${s.alive ?? ""}`;
 
-/** Polls with backoff; yields every poll, returns when result.json appears (valid or not) or the deadline passes. */
+/** Polls with backoff; yields every poll, returns when result.json appears (valid or not), the run is lost, or the deadline passes. */
 export async function* waitForRun(poll: (signal: AbortSignal) => Promise<RunSnapshot>, options: WaitOptions, env: Env): AsyncGenerator<WaitEvent, WaitEnd> {
   const signal = options.signal ?? env.signal;
   const start = env.now().getTime();
@@ -64,8 +65,11 @@ export async function* waitForRun(poll: (signal: AbortSignal) => Promise<RunSnap
     last = snapshot;
     yield { snapshot, changed, elapsedMs, polls };
     if (snapshot.phase === "finished" && snapshot.result) return { kind: "finished", result: snapshot.result, elapsedMs, polls };
-    // An unusable result.json never turns valid (the writers replace it atomically once): the wait ends here.
-    if (snapshot.phase === "corrupt" || snapshot.phase === "mismatch") return { kind: snapshot.phase, problem: snapshot.problem ?? "result.json is unusable", elapsedMs, polls };
+    // An unusable result.json never turns valid (the writers replace it atomically once), and a lost run never
+    // writes one (only the next sweep does, `lost`): the wait ends here.
+    if (snapshot.phase === "corrupt" || snapshot.phase === "mismatch" || snapshot.phase === "lost") {
+      return { kind: snapshot.phase, problem: snapshot.problem ?? "result.json is unusable", elapsedMs, polls };
+    }
     const remaining = deadline - env.now().getTime();
     if (remaining <= 0) return { kind: "timeout", last, elapsedMs, polls };
     // The last poll lands on the deadline, so a run finishing just in time is still seen.

@@ -67,8 +67,8 @@ describe("waitForRun", () => {
     if (end.kind === "finished") assert.equal(end.result.status, "failed");
   });
 
-  for (const phase of ["corrupt", "mismatch"] as const) {
-    it(`a ${phase} result.json ends the wait at that poll, without sleeping`, async () => {
+  for (const phase of ["corrupt", "mismatch", "lost"] as const) {
+    it(`a ${phase} run ends the wait at that poll, without sleeping`, async () => {
       const env = fakeEnv();
       const s = scripted([{ phase: "running" }, { phase, problem: "result.json is not valid JSON" }, { phase: "finished", result: testResult() }]);
       const { end } = await drain(waitForRun(s.poll, { timeoutMs: 600_000 }, env));
