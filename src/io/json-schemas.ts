@@ -85,7 +85,7 @@ function buildSchemas() {
         ok: literal(true),
         runs: array(object({
           runId: string(),
-          status: union([zenum(["running", "stale", "corrupt"]), zenum(RUN_STATUSES)]),
+          status: union([zenum(["running", "corrupt"]), zenum(RUN_STATUSES)]),
           manifestCommit: nullable(string()),
           startedAt: string(),
           finishedAt: nullable(string()),
