@@ -57,3 +57,4 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 await benchSandbox(join(process.cwd(), BUNDLE), Number(process.env.BENCH_WAIT_RUNS ?? 3));
+await (await import("./bench-fetch.ts")).benchFetch(join(process.cwd(), BUNDLE), Math.min(ROUNDS, 9));

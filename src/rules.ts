@@ -145,6 +145,12 @@ export const CI_NAMESPACE = "unidesk-ci";
 export const PIPELINE_NAME = "unidesk-dev-namespace-e2e";
 /** The Pipeline's ServiceAccount, bound to ClusterRole edit in each temporary namespace (the runner's SERVICE_ACCOUNT). */
 export const PIPELINE_SERVICE_ACCOUNT = "unidesk-ci-e2e";
+/**
+ * Seconds a result dir without launcher.pid or runner.pid counts as live: a launcher between its `mkdir` and
+ * `launcher.pid`. The liveness rule of the readers (src/host/run-liveness.sh) and of the runner's sweep (its copy:
+ * SWEEP_GRACE_S) alike.
+ */
+export const RUN_YOUNG_GRACE_S = 60;
 /** Least free disk `doctor` accepts under the runs root and the work root: 256 MiB (logs, the fetched commit). */
 export const DOCTOR_MIN_FREE_BYTES = 268_435_456;
 /** How long the watch reader waits on the host for something new (ms): under 2 answers a minute for a quiet run, inside host.ssh's 60 s budget with ANSWER_MARGIN_MS. */

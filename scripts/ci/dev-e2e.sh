@@ -550,6 +550,14 @@ trap 'on_signal SIGINT 130' INT
 
 # The runs root holds one directory per run id; every run sweeps it before it creates anything.
 readonly runs_root=${result_dir%/*}
+# The work root, when --manifest-file is <workRoot>/<runId>/deploy.json (the launcher's layout); else none is known.
+work_root=${manifest_file%/*}
+if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
+  work_root=${work_root%/*}
+else
+  work_root=""
+fi
+readonly work_root
 # Per run id: state (live/finished/dead), why it is dead, result.json's keepNamespace and finishedAt, what
 # the cluster holds of it and what the sweep did there, and whether something is left to sweep.
 declare -A run_state=() run_why=() result_keep=() result_finished=() commit_of=() sweep_pending=()
@@ -759,6 +767,26 @@ prune_runs() {
   log "retention: $total finished runs in $runs_root, keeping the newest $keep_runs, removed $removed"
 }
 
+# Work-root entries of finished runs go: <workRoot>/<id> of every run the sweep found finished and not live (a
+# lost run just swept too), and only a plain directory (never a symlink) named by a valid run id, never this run's.
+clean_work_root() {
+  local id removed=0
+  if [[ -z $work_root ]]; then
+    log "work root: --manifest-file is not <workRoot>/$run_id/deploy.json; leaving work dirs alone"
+    return 0
+  fi
+  if [[ $work_root -ef $runs_root ]]; then
+    log "work root: $work_root is the runs root; leaving it alone"
+    return 0
+  fi
+  for id in "${!run_state[@]}"; do
+    [[ ${run_state[$id]} == finished && $id =~ $RUN_ID_RE && $id != "$run_id" ]] || continue
+    [[ -d $work_root/$id && ! -L $work_root/$id && -f $runs_root/$id/result.json ]] || continue
+    if rm -rf -- "${work_root:?}/$id"; then removed=$((removed + 1)); else log "work root: could not remove $work_root/$id"; fi
+  done
+  log "work root: removed $removed work dirs of finished runs from $work_root"
+}
+
 sweep_and_prune() {
   local dir id cluster_ok=true ended=0
   if [[ ! -r /proc/self/cmdline ]]; then
@@ -777,6 +805,7 @@ sweep_and_prune() {
   # Only an ended run can have left something in the cluster.
   if ((ended > 0)); then sweep_cluster || cluster_ok=false; fi
   for id in "${dead_runs[@]}"; do write_lost_result "$id"; done
+  clean_work_root
   if $cluster_ok; then
     prune_runs
   else

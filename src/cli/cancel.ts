@@ -8,6 +8,7 @@ import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { requestCancel } from "../runs/cancel.ts";
 import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
 import { waitAndReport } from "./wait-report.ts";
+import { LOST_HINT } from "../io/render-run.ts";
 import { unknownRun } from "./logs.ts";
 import { writeJson } from "../io/json.ts";
 
@@ -41,9 +42,8 @@ export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   const answer = await requestCancel(target, where, env);
   const follow = `unidesk-ci logs ${runId}`;
   if (answer.outcome === "absent") throw unknownRun(runId, config);
-  if (answer.outcome === "stale") {
-    throw new RunFailedError(`run ${runId} has no result.json and nothing alive (killed?); nothing to cancel`, { hint: `see: ${follow}` });
-  }
+  if (answer.outcome === "lost") throw new RunFailedError(`run ${runId} is lost: ${answer.problem}; nothing to cancel`, { hint: `${LOST_HINT}; see: ${follow}` });
+  if (answer.outcome === "unproven") throw new RunFailedError(`run ${runId}: ${answer.problem}`, { hint: `it may be starting: retry in a few seconds; see: ${follow}` });
   const finished = answer.problem ? `${answer.status}: ${answer.problem}` : `status: ${answer.status}`;
   const line = answer.outcome === "finished" ? `run ${runId} already finished (${finished}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
   if (answer.outcome === "signalled" && opts.waitMs) {

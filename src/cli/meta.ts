@@ -17,7 +17,7 @@ const EXAMPLES = `Examples:
 /** The exit-code table, shown in every help page. */
 export const EXIT_CODES = `Exit codes:
   0    run succeeded / command ok
-  1    run failed (failed, timeout, cancelled or error); doctor: a check failed
+  1    run failed (failed, timeout, cancelled, error, lost, or no usable result.json); doctor: a check failed
   2    usage or manifest error (nothing dispatched)
   3    --wait-ms ran out (the run goes on; follow it with logs --follow)
   4    authentication or configuration

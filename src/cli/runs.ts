@@ -33,7 +33,7 @@ export const runsCommand = lazy(() =>
     }),
     {
       brief: message`List recent runs, newest first: status, start, duration, manifest commit, PipelineRun.`,
-      description: message`Reads the runs root on D601 with a fixed read-only lister in one dispatch. Statuses: running, succeeded, failed, timeout, cancelled, error, lost; stale (no result.json and nothing alive: killed) and corrupt (result.json unreadable).`,
+      description: message`Reads the runs root on D601 with a fixed read-only lister in one dispatch. Statuses: running, succeeded, failed, timeout, cancelled, error, lost (died: swept, or no result.json and nothing of it alive), corrupt (result.json unreadable).`,
     },
   ),
 );

@@ -7,7 +7,7 @@ import { InterruptedError, RunFailedError, WaitTimeoutError, withContext } from 
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { followRun } from "../runs/follow.ts";
 import type { WaitEnd } from "../runs/wait.ts";
-import { formatDuration, renderChangeLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
+import { formatDuration, LOST_HINT, renderChangeLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
 import { followEventJson, renderSourceLine, renderTaskChange, renderWaitBlock } from "../io/render-follow.ts";
 import { writeJson } from "../io/json.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
@@ -37,9 +37,10 @@ export interface WaitRequest {
 }
 
 /**
- * Follows the run until result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5,
- * 130) and the summary as its context. A corrupt result.json, or one naming another run id or manifest commit, ends
- * at once with exit 1.
+ * Follows the run until result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130) and
+ * the summary as its context.
+ * A corrupt result.json, one naming another run id or manifest commit, or a lost run (no result.json, nothing of it
+ * alive) ends the wait at once with exit 1.
  */
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   const follow = req.follow ?? false;
@@ -85,8 +86,12 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
     throw new WaitTimeoutError(message, { hint: resume, context });
   }
   if (end.kind !== "finished") {
-    const message = `run ${req.runId} has a ${end.kind === "corrupt" ? "corrupt result.json" : "result.json that is not its verdict"}: ${end.problem}`;
-    const hint = end.kind === "corrupt" ? `see its files with: unidesk-ci logs ${req.runId}` : `run id ${req.runId} holds another run's verdict; start a new run without --run-id`;
+    const logs = `see its files with: unidesk-ci logs ${req.runId}`;
+    const { message, hint } = {
+      corrupt: { message: `run ${req.runId} has a corrupt result.json: ${end.problem}`, hint: logs },
+      mismatch: { message: `run ${req.runId} has a result.json that is not its verdict: ${end.problem}`, hint: `run id ${req.runId} holds another run's verdict; start a new run without --run-id` },
+      lost: { message: `run ${req.runId} is lost: ${end.problem}`, hint: `${LOST_HINT}; ${logs}` },
+    }[end.kind];
     const unusable = { runId: req.runId, state: end.kind, problem: end.problem };
     if (!req.json) env.stdout.write((follow ? "\n" : "") + renderUnusableSummary(unusable, { color: env.color }));
     // With --json the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# unidesk-ci cancel (docs/readers.md): writes nothing; TERMs only this run's runner or launcher.
+# unidesk-ci cancel (docs/readers.md): writes nothing; TERMs only this run's runner or launcher, proven by the
+# liveness rule (its /proc/<pid>/cmdline names the run's result dir), never a bare pid.
 set -uo pipefail
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_RUN_ID=@@RUN_ID@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 d="$UCI_RUNS_ROOT/$UCI_RUN_ID"
-n=$'\n'
 
+# uci:include run-liveness.sh
+
+# TERM to the process of pid file $1 (runner or launcher) when uci_liveness proved it this run's.
 uci_term() {
-  local pid args
-  pid=$(head -c 32 -- "$d/$1.pid" 2>/dev/null | tr -dc '0-9')
-  args=$(tr '\0' '\n' 2>/dev/null <"/proc/${pid:-0}/cmdline") || return 1
-  [[ $args == *"$2"* ]] && kill -TERM "$pid" 2>/dev/null && printf 'outcome\tsignalled\t%s\t%s\n' "$1" "$pid"
+  local pid=${UCI_PID[$1]-}
+  [[ -n $pid && ${UCI_RC[$1]} == 0 ]] && kill -TERM "$pid" 2>/dev/null && printf 'outcome\tsignalled\t%s\t%s\n' "$1" "$pid"
 }
 
 # uci:include result-record.sh
@@ -26,8 +27,16 @@ uci_finished() {
 printf 'unidesk-ci-cancel\t1\nrunid\t%s\n' "$UCI_RUN_ID"
 if [[ ! -d $d ]]; then
   printf 'outcome\tabsent\n'
-elif ! uci_finished && ! uci_term runner "runner.sh$n--run-id$n$UCI_RUN_ID$n" &&
-  ! uci_term launcher "${n}declare -- UCI_RUN_ID=\"$UCI_RUN_ID\"$n" && ! uci_finished; then
-  printf 'outcome\tstale\n'
+elif ! uci_finished; then
+  uci_liveness "$d"
+  # Checked after the pids, as the sweep does: a run writes result.json before its processes exit.
+  if ! uci_term runner && ! uci_term launcher && ! uci_finished; then
+    # lost: nothing of it alive; unproven: alive as far as the rule can tell, but no process proven its own.
+    if [[ $UCI_LIVE == dead ]]; then
+      printf 'outcome\tlost\t%s\n' "$UCI_LIVE_WHY"
+    else
+      printf 'outcome\tunproven\t%s\n' "$UCI_LIVE_WHY"
+    fi
+  fi
 fi
 printf 'end\n'

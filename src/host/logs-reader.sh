@@ -40,6 +40,8 @@ uci_emit() {
 
 # uci:include result-record.sh
 
+# uci:include run-liveness.sh
+
 printf 'unidesk-ci-logs\t1\n'
 printf 'runid\t%s\n' "$UCI_RUN_ID"
 printf 'caps\t%s\t%s\t%s\n' "$UCI_FILE_CAP" "$UCI_TOTAL_CAP" "$UCI_MAX_FILES"
@@ -48,6 +50,9 @@ if [[ ! -d $UCI_DIR ]]; then
   exit 0
 fi
 printf 'run\tpresent\n'
+# Liveness before result.json, as the runner's sweep judges it.
+uci_liveness "$UCI_DIR"
+uci_liveness_record
 uci_result_record "$UCI_DIR"
 declare -a uci_all=() uci_listed=()
 # At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.

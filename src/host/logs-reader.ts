@@ -1,8 +1,8 @@
 /** The fixed read-only logs reader (logs-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
 import { UsageError } from "../errors.ts";
 import { checkCapSetting, RUN_FILE_PATH, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, LOGS_SCAN_MAX_FILES, LOGS_TOTAL_CAP_BYTES, RESULT_MAX_BYTES } from "../rules.ts";
-import { decodeBase64, decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, textOrBytes, withResultRecord } from "./records.ts";
-import { judgeResult, type ResultFile, type ResultVerdict } from "./result.ts";
+import { decodeBase64, decodeCount, decodeField, decodeLiveness, decodeResultRecord, lenientText, malformed, readerRecords, textOrBytes } from "./records.ts";
+import { judgeResult, type Liveness, type ResultFile, type ResultVerdict } from "./result.ts";
 import template from "./logs-reader.sh";
 import { fillRunTemplate } from "./template.ts";
 
@@ -34,7 +34,7 @@ export function renderLogsReader(settings: LogsReaderSettings): string {
   if (only !== "" && !RUN_FILE_PATH.test(only)) {
     throw new UsageError(`file ${JSON.stringify(only)} is not a file of a run directory (e.g. runner.log, taskruns.json, pods/<pod>_<container>.log)`, { hint: "see the files with: unidesk-ci logs <runId>" });
   }
-  return fillRunTemplate(withResultRecord(template, "logs-reader.sh"), "logs-reader.sh", settings, {
+  return fillRunTemplate(template, "logs-reader.sh", settings, {
     FILE_CAP_BYTES: String(fileCap),
     TOTAL_CAP_BYTES: String(totalCap),
     MAX_FILES: String(maxFiles),
@@ -74,6 +74,8 @@ export type RunLogs =
       omittedFiles: number;
       /** The listing stopped at LOGS_SCAN_MAX_FILES names: omittedFiles is a lower bound. */
       omittedAtLeast: boolean;
+      /** The runner's liveness rule (before result.json was read); not live and no result.json: `lost`. */
+      liveness: Liveness;
       /** Sum of keptBytes. */
       keptBytes: number;
       fileCapBytes: number;
@@ -88,6 +90,7 @@ export function parseLogsOutput(stdout: string): RunLogs {
   let run: string | undefined;
   let caps: [number, number, number] | undefined;
   let resultFile: ResultFile | null = null;
+  let liveness: Liveness | undefined;
   let omitted: [number, boolean] | undefined;
   const files: RunLogFile[] = [];
   for (const fields of records) {
@@ -96,6 +99,7 @@ export function parseLogsOutput(stdout: string): RunLogs {
     else if (key === "run") run = rest[0];
     else if (key === "caps") caps = [decodeCount(rest[0], READER), decodeCount(rest[1], READER), decodeCount(rest[2], READER)];
     else if (key === "result") resultFile = decodeResultRecord(rest, READER);
+    else if (key === "liveness") liveness = decodeLiveness(rest, READER);
     else if (key === "omitted") omitted = [decodeCount(rest[0], READER), rest[1] === "atleast"];
     else if (key === "file") files.push(parseFile(rest));
     else if (key === "end") {
@@ -104,7 +108,7 @@ export function parseLogsOutput(stdout: string): RunLogs {
   }
   if (!runId) throw malformed(READER, "no 'runid' line");
   if (run === "absent") return { runId, found: false };
-  if (run !== "present" || caps === undefined || omitted === undefined) throw malformed(READER, "no 'run present', 'caps' or 'omitted' line");
+  if (run !== "present" || caps === undefined || omitted === undefined || liveness === undefined) throw malformed(READER, "no 'run present', 'caps', 'liveness' or 'omitted' line");
   if (files.length > caps[2]) throw malformed(READER, `${files.length} files, more than the ${caps[2]} asked for`);
   return {
     runId,
@@ -112,7 +116,8 @@ export function parseLogsOutput(stdout: string): RunLogs {
     files,
     omittedFiles: omitted[0],
     omittedAtLeast: omitted[1],
-    ...judgeResult(resultFile, { runId }),
+    ...judgeResult(resultFile, { runId }, liveness),
+    liveness,
     keptBytes: files.reduce((sum, f) => sum + f.keptBytes, 0),
     fileCapBytes: caps[0],
     totalCapBytes: caps[1],

@@ -1,7 +1,7 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
 import { DispatchError } from "../errors.ts";
-import type { ResultFile } from "./result.ts";
-import resultRecord from "./result-record.sh";
+import type { Liveness, ResultFile } from "./result.ts";
+import { withIncludes } from "./template.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -72,14 +72,8 @@ export function lenientText(bytes: Uint8Array): string {
   return new TextDecoder("utf-8").decode(bytes);
 }
 
-const RESULT_RECORD_INCLUDE = "# uci:include result-record.sh\n";
-
-/** Puts the shared `uci_result_record` function (result-record.sh) at a template's include line, so every script reports result.json alike. */
-export function withResultRecord(template: string, templateName: string): string {
-  const parts = template.split(RESULT_RECORD_INCLUDE);
-  if (parts.length !== 2) throw new Error(`${templateName}: expected exactly one '${RESULT_RECORD_INCLUDE.trim()}' line`);
-  return parts.join(resultRecord);
-}
+/** Puts the shared functions in at a template's include lines; fillRunTemplate does it already (src/host/template.ts). */
+export const withResultRecord = withIncludes;
 
 /** The fields of a `result` record (result-record.sh) as a ResultFile; null when there is no result.json. */
 export function decodeResultRecord([field, size]: string[], reader: string): ResultFile | null {
@@ -87,4 +81,11 @@ export function decodeResultRecord([field, size]: string[], reader: string): Res
   if (field === "!") return { bytes: null, sizeBytes };
   const bytes = decodeField(field, reader);
   return bytes === null ? null : { bytes, sizeBytes };
+}
+
+/** The fields of a `liveness` record (run-liveness.sh): `live|dead` and why, by the runner's liveness rule. */
+export function decodeLiveness(fields: string[] | undefined, reader: string): Liveness {
+  const [state, ...why] = fields ?? [];
+  if (state !== "live" && state !== "dead") throw malformed(reader, `liveness is ${JSON.stringify(state)}`);
+  return { live: state === "live", why: why.join("\t") };
 }

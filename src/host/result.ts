@@ -53,21 +53,39 @@ export interface ResultExpectation {
   manifestCommit?: string;
 }
 
+/** Whether anything of a run is alive, by the runner's liveness rule (src/host/run-liveness.sh, docs/readers.md#liveness-the-runners-rule-never-a-bare-pid). */
+export interface Liveness {
+  /** A launcher or runner process provably of this run (or one that cannot be told apart), or a dir under RUN_YOUNG_GRACE_S old without pid files. */
+  live: boolean;
+  /** The rule's words, e.g. `launcher.pid 4242 is gone, runner.pid 4250 is another program`. */
+  why: string;
+}
+
 /**
  * What a run's result.json means (docs/commands.md#run-states): `none` (not written yet: the run goes on),
- * `valid` (this run's verdict), `corrupt` (unreadable, too large, not UTF-8, not JSON, not the schema) or
- * `mismatch` (a valid result of another run id or manifest commit). Only `valid` carries a result.
+ * `valid` (this run's verdict), `corrupt` (unreadable, too large, not UTF-8, not JSON, not the schema),
+ * `mismatch` (a valid result of another run id or manifest commit) or `lost` (none, and nothing of the run is
+ * alive to write one: the next run's sweep will record it). Only `valid` carries a result.
  */
 export type ResultVerdict =
   | { resultState: "none"; result: null; resultProblem: null }
   | { resultState: "valid"; result: RunResult; resultProblem: null }
-  | { resultState: "corrupt" | "mismatch"; result: null; resultProblem: string };
+  | { resultState: "corrupt" | "mismatch" | "lost"; result: null; resultProblem: string };
 
 /** The states of {@link ResultVerdict}. */
 export type ResultState = ResultVerdict["resultState"];
 
-/** The verdict of a run's result.json (null: none yet), the same for the status reader, the logs reader and the cancel script. */
-export function judgeResult(file: ResultFile | null, expected: ResultExpectation): ResultVerdict {
+/** Why a run with no result.json and nothing alive is lost. */
+export function lostProblem(liveness: Liveness): string {
+  return `no launcher or runner process of it is alive and it wrote no result.json (${liveness.why})`;
+}
+
+/**
+ * The verdict of a run's result.json (null: none yet; with `liveness` not live, `lost`), the same for the status
+ * reader, the logs reader and the cancel script.
+ */
+export function judgeResult(file: ResultFile | null, expected: ResultExpectation, liveness?: Liveness): ResultVerdict {
+  if (file === null && liveness && !liveness.live) return { resultState: "lost", result: null, resultProblem: lostProblem(liveness) };
   if (file === null) return { resultState: "none", result: null, resultProblem: null };
   const corrupt = (resultProblem: string): ResultVerdict => ({ resultState: "corrupt", result: null, resultProblem });
   if (file.bytes === null) return corrupt("result.json exists but is not a readable regular file");
@@ -90,7 +108,7 @@ export function judgeResult(file: ResultFile | null, expected: ResultExpectation
   return { resultState: "valid", result, resultProblem: null };
 }
 
-/** The one word for a run's state: its final status, `running` before result.json, or `corrupt` / `mismatch`. */
+/** The one word for a run's state: its final status, `running` before result.json, or `corrupt` / `mismatch` / `lost`. */
 export function resultStatusWord(verdict: ResultVerdict): RunResult["status"] | "running" | "corrupt" | "mismatch" {
   if (verdict.resultState === "valid") return verdict.result.status;
   return verdict.resultState === "none" ? "running" : verdict.resultState;

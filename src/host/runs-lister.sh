@@ -7,7 +7,7 @@ set -uo pipefail
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_LIMIT=@@LIMIT@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
-UCI_RUN_ID_RE=@@RUN_ID_RE@@
+# @@RULES RUN_ID FULL_SHA@@
 
 # "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
 uci_file_field() {
@@ -17,13 +17,13 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
-# include pid-state.sh
+# uci:include run-liveness.sh
 
 # The manifest commit the launcher logged first ("launcher accepted run …: … commit <sha> …"), or "-".
 uci_commit_field() {
   local head=""
   [[ -f $1 && ! -L $1 ]] && head=$(head -c 2048 -- "$1" 2>/dev/null | tr -d '\000')
-  if [[ $head =~ commit\ ([0-9a-f]{40}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
+  if [[ $head =~ commit\ (${UCI_RE_FULL_SHA:1:-1}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
 }
 
 printf 'unidesk-ci-runs\t1\n'
@@ -37,7 +37,7 @@ printf 'root\tpresent\n'
 declare -A uci_started=()
 while IFS=$'\t' read -r uci_depth uci_type uci_time uci_rel; do
   uci_id=${uci_rel%%/*}
-  [[ $uci_id =~ $UCI_RUN_ID_RE ]] || continue
+  [[ $uci_id =~ $UCI_RE_RUN_ID ]] || continue
   if ((uci_depth == 2)) && [[ $uci_type == f && $uci_rel == "$uci_id/launcher.pid" ]]; then
     uci_started[$uci_id]=$uci_time
   elif ((uci_depth == 1)) && [[ $uci_type == d && -z ${uci_started[$uci_id]+set} ]]; then
@@ -54,8 +54,10 @@ while IFS=$'\t' read -r uci_time uci_id; do
   else
     uci_result=$'-\t0'
   fi
-  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
-    "$(uci_pid_field "$uci_dir/launcher.pid")" "$(uci_pid_field "$uci_dir/runner.pid")" "$uci_result" \
+  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
+  uci_liveness "$uci_dir"
+  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
+    "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
     "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")"
   uci_count=$((uci_count + 1))
 done < <(for uci_id in "${!uci_started[@]}"; do printf '%s\t%s\n' "${uci_started[$uci_id]}" "$uci_id"; done |

@@ -6,8 +6,7 @@ import { checkAbsolutePath, checkStringSetting, FULL_SHA, RUN_ID, RUNS_LIMIT_DEF
 import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
 import { RUN_STATUSES } from "./result.ts";
 import template from "./runs-lister.sh";
-import pidState from "./pid-state.sh";
-import { fillTemplate, includeFragments } from "./template.ts";
+import { fillTemplate, withIncludes } from "./template.ts";
 
 /** What the runs lister is rendered from. */
 export interface RunsListerSettings {
@@ -22,15 +21,16 @@ export function renderRunsLister(settings: RunsListerSettings): string {
   const limit = settings.limit ?? RUNS_LIMIT_DEFAULT;
   checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
   if (!Number.isInteger(limit) || limit < 1 || limit > RUNS_LIMIT_MAX) throw new UsageError(`limit ${JSON.stringify(limit)} must be an integer from 1 to ${RUNS_LIMIT_MAX}`);
-  return fillTemplate(includeFragments(template, { "pid-state.sh": pidState }, "runs-lister.sh"), { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES), RUN_ID_RE: RUN_ID.source }, "runs-lister.sh");
+  return fillTemplate(withIncludes(template, "runs-lister.sh"), { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES) }, "runs-lister.sh");
 }
 
 /**
  * A listed run's status: a final one from result.json (`lost`: written by the runner's sweep for a run that
- * died), `running` (no result.json, a launcher or runner alive), `stale` (no result.json, nothing alive: killed)
- * or `corrupt` (result.json unreadable, not JSON, not a result, or too large).
+ * died, or for one that died and no sweep has recorded yet: no result.json and nothing of it alive by the runner's
+ * liveness rule), `running` (no result.json, alive by that rule) or `corrupt` (result.json unreadable, not JSON,
+ * not a result, or too large).
  */
-export type ListedStatus = (typeof RUN_STATUSES)[number] | "lost" | "running" | "stale" | "corrupt";
+export type ListedStatus = (typeof RUN_STATUSES)[number] | "running" | "corrupt";
 
 /** One run as `runs` shows it. */
 export interface ListedRun {
@@ -85,17 +85,17 @@ export function parseRunsOutput(stdout: string): RunListing {
   throw malformed(READER, "no 'end' line");
 }
 
-function parseRun([runId, startedS, lpid, lstate, rpid, rstate, resultField, resultSize, prField, commit]: string[]): ListedRun {
+function parseRun([runId, startedS, lpid, lstate, rpid, rstate, liveness, resultField, resultSize, prField, commit]: string[]): ListedRun {
   if (runId === undefined || !RUN_ID.test(runId)) throw malformed(READER, `bad run id ${JSON.stringify(runId)}`);
-  const alive = [lstate, rstate].map((s, i) => {
+  [lstate, rstate].forEach((s, i) => {
     if (s !== "alive" && s !== "dead" && s !== "none") throw malformed(READER, `process state ${JSON.stringify(s)}`);
     if (s !== "none") decodeCount(i === 0 ? lpid : rpid, READER);
-    return s === "alive";
   });
+  if (liveness !== "live" && liveness !== "dead") throw malformed(READER, `liveness ${JSON.stringify(liveness)}`);
   const pr = decodeField(prField, READER);
   const run: ListedRun = {
     runId,
-    status: alive.includes(true) ? "running" : "stale",
+    status: liveness === "live" ? "running" : "lost",
     manifestCommit: commit !== undefined && FULL_SHA.test(commit) ? commit : null,
     startedAt: new Date(decodeCount(startedS, READER) * 1000).toISOString(),
     finishedAt: null,

@@ -20,37 +20,14 @@ uci_file_field() {
 
 # uci:include result-record.sh
 
+# uci:include run-liveness.sh
+
 # The last line of a log (its last cap bytes at most), as a field like uci_file_field.
 uci_last_line_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
   data=$(tail -c 65536 -- "$1" | tail -n 1 | tail -c "$UCI_LINE_CAP" | base64 -w0) || { printf -- '-'; return; }
   printf 'b64:%s' "$data"
-}
-
-# "<pid>\t<alive|dead>" from a pid file, or "-\tnone" without one.
-uci_pid_field() {
-  local pid
-  [[ -f $1 ]] || { printf -- '-\tnone'; return; }
-  pid=$(head -c 32 -- "$1" 2>/dev/null | tr -dc '0-9')
-  [[ -n $pid ]] || { printf -- '-\tnone'; return; }
-  if uci_is_alive "$pid"; then
-    printf '%s\talive' "$pid"
-  else
-    printf '%s\tdead' "$pid"
-  fi
-}
-
-# A zombie (exited, not yet reaped) counts as dead; /proc also sees other users' processes.
-uci_is_alive() {
-  local stat
-  if [[ -r /proc/$1/stat ]]; then
-    stat=$(head -c 1024 -- "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [[ ${stat:0:1} != Z ]]
-  else
-    kill -0 "$1" 2>/dev/null
-  fi
 }
 
 printf 'unidesk-ci-status\t1\n'
@@ -60,8 +37,11 @@ if [[ ! -d $UCI_DIR ]]; then
   exit 0
 fi
 printf 'run\tpresent\n'
-printf 'launcher\t%s\n' "$(uci_pid_field "$UCI_DIR/launcher.pid")"
-printf 'runner\t%s\n' "$(uci_pid_field "$UCI_DIR/runner.pid")"
+# Liveness before result.json, as the runner's sweep judges it.
+uci_liveness "$UCI_DIR"
+printf 'launcher\t%s\n' "$(uci_process_field launcher)"
+printf 'runner\t%s\n' "$(uci_process_field runner)"
+uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
 printf 'launcherlog\t%s\n' "$(uci_last_line_field "$UCI_DIR/launcher.log")"

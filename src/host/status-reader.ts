@@ -2,8 +2,8 @@
 import { boolean, int, literal, minimum, minLength, nullable, object, string, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
 import { checkCapSetting, RESULT_MAX_BYTES, STATUS_LINE_CAP_BYTES } from "../rules.ts";
-import { decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, withResultRecord } from "./records.ts";
-import { judgeResult, resultSchema, type ResultExpectation, type ResultState, type RunResult } from "./result.ts";
+import { decodeCount, decodeField, decodeLiveness, decodeResultRecord, lenientText, malformed, readerRecords } from "./records.ts";
+import { judgeResult, resultSchema, type Liveness, type ResultExpectation, type ResultState, type RunResult } from "./result.ts";
 import template from "./status-reader.sh";
 import { fillRunTemplate } from "./template.ts";
 
@@ -25,14 +25,14 @@ export function renderStatusReader(settings: StatusReaderSettings): string {
   const lineCap = settings.lineCapBytes ?? STATUS_LINE_CAP_BYTES;
   checkCapSetting("resultCapBytes", resultCap, 1, RESULT_MAX_BYTES);
   checkCapSetting("lineCapBytes", lineCap, 1, 65_536);
-  return fillRunTemplate(withResultRecord(template, "status-reader.sh"), "status-reader.sh", settings, { RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) });
+  return fillRunTemplate(template, "status-reader.sh", settings, { RESULT_CAP_BYTES: String(resultCap), LINE_CAP_BYTES: String(lineCap) });
 }
 
 const READER = "status reader";
 
 const processStateSchema = object({ pid: nullable(int().check(minimum(1))), alive: boolean() });
 
-/** A launcher or runner process as seen through its pid file. */
+/** A launcher or runner process as seen through its pid file; alive as the liveness rule counts it (its cmdline names the run's result dir, or cannot be read). */
 export type ProcessState = Infer<typeof processStateSchema>;
 
 const runStatusSchema = object({
@@ -40,8 +40,9 @@ const runStatusSchema = object({
   exists: boolean(),
   launcher: processStateSchema,
   runner: processStateSchema,
+  liveness: object({ live: boolean(), why: string() }),
   pipelineRun: nullable(string()),
-  resultState: literal(["none", "valid", "corrupt", "mismatch"]),
+  resultState: literal(["none", "valid", "corrupt", "mismatch", "lost"]),
   result: nullable(resultSchema),
   resultProblem: nullable(string()),
   lastLauncherLogLine: nullable(string()),
@@ -57,19 +58,22 @@ export interface RunStatus {
   launcher: ProcessState;
   /** From runner.pid; pid null when there is none yet. */
   runner: ProcessState;
+  /** The runner's liveness rule over both pid files and the dir's age (before result.json was read). */
+  liveness: Liveness;
   /** pipelinerun.txt, trimmed, when present. */
   pipelineRun: string | null;
-  /** What result.json says (judgeResult): none yet, this run's verdict, corrupt, or another run's or commit's. */
+  /** What result.json says (judgeResult): none yet, this run's verdict, corrupt, another run's or commit's, or lost (none and nothing alive). */
   resultState: ResultState;
   /** result.json when it is valid and this run's: the run is over. */
   result: RunResult | null;
-  /** Why result.json is corrupt or a mismatch, else null. */
+  /** Why result.json is corrupt or a mismatch, or why the run is lost, else null. */
   resultProblem: string | null;
   lastLauncherLogLine: string | null;
   lastRunnerLogLine: string | null;
 }
 
 const NO_PROCESS: ProcessState = { pid: null, alive: false };
+const NO_RUN: Liveness = { live: false, why: "no run directory" };
 
 /**
  * Parses the status reader's stdout, judging result.json against `expected` (by default: the run id the
@@ -93,6 +97,7 @@ export function parseStatusOutput(stdout: string, expected?: ResultExpectation):
     exists: false,
     launcher: NO_PROCESS,
     runner: NO_PROCESS,
+    liveness: NO_RUN,
     pipelineRun: null,
     resultState: "none",
     result: null,
@@ -106,13 +111,15 @@ export function parseStatusOutput(stdout: string, expected?: ResultExpectation):
       return bytes === null ? null : lenientText(bytes).replace(/\r?\n$/, "");
     };
     const pipelineRun = text("pipelinerun")?.trim() || null;
+    const liveness = decodeLiveness(field("liveness"), READER);
     status = {
       ...status,
       exists: true,
       launcher: parseProcess(field("launcher")),
       runner: parseProcess(field("runner")),
+      liveness,
       pipelineRun,
-      ...judgeResult(decodeResultRecord(field("result"), READER), expected ?? { runId }),
+      ...judgeResult(decodeResultRecord(field("result"), READER), expected ?? { runId }, liveness),
       lastLauncherLogLine: text("launcherlog") || null,
       lastRunnerLogLine: text("runnerlog") || null,
     };

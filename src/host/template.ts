@@ -1,6 +1,8 @@
-/** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates, and the `@@RULES …@@` line. */
+/** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates, the `@@RULES …@@` line and the shared includes. */
 import * as rules from "../rules.ts";
-import { checkRunId, checkAbsolutePath, checkStringSetting } from "../rules.ts";
+import { checkRunId, checkAbsolutePath, checkStringSetting, RUN_YOUNG_GRACE_S } from "../rules.ts";
+import resultRecord from "./result-record.sh";
+import runLiveness from "./run-liveness.sh";
 import { shellQuote } from "./shell-quote.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
@@ -83,20 +85,35 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   return out;
 }
 
-/** Fills a per-run host script (status/logs reader, cancel): checks runsRoot and runId, then substitutes them and `extra`. */
+/**
+ * The shared bash functions a host script puts in at a `# uci:include <name>` line, each with its rules already
+ * filled in: result-record.sh (how result.json is reported) and run-liveness.sh (the runner's liveness rule).
+ */
+const INCLUDES: Readonly<Record<string, () => string>> = {
+  "result-record.sh": () => resultRecord,
+  "run-liveness.sh": () => fillTemplate(runLiveness, { RUN_YOUNG_GRACE_S: String(RUN_YOUNG_GRACE_S) }, "run-liveness.sh"),
+};
+
+const INCLUDE_LINE = /^# uci:include (\S+)\n/gm;
+
+/** Replaces each `# uci:include <name>` line of a template by that shared file (at most once each; an unknown name is a template bug). */
+export function withIncludes(template: string, templateName: string): string {
+  const seen = new Set<string>();
+  return template.replace(INCLUDE_LINE, (_line, name: string) => {
+    const include = Object.hasOwn(INCLUDES, name) ? INCLUDES[name] : undefined;
+    if (include === undefined) throw new Error(`${templateName}: unknown include ${name}`);
+    if (seen.has(name)) throw new Error(`${templateName}: ${name} is included twice`);
+    seen.add(name);
+    return include();
+  });
+}
+
+/**
+ * Fills a per-run host script (status/logs reader, cancel): puts in its includes, checks runsRoot and runId, then
+ * substitutes them and `extra`.
+ */
 export function fillRunTemplate(template: string, templateName: string, where: { runsRoot: string; runId: string }, extra: Readonly<Record<string, string>> = {}): string {
   checkStringSetting("runsRoot", where.runsRoot, checkAbsolutePath);
   checkStringSetting("runId", where.runId, checkRunId);
-  return fillTemplate(template, { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
-}
-
-const INCLUDE = /^# include ([a-z0-9-]+\.sh)\n/gm;
-
-/** Replaces each `# include <name>.sh` line of a template by that shared fragment (before any placeholder is filled). */
-export function includeFragments(template: string, fragments: Readonly<Record<string, string>>, templateName: string): string {
-  return template.replace(INCLUDE, (_line, name: string) => {
-    const fragment = fragments[name];
-    if (fragment === undefined) throw new Error(`${templateName}: no fragment ${name} to include`);
-    return fragment;
-  });
+  return fillTemplate(withIncludes(template, templateName), { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
 }

@@ -48,14 +48,15 @@ uci_ms() {
   fi
 }
 
-# include pid-state.sh
+# uci:include run-liveness.sh
 
 # uci:include result-record.sh
 
-# One look at the run dir (one find): uci_size[path] of the watched files (none when UCI_LOGS is 0),
-# result.json (in any form), progress.json's version.
+# One look at the run dir: its liveness (the runner's rule, before result.json), uci_size[path] of the watched
+# files (one find; none when UCI_LOGS is 0), result.json (in any form), progress.json's version.
 uci_scan() {
   local rel size version
+  uci_liveness "$UCI_DIR"
   uci_size=()
   uci_has_result=false
   [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]] && uci_has_result=true
@@ -68,14 +69,14 @@ uci_scan() {
     esac
   done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
-  uci_alive="$(uci_pid_field "$UCI_DIR/launcher.pid") $(uci_pid_field "$UCI_DIR/runner.pid")"
 }
 
-# Is there anything to tell: result.json, nothing alive, a new progress.json, a log longer (or shorter) than its offset.
+# Is there anything to tell: result.json, a dead run (lost: nothing will change), a new progress.json, a log longer
+# (or shorter) than its offset.
 uci_has_news() {
   local rel
   $uci_has_result && return 0
-  [[ $uci_alive != *alive* ]] && return 0
+  [[ $UCI_LIVE == dead ]] && return 0
   [[ $uci_progress_version != "$UCI_PROGRESS_SEEN" && $uci_progress_version != - ]] && return 0
   for rel in "${!uci_size[@]}"; do
     [[ ${uci_size[$rel]} != "${uci_offset[$rel]:-0}" ]] && return 0
@@ -111,7 +112,7 @@ if ! uci_has_news; then
     uci_has_news || continue
     # Gather the burst the first change belongs to into this answer, but answer as soon as result.json
     # appears (the run is over: the runner's last log bytes come just before it), and not when it is over.
-    if ! $uci_has_result && [[ $uci_alive == *alive* ]]; then
+    if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
       while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
@@ -121,9 +122,9 @@ if ! uci_has_news; then
 fi
 uci_waited=$(($(uci_ms) - uci_start))
 
-read -r uci_lpid uci_lstate uci_rpid uci_rstate <<<"$uci_alive"
-printf 'launcher\t%s\t%s\n' "$uci_lpid" "$uci_lstate"
-printf 'runner\t%s\t%s\n' "$uci_rpid" "$uci_rstate"
+printf 'launcher\t%s\n' "$(uci_process_field launcher)"
+printf 'runner\t%s\n' "$(uci_process_field runner)"
+uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
 uci_psize=${uci_progress_version#*:}

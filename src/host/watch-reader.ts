@@ -15,12 +15,11 @@ import {
   WATCH_WAIT_MS_MAX,
 } from "../rules.ts";
 import { checkProgressJson, type RunProgress } from "./progress.ts";
-import { decodeCount, decodeField, decodeResultRecord, lenientText, malformed, readerRecords, withResultRecord } from "./records.ts";
-import { judgeResult, type ResultExpectation, type ResultFile, type ResultVerdict } from "./result.ts";
+import { decodeCount, decodeField, decodeLiveness, decodeResultRecord, lenientText, malformed, readerRecords } from "./records.ts";
+import { judgeResult, type Liveness, type ResultExpectation, type ResultFile, type ResultVerdict } from "./result.ts";
 import type { ProcessState } from "./status-reader.ts";
 import template from "./watch-reader.sh";
-import pidState from "./pid-state.sh";
-import { fillRunTemplate, includeFragments } from "./template.ts";
+import { fillRunTemplate } from "./template.ts";
 
 /** Byte offsets the caller holds: watched path (e.g. `runner.log`, `pods/<pod>_<container>.log`) → bytes already read. */
 export type WatchOffsets = ReadonlyMap<string, number>;
@@ -55,7 +54,7 @@ export function renderWatchReader(settings: WatchReaderSettings): string {
   if (version !== "" && !WATCH_PROGRESS_VERSION.test(version)) {
     throw new UsageError(`progressVersion ${JSON.stringify(version)} must be the version a watch answer gave (<inode>:<size>:<mtime>)`);
   }
-  return fillRunTemplate(withResultRecord(includeFragments(template, { "pid-state.sh": pidState }, "watch-reader.sh"), "watch-reader.sh"), "watch-reader.sh", settings, {
+  return fillRunTemplate(template, "watch-reader.sh", settings, {
     OFFSETS: formatOffsets(settings.offsets ?? new Map()),
     PROGRESS_VERSION: version,
     WAIT_MS: String(waitMs),
@@ -145,6 +144,7 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
   };
   let ended = false;
   let resultFile: ResultFile | null = null;
+  let liveness: Liveness | undefined;
   for (const [key, ...f] of readerRecords(stdout, "unidesk-ci-watch", READER)) {
     if (key === "runid") answer.runId = f[0] ?? "";
     else if (key === "run") {
@@ -152,6 +152,7 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
       answer.exists = f[0] === "present";
     } else if (key === "launcher") answer.launcher = parseProcess(f);
     else if (key === "runner") answer.runner = parseProcess(f);
+    else if (key === "liveness") liveness = decodeLiveness(f, READER);
     else if (key === "pipelinerun") answer.pipelineRun = textOf(decodeField(f[0], READER))?.trim() || null;
     else if (key === "result") resultFile = decodeResultRecord(f, READER);
     else if (key === "progress") answer.progress = parseProgress(f);
@@ -165,7 +166,7 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
   }
   if (!ended || answer.runId === "") throw malformed(READER, "no 'runid' or 'end' line");
   if (expected && answer.runId !== expected.runId) throw malformed(READER, `it answered for run ${JSON.stringify(answer.runId)}, not ${expected.runId}`);
-  Object.assign(answer, judgeResult(resultFile, expected ?? { runId: answer.runId }));
+  Object.assign(answer, judgeResult(resultFile, expected ?? { runId: answer.runId }, answer.exists ? liveness : undefined));
   answer.keptBytes = answer.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
   return answer;
 }

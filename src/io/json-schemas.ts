@@ -37,7 +37,7 @@ function buildSchemas() {
   const lastPoll = { phase: zenum(["missing", "starting", "running", "finished"]), pipelineRun: nullable(string()) };
   const state = launchStateSchema.shape.state;
   /** A result.json that ends the wait but is no verdict: `status` says which, `resultProblem` why (`result` is null). */
-  const unusableResult = { status: zenum(["corrupt", "mismatch"]), resultProblem: string() };
+  const unusableResult = { status: zenum(["corrupt", "mismatch", "lost"]), resultProblem: string() };
   const cancelAnswer = cancelAnswerSchema.shape;
   const issue = object({ path: string(), message: string() });
   const check = object({ id: string(), ok: boolean(), detail: string(), hint: optional(string()) });
@@ -77,7 +77,7 @@ function buildSchemas() {
      */
     follow: union([
       object({ event: literal("submitted"), ...runPlan, state }),
-      object({ event: literal("status"), phase: zenum(["missing", "starting", "running", "finished", "corrupt", "mismatch"]), pipelineRun: nullable(string()), alive: nullable(boolean()), elapsedMs: count() }),
+      object({ event: literal("status"), phase: zenum(["missing", "starting", "running", "finished", "corrupt", "mismatch", "lost"]), pipelineRun: nullable(string()), alive: nullable(boolean()), elapsedMs: count() }),
       object({
         event: literal("task"),
         task: string(),
@@ -105,7 +105,7 @@ function buildSchemas() {
         ok: literal(true),
         runs: array(object({
           runId: string(),
-          status: union([zenum(["running", "stale", "corrupt"]), zenum(RUN_STATUSES)]),
+          status: union([zenum(["running", "corrupt"]), zenum(RUN_STATUSES)]),
           manifestCommit: nullable(string()),
           startedAt: string(),
           finishedAt: nullable(string()),

@@ -7,7 +7,7 @@ import { logSource, taskSourceFromTaskRuns, taskStates, type TaskSource } from "
 import { keyValueLines, palette, type Palette } from "./color.ts";
 import { lineText, renderSourceLine, renderTaskTable } from "./render-follow.ts";
 import type { LogsReport } from "./json-schemas.ts";
-import { renderRunSummary, renderUnusableSummary } from "./render-run.ts";
+import { LOST_HINT, renderRunSummary, renderUnusableSummary } from "./render-run.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
 
@@ -76,6 +76,7 @@ export function omittedMarker(logs: FoundLogs): string {
 function renderHead(logs: FoundLogs, opts: { color: boolean }): string {
   if (logs.resultState === "valid") return renderRunSummary(logs.result, opts);
   if (logs.resultState === "none") return keyValueLines([["status", "running (no result.json yet)"], ["runId", logs.runId]]);
+  if (logs.resultState === "lost") return renderUnusableSummary({ runId: logs.runId, state: "lost", problem: `${logs.resultProblem}; ${LOST_HINT}` }, opts);
   return renderUnusableSummary({ runId: logs.runId, state: logs.resultState, problem: logs.resultProblem }, opts);
 }
 

@@ -18,14 +18,17 @@ export function describeSnapshot(s: RunSnapshot): string {
     case "missing":
       return "waiting for the run directory";
     case "starting":
-      return s.alive === false ? "starting (no launcher process alive)" : "starting (fetching the manifest commit)";
+      return "starting (fetching the manifest commit)";
     case "running":
-      return `running ${s.pipelineRun ?? ""}`.trimEnd() + (s.alive === false ? " (no runner process alive)" : "");
+      // A run with nothing alive is `lost`, never running: no "dead process" remark is needed here.
+      return `running ${s.pipelineRun ?? ""}`.trimEnd();
     case "finished":
       return `finished: ${s.result?.status ?? "unknown"}`;
     case "corrupt":
     case "mismatch":
       return `finished: ${s.phase} (${s.problem ?? "result.json is unusable"})`;
+    case "lost":
+      return `lost: ${s.problem ?? "nothing of it is alive"}`;
   }
 }
 
@@ -51,7 +54,10 @@ export function renderRunSummary(r: RunResult, opts: { color: boolean }): string
   return keyValueLines(pairs);
 }
 
-/** The summary of a run whose result.json is corrupt or another run's or commit's: no status is read from it. */
-export function renderUnusableSummary(u: { runId: string; state: "corrupt" | "mismatch"; problem: string }, opts: { color: boolean }): string {
+/** What happens to a lost run next (docs/runner.md#the-sweep-every-run-ends-even-after-a-crash). */
+export const LOST_HINT = "the next run's sweep records it (result.json status lost) and cleans up its PipelineRun and namespace";
+
+/** The summary of a run without a usable verdict (result.json corrupt, another run's or commit's, or lost): no status is read from it. */
+export function renderUnusableSummary(u: { runId: string; state: "corrupt" | "mismatch" | "lost"; problem: string }, opts: { color: boolean }): string {
   return keyValueLines([["status", palette(opts.color).red(u.state)], ["problem", u.problem], ["runId", u.runId]]);
 }

@@ -19,7 +19,7 @@ export const MAX_FAILED_POLLS = 3;
 /** Dispatch budget of an answer beyond the reader's own wait: its last look, the burst, the transfer (under host.ssh's 60 s). */
 export const ANSWER_MARGIN_MS = 15_000;
 
-/** Pause before asking again after an answer that came back at once with nothing new (nothing alive yet, a dead run, a failed answer); grows ×1.5 to 10 s. */
+/** Pause before asking again after an answer that came back at once with nothing new (no run directory yet) or a failed one; grows ×1.5 to 10 s. */
 export const IDLE_MS = [1_000, 10_000] as const;
 
 /** What to follow and how. */
@@ -78,7 +78,8 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
     partial.clear();
   }
   for (;;) {
-    const waitMs = Math.max(0, Math.min(req.answerWaitMs ?? WATCH_WAIT_MS, deadline - env.now().getTime()));
+    // The first answer comes at once (the CLI knows nothing yet); later ones wait on the host for news.
+    const waitMs = answers === 0 ? 0 : Math.max(0, Math.min(req.answerWaitMs ?? WATCH_WAIT_MS, deadline - env.now().getTime()));
     const command = renderWatchReader({ runsRoot: req.runsRoot, runId: req.runId, offsets, progressVersion: version, waitMs, capBytes: req.capBytes, logs: req.logs });
     let answer;
     try {
@@ -140,7 +141,7 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
       return { kind: "timeout", last, elapsedMs, polls: answers };
     }
     if (answer.more) continue;
-    // An answer that did not wait and brought nothing: the reader had nothing to wait for (no live process yet, a dead run).
+    // An answer that did not wait and brought nothing: the reader had nothing to wait for (no run directory).
     if (!news && answer.waitedMs < waitMs) await idle();
     else idleMs = IDLE_MS[0];
   }

@@ -23,7 +23,9 @@ export type RunView = Pick<RunStatus, "exists" | "launcher" | "runner" | "pipeli
 export function toSnapshot(status: RunView): RunSnapshot {
   const alive = status.launcher.pid === null && status.runner.pid === null ? undefined : status.launcher.alive || status.runner.alive;
   if (!status.exists) return { phase: "missing" };
-  if (status.resultState === "corrupt" || status.resultState === "mismatch") return { phase: status.resultState, problem: status.resultProblem ?? undefined, pipelineRun: status.pipelineRun ?? undefined, alive };
+  if (status.resultState === "corrupt" || status.resultState === "mismatch" || status.resultState === "lost") {
+    return { phase: status.resultState, problem: status.resultProblem ?? undefined, pipelineRun: status.pipelineRun ?? undefined, alive };
+  }
   if (status.result) return { phase: "finished", result: status.result, pipelineRun: status.pipelineRun ?? undefined, alive };
   if (status.pipelineRun) return { phase: "running", pipelineRun: status.pipelineRun, alive };
   return { phase: "starting", alive };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -35,7 +35,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
   });
 
   const env = (backend: ReturnType<typeof fakeBackend>) =>
-    fakeEnv({ vars: { HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot }, fetch: backend.fetch, cwd: dir });
+    backend.tie(fakeEnv({ vars: { HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot }, fetch: backend.fetch, cwd: dir }));
   const result = (runId: string, status: string) =>
     JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: COMMIT, pipelineRun: `e2e-${runId}`, temporaryNamespace: null, finishedAt: "2026-01-01T00:02:05Z", writer: "runner" });
   const runDir = (runId: string) => {
@@ -96,10 +96,23 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     await assert.rejects(runCli(["cancel", "cx-nope"], env(backend)), (err) => err instanceof UsageError && err.exitCode === 2 && err.message.includes(`${runsRoot}/cx-nope`));
   });
 
-  it("a stale run (nothing alive, no result) is exit 1 with a hint to read its logs", async () => {
-    writeFileSync(join(runDir("cx-stale"), "launcher.log"), "killed -9\n");
+  it("a lost run (no result, nothing alive) is exit 1 naming why, with the sweep and logs as the hint", async () => {
+    const d = runDir("cx-lost");
+    writeFileSync(join(d, "launcher.log"), "killed -9\n");
+    writeFileSync(join(d, "launcher.pid"), "999999999\n");
     const backend = fakeBackend({ token: TOKEN });
-    await assert.rejects(runCli(["cancel", "cx-stale"], env(backend)), (err) => err instanceof RunFailedError && err.exitCode === 1 && !err.silent && /nothing to cancel/.test(err.message) && /unidesk-ci logs cx-stale/.test(err.hint ?? ""));
+    await assert.rejects(runCli(["cancel", "cx-lost"], env(backend)), (err) =>
+      err instanceof RunFailedError && err.exitCode === 1 && !err.silent &&
+      err.message === "run cx-lost is lost: no launcher or runner process of it is alive and it wrote no result.json (launcher.pid 999999999 is gone); nothing to cancel" &&
+      /the next run's sweep records it .*; see: unidesk-ci logs cx-lost$/.test(err.hint ?? ""));
+  });
+
+  it("a run dir without pid files is lost only after the young-dir grace; before, nothing is signalled (exit 1, retry)", async () => {
+    const d = runDir("cx-young");
+    const backend = fakeBackend({ token: TOKEN });
+    await assert.rejects(runCli(["cancel", "cx-young"], env(backend)), (err) => err instanceof RunFailedError && /^run cx-young: no process of it is proven its own, so nothing was signalled \(started \d+s ago/.test(err.message) && /retry in a few seconds/.test(err.hint ?? ""));
+    utimesSync(d, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+    await assert.rejects(runCli(["cancel", "cx-young"], env(backend)), (err) => err instanceof RunFailedError && /is lost: .*\(no launcher\.pid or runner\.pid after 60s\)/.test(err.message));
   });
 
   it("--wait-ms waits for the cancelled result.json: exit 0, run summary on stdout", async () => {

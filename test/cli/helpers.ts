@@ -56,9 +56,15 @@ export function fakeBackend(options: FakeBackendOptions) {
     const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile("bash", ["-c", body.command], { maxBuffer: 64 << 20 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
     });
+    // The watch reader waited in real time; a fake clock must see that time pass too (or a deadline never comes).
+    const waited = /^waited\t(\d+)$/m.exec(out.stdout);
+    if (kind === "watch" && waited && clock) await clock.sleep(Number(waited[1]));
     return Response.json({ ok: true, exitCode: out.code, stdout: out.stdout, stderr: out.stderr, durationMs: 5 });
   }) as typeof fetch;
-  return { fetch: fetchFn, received };
+  let clock: Pick<Env, "sleep"> | undefined;
+  /** Lets `env`'s (fake) clock advance by each watch answer's real wait on the "host"; returns env. */
+  const tie = <E extends Pick<Env, "sleep">>(env: E): E => ((clock = env), env);
+  return { fetch: fetchFn, received, tie };
 }
 
 /** Runs the CLI as main.ts does (errors reported, the exit code returned); a `--json` run must print one valid document (test/io/json-check.ts). */

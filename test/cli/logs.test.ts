@@ -89,7 +89,7 @@ describe("logs --follow", () => {
 
 describe("logs --file", () => {
   const logsAnswer = (files: [string, string][]) =>
-    hostAnswer([`unidesk-ci-logs\t1`, `runid\t${RUN}`, `caps\t${LOGS_CAP_MAX_BYTES}\t${LOGS_CAP_MAX_BYTES}\t200`, "run\tpresent", "result\t-\t0", ...files.map(([p, c]) => `file\t${b64(p)}\t${c.length}\tb64:${b64(c)}`), "omitted\t0\texact", `end\t${files.length}\t0`, ""].join("\n"));
+    hostAnswer([`unidesk-ci-logs\t1`, `runid\t${RUN}`, `caps\t${LOGS_CAP_MAX_BYTES}\t${LOGS_CAP_MAX_BYTES}\t200`, "run\tpresent", "liveness\tlive\tlauncher.pid 1 runs it", "result\t-\t0", ...files.map(([p, c]) => `file\t${b64(p)}\t${c.length}\tb64:${b64(c)}`), "omitted\t0\texact", `end\t${files.length}\t0`, ""].join("\n"));
 
   it("prints one file whole, asking the reader for that file only", async () => {
     const mock = new HttpMock().register(dispatchOf("logs"), logsAnswer([["taskruns.json", '{"items": []}\n']]));

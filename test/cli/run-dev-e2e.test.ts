@@ -8,6 +8,7 @@ import { makeOperatorRepo } from "../../build/bench-fixture.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { RunFailedError, UsageError, WaitTimeoutError } from "../../src/errors.ts";
 import { runCli } from "../../src/cli/program.ts";
+import { testProgress } from "../host/answers.ts";
 import { fakeBackend, realSpawn, runMainChecked } from "./helpers.ts";
 
 const TOKEN = "tok-inproc-91b2";
@@ -28,7 +29,7 @@ describe("run-dev-e2e and logs, in process", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
-  const env = (backend: ReturnType<typeof fakeBackend>, tty = false) => fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, tty });
+  const env = (backend: ReturnType<typeof fakeBackend>, tty = false) => backend.tie(fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, tty }));
   const result = (runId: string, status: string) =>
     JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: commit, pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" });
   const runDir = (runId: string) => {
@@ -78,14 +79,19 @@ describe("run-dev-e2e and logs, in process", () => {
     const d = runDir("cmd-wait-ok");
     const backend = fakeBackend({
       token: TOKEN,
+      // As the runner: pipelinerun.txt, then progress.json (news: the reader answers at once), then result.json.
       beforeAnswer: (n) => {
-        if (n === 2) writeFileSync(join(d, "pipelinerun.txt"), "e2e-cmd-wait-ok\n");
-        if (n === 4) writeFileSync(join(d, "result.json"), result("cmd-wait-ok", "succeeded"));
+        if (n === 2) {
+          writeFileSync(join(d, "pipelinerun.txt"), "e2e-cmd-wait-ok\n");
+          writeFileSync(join(d, "progress.json"), JSON.stringify(testProgress("cmd-wait-ok", ["check-inputs"], [["check-inputs", "Unknown", "Running"]])));
+        }
+        if (n === 3) writeFileSync(join(d, "result.json"), result("cmd-wait-ok", "succeeded"));
       },
     });
     const e = env(backend);
     await runCli(["run-dev-e2e", "--run-id", "cmd-wait-ok", "--wait-ms", "600000"], e);
-    assert.deepEqual(backend.received.map((r) => r.kind), ["launcher", "watch", "watch", "watch", "watch"]);
+    assert.deepEqual(backend.received.map((r) => r.kind), ["launcher", "watch", "watch", "watch"]);
+    assert.match(e.err(), /task check-inputs running/);
     assert.match(e.err(), /starting/);
     assert.match(e.err(), /running e2e-cmd-wait-ok/);
     assert.match(e.out(), /^status: +succeeded$/m);
@@ -108,8 +114,8 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await assert.rejects(runCli(["run-dev-e2e", "--run-id", "cmd-wait-slow", "--wait-ms", "5000"], e), (err) => err instanceof WaitTimeoutError && err.exitCode === 3 && /goes on/.test(err.message) && /logs cmd-wait-slow/.test(err.hint ?? ""));
-    // Nothing alive, so each answer comes back at once: at 0 (news), 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline.
-    assert.equal(backend.received.filter((r) => r.kind === "watch").length, 6);
+    // The first answer at once, the second waits on the host until the deadline (nothing changes).
+    assert.equal(backend.received.filter((r) => r.kind === "watch").length, 2);
   });
 
   it("--wait-ms --json prints one document, even on timeout", async () => {

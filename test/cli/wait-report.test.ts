@@ -66,7 +66,7 @@ describe("--wait-ms answers (exact)", () => {
     assert.equal(frames.length, 2, env.err());
     assert.equal(frames[0], `/ 0s/10m00s running e2e-${RUN}\n  ● check-inputs  running    9s\n  · report        pending\n`);
     assert.equal(frames[1], `  0s/10m00s finished: succeeded\n  ✓ check-inputs  succeeded  2s\n  ✓ report        succeeded  2s\n`);
-    assert.ok(mock.requests.every((r) => /^UCI_WAIT_MS='10000'$/m.test(JSON.parse(r.body).command)), "a terminal asks for 10 s answers");
+    assert.ok(mock.requests.slice(1).every((r) => /^UCI_WAIT_MS='10000'$/m.test(JSON.parse(r.body).command)), "after the first, a terminal asks for 10 s answers");
   });
 });
 
@@ -154,6 +154,43 @@ describe("an ended run waited on: result.json that is no verdict of this run end
     assert.deepEqual([doc.ok, doc.runId, doc.status, doc.result, doc.polls, doc.error.code, doc.error.exitCode], [false, RUN, "corrupt", null, 1, "run_failed", 1]);
     assert.match(doc.resultProblem, /does not match the result schema/);
     assert.equal(env.err(), "");
+  });
+});
+
+describe("a lost run waited on (no result.json, nothing of it alive): the wait ends after one answer (exit 1)", () => {
+  const lost = hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, alive: false }));
+
+  it("names the run, says nothing is alive and no result.json was written, hints at the sweep and logs", async () => {
+    const mock = new HttpMock().register(status, running).register(status, lost);
+    const env = fakeEnv({ fetch: mock.fetch });
+    await assert.rejects(waitAndReport(target, request(), env), (e) =>
+      e instanceof RunFailedError && e.exitCode === ExitCode.runFailed && !e.silent &&
+      e.message === `run ${RUN} is lost: no launcher or runner process of it is alive and it wrote no result.json (launcher.pid 4242 is another program)` &&
+      e.hint === `the next run's sweep records it (result.json status lost) and cleans up its PipelineRun and namespace; see its files with: unidesk-ci logs ${RUN}`);
+    mock.verify();
+    assert.equal(mock.requests.length, 2, "no poll after the one that saw it lost");
+    assert.match(env.out(), new RegExp(`^status: +lost\nproblem: +no launcher or runner process of it is alive .*\nrunId: +${RUN}\n$`));
+    assert.equal(env.err(), `[0s] running e2e-${RUN}\n[0s] lost: no launcher or runner process of it is alive and it wrote no result.json (launcher.pid 4242 is another program)\n`);
+  });
+
+  it("--json: one document, status lost, the error with exitCode 1", async () => {
+    const mock = new HttpMock().register(status, lost);
+    const env = fakeEnv({ fetch: mock.fetch });
+    const error = await waitAndReport(target, request({ json: true }), env).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof RunFailedError);
+    assert.equal(env.out(), "", "the failure document is the reporter's");
+    assert.equal(reportError(error, env, true), 1);
+    mock.verify();
+    const doc = JSON.parse(env.out());
+    assert.deepEqual([doc.ok, doc.status, doc.result, doc.polls, doc.error.code, doc.error.exitCode], [false, "lost", null, 1, "run_failed", 1]);
+    assert.match(doc.resultProblem, /launcher\.pid 4242 is another program/);
+  });
+
+  it("cancel --wait-ms: a run lost after the signal (it died before writing its result) ends the wait at once", async () => {
+    const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+    const mock = new HttpMock().register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN))).register(status, lost);
+    await assert.rejects(runCli(["cancel", RUN, "--wait-ms", "600000"], fakeEnv({ vars, fetch: mock.fetch })), (e) => e instanceof RunFailedError && / is lost: /.test(e.message));
+    mock.verify();
   });
 });
 

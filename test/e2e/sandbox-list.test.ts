@@ -59,7 +59,7 @@ describe("e2e: runs", () => {
       assert.deepEqual(
         doc.runs.map((r: Record<string, unknown>) => [r["runId"], r["status"], r["manifestCommit"], r["pipelineRun"]]),
         [
-          [killed, "stale", okResult["manifestCommit"], `e2e-${killed}`],
+          [killed, "lost", okResult["manifestCommit"], `e2e-${killed}`],
           ["e2e-runs-failed", "failed", okResult["manifestCommit"], "e2e-e2e-runs-failed"],
           ["e2e-runs-ok", "succeeded", okResult["manifestCommit"], "e2e-e2e-runs-ok"],
         ],
@@ -71,7 +71,7 @@ describe("e2e: runs", () => {
       assert.equal(text.code, 0, show(text));
       const lines = text.stdout.trimEnd().split("\n");
       assert.match(lines[0]!, /^RUN ID\s+STATUS\s+STARTED\s+DURATION\s+COMMIT\s+PIPELINERUN$/);
-      assert.match(lines[1]!, new RegExp(`^${killed}\\s+stale\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+-\\s+[0-9a-f]{12}\\s+e2e-${killed}$`));
+      assert.match(lines[1]!, new RegExp(`^${killed}\\s+lost\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+-\\s+[0-9a-f]{12}\\s+e2e-${killed}$`));
       assert.match(lines[3]!, /^e2e-runs-ok\s+succeeded\s+/);
       const limited = jsonOf(await cli(e2e, ["runs", "--limit", "2", "--json"]));
       assert.deepEqual([limited.runs.length, limited.total], [2, 3]);

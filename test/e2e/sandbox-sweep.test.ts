@@ -36,6 +36,25 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
     assert.ok(!existsSync(join(dir, "result.json")), "nobody wrote a result for the killed run");
     assert.ok(kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${dead}`), "the killed run left its namespace");
 
+    // Before any sweep, the readers already call it lost (not running), by the sweep's own rule.
+    const why = new RegExp(`launcher\\.pid ${launcherPid} is (gone|a zombie), runner\\.pid ${runnerPid} is (gone|a zombie)`);
+    const wait = await cli(e2e, ["run-dev-e2e", "--run-id", dead, "--wait-ms", "60000"]);
+    assert.equal(wait.code, 1, show(wait));
+    assert.match(wait.stdout, /^status: +lost$/m, show(wait));
+    assert.match(wait.stderr, new RegExp(`error: run ${dead} is lost: no launcher or runner process of it is alive and it wrote no result\\.json \\(${why.source}\\)`), show(wait));
+    assert.match(wait.stderr, new RegExp(`the next run's sweep records it .*unidesk-ci logs ${dead}`), show(wait));
+    const before = await cli(e2e, ["logs", dead, "--json"]);
+    assert.equal(before.code, 0, show(before));
+    const beforeDoc = JSON.parse(before.stdout) as { status: string; result: unknown; resultProblem: string };
+    assert.deepEqual([beforeDoc.status, beforeDoc.result], ["lost", null]);
+    assert.match(beforeDoc.resultProblem, why);
+    const cancel = await cli(e2e, ["cancel", dead]);
+    assert.equal(cancel.code, 1, show(cancel));
+    assert.match(cancel.stderr, new RegExp(`run ${dead} is lost: .*; nothing to cancel`), show(cancel));
+    assert.ok(!existsSync(join(dir, "result.json")), "only the sweep writes a lost run's result.json");
+    const workDir = join(sb.workRoot, dead);
+    assert.ok(existsSync(workDir), "the killed launcher left its work dir");
+
     const run = await cli(e2e, ["run-dev-e2e", "--run-id", next, "--wait-ms", "60000"]);
     assert.equal(run.code, 0, show(run));
 
@@ -48,6 +67,7 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
     assert.equal(kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${dead}`), undefined);
     assert.equal(kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${dead}`)?.spec?.["status"], "Cancelled");
     assert.equal(kube.getObject("v1", "namespaces", undefined, "unidesk-ci-foo")?.metadata.resourceVersion, foo.metadata.resourceVersion, "an unlabelled unidesk-ci-foo survives");
+    assert.ok(!existsSync(workDir), "the sweep removed the lost run's work dir");
 
     const logs = await cli(e2e, ["logs", dead]);
     assert.match(logs.stdout, /lost/, show(logs));

@@ -7,7 +7,8 @@ set -uo pipefail
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 UCI_LIMIT='20'
 UCI_RESULT_CAP='8192'
-UCI_RUN_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 
 # "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
 uci_file_field() {
@@ -17,38 +18,107 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
-# Shared by the fixed readers (included where a template says `# include pid-state.sh`): process liveness
-# from a pid file, with bash builtins only. A zombie (exited, not yet reaped) counts as dead.
-uci_is_alive() {
-  local stat
-  if [[ -r /proc/$1/stat ]]; then
-    IFS= read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-    stat=${stat##*) }
-    [[ ${stat:0:1} != Z ]]
-  else
-    kill -0 "$1" 2>/dev/null
+# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
+# (scripts/ci/dev-e2e.sh: pid_runs, classify_run), so a reader calls lost exactly what the next sweep records as lost.
+# RUN_YOUNG_GRACE_S comes from src/rules.ts.
+UCI_YOUNG_GRACE_S='60'
+# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
+declare -A UCI_PID=() UCI_RC=()
+UCI_LIVE=live
+UCI_LIVE_WHY=
+UCI_PID_SEEN=
+
+# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
+# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
+# under a reused pid (a bare pid is never trusted).
+uci_pid_runs() {
+  local pid=$1 dir=$2 cmd rest stat
+  UCI_PID_SEEN=gone
+  [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
+  { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || return 1
+  stat=${stat##*) }
+  if [[ ${stat:0:1} == [ZX] ]]; then
+    UCI_PID_SEEN="a zombie"
+    return 1
+  fi
+  UCI_PID_SEEN="another program"
+  if ! cmd=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
+    [[ -e /proc/$pid ]] && return 2
+    UCI_PID_SEEN=gone
+    return 1
+  fi
+  rest=$cmd$'\n'
+  while [[ $rest == *"$dir"* ]]; do
+    rest=${rest#*"$dir"}
+    # /runs/ab must not be taken for /runs/abc.
+    [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
+  done
+  return 1
+}
+
+# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
+# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
+uci_liveness() {
+  local dir=$1 p pid has_pid=false now mtime
+  UCI_LIVE=dead
+  UCI_LIVE_WHY=
+  UCI_PID=()
+  UCI_RC=()
+  if [[ ! -r /proc/self/cmdline ]]; then
+    UCI_LIVE=live
+    UCI_LIVE_WHY="/proc is not readable, so no run can be proven dead"
+    return
+  fi
+  for p in launcher runner; do
+    [[ -f $dir/$p.pid ]] || continue
+    has_pid=true
+    pid=""
+    read -r pid 2>/dev/null <"$dir/$p.pid"
+    uci_pid_runs "$pid" "$dir"
+    UCI_RC[$p]=$?
+    [[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && UCI_PID[$p]=$pid
+    [[ $pid =~ ^[0-9]{1,10}$ ]] || pid="?"
+    case ${UCI_RC[$p]} in
+      0) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY="$p.pid $pid runs it" ;;
+      2) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY="cannot read /proc/$pid/cmdline of $p.pid $pid; treating the run as live" ;;
+      *) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY+="${UCI_LIVE_WHY:+, }$p.pid $pid is $UCI_PID_SEEN" ;;
+    esac
+    ((UCI_RC[$p] == 1)) || UCI_LIVE=live
+  done
+  if ! $has_pid; then
+    printf -v now '%(%s)T' -1
+    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
+    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+      UCI_LIVE=live
+      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      return
+    fi
+    UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
   fi
 }
 
-# "<pid>\t<alive|dead>" from a pid file, or "-\tnone".
-uci_pid_field() {
-  local pid=""
-  [[ -f $1 ]] && IFS= read -r -n 32 pid <"$1" 2>/dev/null
-  pid=${pid//[!0-9]/}
-  if [[ -z $pid ]]; then
+# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
+# "-\tnone" without a valid pid in it.
+uci_process_field() {
+  if [[ -z ${UCI_PID[$1]-} ]]; then
     printf -- '-\tnone'
-  elif uci_is_alive "$pid"; then
-    printf '%s\talive' "$pid"
+  elif ((UCI_RC[$1] == 1)); then
+    printf '%s\tdead' "${UCI_PID[$1]}"
   else
-    printf '%s\tdead' "$pid"
+    printf '%s\talive' "${UCI_PID[$1]}"
   fi
+}
+
+# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
+uci_liveness_record() {
+  printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
 }
 
 # The manifest commit the launcher logged first ("launcher accepted run …: … commit <sha> …"), or "-".
 uci_commit_field() {
   local head=""
   [[ -f $1 && ! -L $1 ]] && head=$(head -c 2048 -- "$1" 2>/dev/null | tr -d '\000')
-  if [[ $head =~ commit\ ([0-9a-f]{40}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
+  if [[ $head =~ commit\ (${UCI_RE_FULL_SHA:1:-1}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
 }
 
 printf 'unidesk-ci-runs\t1\n'
@@ -62,7 +132,7 @@ printf 'root\tpresent\n'
 declare -A uci_started=()
 while IFS=$'\t' read -r uci_depth uci_type uci_time uci_rel; do
   uci_id=${uci_rel%%/*}
-  [[ $uci_id =~ $UCI_RUN_ID_RE ]] || continue
+  [[ $uci_id =~ $UCI_RE_RUN_ID ]] || continue
   if ((uci_depth == 2)) && [[ $uci_type == f && $uci_rel == "$uci_id/launcher.pid" ]]; then
     uci_started[$uci_id]=$uci_time
   elif ((uci_depth == 1)) && [[ $uci_type == d && -z ${uci_started[$uci_id]+set} ]]; then
@@ -79,8 +149,10 @@ while IFS=$'\t' read -r uci_time uci_id; do
   else
     uci_result=$'-\t0'
   fi
-  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
-    "$(uci_pid_field "$uci_dir/launcher.pid")" "$(uci_pid_field "$uci_dir/runner.pid")" "$uci_result" \
+  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
+  uci_liveness "$uci_dir"
+  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
+    "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
     "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")"
   uci_count=$((uci_count + 1))
 done < <(for uci_id in "${!uci_started[@]}"; do printf '%s\t%s\n' "${uci_started[$uci_id]}" "$uci_id"; done |

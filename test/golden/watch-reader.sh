@@ -49,31 +49,100 @@ uci_ms() {
   fi
 }
 
-# Shared by the fixed readers (included where a template says `# include pid-state.sh`): process liveness
-# from a pid file, with bash builtins only. A zombie (exited, not yet reaped) counts as dead.
-uci_is_alive() {
-  local stat
-  if [[ -r /proc/$1/stat ]]; then
-    IFS= read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-    stat=${stat##*) }
-    [[ ${stat:0:1} != Z ]]
-  else
-    kill -0 "$1" 2>/dev/null
+# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
+# (scripts/ci/dev-e2e.sh: pid_runs, classify_run), so a reader calls lost exactly what the next sweep records as lost.
+# RUN_YOUNG_GRACE_S comes from src/rules.ts.
+UCI_YOUNG_GRACE_S='60'
+# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
+declare -A UCI_PID=() UCI_RC=()
+UCI_LIVE=live
+UCI_LIVE_WHY=
+UCI_PID_SEEN=
+
+# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
+# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
+# under a reused pid (a bare pid is never trusted).
+uci_pid_runs() {
+  local pid=$1 dir=$2 cmd rest stat
+  UCI_PID_SEEN=gone
+  [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
+  { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || return 1
+  stat=${stat##*) }
+  if [[ ${stat:0:1} == [ZX] ]]; then
+    UCI_PID_SEEN="a zombie"
+    return 1
+  fi
+  UCI_PID_SEEN="another program"
+  if ! cmd=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
+    [[ -e /proc/$pid ]] && return 2
+    UCI_PID_SEEN=gone
+    return 1
+  fi
+  rest=$cmd$'\n'
+  while [[ $rest == *"$dir"* ]]; do
+    rest=${rest#*"$dir"}
+    # /runs/ab must not be taken for /runs/abc.
+    [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
+  done
+  return 1
+}
+
+# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
+# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
+uci_liveness() {
+  local dir=$1 p pid has_pid=false now mtime
+  UCI_LIVE=dead
+  UCI_LIVE_WHY=
+  UCI_PID=()
+  UCI_RC=()
+  if [[ ! -r /proc/self/cmdline ]]; then
+    UCI_LIVE=live
+    UCI_LIVE_WHY="/proc is not readable, so no run can be proven dead"
+    return
+  fi
+  for p in launcher runner; do
+    [[ -f $dir/$p.pid ]] || continue
+    has_pid=true
+    pid=""
+    read -r pid 2>/dev/null <"$dir/$p.pid"
+    uci_pid_runs "$pid" "$dir"
+    UCI_RC[$p]=$?
+    [[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && UCI_PID[$p]=$pid
+    [[ $pid =~ ^[0-9]{1,10}$ ]] || pid="?"
+    case ${UCI_RC[$p]} in
+      0) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY="$p.pid $pid runs it" ;;
+      2) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY="cannot read /proc/$pid/cmdline of $p.pid $pid; treating the run as live" ;;
+      *) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY+="${UCI_LIVE_WHY:+, }$p.pid $pid is $UCI_PID_SEEN" ;;
+    esac
+    ((UCI_RC[$p] == 1)) || UCI_LIVE=live
+  done
+  if ! $has_pid; then
+    printf -v now '%(%s)T' -1
+    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
+    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+      UCI_LIVE=live
+      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      return
+    fi
+    UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
   fi
 }
 
-# "<pid>\t<alive|dead>" from a pid file, or "-\tnone".
-uci_pid_field() {
-  local pid=""
-  [[ -f $1 ]] && IFS= read -r -n 32 pid <"$1" 2>/dev/null
-  pid=${pid//[!0-9]/}
-  if [[ -z $pid ]]; then
+# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
+# "-\tnone" without a valid pid in it.
+uci_process_field() {
+  if [[ -z ${UCI_PID[$1]-} ]]; then
     printf -- '-\tnone'
-  elif uci_is_alive "$pid"; then
-    printf '%s\talive' "$pid"
+  elif ((UCI_RC[$1] == 1)); then
+    printf '%s\tdead' "${UCI_PID[$1]}"
   else
-    printf '%s\tdead' "$pid"
+    printf '%s\talive' "${UCI_PID[$1]}"
   fi
+}
+
+# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
+uci_liveness_record() {
+  printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
 }
 
 # result.json as one record, judged by the CLI (src/host/result.ts): "result\tb64:<its first UCI_RESULT_CAP
@@ -90,10 +159,11 @@ uci_result_record() {
   fi
 }
 
-# One look at the run dir (one find): uci_size[path] of the watched files (none when UCI_LOGS is 0),
-# result.json (in any form), progress.json's version.
+# One look at the run dir: its liveness (the runner's rule, before result.json), uci_size[path] of the watched
+# files (one find; none when UCI_LOGS is 0), result.json (in any form), progress.json's version.
 uci_scan() {
   local rel size version
+  uci_liveness "$UCI_DIR"
   uci_size=()
   uci_has_result=false
   [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]] && uci_has_result=true
@@ -106,14 +176,14 @@ uci_scan() {
     esac
   done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
-  uci_alive="$(uci_pid_field "$UCI_DIR/launcher.pid") $(uci_pid_field "$UCI_DIR/runner.pid")"
 }
 
-# Is there anything to tell: result.json, nothing alive, a new progress.json, a log longer (or shorter) than its offset.
+# Is there anything to tell: result.json, a dead run (lost: nothing will change), a new progress.json, a log longer
+# (or shorter) than its offset.
 uci_has_news() {
   local rel
   $uci_has_result && return 0
-  [[ $uci_alive != *alive* ]] && return 0
+  [[ $UCI_LIVE == dead ]] && return 0
   [[ $uci_progress_version != "$UCI_PROGRESS_SEEN" && $uci_progress_version != - ]] && return 0
   for rel in "${!uci_size[@]}"; do
     [[ ${uci_size[$rel]} != "${uci_offset[$rel]:-0}" ]] && return 0
@@ -149,7 +219,7 @@ if ! uci_has_news; then
     uci_has_news || continue
     # Gather the burst the first change belongs to into this answer, but answer as soon as result.json
     # appears (the run is over: the runner's last log bytes come just before it), and not when it is over.
-    if ! $uci_has_result && [[ $uci_alive == *alive* ]]; then
+    if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
       while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
@@ -159,9 +229,9 @@ if ! uci_has_news; then
 fi
 uci_waited=$(($(uci_ms) - uci_start))
 
-read -r uci_lpid uci_lstate uci_rpid uci_rstate <<<"$uci_alive"
-printf 'launcher\t%s\t%s\n' "$uci_lpid" "$uci_lstate"
-printf 'runner\t%s\t%s\n' "$uci_rpid" "$uci_rstate"
+printf 'launcher\t%s\n' "$(uci_process_field launcher)"
+printf 'runner\t%s\n' "$(uci_process_field runner)"
+uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
 uci_psize=${uci_progress_version#*:}

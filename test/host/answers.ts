@@ -17,16 +17,20 @@ export function testResult(runId: string, over: Partial<RunResult> = {}): RunRes
   };
 }
 
-/** What the status reader would print for a run; `result` is an object (as JSON), raw text or bytes, or absent. */
-export function statusAnswer(runId: string, opts: { result?: RunResult | string | Uint8Array; pipelineRun?: string } = {}): string {
+/**
+ * What the status reader would print for a run; `result` is an object (as JSON), raw text or bytes, or absent;
+ * `lost` makes nothing of it alive (its launcher.pid names a reused pid).
+ */
+export function statusAnswer(runId: string, opts: { result?: RunResult | string | Uint8Array; pipelineRun?: string; lost?: boolean } = {}): string {
   const raw = opts.result === undefined ? undefined : typeof opts.result === "string" || opts.result instanceof Uint8Array ? opts.result : JSON.stringify(opts.result);
   const size = raw === undefined ? 0 : Buffer.byteLength(raw);
   return [
     "unidesk-ci-status\t1",
     `runid\t${runId}`,
     "run\tpresent",
-    "launcher\t4242\talive",
+    `launcher\t4242\t${opts.lost ? "dead" : "alive"}`,
     "runner\t-\tnone",
+    opts.lost ? "liveness\tdead\tlauncher.pid 4242 is another program" : "liveness\tlive\tlauncher.pid 4242 runs it",
     `pipelinerun\t${opts.pipelineRun ? `b64:${b64(opts.pipelineRun)}` : "-"}`,
     `result\t${raw === undefined ? "-" : `b64:${b64(raw)}`}\t${size}`,
     "launcherlog\t-",
@@ -45,7 +49,7 @@ export function watchAnswer(
   opts: {
     result?: RunResult | string | Uint8Array;
     pipelineRun?: string;
-    /** false: the launcher's pid is dead (nothing alive). @default true */
+    /** false: the launcher's pid is dead (nothing alive: lost without a result.json). @default true */
     alive?: boolean;
     progress?: { version: string; json?: object };
     chunks?: { path: string; offset: number; data: string | Uint8Array; sizeBytes?: number }[];
@@ -64,6 +68,7 @@ export function watchAnswer(
     "run\tpresent",
     `launcher\t4242\t${opts.alive === false ? "dead" : "alive"}`,
     "runner\t-\tnone",
+    opts.alive === false ? "liveness\tdead\tlauncher.pid 4242 is another program" : "liveness\tlive\tlauncher.pid 4242 runs it",
     `pipelinerun\t${opts.pipelineRun ? `b64:${b64(opts.pipelineRun)}` : "-"}`,
     `result\t${raw === undefined ? "-\t0" : `b64:${b64(raw)}\t${Buffer.byteLength(raw)}`}`,
     progress,

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
@@ -46,6 +46,12 @@ async function runDir(runId: string, files: Record<string, string> = {}): Promis
   await mkdir(dir, { recursive: true });
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
   return dir;
+}
+
+/** Makes a run dir older than the liveness rule's young-dir grace (RUN_YOUNG_GRACE_S). */
+async function age(dir: string): Promise<void> {
+  const t = new Date(Date.now() - 3600_000);
+  await utimes(dir, t, t);
 }
 
 async function cancel(runId: string) {
@@ -134,13 +140,25 @@ describe("cancel script: real runs", () => {
     assert.ok(isAlive(victim.pid!));
   });
 
-  it("stale: no result, no pid files, or dead pids", async () => {
+  it("lost: no result, and no pid files for over a minute, or dead pids (the liveness rule's words)", async () => {
     const dead = spawn("true");
     await new Promise((r) => dead.on("exit", r));
-    await runDir("empty");
-    await runDir("dead", { "runner.pid": `${dead.pid}\n`, "launcher.pid": "garbage\n" });
-    assert.equal((await cancel("empty")).outcome, "stale");
-    assert.equal((await cancel("dead")).outcome, "stale");
+    await age(await runDir("empty"));
+    await age(await runDir("dead", { "runner.pid": `${dead.pid}\n`, "launcher.pid": "garbage\n" }));
+    assert.deepEqual(await cancel("empty"), {
+      runId: "empty", outcome: "lost", process: null, pid: null, status: "lost",
+      problem: "no launcher or runner process of it is alive and it wrote no result.json (no launcher.pid or runner.pid after 60s)",
+    });
+    const lost = await cancel("dead");
+    assert.deepEqual([lost.outcome, lost.status], ["lost", "lost"]);
+    assert.match(lost.problem ?? "", new RegExp(`\\(launcher\\.pid \\? is gone, runner\\.pid ${dead.pid} is gone\\)$`));
+  });
+
+  it("unproven: a dir younger than the grace without pid files (a launcher before launcher.pid) is not lost; nothing is signalled", async () => {
+    await runDir("young");
+    const answer = await cancel("young");
+    assert.deepEqual([answer.outcome, answer.status, answer.process], ["unproven", "running", null]);
+    assert.match(answer.problem ?? "", /^no process of it is proven its own, so nothing was signalled \(started \d+s ago, no launcher\.pid or runner\.pid yet\)$/);
   });
 
   it("never signals a reused pid: an unrelated process, or another run's runner, is left alone and nothing is written", async () => {
@@ -151,7 +169,9 @@ describe("cancel script: real runs", () => {
     const otherRunner = await startProcess("bash", [join(otherDir, "runner.sh"), "--run-id", "other-run", "--result-dir", join(runsRoot, "other-run")]);
     const dir = await runDir("reused", { "runner.pid": `${otherRunner.pid}\n`, "launcher.pid": `${unrelated.pid}\n` });
     const before = await listing(dir);
-    assert.equal((await cancel("reused")).outcome, "stale");
+    const answer = await cancel("reused");
+    assert.equal(answer.outcome, "lost");
+    assert.match(answer.problem ?? "", new RegExp(`launcher\\.pid ${unrelated.pid} is another program, runner\\.pid ${otherRunner.pid} is another program`));
     assert.ok(isAlive(unrelated.pid!) && isAlive(otherRunner.pid!));
     assert.deepEqual(await listing(dir), before);
   });
@@ -222,8 +242,9 @@ describe("cancel script: against the real launcher", () => {
 
 describe("cancel script: parsing", () => {
   for (const [name, out] of [
-    ["no header", "outcome\tstale\nend\n"],
-    ["cut short", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tstale\n"],
+    ["no header", "outcome\tlost\tx\nend\n"],
+    ["cut short", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tlost\tx\n"],
+    ["stale, the old word for lost", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tstale\nend\n"],
     ["unknown outcome", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tkilled\nend\n"],
     ["signalled without pid", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tsignalled\trunner\nend\n"],
     ["signalled something else", "unidesk-ci-cancel\t1\nrunid\tx\noutcome\tsignalled\tinit\t1\nend\n"],

@@ -220,3 +220,27 @@ export function bashSyntax(script: string): { code: number | null; report: strin
   const r = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
   return { code: r.status, report: r.stderr };
 }
+
+const standIns: number[] = [];
+
+/**
+ * A launcher stand-in for result dir `dir`: a live process whose command line names it, as the detached launcher's
+ * does (the liveness rule, src/host/run-liveness.sh), in its own process group; returns its pid. {@link stopStandIns} kills them all.
+ */
+export function launcherStandIn(dir: string): number {
+  const child = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", dir], { stdio: "ignore", detached: true });
+  child.unref();
+  standIns.push(child.pid!);
+  return child.pid!;
+}
+
+/** Kills every stand-in's process group (bash and its sleep). */
+export function stopStandIns(): void {
+  for (const pid of standIns.splice(0)) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}

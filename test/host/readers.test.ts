@@ -1,6 +1,6 @@
 // The fixed read-only readers, run with real bash against run dirs built here, and their parsers.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ let root = "";
 let runsRoot = "";
 let cleanup = async () => {};
 let deadPid = 0;
+let standIn: ChildProcess | undefined;
 const binary = Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13, 0x80, 0xc3, ...randomBytes(200)]);
 const huge = Buffer.alloc(600 * 1024);
 
@@ -63,17 +64,22 @@ before(async () => {
     "huge.log": huge,
     "empty.txt": "",
   });
+  // A launcher stand-in: its command line names the result dir, as the detached launcher's does.
+  standIn = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", join(runsRoot, "running")], { stdio: "ignore" });
   await files("running", {
     "launcher.log": "2026-11-27T16:26:26.000Z launcher accepted run running\n",
     "runner.log": "step one\nwaiting for PipelineRun e2e-running (3/120)",
-    "launcher.pid": `${process.pid}\n`,
+    "launcher.pid": `${standIn.pid}\n`,
     "pipelinerun.txt": "e2e-running",
   });
   await files("bad-result", { "result.json": "{\"ok\":true}", "launcher.pid": "garbage" });
   await files("just-created", {});
 });
 
-after(() => cleanup());
+after(() => {
+  standIn?.kill("SIGKILL");
+  return cleanup();
+});
 
 async function status(runId: string, root = runsRoot) {
   const run = await runBash(renderStatusReader({ runsRoot: root, runId }), launcherEnv(root));
@@ -118,7 +124,9 @@ describe("status reader", () => {
   it("reports a running run: no result, live launcher, no runner pid yet, a log line without newline", async () => {
     const s = await status("running");
     assert.equal(s.result, null);
-    assert.deepEqual(s.launcher, { pid: process.pid, alive: true });
+    assert.equal(s.resultState, "none");
+    assert.deepEqual(s.launcher, { pid: standIn!.pid, alive: true });
+    assert.deepEqual(s.liveness, { live: true, why: `launcher.pid ${standIn!.pid} runs it` });
     assert.deepEqual(s.runner, { pid: null, alive: false });
     assert.equal(s.pipelineRun, "e2e-running");
     assert.equal(s.lastRunnerLogLine, "waiting for PipelineRun e2e-running (3/120)");
@@ -322,6 +330,9 @@ describe("reader output parsers", () => {
     ["status: no header", "hello\n", parseStatusOutput],
     ["status: cut short", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\n", parseStatusOutput],
     ["status: bad base64", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t-\tnone\nrunner\t-\tnone\npipelinerun\tb64:%%%\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
+    ["status: bad liveness", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t-\tnone\nrunner\t-\tnone\nliveness\tmaybe\t\npipelinerun\t-\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
+    ["status: no liveness", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t-\tnone\nrunner\t-\tnone\npipelinerun\t-\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
+    ["logs: no liveness", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\nresult\t-\t0\nomitted\t0\texact\nend\t0\t0\n", parseLogsOutput],
     ["status: bad process", "unidesk-ci-status\t1\nrunid\tx\nrun\tpresent\nlauncher\t12\tmaybe\nrunner\t-\tnone\npipelinerun\t-\nresult\t-\t0\nlauncherlog\t-\nrunnerlog\t-\nend\n", parseStatusOutput],
     ["logs: no end", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\n", parseLogsOutput],
     ["logs: count mismatch", "unidesk-ci-logs\t1\nrunid\tx\ncaps\t1\t1\t4\nrun\tpresent\nresult\t-\t0\nomitted\t0\texact\nend\t2\t0\n", parseLogsOutput],
@@ -345,7 +356,7 @@ describe("reader output parsers", () => {
   it("drops a split UTF-8 character at the start of a kept tail", () => {
     const text = new TextEncoder().encode("日本語のログ\n");
     const tail = text.subarray(1); // starts inside 日
-    const out = `unidesk-ci-logs\t1\nrunid\tx\ncaps\t9\t9\t4\nrun\tpresent\nresult\t-\t0\nfile\t${btoa("a.log")}\t${text.length}\tb64:${btoa(String.fromCharCode(...tail))}\nomitted\t0\texact\nend\t1\t${tail.length}\n`;
+    const out = `unidesk-ci-logs\t1\nrunid\tx\ncaps\t9\t9\t4\nrun\tpresent\nliveness\tlive\tlauncher.pid 1 runs it\nresult\t-\t0\nfile\t${btoa("a.log")}\t${text.length}\tb64:${btoa(String.fromCharCode(...tail))}\nomitted\t0\texact\nend\t1\t${tail.length}\n`;
     const parsed = parseLogsOutput(out);
     assert.ok(parsed.found);
     assert.deepEqual(parsed.files[0], { path: "a.log", sizeBytes: text.length, keptBytes: tail.length, truncated: true, unreadable: false, content: "本語のログ\n" });

@@ -18,6 +18,7 @@ let root = "";
 let runsRoot = "";
 let cleanup = async () => {};
 let deadPid = 0;
+let standIn: ReturnType<typeof spawn> | undefined;
 
 function result(runId: string, status: string, over: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -49,7 +50,12 @@ before(async () => {
   await run("r-ok", base + 10, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-ok", "succeeded"), "pipelinerun.txt": "e2e-r-ok\n" });
   await run("r-failed", base + 20, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-failed", "failed") });
   await run("r-lost", base + 30, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-lost", "lost", { reason: "runner died; swept" }) });
-  await run("r-running", base + 40, { "launcher.pid": `${process.pid}\n`, "launcher.log": launcherLog("r-running"), "pipelinerun.txt": "e2e-r-running\n" });
+  // A live launcher stand-in whose command line names its result dir, as the real one's does (the liveness rule);
+  // in its own process group, killed whole after the tests.
+  standIn = spawn("bash", ["-c", "sleep 120; exit 0", "launcher-stand-in", join(runsRoot, "r-running")], { stdio: "ignore", detached: true });
+  await run("r-running", base + 40, { "launcher.pid": `${standIn.pid}\n`, "launcher.log": launcherLog("r-running"), "pipelinerun.txt": "e2e-r-running\n" });
+  // A live process that is not this run's (a reused pid): the run is lost all the same.
+  await run("r-reused", base + 45, { "launcher.pid": `${process.pid}\n` });
   await run("r-killed", base + 50, { "launcher.pid": `${deadPid}\n`, "runner.pid": `${deadPid}\n`, "launcher.log": launcherLog("r-killed") });
   await run("r-garbage", base + 60, { "launcher.pid": `${deadPid}\n`, "result.json": "{not json" });
   await run("r-notaresult", base + 70, { "launcher.pid": `${deadPid}\n`, "result.json": "{\"status\":\"exploded\"}" });
@@ -58,7 +64,10 @@ before(async () => {
   await mkdir(join(runsRoot, "Not_A_Run"), { recursive: true });
   await writeFile(join(runsRoot, "stray-file"), "x");
 });
-after(() => cleanup());
+after(async () => {
+  if (standIn?.pid) process.kill(-standIn.pid, "SIGKILL");
+  await cleanup();
+});
 
 async function list(limit?: number, where = runsRoot): Promise<{ listing: RunListing; bytes: number }> {
   const r = await runBash(renderRunsLister({ runsRoot: where, limit }), launcherEnv(root));
@@ -71,17 +80,18 @@ describe("runs lister", () => {
   it("lists run dirs newest first with their status, and knows died and unreadable runs", async () => {
     const { listing } = await list();
     assert.equal(listing.rootExists, true);
-    assert.equal(listing.total, 9, "every run dir, not the stray file or a non-run-id dir");
+    assert.equal(listing.total, 10, "every run dir, not the stray file or a non-run-id dir");
     assert.deepEqual(listing.runs.map((r) => [r.runId, r.status]), [
       ["r-huge", "corrupt"],
       ["r-notaresult", "corrupt"],
       ["r-garbage", "corrupt"],
-      ["r-killed", "stale"],
+      ["r-killed", "lost"],
+      ["r-reused", "lost"],
       ["r-running", "running"],
       ["r-lost", "lost"],
       ["r-failed", "failed"],
       ["r-ok", "succeeded"],
-      ["r-nopid", "stale"],
+      ["r-nopid", "lost"],
     ]);
     const ok = listing.runs.find((r) => r.runId === "r-ok")!;
     assert.deepEqual(ok, { runId: "r-ok", status: "succeeded", manifestCommit: COMMIT, startedAt: "2026-11-27T16:26:26.000Z", finishedAt: "2026-11-27T16:30:00.000Z", durationMs: 214_000, pipelineRun: "e2e-r-ok", reason: "run succeeded" });
@@ -93,7 +103,7 @@ describe("runs lister", () => {
   it("bounds the listing by --limit and says how many exist", async () => {
     const { listing, bytes } = await list(3);
     assert.deepEqual(listing.runs.map((r) => r.runId), ["r-huge", "r-notaresult", "r-garbage"]);
-    assert.equal(listing.total, 9);
+    assert.equal(listing.total, 10);
     assert.ok(bytes < 3 * (RUNS_RESULT_CAP_BYTES * 1.4 + 300));
   });
 
@@ -107,7 +117,7 @@ describe("runs lister", () => {
     const now = new Date("2026-11-27T16:40:00.000Z");
     const fixed: RunListing = { ...listing, runs: listing.runs.map((r) => (r.runId === "r-running" ? { ...r, startedAt: "2026-11-27T16:35:30.000Z" } : r)) };
     await assertGolden("runs.txt", renderRuns(fixed, { color: false, now, limit: 20 }));
-    assert.match(renderRuns({ ...fixed, total: 40 }, { color: false, now, limit: 20 }), /\(9 of 40 runs; --limit N shows more, up to 500\)\n$/);
+    assert.match(renderRuns({ ...fixed, total: 40 }, { color: false, now, limit: 20 }), /\(10 of 40 runs; --limit N shows more, up to 500\)\n$/);
     assert.equal(renderRuns({ rootExists: true, runs: [], total: 0 }, { color: false, now, limit: 20 }), "no runs yet\n");
   });
 });

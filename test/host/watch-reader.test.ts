@@ -8,7 +8,7 @@ import { DispatchError, UsageError } from "../../src/errors.ts";
 import { WATCH_FILES_MAX, WATCH_WAIT_MS, WATCH_WAIT_MS_MAX } from "../../src/rules.ts";
 import { advanceOffsets, formatOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader, type WatchAnswer, type WatchReaderSettings } from "../../src/host/watch-reader.ts";
 import { assertGolden } from "../golden/golden.ts";
-import { bashSyntax, launcherEnv, runBash, shellcheck, tempDir } from "./helpers.ts";
+import { bashSyntax, launcherEnv, launcherStandIn, runBash, shellcheck, stopStandIns, tempDir } from "./helpers.ts";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const binary = Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13, 0x80, 0xc3, ...randomBytes(300)]);
@@ -34,10 +34,10 @@ async function runDir(runId: string, content: Record<string, string | Uint8Array
   return dir;
 }
 
-/** A live run: the launcher pid is this test process (alive). */
+/** A live run: its launcher.pid names a stand-in whose command line names the result dir (alive by the liveness rule). */
 function liveRun(runId: string, extra: Record<string, string | Uint8Array> = {}): Promise<string> {
   return runDir(runId, {
-    "launcher.pid": `${process.pid}\n`,
+    "launcher.pid": `${launcherStandIn(join(runsRoot, runId))}\n`,
     "launcher.log": "launcher accepted\n",
     "runner.log": "runner started\n",
     "pipelinerun.txt": `e2e-${runId}\n`,
@@ -61,14 +61,17 @@ before(async () => {
   runsRoot = join(root, "runs");
   cleanup = t.cleanup;
 });
-after(() => cleanup());
+after(async () => {
+  stopStandIns();
+  await cleanup();
+});
 
 describe("watch reader", () => {
   it("answers everything from offset 0: status, progress, each log (binary-exact), logs first then pods/ in order", async () => {
     await liveRun("w-all", { "pods/b_step.log": binary, "pods/a_step.log": "a line\n", "pipelinerun.json": "{}", ".progress.json.123": "tmp" });
     const { answer } = await watch({ runId: "w-all", waitMs: 0 });
     assert.equal(answer.exists, true);
-    assert.deepEqual(answer.launcher, { pid: process.pid, alive: true });
+    assert.equal(answer.launcher.alive, true);
     assert.equal(answer.pipelineRun, "e2e-w-all");
     assert.equal(answer.result, null);
     assert.equal(answer.progress.state, "changed");
@@ -128,7 +131,8 @@ describe("watch reader", () => {
     assert.ok(done.answer.waitedMs < 1000 && done.ms < 5000, `${done.answer.waitedMs} ms on the host`);
     await runDir("w-stale", { "launcher.pid": "999999999\n", "runner.log": "x\n" });
     const stale = await watch({ runId: "w-stale", offsets: new Map([["runner.log", 2]]), waitMs: 20_000 });
-    assert.deepEqual([stale.answer.launcher.alive, stale.answer.runner.pid, stale.answer.result], [false, null, null]);
+    assert.deepEqual([stale.answer.launcher.alive, stale.answer.runner.pid, stale.answer.result, stale.answer.resultState], [false, null, null, "lost"], "dead by the runner's liveness rule: lost");
+    assert.match(stale.answer.resultProblem ?? "", /launcher\.pid 999999999 is gone/);
     assert.ok(stale.answer.waitedMs < 1000);
   });
 
@@ -173,12 +177,12 @@ describe("watch reader", () => {
     await symlink(outside, join(dir, "pods/link.log"));
     const { answer } = await watch({ runId: "w-odd", offsets: new Map([["runner.log", 100], ["launcher.log", 18]]), waitMs: 0 });
     assert.deepEqual(answer.chunks.map((c) => [c.path, c.offset, c.sizeBytes, c.bytes]), [["runner.log", 100, 6, null]]);
-    const linked = await runDir("w-linkdir", { "launcher.pid": `${process.pid}\n` });
+    const linked = await liveRun("w-linkdir");
     await mkdir(join(root, "elsewhere"), { recursive: true });
     await writeFile(join(root, "elsewhere", "x.log"), "outside\n");
     await rename(join(linked, "pods"), join(root, "gone"));
     await symlink(join(root, "elsewhere"), join(linked, "pods"));
-    assert.deepEqual((await watch({ runId: "w-linkdir", waitMs: 0 })).answer.chunks, []);
+    assert.deepEqual((await watch({ runId: "w-linkdir", waitMs: 0 })).answer.chunks.filter((c) => c.path.startsWith("pods/")), []);
   });
 
   it("logs: false sends no file and does not wake for a growing log; progress.json still wakes it", async () => {

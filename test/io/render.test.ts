@@ -37,6 +37,7 @@ const testLogs = (over: Partial<FoundLogs> = {}): FoundLogs => ({
   resultState: "valid",
   result: testResult(),
   resultProblem: null,
+  liveness: { live: false, why: "launcher.pid 4242 is gone" },
   files: [
     testFile({ path: "pipelinerun.txt", sizeBytes: 31, keptBytes: 31, content: "e2e-dev-20261127-162626-k3x9a2\n" }),
     testFile({ path: "launcher.log", sizeBytes: 300_000, keptBytes: 24, truncated: true, content: "…fetched\nlauncher done\n" }),
@@ -87,6 +88,19 @@ describe("render functions (pure, golden files)", () => {
     assert.doesNotMatch(text, /omitted/);
     const doc = logsJson(testLogs({ resultState: "mismatch", result: null, resultProblem: "result.json names run \"x\"" }));
     assert.deepEqual([doc.status, doc.result, doc.resultProblem], ["mismatch", null, 'result.json names run "x"']);
+  });
+
+  it("logs of a lost run (no result.json, nothing alive): status lost, why, and what the next sweep does", () => {
+    const problem = "no launcher or runner process of it is alive and it wrote no result.json (launcher.pid 4242 is gone)";
+    const lost = testLogs({ resultState: "lost", result: null, resultProblem: problem });
+    assert.match(renderLogs(lost, { color: false, now: NOW }), new RegExp(`^status: +lost\nproblem: +${problem.replace(/[().]/g, "\\$&")}; the next run's sweep records it \\(result\\.json status lost\\) and cleans up its PipelineRun and namespace\nrunId: +dev-`));
+    const doc = logsJson(lost);
+    assert.deepEqual([doc.status, doc.result, doc.resultProblem], ["lost", null, problem]);
+  });
+
+  it("a lost run's wait line", () => {
+    const snapshot = { phase: "lost" as const, problem: "no launcher or runner process of it is alive and it wrote no result.json (runner.pid 7 is gone)" };
+    assert.equal(renderChangeLine(snapshot, 0), "[0s] lost: no launcher or runner process of it is alive and it wrote no result.json (runner.pid 7 is gone)\n");
   });
 
   it("logs --json carries binary content as base64", () => {

@@ -34,8 +34,9 @@ describe("dev-e2e.sh: retention of the runs root", () => {
     // An old run that is still running: its launcher's command line names its result dir.
     const running = join(world.dir, "runs", "old-running");
     await mkdir(running);
-    const launcher = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", running], { stdio: "ignore" });
-    t.after(() => launcher.kill("SIGKILL"));
+    const launcher = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", running], { stdio: "ignore", detached: true });
+    // Its own process group, killed whole: a SIGKILL to bash alone would leave its sleep running.
+    t.after(() => process.kill(-launcher.pid!, "SIGKILL"));
     await writeFile(join(running, "launcher.pid"), `${launcher.pid}\n`);
     const longAgo = new Date(Date.UTC(2025, 0, 1));
     await utimes(running, longAgo, longAgo);

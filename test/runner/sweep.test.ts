@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import type { KubeObject } from "../kube/fake-api.ts";
 import { assertClusterInvariants, hasFile, launchRunner, newTestRunId, prepareRun, readPid, readResult, runnerEnv, runRunner, SHA, startWorld, untilWaiting, type World } from "./harness.ts";
@@ -20,6 +20,15 @@ async function finishedRun(world: World, runId: string, fields: { keepNamespace?
   await mkdir(dir, { recursive: true });
   const result = { ok: true, status: "succeeded", runId, manifestCommit: SHA, pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, keepNamespace: fields.keepNamespace ?? false, namespaceDeleted: false, finishedAt: fields.finishedAt ?? "2026-01-01T00:00:00.000Z", writer: "runner" };
   await writeFile(join(dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+  return dir;
+}
+
+/** A work-root entry as the launcher leaves it (a clone, runner.sh, deploy.json). */
+async function workDir(world: World, runId: string): Promise<string> {
+  const dir = join(world.dir, "work", runId);
+  await mkdir(join(dir, "repo", ".git"), { recursive: true });
+  await writeFile(join(dir, "runner.sh"), "# runner\n");
+  await writeFile(join(dir, "deploy.json"), "{}\n");
   return dir;
 }
 
@@ -70,8 +79,9 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     // L: in the launcher phase (launcher.pid only, its command line names the dir), for an hour already.
     const l = join(world.dir, "runs", newTestRunId("fetching"));
     await mkdir(l, { recursive: true });
-    const standIn = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", l], { stdio: "ignore" });
-    t.after(() => standIn.kill("SIGKILL"));
+    const standIn = spawn("bash", ["-c", "sleep 300; exit 0", "launcher-stand-in", l], { stdio: "ignore", detached: true });
+    // Its own process group, killed whole: a SIGKILL to bash alone would leave its sleep running.
+    t.after(() => process.kill(-standIn.pid!, "SIGKILL"));
     await writeFile(join(l, "launcher.pid"), `${standIn.pid}\n`);
     await age(l);
 
@@ -92,6 +102,17 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     const g = newTestRunId("kept");
     await finishedRun(world, g, { keepNamespace: true });
     runNamespace(world, g, true);
+
+    // Work-root entries: F's and G's (finished), L's and Y's (live), one of a run id without a directory here, one
+    // that is no run id, and a finished run H whose entry is a symlink to something that must survive.
+    for (const id of [f, g, basename(l), basename(young), "t-no-such-run"]) await workDir(world, id);
+    await mkdir(join(world.dir, "work", "Not_A_Run"), { recursive: true });
+    const h = newTestRunId("linked");
+    await finishedRun(world, h);
+    const precious = join(world.dir, "precious");
+    await mkdir(precious);
+    await writeFile(join(precious, "keep.txt"), "keep\n");
+    await symlink(precious, join(world.dir, "work", h));
 
     // What carries no proof: an unlabelled unidesk-ci-foo, a protected namespace and a mislabelled one
     // claiming the dead run D, a labelled namespace of a run id with no directory here.
@@ -150,7 +171,14 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     for (const ns of [foo, protectedNs, misnamed, unknown]) {
       assert.equal(world.kube.getObject("v1", "namespaces", undefined, ns.metadata.name)?.metadata.resourceVersion, ns.metadata.resourceVersion, `${ns.metadata.name} must be untouched`);
     }
-    assert.match(logB, /sweep: 8 other runs in .*, 3 lost/);
+    assert.match(logB, /sweep: 9 other runs in .*, 3 lost/);
+
+    // Work root: the entries of finished runs (lost ones just swept included) are gone; live runs', this run's,
+    // unknown or invalid names and a symlink (not followed) stay.
+    const work = (await readdir(join(world.dir, "work"))).sort();
+    assert.deepEqual(work, [b.runId, c.runId, h, basename(l), "Not_A_Run", "t-no-such-run", basename(young)].sort());
+    assert.equal(await readFile(join(precious, "keep.txt"), "utf8"), "keep\n");
+    assert.match(logB, new RegExp(`work root: removed 5 work dirs of finished runs from ${join(world.dir, "work")}`));
 
     // C ends normally on SIGTERM; then every write of every run stayed in its own or swept namespaces.
     process.kill(await readPid(c.resultDir, "runner.pid"), "SIGTERM");
@@ -179,4 +207,27 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     assert.equal(await readFile(join(dead.resultDir, "result.json"), "utf8"), lost);
     assertClusterInvariants(world, [first.runId, second.runId]);
   });
+});
+
+describe("dev-e2e.sh: the work root is known only from the launcher's layout", () => {
+  for (const layout of ["elsewhere", "the runs root"] as const) {
+    it(`a --manifest-file in ${layout} names no work root: every work dir stays`, async (t: TestContext) => {
+      const world = await startWorld({ defaultOutcome: { kind: "succeed", delayMs: 100 } });
+      t.after(() => world.close());
+      const done = newTestRunId("done");
+      await finishedRun(world, done);
+      const entry = await workDir(world, done);
+      const run = await prepareRun(world, newTestRunId("odd"));
+      const manifest = layout === "elsewhere" ? join(world.dir, "manifests", "deploy.json") : join(run.resultDir, "deploy.json");
+      await mkdir(join(manifest, ".."), { recursive: true });
+      await writeFile(manifest, await readFile(run.manifestFile, "utf8"));
+      const args = run.args.map((a, i) => (run.args[i - 1] === "--manifest-file" ? manifest : a));
+      const exit = await runRunner(args, runnerEnv(world));
+      const log = await readFile(join(run.resultDir, "runner.log"), "utf8");
+      assert.equal(exit.code, 0, log);
+      assert.ok(existsSync(join(entry, "runner.sh")), "the finished run's work dir stays");
+      assert.ok(existsSync(join(world.dir, "runs", done, "result.json")));
+      assert.match(log, layout === "elsewhere" ? /work root: --manifest-file is not <workRoot>\/t-odd-[^/]+\/deploy\.json; leaving work dirs alone/ : /work root: .* is the runs root; leaving it alone/);
+    });
+  }
 });

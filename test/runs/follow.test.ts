@@ -14,6 +14,7 @@ import type { WaitEnd } from "../../src/runs/wait.ts";
 import { after, dispatchOf, hostAnswer, HttpMock, type MockRequest } from "../http-mock.ts";
 import { testProgress, testResult, watchAnswer } from "../host/answers.ts";
 import { fakeBackend } from "../cli/helpers.ts";
+import { launcherStandIn, stopStandIns } from "../host/helpers.ts";
 
 const RUN = "dev-20261127-162626-k3x9a2";
 const target: DispatchTarget = { backendUrl: "http://backend.test", token: "tok-follow-1", providerId: "D601" };
@@ -89,20 +90,20 @@ describe("followRun", () => {
     assert.deepEqual([end.kind, end.polls, linesOf(events).length], ["finished", 2, 2]);
   });
 
-  it("paces answers that brought nothing and did not wait (nothing alive yet): 1 s, 1.5 s, …; a reader that waited is asked again at once", async () => {
+  it("paces answers that came back at once with nothing (no run directory yet): 1 s, 1.5 s, …; a reader that waited is asked again at once", async () => {
     const env = fakeEnv();
     const times: number[] = [];
     const at = () => times.push(env.clockMs());
-    const quiet = hostAnswer(watchAnswer(RUN, { alive: false }));
+    const absent = hostAnswer(`unidesk-ci-watch\t1\nrunid\t${RUN}\nrun\tabsent\nend\t0\t0\t0\n`);
     const mock = new HttpMock()
-      .registerTimes(4, watch, after(at, quiet))
+      .registerTimes(4, watch, after(at, absent))
       .register(watch, after((r) => (at(), void env.sleep(asked(r).waitMs)), hostAnswer(watchAnswer(RUN, { waitedMs: WATCH_WAIT_MS }))))
       .register(watch, after(at, hostAnswer(watchAnswer(RUN, { result: done }))));
     await drain(followRun(target, request({ logs: false }), { ...env, fetch: mock.fetch }));
     mock.verify();
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     assert.deepEqual(gaps, [0, 1000, 1500, 2250, WATCH_WAIT_MS], "the first answer is news; then idle pauses; then the waited answer");
-    assert.equal(asked(mock.requests[0]!).logs, "0");
+    assert.deepEqual(mock.requests.slice(0, 2).map((r) => [asked(r).waitMs, asked(r).logs]), [[0, "0"], [WATCH_WAIT_MS, "0"]], "the first answer at once, then the reader waits");
   });
 
   it(`tolerates ${MAX_FAILED_POLLS} failed answers in a row, ends with exit 5 at the next`, async () => {
@@ -119,17 +120,18 @@ describe("followRun", () => {
     const env = fakeEnv();
     const running = (r: MockRequest) => (void env.sleep(asked(r).waitMs), undefined);
     const mock = new HttpMock()
+      .register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}` })))
       .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: WATCH_WAIT_MS }))))
       .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: 5_000 }))));
     const { end } = await drain(followRun(target, request({ timeoutMs: WATCH_WAIT_MS + 5_000 }), { ...env, fetch: mock.fetch }));
     mock.verify();
-    assert.deepEqual(mock.requests.map((r) => asked(r).waitMs), [WATCH_WAIT_MS, 5_000]);
+    assert.deepEqual(mock.requests.map((r) => asked(r).waitMs), [0, WATCH_WAIT_MS, 5_000]);
     assert.deepEqual([end.kind, end.elapsedMs, end.kind === "timeout" && end.last?.pipelineRun], ["timeout", WATCH_WAIT_MS + 5_000, `e2e-${RUN}`]);
   });
 
-  it("a corrupt result.json or another commit's ends at once", async () => {
-    for (const [result, kind, manifestCommit] of [["{", "corrupt", undefined], [JSON.stringify(done), "mismatch", "f".repeat(40)]] as const) {
-      const mock = new HttpMock().register(watch, hostAnswer(watchAnswer(RUN, { result })));
+  it("a corrupt result.json, another commit's, or a lost run (nothing alive, no result.json) ends at once", async () => {
+    for (const [result, kind, manifestCommit] of [["{", "corrupt", undefined], [JSON.stringify(done), "mismatch", "f".repeat(40)], [undefined, "lost", undefined]] as const) {
+      const mock = new HttpMock().register(watch, hostAnswer(watchAnswer(RUN, { result, alive: result !== undefined })));
       const { end } = await drain(followRun(target, request({ manifestCommit }), fakeEnv({ fetch: mock.fetch })));
       mock.verify();
       assert.equal(end.kind, kind);
@@ -143,7 +145,7 @@ describe("followRun against the real watch reader (bash), with a small cap", () 
     try {
       const dir = join(root, RUN);
       await mkdir(join(dir, "pods"), { recursive: true });
-      await writeFile(join(dir, "launcher.pid"), `${process.pid}\n`);
+      await writeFile(join(dir, "launcher.pid"), `${launcherStandIn(dir)}\n`);
       const file = join(dir, POD);
       await writeFile(file, "");
       const backend = fakeBackend({ token: target.token });
@@ -165,6 +167,7 @@ describe("followRun against the real watch reader (bash), with a small cap", () 
       const kinds = backend.received.map((r) => r.kind);
       assert.ok(kinds.length >= 5 && kinds.every((k) => k === "watch"), `${kinds.length} answers`);
     } finally {
+      stopStandIns();
       await rm(root, { recursive: true, force: true });
     }
   });

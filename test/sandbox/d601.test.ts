@@ -58,19 +58,19 @@ describe("D601 (ssh2 server running real bash)", () => {
 
   it("returns at once when a detached child (setsid, fds redirected) keeps running", async () => {
     const started = Date.now();
-    const r = await sshExec(target, "setsid bash -c 'sleep 300' </dev/null >/dev/null 2>&1 & echo started");
+    const r = await sshExec(target, "setsid bash -c 'sleep 3600' </dev/null >/dev/null 2>&1 & echo started");
     assert.equal(r.exitCode, 0);
     assert.equal(r.stdout, "started\n");
     assert.ok(Date.now() - started < 10_000);
     const procs = await d601.processes();
-    assert.ok(procs.some((p) => p.cmdline === "sleep 300"), JSON.stringify(procs));
+    assert.ok(procs.some((p) => p.cmdline === "sleep 3600"), JSON.stringify(procs));
   });
 
   it("stop() kills every process it started, detached ones included", async () => {
-    await sshExec(target, "nohup setsid sleep 301 </dev/null >/dev/null 2>&1 & (trap '' TERM; setsid sleep 302 </dev/null >/dev/null 2>&1 &)");
+    await sshExec(target, "nohup setsid sleep 3601 </dev/null >/dev/null 2>&1 & (trap '' TERM; setsid sleep 3602 </dev/null >/dev/null 2>&1 &)");
     const local = await startD601({ home: join(root, "home2"), authorizedKeys: [key.publicKey] });
     const t2 = { ...target, port: local.port, hostKey: local.hostPublicKey };
-    await sshExec(t2, "setsid bash -c 'trap \"\" TERM; sleep 303' </dev/null >/dev/null 2>&1 & echo ok");
+    await sshExec(t2, "setsid bash -c 'trap \"\" TERM; sleep 3603' </dev/null >/dev/null 2>&1 & echo ok");
     assert.equal((await local.processes()).length >= 1, true);
     // A client that connects and never speaks SSH must not block stop().
     const silent = connect(local.port, "127.0.0.1");
@@ -80,13 +80,13 @@ describe("D601 (ssh2 server running real bash)", () => {
     silent.destroy();
     assert.deepEqual(await local.processes(), []);
     const ps = await execFile("ps", ["-eo", "pid,stat,args"]);
-    assert.doesNotMatch(ps.stdout, /sleep 303/);
+    assert.doesNotMatch(ps.stdout, /sleep 3603/);
     // The first instance's processes are untouched by the second one's stop().
-    assert.ok((await d601.processes()).some((p) => p.cmdline === "sleep 301"));
+    assert.ok((await d601.processes()).some((p) => p.cmdline === "sleep 3601"));
     await d601.stop();
     assert.deepEqual(await findMarkedProcesses(d601.marker), []);
     const ps2 = await execFile("ps", ["-eo", "pid,stat,args"]);
-    for (const s of ["sleep 300", "sleep 301", "sleep 302"]) {
+    for (const s of ["sleep 3600", "sleep 3601", "sleep 3602"]) {
       assert.ok(!ps2.stdout.split("\n").some((l) => l.endsWith(s) && !/ Z/.test(l)), `${s} left running`);
     }
   });

@@ -22,6 +22,10 @@ export interface ProxyRequestRecord {
   outboundPort: number;
   /** What the proxy did: `tunnel`, `forwarded`, `refused` or `failed`. */
   outcome: "tunnel" | "forwarded" | "refused" | "failed";
+  /** Bytes relayed from the client to the target so far (a tunnel's payload, or a request's body). */
+  bytesToTarget: number;
+  /** Bytes relayed from the target to the client so far (a tunnel's payload, or a response's body). */
+  bytesFromTarget: number;
 }
 
 /** A running (or stopped) egress proxy. */
@@ -68,6 +72,8 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       remotePort: req.socket.remotePort ?? 0,
       outboundPort: 0,
       outcome: "refused",
+      bytesToTarget: 0,
+      bytesFromTarget: 0,
     };
     requests.push(r);
     return r;
@@ -90,7 +96,10 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       outbound.add(r.outboundPort);
       r.outcome = "tunnel";
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      r.bytesToTarget += head.length;
       if (head.length > 0) upstream.write(head);
+      client.on("data", (b: Buffer) => void (r.bytesToTarget += b.length));
+      upstream.on("data", (b: Buffer) => void (r.bytesFromTarget += b.length));
       upstream.pipe(client);
       client.pipe(upstream);
     });
@@ -125,6 +134,7 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       (up) => {
         r.outcome = "forwarded";
         res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on("data", (b: Buffer) => void (r.bytesFromTarget += b.length));
         up.pipe(res);
       },
     );
@@ -140,6 +150,7 @@ export async function startEgressProxy(options: EgressProxyOptions = {}): Promis
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain", connection: "close" });
       res.end("bad gateway\n");
     });
+    req.on("data", (b: Buffer) => void (r.bytesToTarget += b.length));
     req.pipe(upstream);
   };
 

@@ -249,8 +249,8 @@ export function parseCgiHeaders(text: string): { status: number; headers: Record
   return { status, headers };
 }
 
-/** Files of a commit: repo-relative path → text. Paths ending in `.sh` are made executable. */
-export type RepoFiles = Record<string, string>;
+/** Files of a commit: repo-relative path → text (or bytes). Paths ending in `.sh` are made executable. */
+export type RepoFiles = Record<string, string | Uint8Array>;
 
 /** A bare repository below the project root. */
 export interface OriginRepo {
@@ -291,11 +291,11 @@ export async function createOriginRepo(server: GitHttpsServer, repoPath: string,
 }
 
 async function writeRepoFiles(dir: string, files: RepoFiles): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
+  for (const [path, content] of Object.entries(files)) {
     if (path.startsWith("/") || path.split("/").includes("..")) throw new Error(`bad repo path ${path}`);
     const file = join(dir, path);
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, text);
+    await writeFile(file, content);
     if (path.endsWith(".sh")) await chmod(file, 0o755);
   }
 }
