@@ -37,10 +37,9 @@ export interface WaitRequest {
 }
 
 /**
- * Follows the run until result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5, 130) and
- * the summary as its context.
- * A corrupt result.json, one naming another run id or manifest commit, or a lost run (no result.json, nothing of it
- * alive) ends the wait at once with exit 1.
+ * Follows the run until result.json, prints the outcome, and throws the error that carries the exit code (1, 3, 5,
+ * 130) and the summary as its context. A corrupt result.json, one naming another run id or manifest commit, or a
+ * lost run (no result.json, nothing of it alive) ends the wait at once with exit 1.
  */
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   const follow = req.follow ?? false;
