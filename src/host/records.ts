@@ -1,7 +1,6 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
 import { DispatchError } from "../errors.ts";
 import type { Liveness, ResultFile } from "./result.ts";
-import { withIncludes } from "./template.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -71,9 +70,6 @@ export function textOrBytes(bytes: Uint8Array, isTail: boolean): string | Uint8A
 export function lenientText(bytes: Uint8Array): string {
   return new TextDecoder("utf-8").decode(bytes);
 }
-
-/** Puts the shared functions in at a template's include lines; fillRunTemplate does it already (src/host/template.ts). */
-export const withResultRecord = withIncludes;
 
 /** The fields of a `result` record (result-record.sh) as a ResultFile; null when there is no result.json. */
 export function decodeResultRecord([field, size]: string[], reader: string): ResultFile | null {

@@ -9,13 +9,7 @@ UCI_LIMIT=@@LIMIT@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 # @@RULES RUN_ID FULL_SHA@@
 
-# "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
-uci_file_field() {
-  local data
-  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
-  data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
-  printf 'b64:%s' "$data"
-}
+# uci:include file-field.sh
 
 # uci:include run-liveness.sh
 

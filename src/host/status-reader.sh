@@ -10,13 +10,7 @@ UCI_LINE_CAP=@@LINE_CAP_BYTES@@
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 
-# "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
-uci_file_field() {
-  local data
-  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
-  data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
-  printf 'b64:%s' "$data"
-}
+# uci:include file-field.sh
 
 # uci:include result-record.sh
 

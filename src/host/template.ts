@@ -3,6 +3,7 @@ import * as rules from "../rules.ts";
 import { checkRunId, checkAbsolutePath, checkStringSetting, RUN_YOUNG_GRACE_S } from "../rules.ts";
 import resultRecord from "./result-record.sh";
 import runLiveness from "./run-liveness.sh";
+import fileField from "./file-field.sh";
 import { shellQuote } from "./shell-quote.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
@@ -87,9 +88,11 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 
 /**
  * The shared bash functions a host script puts in at a `# uci:include <name>` line, each with its rules already
- * filled in: result-record.sh (how result.json is reported) and run-liveness.sh (the runner's liveness rule).
+ * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule) and
+ * file-field.sh (a small file as a base64 field).
  */
 const INCLUDES: Readonly<Record<string, () => string>> = {
+  "file-field.sh": () => fileField,
   "result-record.sh": () => resultRecord,
   "run-liveness.sh": () => fillTemplate(runLiveness, { RUN_YOUNG_GRACE_S: String(RUN_YOUNG_GRACE_S) }, "run-liveness.sh"),
 };

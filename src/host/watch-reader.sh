@@ -84,13 +84,7 @@ uci_has_news() {
   return 1
 }
 
-# "b64:<at most cap leading bytes>", or "-".
-uci_file_field() {
-  local data
-  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
-  data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
-  printf 'b64:%s' "$data"
-}
+# uci:include file-field.sh
 
 printf 'unidesk-ci-watch\t1\n'
 printf 'runid\t%s\n' "$UCI_RUN_ID"

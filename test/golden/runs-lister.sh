@@ -10,7 +10,7 @@ UCI_RESULT_CAP='8192'
 UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 
-# "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
+# "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
 uci_file_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }

@@ -10,7 +10,7 @@ UCI_LINE_CAP='1024'
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 
-# "b64:<base64 of at most cap leading bytes>", or "-" when the file is absent or unreadable.
+# "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
 uci_file_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }

@@ -191,7 +191,7 @@ uci_has_news() {
   return 1
 }
 
-# "b64:<at most cap leading bytes>", or "-".
+# "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
 uci_file_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
