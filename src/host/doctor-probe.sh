@@ -17,6 +17,7 @@ UCI_MIN_FREE_KIB=@@MIN_FREE_KIB@@
 UCI_BUDGET_S=@@BUDGET_S@@
 # One tool per line.
 UCI_TOOLS=@@TOOLS@@
+# @@RULES FULL_SHA@@
 # One access check per line: <id> <verb> <resource> <namespace, or - for cluster scope> [<subresource>].
 UCI_ACCESS=@@ACCESS@@
 
@@ -224,7 +225,7 @@ uci_egress() {
     git -c "http.proxy=$UCI_EGRESS_PROXY" -c http.lowSpeedLimit=1 -c http.lowSpeedTime=15 \
     ls-remote -- "$UCI_REPO" refs/heads/master 2>&1); then
     uci_check egress-proxy fail repo-unreachable "git ls-remote $UCI_REPO through $UCI_EGRESS_PROXY failed: $(uci_last "$out")"
-  elif [[ $out =~ ([0-9a-f]{40})[[:space:]]refs/heads/master ]]; then
+  elif [[ $out =~ (${UCI_RE_FULL_SHA:1:-1})[[:space:]]refs/heads/master ]]; then
     uci_check egress-proxy pass - "$UCI_REPO answers through $UCI_EGRESS_PROXY (master at ${BASH_REMATCH[1]:0:12})"
   else
     uci_check egress-proxy fail no-master "$UCI_REPO answers through $UCI_EGRESS_PROXY but has no master branch"

@@ -1,6 +1,7 @@
 /** `progress.json`: what the runner records while it waits (docs/runner.md), its schema and parser. */
 import { array, looseObject, nullable, optional, string, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
+import { parseRunJson } from "./records.ts";
 
 const taskRunSchema = looseObject({
   name: string(),
@@ -51,15 +52,6 @@ export type TaskRunProgress = Infer<typeof taskRunSchema>;
 
 /** Parses progress.json text: the progress, or why it is unusable. */
 export function checkProgressJson(text: string): { progress: RunProgress | null; progressProblem: string | null } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { progress: null, progressProblem: "progress.json is not valid JSON" };
-  }
-  const parsed = progressSchema.safeParse(json);
-  if (!parsed.success) {
-    return { progress: null, progressProblem: `progress.json does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
-  }
-  return { progress: parsed.data, progressProblem: null };
+  const { value, problem } = parseRunJson(text, progressSchema, "progress.json", "its schema");
+  return { progress: value, progressProblem: problem };
 }

@@ -1,6 +1,7 @@
 /** `result.json`: the schema of the file that ends every run (docs/runner.md), and the one judgement of it (docs/readers.md). */
 import { boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
+import { parseRunJson } from "./records.ts";
 import { FULL_SHA, RESULT_MAX_BYTES } from "../rules.ts";
 
 /** Final statuses a run can end in (docs/runner.md). */
@@ -25,20 +26,11 @@ export type RunResult = Infer<typeof resultSchema>;
 
 /** Parses result.json text against resultSchema: the result, or why it is unusable. */
 export function checkResultJson(text: string): { result: RunResult | null; resultProblem: string | null } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { result: null, resultProblem: "result.json is not valid JSON" };
+  const { value, problem } = parseRunJson(text, resultSchema, "result.json", "the result schema");
+  if (value !== null && value.ok !== (value.status === "succeeded")) {
+    return { result: null, resultProblem: `result.json contradicts itself: ok is ${value.ok} but status is ${value.status}` };
   }
-  const parsed = resultSchema.safeParse(json);
-  if (!parsed.success) {
-    return { result: null, resultProblem: `result.json does not match the result schema: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
-  }
-  if (parsed.data.ok !== (parsed.data.status === "succeeded")) {
-    return { result: null, resultProblem: `result.json contradicts itself: ok is ${parsed.data.ok} but status is ${parsed.data.status}` };
-  }
-  return { result: parsed.data, resultProblem: null };
+  return { result: value, resultProblem: problem };
 }
 
 /** result.json as a host script returned it: its first bytes (null: present but not a readable regular file) and its size. */

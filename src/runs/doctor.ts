@@ -5,7 +5,7 @@ import { resolveConfig, requireDispatchTarget, type Config, type ConfigFlags } f
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import { loadFromOrigin, makeGit, MANIFEST_REF, MANIFEST_SOURCE, sshEnv, type LoadedManifest } from "../manifest/load.ts";
 import { redactUrl } from "../manifest/repo-url.ts";
-import { checkRepoUrl } from "../rules.ts";
+import { checkRepoUrl, FULL_SHA } from "../rules.ts";
 import { runHostScript } from "../host/run-script.ts";
 import { hostChecksNotRun, parseDoctorProbeOutput, renderDoctorProbe, type DoctorCheck } from "../host/doctor-probe.ts";
 
@@ -48,7 +48,7 @@ async function lsRemote(repoDir: string, env: Env): Promise<{ sha?: string; prob
   try {
     const git = makeGit(repoDir, env);
     const r = await git(["-c", "http.lowSpeedLimit=1", "-c", "http.lowSpeedTime=20", "ls-remote", "--quiet", "origin", "refs/heads/master"], await sshEnv(git, env));
-    const sha = /^([0-9a-f]{40})\trefs\/heads\/master$/m.exec(r.stdout)?.[1];
+    const sha = new RegExp(`^(${FULL_SHA.source.slice(1, -1)})\trefs/heads/master$`, "m").exec(r.stdout)?.[1];
     if (r.code === 0 && sha) return { sha };
     const why = r.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "")?.replace(/^(fatal|error): /, "");
     return { problem: r.code === 0 ? "origin has no master branch" : `git ls-remote origin failed (${redactUrl(why ?? `exit ${r.code}`)})` };
