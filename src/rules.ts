@@ -56,7 +56,14 @@ export const DEFAULT_WORKSPACE = {
 } as const;
 
 /** Largest result.json (bytes): the readers and the cancel script return this much of it, and a bigger one is `corrupt`. */
-export const RESULT_MAX_BYTES = 65_536;
+export const RESULT_MAX_BYTES = 262_144;
+/** Failed steps result.json records at most (`failures`); more are counted in the runner's log only. */
+export const FAILURES_MAX = 20;
+/** Last lines of a failed step's log kept in result.json (`failures[].tail`). */
+export const FAILURE_TAIL_LINES = 20;
+/** Characters kept of each tail line and of a failure's message. */
+export const FAILURE_LINE_MAX_CHARS = 400;
+
 /** Bytes of the last runner.log / launcher.log line the status reader returns at most. */
 export const STATUS_LINE_CAP_BYTES = 1_024;
 /** Bytes kept per file by the logs reader (its tail): 256 KiB. */

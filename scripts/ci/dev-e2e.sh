@@ -628,7 +628,7 @@ classify_run() {
   dead_runs+=("$id")
 }
 
-# Reads runId, keepNamespace and finishedAt of every finished run's result.json (at most 64 KiB each)
+# Reads runId, keepNamespace and finishedAt of every finished run's result.json (at most 256 KiB each)
 # with one awk and one jq: awk puts a record separator (never raw in JSON) and the file name before
 # each file. A result.json that does not parse or names another run is ignored.
 read_finished_results() {
@@ -640,7 +640,7 @@ read_finished_results() {
     [[ ${run_state[$id]-} == finished && $rid == "$id" ]] || continue
     result_keep[$id]=$keep
     result_finished[$id]=$at
-  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name result.json -type f -size -65k -print0 2>/dev/null |
+  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name result.json -type f -size -257k -print0 2>/dev/null |
     xargs -0 -r awk 'FNR == 1 { printf "\036%s\n", FILENAME } { print }' |
     jq -R -s -r 'split("\u001e")[1:][] | split("\n") | .[0] as $file | (.[1:] | join("\n") | try fromjson catch null) as $r |
       [$file, ($r | objects | .runId | strings) // "", ($r | objects | .keepNamespace | tostring) // "",

@@ -1,11 +1,34 @@
 /** `result.json`: the schema of the file that ends every run (docs/runner.md), and the one judgement of it (docs/readers.md). */
-import { boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
+import { array, boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
 import { parseRunJson } from "./records.ts";
 import { FULL_SHA, RESULT_MAX_BYTES } from "../rules.ts";
 
 /** Final statuses a run can end in (docs/runner.md). */
 export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error", "lost"] as const;
+
+/**
+ * One failed step of a failed run, recorded by the runner (docs/runner.md#failures): the TaskRun's pipeline task,
+ * the step (container name without `step-`), its exit code (null when it never ran or was killed without one), the
+ * Tekton reason and message, the pods/… file of its log (relative to the run dir, null when none was saved) and its
+ * last FAILURE_TAIL_LINES lines (each at most FAILURE_LINE_MAX_CHARS characters).
+ */
+export const failureSchema = looseObject({
+  task: string(),
+  step: nullable(string()),
+  exitCode: nullable(int()),
+  reason: string(),
+  message: string(),
+  log: nullable(string()),
+  tail: array(string()),
+});
+
+/** One timed phase of a run (docs/runner.md#phases): `fetch`, `namespace`, `pipelinerun`, `task:<name>`, `logs`; finishedAt null while it runs or when it never ended. */
+export const phaseSchema = looseObject({
+  name: string(),
+  startedAt: iso.datetime({ offset: true }),
+  finishedAt: nullable(iso.datetime({ offset: true })),
+});
 
 /** `result.json`, written last by the runner (or by the launcher when it fails first). */
 export const resultSchema = looseObject({
@@ -19,7 +42,15 @@ export const resultSchema = looseObject({
   startedAt: optional(iso.datetime({ offset: true })),
   durationMs: optional(int().check(minimum(0))),
   reason: optional(string()),
+  /** Absent in results written before they existed, and in the launcher's results. */
+  failures: optional(array(failureSchema)),
+  phases: optional(array(phaseSchema)),
 });
+
+/** A failed step of result.json. */
+export type RunFailure = Infer<typeof failureSchema>;
+/** A timed phase of result.json. */
+export type RunPhase = Infer<typeof phaseSchema>;
 
 /** A parsed result.json. */
 export type RunResult = Infer<typeof resultSchema>;

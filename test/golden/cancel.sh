@@ -4,7 +4,7 @@
 set -uo pipefail
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
-UCI_RESULT_CAP='65536'
+UCI_RESULT_CAP='262144'
 d="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 
 # A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep

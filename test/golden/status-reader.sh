@@ -5,7 +5,7 @@ set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
-UCI_RESULT_CAP='65536'
+UCI_RESULT_CAP='262144'
 UCI_LINE_CAP='1024'
 
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
