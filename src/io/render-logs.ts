@@ -48,7 +48,7 @@ export function renderFileWhole(f: RunLogFile): string {
 }
 
 /** The run's tasks from progress.json, else taskruns.json (runs older than progress.json), else null. */
-function taskSourceOf(logs: FoundLogs): TaskSource | null {
+export function taskSourceOf(logs: FoundLogs): TaskSource | null {
   const text = (path: string) => {
     const c = logs.files.find((f) => f.path === path && !f.truncated)?.content;
     return typeof c === "string" ? c : undefined;

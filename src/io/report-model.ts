@@ -1,0 +1,190 @@
+/**
+ * The plain data of `unidesk-ci report` (docs/commands.md#report): one run as the logs reader returned it, turned
+ * into status, tasks with times, failures, phases, changes and step logs. Every untrusted string (task names,
+ * messages, log lines) is made visible text here once ({@link visibleText}); the renderers only escape syntax.
+ */
+import type { RunLogs } from "../host/logs-reader.ts";
+import { resultStatusWord, type RunFailure, type RunPhase } from "../host/result.ts";
+import type { RunProgress } from "../host/progress.ts";
+import { checkProgressJson } from "../host/progress.ts";
+import { FAILURE_LINE_MAX_CHARS, FAILURE_TAIL_LINES, WATCH_PATH } from "../rules.ts";
+import { logSource, taskStates, type TaskState } from "../runs/tasks.ts";
+import { lineText } from "./render-follow.ts";
+import { taskSourceOf } from "./render-logs.ts";
+
+type FoundLogs = Extract<RunLogs, { found: true }>;
+
+/**
+ * What changed since the newest earlier succeeded run (issue 14 part 5). A local structural copy of the `changes`
+ * document, so the renderers take it whatever module ends up declaring it.
+ */
+export interface ReportChanges {
+  since: { runId: string; manifestCommit: string } | null;
+  services: {
+    added: { id: string; commitId: string }[];
+    removed: { id: string; commitId: string }[];
+    changed: { id: string; from: string; to: string }[];
+  };
+  commits: { sha: string; subject: string }[] | null;
+}
+
+/** One pipeline task of the report. */
+export interface ReportTask {
+  name: string;
+  state: TaskState["state"];
+  reason: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Until the report's `now` while it runs; null before it started. */
+  durationMs: number | null;
+}
+
+/** One log file of the run (launcher, runner, each step), its lines as visible text. */
+export interface ReportLog {
+  /** `launcher`, `runner`, `<task>/<step>`. */
+  source: string;
+  path: string;
+  lines: string[];
+  /** Only its tail came back (the logs reader's caps). */
+  truncated: boolean;
+  sizeBytes: number;
+}
+
+/** Everything a report shows. */
+export interface ReportModel {
+  runId: string;
+  /** The final status, `running` (no result.json yet), or `corrupt` / `mismatch` / `lost`. */
+  status: ReturnType<typeof resultStatusWord>;
+  /** Why the result is unusable (corrupt, mismatch, lost), else the result's reason, else null. */
+  reason: string | null;
+  manifestCommit: string | null;
+  pipelineRun: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Until the report's `now` while the run goes on. */
+  durationMs: number | null;
+  tasks: ReportTask[];
+  /** From result.json; for results without them, rebuilt from the failed TaskRuns and their pod logs. */
+  failures: RunFailure[];
+  /** From result.json; for results without them, the PipelineRun's and each task's span. */
+  phases: RunPhase[];
+  changes: ReportChanges | null;
+  logs: ReportLog[];
+  /** When the report was made (ISO). */
+  generatedAt: string;
+}
+
+// C0 controls but tab and LF, DEL and C1, bidi controls, U+FFFE/U+FFFF, lone surrogates: each shown as an escape.
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text with every character that is illegal in XML 1.0, invisible or reorders text (bidi) shown as `\xHH` / `\uHHHH`; backslashes stay as they are. */
+export function visibleText(text: string): string {
+  return text.replace(INVISIBLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN);
+const span = (start: string | null | undefined, end: string | null | undefined, now: Date) => {
+  const a = ms(start);
+  if (Number.isNaN(a)) return null;
+  const b = end ? ms(end) : now.getTime();
+  return Number.isNaN(b) ? null : Math.max(0, b - a);
+};
+
+/** A log's content as visible lines (CRLF ends dropped; bytes that are not UTF-8 escaped as in `logs`). */
+function logLines(content: string | Uint8Array): string[] {
+  const text = typeof content === "string" ? content : lineText(content).replaceAll("\\x0a", "\n");
+  if (text === "") return [];
+  return text.replace(/\n$/, "").split("\n").map((l) => visibleText(l.replace(/\r$/, "")));
+}
+
+/** The failures of a result without `failures`: one per failed TaskRun, its step and tail from the pod log saved for it. */
+function failuresFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "taskRuns"> | null, logs: ReportLog[]): RunFailure[] {
+  return tasks
+    .filter((t) => t.state === "failed")
+    .map((t) => {
+      const tr = progress?.taskRuns.find((r) => r.pipelineTask === t.name);
+      const log = logs.find((l) => l.source.startsWith(`${t.name}/`)) ?? null;
+      return {
+        task: t.name,
+        step: log ? log.source.slice(t.name.length + 1) : null,
+        exitCode: Number(/exited with code (\d+)/.exec(tr?.message ?? "")?.[1] ?? NaN) || null,
+        reason: t.reason ?? "Failed",
+        message: visibleText(tr?.message ?? ""),
+        log: log?.path ?? null,
+        tail: log ? log.lines.slice(-FAILURE_TAIL_LINES).map((l) => l.slice(0, FAILURE_LINE_MAX_CHARS)) : [],
+      };
+    });
+}
+
+/** The phases of a result without `phases`: the PipelineRun's span and each started task's. */
+function phasesFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "pipelineRun"> | null): RunPhase[] {
+  const pr = progress?.pipelineRun;
+  const phases: RunPhase[] = pr?.startTime ? [{ name: "pipelinerun", startedAt: pr.startTime, finishedAt: pr.completionTime ?? null }] : [];
+  for (const t of tasks) if (t.startedAt) phases.push({ name: `task:${t.name}`, startedAt: t.startedAt, finishedAt: t.finishedAt });
+  return phases;
+}
+
+/** The changes with every name and subject made visible text. */
+function visibleChanges(c: ReportChanges): ReportChanges {
+  const v = visibleText;
+  return {
+    since: c.since && { runId: v(c.since.runId), manifestCommit: v(c.since.manifestCommit) },
+    services: {
+      added: c.services.added.map((s) => ({ id: v(s.id), commitId: v(s.commitId) })),
+      removed: c.services.removed.map((s) => ({ id: v(s.id), commitId: v(s.commitId) })),
+      changed: c.services.changed.map((s) => ({ id: v(s.id), from: v(s.from), to: v(s.to) })),
+    },
+    commits: c.commits && c.commits.map((x) => ({ sha: v(x.sha), subject: v(x.subject) })),
+  };
+}
+
+/** The report's data from one logs-reader answer (`changes` when the caller has them); `now` ends what still runs. */
+export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: ReportChanges | null }): ReportModel {
+  const source = taskSourceOf(logs);
+  const progressText = logs.files.find((f) => f.path === "progress.json" && typeof f.content === "string")?.content as string | undefined;
+  const progress = progressText === undefined ? null : checkProgressJson(progressText).progress;
+  const tasks: ReportTask[] = (source ? taskStates(source) : []).map((t) => ({
+    name: visibleText(t.task),
+    state: t.state,
+    reason: t.reason === null ? null : visibleText(t.reason),
+    startedAt: t.startTime,
+    finishedAt: t.completionTime,
+    durationMs: t.state === "pending" || t.state === "skipped" ? null : span(t.startTime, t.state === "running" ? null : t.completionTime, opts.now),
+  }));
+  const logFiles: ReportLog[] = logs.files
+    .filter((f) => WATCH_PATH.test(f.path))
+    .map((f) => ({ source: visibleText(logSource(f.path, source)), path: visibleText(f.path), lines: logLines(f.content), truncated: f.truncated, sizeBytes: f.sizeBytes }));
+  const result = logs.result;
+  const status = resultStatusWord(logs);
+  const startedAt = result?.startedAt ?? progress?.startedAt ?? progress?.pipelineRun?.startTime ?? null;
+  const finishedAt = result?.finishedAt ?? null;
+  const clean = (f: RunFailure): RunFailure => ({ ...f, task: visibleText(f.task), step: f.step === null ? null : visibleText(f.step), reason: visibleText(f.reason), message: visibleText(f.message), log: f.log === null ? null : visibleText(f.log), tail: f.tail.map(visibleText) });
+  return {
+    runId: logs.runId,
+    status,
+    reason: visibleText(logs.resultProblem ?? result?.reason ?? "") || null,
+    manifestCommit: result?.manifestCommit ?? progress?.manifestCommit ?? null,
+    pipelineRun: result?.pipelineRun ?? progress?.pipelineRun?.name ?? null,
+    startedAt,
+    finishedAt,
+    durationMs: result?.durationMs ?? (status === "running" || finishedAt ? span(startedAt, finishedAt, opts.now) : null),
+    tasks,
+    failures: result?.failures ? result.failures.map(clean) : failuresFromTasks(tasks, progress, logFiles),
+    phases: (result?.phases ?? phasesFromTasks(tasks, progress)).map((p) => ({ ...p, name: visibleText(p.name) })),
+    changes: opts.changes ? visibleChanges(opts.changes) : null,
+    logs: logFiles,
+    generatedAt: opts.now.toISOString(),
+  };
+}
+
+/** `✗ <task>/<step> exited <code>: <message>` (the reason when it has no exit code), the digest's line of a failure. */
+export function failureHeadline(f: RunFailure): string {
+  const what = f.exitCode === null ? f.reason : `exited ${f.exitCode}`;
+  return `✗ ${f.task}${f.step ? `/${f.step}` : ""} ${what}${f.message ? `: ${f.message}` : ""}`;
+}
+
+/** Whether a run's status is final and not `succeeded` (a running run has no failure yet). */
+export const runDidNotSucceed = (m: ReportModel) => m.status !== "succeeded" && m.status !== "running";
