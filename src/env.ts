@@ -50,6 +50,10 @@ export interface Env {
    * when `signal` aborts (rejecting with its reason). Other failures are {@link FileReadError}s.
    */
   readFile(path: string, options: ReadFileOptions): Promise<string>;
+  /** Why a file cannot be written at `path` (no such directory, not a regular file), else null; writes nothing. */
+  checkOutputPath(path: string): Promise<string | null>;
+  /** Writes a whole file atomically (a temporary file beside it, renamed over it); rejects with the fs error. */
+  writeFileAtomic(path: string, text: string): Promise<void>;
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
 }
@@ -121,7 +125,7 @@ export interface FakeEnvOptions {
   vars?: Record<string, string | undefined>;
   fetch?: typeof fetch;
   spawn?: Spawn;
-  /** Files readable through readFile, by path (bytes or text). */
+  /** Files readable through readFile, by path (bytes or text); writeFileAtomic adds to it (a path under /missing/ fails). */
   files?: Record<string, string | Uint8Array>;
   /** What readFile returns for `-` and `/dev/stdin` when allowed; absent: standard input is empty. */
   stdin?: string;
@@ -165,6 +169,11 @@ export function fakeEnv(options: FakeEnvOptions = {}): Env & { out(): string; er
       const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
       if (bytes.length > maxBytes) throw tooLargeError(path, maxBytes);
       return decodeText(bytes, path);
+    },
+    checkOutputPath: async (path) => (path.startsWith("/missing/") ? `its directory ${path.slice(0, path.lastIndexOf("/"))} does not exist` : null),
+    writeFileAtomic: async (path, text) => {
+      if (path.startsWith("/missing/")) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: "ENOENT" });
+      files[path] = text;
     },
     signal: options.signal ?? new AbortController().signal,
     out: () => out,

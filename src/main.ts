@@ -4,6 +4,7 @@ import { decideColor, type Env, type Spawn } from "./env.ts";
 import { InterruptedError } from "./errors.ts";
 import { reportError, runMain, wantsJson } from "./cli/program.ts";
 import { makeReadFile } from "./read-file.ts";
+import { checkOutputPath, writeFileAtomic } from "./write-file.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
 const spawn: Spawn = async (cmd, args, options = {}) => {
@@ -49,6 +50,8 @@ function realEnv(controller: AbortController): Env {
     fetch: (...args) => fetch(...args),
     spawn,
     readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin }),
+    checkOutputPath,
+    writeFileAtomic,
     signal: controller.signal,
   };
 }

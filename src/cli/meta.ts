@@ -9,6 +9,7 @@ const EXAMPLES = `Examples:
   unidesk-ci run-dev-e2e --dry-run --run-id demo-1    print the launcher offline, send nothing
   unidesk-ci logs dev-20261127-162626-k3x9a2          status, tasks and logs of a run
   unidesk-ci logs dev-20261127-162626-k3x9a2 -f       stream its lines live until it ends (exit 0/1)
+  unidesk-ci report RUN_ID --junit junit.xml          a run as JUnit XML for another CI system
   unidesk-ci runs --limit 5                           the five newest runs and their status
   unidesk-ci validate deploy.json                     check a manifest before pushing
   eval "$(unidesk-ci completions bash)"               shell completion (bash, zsh, fish)
@@ -34,6 +35,7 @@ Commands:
   logs RUN_ID          a run's status, tasks and logs in one round trip; --follow streams them live
   cancel RUN_ID        cancel a run: its runner cancels the PipelineRun and cleans up
   runs                 recent runs, newest first, with their status
+  report RUN_ID        a run as JUnit XML, Markdown and/or one HTML page (--junit/--markdown/--html FILE)
   validate [FILE]      check a deploy.json against the manifest contract
   schema [NAME]        a JSON Schema: deploy.json (default), result.json, each --json document (--list)
   completions SHELL    shell completion script (bash, zsh, fish)

@@ -11,6 +11,7 @@ import { logsCommand, runLogs } from "./logs.ts";
 import { cancelCommand, runCancel } from "./cancel.ts";
 import { doctorCommand, runDoctor } from "./doctor.ts";
 import { runRuns, runsCommand } from "./runs.ts";
+import { reportCommand, runReport } from "./report.ts";
 import { runValidate, validateCommand } from "./validate.ts";
 import { runSchema, schemaCommand } from "./schema.ts";
 import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSuggestions } from "./completions.ts";
@@ -19,16 +20,16 @@ import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSugges
 export const PROGRAM = "unidesk-ci";
 
 /** All commands that take options (help, --version and completions are handled here, before parsing). */
-export const programParser = lazy(() => or(runDevE2eCommand(), logsCommand(), cancelCommand(), doctorCommand(), runsCommand(), validateCommand(), schemaCommand()));
+export const programParser = lazy(() => or(runDevE2eCommand(), logsCommand(), cancelCommand(), doctorCommand(), runsCommand(), validateCommand(), schemaCommand(), reportCommand()));
 
 /** Each command's parser by name. */
-const COMMAND_PARSERS: Record<string, () => Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, doctor: doctorCommand, runs: runsCommand, validate: validateCommand, schema: schemaCommand };
+const COMMAND_PARSERS: Record<string, () => Parser<"sync", ProgramOptions, unknown>> = { "run-dev-e2e": runDevE2eCommand, logs: logsCommand, cancel: cancelCommand, doctor: doctorCommand, runs: runsCommand, validate: validateCommand, schema: schemaCommand, report: reportCommand };
 
 /** Parsed options of any command. */
 export type ProgramOptions = InferValue<ReturnType<typeof programParser>>;
 
 /** Commands parsed by {@link programParser}. */
-export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "doctor", "runs", "validate", "schema"];
+export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "doctor", "runs", "validate", "schema", "report"];
 
 /** What parsing produced: options to run, or nothing (help, version or completion was printed). */
 export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" };
@@ -140,6 +141,8 @@ export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> 
       return runValidate(opts, env);
     case "schema":
       return runSchema(opts, env);
+    case "report":
+      return runReport(opts, env);
     default: {
       const unreachable: never = opts;
       throw new Error(`unknown command ${JSON.stringify(unreachable)}`);

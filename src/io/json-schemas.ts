@@ -117,6 +117,16 @@ function buildSchemas() {
       }),
       failureOf({}),
     ]),
+    /** `report <runId> --json`: the run's status and each file written (`bytes` of UTF-8). */
+    report: union([
+      object({
+        ok: literal(true),
+        runId: string(),
+        status: union([zenum(["running", "corrupt", "mismatch"]), zenum(RUN_STATUSES)]),
+        written: array(object({ format: zenum(["junit", "markdown", "html"]), path: string(), bytes: count() })),
+      }),
+      failureOf({}),
+    ]),
     /** `validate --json`: the report, ok or with every issue. */
     validate: union([object({ ok: literal(true), source: string(), issues: array(issue), ci: ciSchema, services: array(string()) }), failureOf({ source: string(), issues: array(issue) })]),
     /** `schema --list --json`: the names `schema <name>` accepts. */
@@ -166,6 +176,7 @@ export const DOCUMENT_TITLES: Record<Exclude<keyof Schemas, "errorBody"> | "resu
   cancel: "cancel <runId> --json (with or without --wait-ms)",
   doctor: "doctor --json",
   runs: "runs --json (newest first)",
+  report: "report <runId> --json (the files written; the reports themselves go to files)",
   validate: "validate --json",
   schema: "schema --list --json",
   version: "--version --json",

@@ -1,0 +1,27 @@
+/** The real Env.checkOutputPath and Env.writeFileAtomic (main.ts wires them): a file appears whole or not at all. */
+
+/** Why `path` cannot receive a report (its directory missing, itself a directory), else null; touches nothing. */
+export async function checkOutputPath(path: string): Promise<string | null> {
+  const fs = await import("node:fs/promises");
+  const { dirname } = await import("node:path");
+  const dir = await fs.stat(dirname(path)).catch(() => null);
+  if (!dir) return `its directory ${dirname(path)} does not exist`;
+  if (!dir.isDirectory()) return `${dirname(path)} is not a directory`;
+  const st = await fs.stat(path).catch(() => null);
+  if (st && !st.isFile()) return "it exists and is not a regular file";
+  return null;
+}
+
+/** Writes `text` to a new temporary file beside `path`, then renames it over `path`; the temporary file goes on failure. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const fs = await import("node:fs/promises");
+  const { basename, dirname, join } = await import("node:path");
+  const temp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  try {
+    await fs.writeFile(temp, text, { flag: "wx" });
+    await fs.rename(temp, path);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
