@@ -10,6 +10,7 @@ import { checkProgressJson } from "../host/progress.ts";
 import { FAILURE_LINE_MAX_CHARS, FAILURE_TAIL_LINES, WATCH_PATH } from "../rules.ts";
 import { logSource, taskStates, type TaskState } from "../runs/tasks.ts";
 import { lineText } from "./render-follow.ts";
+import { formatDuration } from "./render-run.ts";
 import { taskSourceOf } from "./render-logs.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
@@ -188,3 +189,37 @@ export function failureHeadline(f: RunFailure): string {
 
 /** Whether a run's status is final and not `succeeded` (a running run has no failure yet). */
 export const runDidNotSucceed = (m: ReportModel) => m.status !== "succeeded" && m.status !== "running";
+
+/** Inline text: our own words, or `{ code }` spans of untrusted text each renderer escapes its way. */
+export type Inline = (string | { code: string })[];
+
+const sha12 = (sha: string) => ({ code: /^[0-9a-f]{40}$/.test(sha) ? sha.slice(0, 12) : sha });
+
+/** The run's facts as label and value rows, shared by the Markdown and HTML reports. */
+export function reportFacts(m: ReportModel): [string, Inline][] {
+  const rows: [string, Inline][] = [
+    ["status", [m.status]],
+    ["commit", m.manifestCommit ? [{ code: m.manifestCommit }] : ["(unknown)"]],
+    ["duration", [m.durationMs === null ? "(unknown)" : `${formatDuration(m.durationMs)}${m.status === "running" ? " so far" : ""}`]],
+  ];
+  if (m.startedAt) rows.push(["started", [m.startedAt]]);
+  if (m.pipelineRun) rows.push(["PipelineRun", [{ code: m.pipelineRun }]]);
+  if (m.reason) rows.push(["reason", [{ code: m.reason }]]);
+  return rows;
+}
+
+/** The changes section as paragraphs and list items (null: no changes known). */
+export function changeItems(c: ReportChanges | null): { intro: Inline; items: Inline[]; commits: Inline[] } | null {
+  if (!c) return null;
+  if (!c.since) return { intro: ["No earlier run succeeded: nothing to compare with."], items: [], commits: [] };
+  const s = c.services;
+  return {
+    intro: ["Last green run ", { code: c.since.runId }, " at ", sha12(c.since.manifestCommit), s.changed.length + s.added.length + s.removed.length ? "." : ". No service commit changed."],
+    items: [
+      ...s.changed.map((x): Inline => [{ code: x.id }, ": ", sha12(x.from), " → ", sha12(x.to)]),
+      ...s.added.map((x): Inline => ["added ", { code: x.id }, " at ", sha12(x.commitId)]),
+      ...s.removed.map((x): Inline => ["removed ", { code: x.id }, " (was ", sha12(x.commitId), ")"]),
+    ],
+    commits: (c.commits ?? []).map((x) => [sha12(x.sha), " ", { code: x.subject }]),
+  };
+}
