@@ -107,11 +107,14 @@ function failuresFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "tas
     .filter((t) => t.state === "failed")
     .map((t) => {
       const tr = progress?.taskRuns.find((r) => r.pipelineTask === t.name);
-      const log = logs.find((l) => l.source.startsWith(`${t.name}/`)) ?? null;
+      // Tekton's message names the step (`"step-deploy" exited with code 1`); else the last step that logged.
+      const said = /"step-([^"]+)" exited with code (\d+)/.exec(tr?.message ?? "");
+      const steps = logs.filter((l) => l.source.startsWith(`${t.name}/`) && l.path.includes("_step-"));
+      const log = steps.find((l) => said && l.path.endsWith(`_step-${said[1]}.log`)) ?? steps.filter((l) => l.lines.length).at(-1) ?? null;
       return {
         task: t.name,
-        step: log ? log.source.slice(t.name.length + 1) : null,
-        exitCode: Number(/exited with code (\d+)/.exec(tr?.message ?? "")?.[1] ?? NaN) || null,
+        step: said?.[1] ?? (log ? log.source.slice(t.name.length + 1) : null),
+        exitCode: said ? Number(said[2]) : null,
         reason: t.reason ?? "Failed",
         message: visibleText(tr?.message ?? ""),
         log: log?.path ?? null,

@@ -12,8 +12,8 @@ const file = (path: string, content: string) => ({ path, sizeBytes: Buffer.byteL
 
 /** A logs-reader answer of run `runId`, with these tasks (`[task, status, reason]`) and pod logs. */
 export function testLogs(runId: string, opts: { result?: RunResult; tasks: string[]; runs: [string, string, string][]; pods?: Record<string, string>; prStatus?: string }): Found {
-  const progress = testProgress(runId, opts.tasks, opts.runs, opts.prStatus ?? (opts.result ? "False" : "Unknown")) as { taskRuns: { message: string | null }[] };
-  for (const tr of progress.taskRuns) if ((tr as unknown as { status: string }).status === "False") tr.message = `"step-x" exited with code 1`;
+  const progress = testProgress(runId, opts.tasks, opts.runs, opts.prStatus ?? (opts.result ? "False" : "Unknown")) as { taskRuns: { pipelineTask: string; status: string; message: string | null }[] };
+  for (const tr of progress.taskRuns) if (tr.status === "False") tr.message = `"step-${tr.pipelineTask}" exited with code 2`;
   const files = [file("launcher.log", "launcher accepted run\n"), file("runner.log", "runner up\n"), file("progress.json", JSON.stringify(progress)), ...Object.entries(opts.pods ?? {}).map(([p, c]) => file(p, c))];
   return {
     runId,

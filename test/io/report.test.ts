@@ -3,9 +3,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildReportModel, visibleText } from "../../src/io/report-model.ts";
 import { renderJunit } from "../../src/io/report-junit.ts";
@@ -14,41 +11,7 @@ import { REPORT_CSS, REPORT_CSS_SHA256, renderHtml } from "../../src/io/report-h
 import { testResult } from "../host/answers.ts";
 import { assertGolden } from "../golden/golden.ts";
 import { failedModel, runningModel, succeededModel, testLogs } from "./report-fixtures.ts";
-
-/** Debian's python3 (python3-junitparser is installed for it, whatever python3 is first on PATH). */
-const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-
-/** What junitparser reads from a JUnit file: suite counts and each case's result kind. */
-export function junitparserRead(xml: string): { tests: number; failures: number; errors: number; skipped: number; cases: [string, string][] } {
-  const dir = mkdtempSync(join(tmpdir(), "uci-junit-"));
-  try {
-    const path = join(dir, "junit.xml");
-    writeFileSync(path, xml);
-    const script = `
-import json, sys
-from junitparser import JUnitXml, Failure, Error, Skipped
-xml = JUnitXml.fromfile(sys.argv[1])
-suites = list(xml) if hasattr(xml, "__iter__") else [xml]
-cases = []
-t = f = e = s = 0
-for suite in xml:
-    suite.update_statistics()
-    t += suite.tests; f += suite.failures; e += suite.errors; s += suite.skipped
-    for case in suite:
-        kinds = [type(r).__name__ for r in case.result]
-        cases.append([case.name, kinds[0] if kinds else "passed"])
-print(json.dumps({"tests": t, "failures": f, "errors": e, "skipped": s, "cases": cases}))
-`;
-    return JSON.parse(execFileSync(PYTHON, ["-c", script, path], { encoding: "utf8" })) as ReturnType<typeof junitparserRead>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** xmllint --noout: throws unless the document is well-formed XML. */
-export function xmllint(xml: string): void {
-  execFileSync("xmllint", ["--noout", "-"], { input: xml, stdio: ["pipe", "pipe", "pipe"] });
-}
+import { junitparserRead, xmllint } from "./junit-check.ts";
 
 describe("report model", () => {
   it("visibleText shows C0, DEL, bidi controls, U+FFFE and lone surrogates as escapes; keeps tab, LF and pairs", () => {
@@ -61,7 +24,7 @@ describe("report model", () => {
     const logs = testLogs(RUN, { result: testResult(RUN, { status: "failed" }), tasks: ["a", "b"], runs: [["a", "True", "Succeeded"], ["b", "False", "Failed"]], pods: { [`pods/e2e-${RUN}-b-pod_step-b.log`]: lines } });
     const m = buildReportModel(logs, { now: new Date("2026-11-27T16:30:00Z") });
     assert.equal(m.failures.length, 1);
-    assert.deepEqual({ ...m.failures[0], tail: m.failures[0]!.tail.length }, { task: "b", step: "b", exitCode: 1, reason: "Failed", message: '"step-x" exited with code 1', log: `pods/e2e-${RUN}-b-pod_step-b.log`, tail: 20 });
+    assert.deepEqual({ ...m.failures[0], tail: m.failures[0]!.tail.length }, { task: "b", step: "b", exitCode: 2, reason: "Failed", message: '"step-b" exited with code 2', log: `pods/e2e-${RUN}-b-pod_step-b.log`, tail: 20 });
     assert.equal(m.failures[0]!.tail.at(-1), "line 25");
     assert.deepEqual(m.phases.map((p) => p.name), ["pipelinerun", "task:a", "task:b"]);
   });
