@@ -203,7 +203,7 @@ describe("schema", () => {
     const { code, out, err } = await main(["schema", "nope"]);
     assert.equal(code, 2);
     assert.equal(out, "");
-    assert.match(err, /^error: unknown schema 'nope'; the names are: deploy, result, error, run-dev-e2e, logs, follow, cancel, doctor, runs, validate, /m);
+    assert.match(err, /^error: unknown schema 'nope'; the names are: deploy, result, error, run-dev-e2e, logs, follow, cancel, doctor, runs, report, validate, /m);
     const json = await main(["schema", "nope", "--json"]);
     assert.deepEqual([json.code, JSON.parse(json.out).error.exitCode], [2, 2]);
   });
