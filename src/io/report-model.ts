@@ -131,19 +131,8 @@ function phasesFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "pipel
   return phases;
 }
 
-/** The changes with every name and subject made visible text. */
-function visibleChanges(c: ReportChanges): ReportChanges {
-  const v = visibleText;
-  return {
-    since: c.since && { runId: v(c.since.runId), manifestCommit: v(c.since.manifestCommit) },
-    services: {
-      added: c.services.added.map((s) => ({ id: v(s.id), commitId: v(s.commitId) })),
-      removed: c.services.removed.map((s) => ({ id: v(s.id), commitId: v(s.commitId) })),
-      changed: c.services.changed.map((s) => ({ id: v(s.id), from: v(s.from), to: v(s.to) })),
-    },
-    commits: c.commits && c.commits.map((x) => ({ sha: v(x.sha), subject: v(x.subject) })),
-  };
-}
+/** A JSON value with every string in it made {@link visibleText}. */
+const visibleDeep = <T>(value: T): T => JSON.parse(JSON.stringify(value), (_, v: unknown) => (typeof v === "string" ? visibleText(v) : v)) as T;
 
 /** The report's data from one logs-reader answer (`changes` when the caller has them); `now` ends what still runs. */
 export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: ReportChanges | null }): ReportModel {
@@ -165,7 +154,6 @@ export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: R
   const status = resultStatusWord(logs);
   const startedAt = result?.startedAt ?? progress?.startedAt ?? progress?.pipelineRun?.startTime ?? null;
   const finishedAt = result?.finishedAt ?? null;
-  const clean = (f: RunFailure): RunFailure => ({ ...f, task: visibleText(f.task), step: f.step === null ? null : visibleText(f.step), reason: visibleText(f.reason), message: visibleText(f.message), log: f.log === null ? null : visibleText(f.log), tail: f.tail.map(visibleText) });
   return {
     runId: logs.runId,
     status,
@@ -176,9 +164,9 @@ export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: R
     finishedAt,
     durationMs: result?.durationMs ?? (status === "running" || finishedAt ? span(startedAt, finishedAt, opts.now) : null),
     tasks,
-    failures: result?.failures ? result.failures.map(clean) : failuresFromTasks(tasks, progress, logFiles),
+    failures: result?.failures ? visibleDeep(result.failures) : failuresFromTasks(tasks, progress, logFiles),
     phases: (result?.phases ?? phasesFromTasks(tasks, progress)).map((p) => ({ ...p, name: visibleText(p.name) })),
-    changes: opts.changes ? visibleChanges(opts.changes) : null,
+    changes: opts.changes ? visibleDeep(opts.changes) : null,
     logs: logFiles,
     generatedAt: opts.now.toISOString(),
   };
