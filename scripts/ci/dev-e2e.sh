@@ -450,12 +450,15 @@ record_failures_phases() {
     [[ -n $fetch_start ]] && printf 'fetch\t%s\t%s\n' "$fetch_start" "$started_at"
     for name in "${phase_names[@]}"; do printf '%s\t%s\t%s\n' "$name" "${phase_start[$name]}" "${phase_end[$name]-}"; done
   } >"$tmp/phases.tsv"
-  [[ -s $result_dir/taskruns.json ]] && cp "$result_dir/taskruns.json" "$tmp/taskruns.json" 2>/dev/null || printf '{"items":[]}' >"$tmp/taskruns.json"
-  [[ -s $result_dir/pipelinerun.json ]] && cp "$result_dir/pipelinerun.json" "$tmp/pipelinerun.json" 2>/dev/null || printf 'null' >"$tmp/pipelinerun.json"
+  # What kubectl saved, when it is a JSON object (a failed save leaves an empty or partial file).
+  for name in taskruns pipelinerun; do
+    jq -e 'type == "object"' "$result_dir/$name.json" >/dev/null 2>&1 && cp "$result_dir/$name.json" "$tmp/$name.json" ||
+      printf '{}' >"$tmp/$name.json"
+  done
   # The failed steps, in TaskRun start order: a step that exited non-zero (not one Tekton skipped after an
   # earlier failure), or the TaskRun itself (step null) when it failed without such a step. Cancelled TaskRuns
-  # did not fail. The message is Tekton's when it names this step (or the step is the TaskRun's only one).
-  if [[ $status == succeeded ]] || ! jq -c --arg pr "$pipeline_run" --argjson max "$FAILURE_LINE_MAX_CHARS" '
+  # did not fail. The message is Tekton's when it names this step or this is the TaskRun's only failed step.
+  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" '
     def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
     def text: if type == "string" then . else "" end;
     def cut: text | .[0:$max];
@@ -491,9 +494,10 @@ record_failures_phases() {
   # What RESULT_MAX_BYTES leaves: the other fields are at most 1 KiB beside reason and tektonReason.
   budget=$((RESULT_MAX_BYTES - 1024 - $(json_str "$reason" | LC_ALL=C wc -c) - $(json_str "$tekton_reason" | LC_ALL=C wc -c)))
   ((budget > 0)) || budget=0
-  # phases: the runner's own, the PipelineRun and each TaskRun as Tekton timed them; finishedAt null for what
-  # a cancel or timeout stopped, or what had not ended. Then both lists fitted: phases get at most a quarter
-  # of the budget, each failure an equal share of the rest (oldest tail lines go first), extra entries last.
+  # phases: the runner's own, the PipelineRun and each TaskRun as Tekton timed them (one clock, whole
+  # seconds); finishedAt null for what a cancel or timeout stopped, or what had not ended. Then both lists are
+  # fitted: phases get at most a quarter of the budget, each failure an equal share of the rest (its oldest
+  # tail lines go first), and entries beyond it go from the end.
   if fields=$(jq -n -r --slurpfile failures "$tmp/failures.json" --slurpfile tails "$tmp/tails.ndjson" \
     --slurpfile pr "$tmp/pipelinerun.json" --slurpfile trs "$tmp/taskruns.json" --rawfile own "$tmp/phases.tsv" \
     --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" '
@@ -504,9 +508,11 @@ record_failures_phases() {
     def ended: if stopped then null else (.status.completionTime | time) end;
     def size: tojson | utf8bytelength;
     def fit($b): if size <= $b or (.tail | length) == 0 then . else .tail |= .[1:] | fit($b) end;
-    ($pr[0] // null) as $p
+    ($pr[0] | if .kind == "PipelineRun" then . else null end) as $p
     | [$own | split("\n")[] | select(. != "") | split("\t") | {name: .[0], startedAt: (.[1] | time), finishedAt: (.[2] | time)}
-       | if .name == "pipelinerun" and $created then .finishedAt = (if $p == null then null else ($p | ended) end) else . end
+       | if .name != "pipelinerun" or ($created | not) then .
+         elif $p == null then .finishedAt = null
+         else .startedAt = (($p.status.startTime | time) // ($p.metadata.creationTimestamp | time) // .startedAt) | .finishedAt = ($p | ended) end
        | select(.startedAt != null)] as $runner
     | [$p.status.pipelineSpec? // {} | (.tasks // []) + (.finally // []) | .[].name?] as $declared
     | [$trs[0].items[]? | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name) as $task
