@@ -400,6 +400,138 @@ live_complete_log() {
 }
 trap live_stop_streams EXIT
 
+# ---------------------------------------------------------------- failures and phases of result.json
+# docs/runner.md#failures and #phases. Copies of src/rules.ts (test/runner/bounds.test.ts keeps them equal).
+readonly FAILURES_MAX=20
+readonly FAILURE_TAIL_LINES=20
+readonly FAILURE_LINE_MAX_CHARS=400
+readonly RESULT_MAX_BYTES=262144
+readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
+# The runner's own phases: name → ISO start / end, in the order they began.
+declare -A phase_start=() phase_end=()
+phase_names=()
+# The compact `"failures": […],` and `"phases": […],` lines write_result adds (empty: none known, e.g. no jq).
+result_record_fields=""
+
+phase_begin() {
+  phase_names+=("$1")
+  phase_start[$1]=$(iso_now)
+}
+phase_done() { [[ -z ${phase_start[$1]+set} ]] || phase_end[$1]=$(iso_now); }
+
+# At finish: a phase the run was in ends now, unless a cancel or timeout cut it short (finishedAt stays null).
+phases_at_finish() {
+  local name
+  [[ $1 == cancelled || $1 == timeout ]] && return 0
+  for name in "${phase_names[@]}"; do [[ -n ${phase_end[$name]+set} ]] || phase_done "$name"; done
+}
+
+# One failed step's log tail as a JSON array: the last FAILURE_TAIL_LINES lines, each cut to FAILURE_LINE_MAX_CHARS
+# characters (a cut line ends in '…'). Only the first bytes of each line are read (a character is at most 4
+# bytes), so a huge line costs nothing; invalid UTF-8 becomes U+FFFD, NUL and other controls are JSON-escaped.
+failure_tail_json() {
+  tail -n "$FAILURE_TAIL_LINES" -- "$1" 2>/dev/null | LC_ALL=C cut -b "1-$((FAILURE_LINE_MAX_CHARS * 4 + 4))" |
+    jq -R -s -c --argjson max "$FAILURE_LINE_MAX_CHARS" \
+      'split("\n") | (if .[-1] == "" then .[:-1] else . end) | map(if length > $max then .[0:$max - 1] + "\u2026" else . end)'
+}
+
+# Sets result_record_fields for result.json: `failures` (the failed steps of the run's TaskRuns, only when the run
+# did not succeed; [] otherwise) and `phases`, both fitted into what RESULT_MAX_BYTES leaves beside the other
+# fields. Reads pipelinerun.json, taskruns.json and pods/ as collected; never fails the run.
+record_failures_phases() {
+  local status=$1 reason=$2 tmp="$work_tmp/record" launcher_line fetch_start="" name log budget tails more fields
+  result_record_fields=""
+  command -v jq >/dev/null 2>&1 || return 0
+  mkdir -p "$tmp" || return 0
+  # fetch: the launcher accepted the run (first line of its launcher.log) → this runner started.
+  IFS= read -r launcher_line 2>/dev/null <"$result_dir/launcher.log"
+  [[ ${launcher_line-} == *" launcher accepted run "* && ${launcher_line%% *} =~ $ISO_TIME_RE ]] && fetch_start=${launcher_line%% *}
+  {
+    [[ -n $fetch_start ]] && printf 'fetch\t%s\t%s\n' "$fetch_start" "$started_at"
+    for name in "${phase_names[@]}"; do printf '%s\t%s\t%s\n' "$name" "${phase_start[$name]}" "${phase_end[$name]-}"; done
+  } >"$tmp/phases.tsv"
+  # What kubectl saved, when it is a JSON object (a failed save leaves an empty or partial file).
+  for name in taskruns pipelinerun; do
+    jq -e 'type == "object"' "$result_dir/$name.json" >/dev/null 2>&1 && cp "$result_dir/$name.json" "$tmp/$name.json" ||
+      printf '{}' >"$tmp/$name.json"
+  done
+  # The failed steps, in TaskRun start order: a step that exited non-zero (not one Tekton skipped after an
+  # earlier failure), or the TaskRun itself (step null) when it failed without such a step. Cancelled TaskRuns
+  # did not fail. The message is Tekton's when it names this step or this is the TaskRun's only failed step.
+  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" '
+    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+    def text: if type == "string" then . else "" end;
+    def cut: text | .[0:$max];
+    [.items[]? | select(.kind == null or .kind == "TaskRun") | cond as $c
+     | select($c.status == "False" and ($c.reason | text) != "TaskRunCancelled")
+     | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name | text) as $task
+     | (.status.podName | text) as $pod | (.status.startTime | text) as $at | (.status.completionTime // "~" | text) as $done
+     | [.status.steps[]? | select(type == "object" and (.terminated | type) == "object"
+         and (.terminated.exitCode | type) == "number" and .terminated.exitCode != 0 and .terminationReason != "Skipped")] as $failed
+     | if ($failed | length) > 0 then $failed[]
+         | ((.container | text) as $k | if $k != "" then $k else "step-\(.name | text)" end) as $container
+         | {at: $at, done: $done, task: $task, step: ((.name | text) as $n | if $n != "" then $n else ($container | ltrimstr("step-")) end),
+            exitCode: .terminated.exitCode, reason: ((.terminated.reason | text) as $r | if $r != "" then $r else $c.reason end | cut),
+            message: (if ($failed | length) == 1 or ($c.message | text | contains("\"\($container)\"")) then $c.message | cut
+                      else "\"\($container)\" exited with code \(.terminated.exitCode)" end),
+            log: (if $pod != "" then "pods/\($pod)_\($container).log" else null end)}
+       else {at: $at, done: $done, task: $task, step: null, exitCode: null, reason: ($c.reason | cut), message: ($c.message | cut), log: null} end]
+    | sort_by(.at, .done) | map(del(.at, .done))' "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
+    [[ $status == succeeded ]] || log "failures: could not read taskruns.json: $(head -c 300 "$tmp/jq.err")"
+    printf '[]' >"$tmp/failures.json"
+  fi
+  more=$(jq --argjson n "$FAILURES_MAX" 'length - $n' "$tmp/failures.json" 2>/dev/null)
+  ((${more:-0} > 0)) && log "failures: $more more failed steps than the $FAILURES_MAX recorded in result.json (see taskruns.json)"
+  # One tail per recorded failure, in order (null log: the file is not there or the name is not a pods/ log).
+  : >"$tmp/tails.ndjson"
+  while IFS= read -r log; do
+    if [[ $log =~ ^pods/[a-z0-9][a-z0-9.-]*_[a-z0-9][a-z0-9-]*\.log$ && -f $result_dir/$log ]] && tails=$(failure_tail_json "$result_dir/$log"); then
+      printf '{"log":"%s","tail":%s}\n' "$log" "$tails"
+    else
+      printf '{"log":null,"tail":[]}\n'
+    fi
+  done < <(jq -r --argjson n "$FAILURES_MAX" '.[:$n][] | .log // ""' "$tmp/failures.json" 2>/dev/null) >>"$tmp/tails.ndjson"
+  # What RESULT_MAX_BYTES leaves: the other fields are at most 1 KiB beside reason and tektonReason.
+  budget=$((RESULT_MAX_BYTES - 1024 - $(json_str "$reason" | LC_ALL=C wc -c) - $(json_str "$tekton_reason" | LC_ALL=C wc -c)))
+  ((budget > 0)) || budget=0
+  # phases: the runner's own, the PipelineRun and each TaskRun as Tekton timed them (one clock, whole
+  # seconds); finishedAt null for what a cancel or timeout stopped, or what had not ended. Then both lists are
+  # fitted: phases get at most a quarter of the budget, each failure an equal share of the rest (its oldest
+  # tail lines go first), and entries beyond it go from the end.
+  if fields=$(jq -n -r --slurpfile failures "$tmp/failures.json" --slurpfile tails "$tmp/tails.ndjson" \
+    --slurpfile pr "$tmp/pipelinerun.json" --slurpfile trs "$tmp/taskruns.json" --rawfile own "$tmp/phases.tsv" \
+    --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" '
+    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+    def time: if type == "string" and test($iso) then . else null end;
+    def stopped: (cond) as $c | ($c.status != "True" and $c.status != "False")
+      or (($c.reason // "") | IN("TaskRunCancelled", "Cancelled", "PipelineRunCancelled", "StoppedRunFinally", "CancelledRunFinally", "PipelineRunTimeout"));
+    def ended: if stopped then null else (.status.completionTime | time) end;
+    def size: tojson | utf8bytelength;
+    def fit($b): if size <= $b or (.tail | length) == 0 then . else .tail |= .[1:] | fit($b) end;
+    ($pr[0] | if .kind == "PipelineRun" then . else null end) as $p
+    | [$own | split("\n")[] | select(. != "") | split("\t") | {name: .[0], startedAt: (.[1] | time), finishedAt: (.[2] | time)}
+       | if .name != "pipelinerun" or ($created | not) then .
+         elif $p == null then .finishedAt = null
+         else .startedAt = (($p.status.startTime | time) // ($p.metadata.creationTimestamp | time) // .startedAt) | .finishedAt = ($p | ended) end
+       | select(.startedAt != null)] as $runner
+    | [$p.status.pipelineSpec? // {} | (.tasks // []) + (.finally // []) | .[].name?] as $declared
+    | [$trs[0].items[]? | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name) as $task
+       | {name: "task:\($task)", declared: ($declared | index([$task]) // 1e9),
+        startedAt: ((.status.startTime | time) // (.metadata.creationTimestamp | time)), finishedAt: ended}
+       | select(.startedAt != null)] | sort_by(.startedAt, .finishedAt // "~", .declared, .name) | map(del(.declared)) as $tasks
+    | ($runner | map(select(.name != "logs"))) + $tasks + ($runner | map(select(.name == "logs")))
+    | until(length == 0 or size <= ($budget / 4 | floor); .[:-1]) as $phases
+    | ($budget - ($phases | size)) as $rest
+    | [$failures[0][:$n] | to_entries[] | .value + ($tails[.key] // {log: null, tail: []})] as $all
+    | ($rest / ([$all | length, 1] | max) | floor) as $each
+    | [$all[] | fit($each)] | until(length == 0 or size <= $rest; .[:-1])
+    | "  \"failures\": \(tojson),\n  \"phases\": \($phases | tojson),"' 2>"$tmp/jq.err"); then
+    result_record_fields=$fields
+  else
+    log "could not record failures and phases: $(head -c 300 "$tmp/jq.err")"
+  fi
+}
+
 # ---------------------------------------------------------------- the end of every path
 
 write_result() {
@@ -426,6 +558,7 @@ write_result() {
     printf '  "durationMs": %d,\n' "$((end_ms - start_ms))"
     printf '  "reason": %s,\n' "$(json_str "$reason")"
     printf '  "tektonReason": %s,\n' "$(json_or_null "$tekton_reason")"
+    [[ -z $result_record_fields ]] || printf '%s\n' "$result_record_fields"
     printf '  "writer": "runner"\n'
     printf '}\n'
   } >"$tmp" && mv -f "$tmp" "$result_dir/result.json"
@@ -513,15 +646,19 @@ finish() {
   $finished && return 0
   finished=true
   trap '' TERM INT
+  phases_at_finish "$status"
   if $pipeline_run_attempted && [[ $status == timeout || $status == cancelled ]]; then cancel_pipeline_run; fi
   if $pipeline_run_attempted; then
+    phase_begin logs
     live_finish
     collect_artifacts
+    phase_done logs
   fi
   if $namespace_attempted; then
     if $keep_namespace; then log "keeping temporary namespace $temp_namespace (--keep-namespace)"; else delete_namespace; fi
   fi
   log "run $status: $reason"
+  record_failures_phases "$status" "$reason"
   write_result "$status" "$reason"
   log "wrote result.json"
   rm -rf "$work_tmp"
@@ -907,6 +1044,7 @@ jq -n --arg name "$temp_namespace" --slurpfile meta "$work_tmp/meta.json" \
   '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $meta[0].labels, annotations: $meta[0].annotations}}' \
   >"$work_tmp/namespace-object.json" || finish error "jq could not build the namespace object"
 namespace_attempted=true
+phase_begin namespace
 if ! kc create -f "$work_tmp/namespace-object.json" -o name; then
   err=$(kc_error)
   if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
@@ -927,6 +1065,7 @@ jq -n --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMES
 if ! kc create -f "$work_tmp/rolebinding.json" -o name; then
   finish error "cannot create the RoleBinding in $temp_namespace: $(kc_error)"
 fi
+phase_done namespace
 
 pipeline_timeout="${timeout_ms}ms"
 # Built from the manifest file itself: service data never passes through argv or a shell string.
@@ -951,6 +1090,7 @@ jq -c \
     }}' "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
 log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
 pipeline_run_attempted=true
+phase_begin pipelinerun
 if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
   err=$(kc_error)
   pipeline_run_attempted=false

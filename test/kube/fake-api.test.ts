@@ -199,6 +199,31 @@ describe("fake Kubernetes API with the real kubectl", () => {
     assert.match(cond.message, /Skipped: 1/);
   });
 
+  it("records Tekton's step states: the failing step and its exit code in status.steps and the Succeeded message, later steps skipped", async () => {
+    const failSteps = [{ name: "lint", exitCode: 3, onError: "continue" as const }, { name: "deploy-dev", exitCode: 2, chunks: ["deploying\n"] }, { name: "verify" }];
+    kube.setOutcome("r-steps", { kind: "tasks", tasks: scriptedTasks({ lines: 1, intervalMs: 20, failTask: "smoke-namespace", failSteps }) });
+    const pr = { apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: "e2e-r-steps", namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": "r-steps" } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } };
+    assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(pr))).code, 0);
+    const failed = await kubectl(["-n", "unidesk-ci", "wait", "--for=condition=Succeeded=False", "pipelinerun/e2e-r-steps", "--timeout=20s"]);
+    assert.equal(failed.code, 0, failed.stderr);
+    const tr = kube.getObject("tekton.dev/v1", "taskruns", "unidesk-ci", "e2e-r-steps-smoke-namespace")!;
+    const cond = (tr.status!["conditions"] as { reason: string; message: string }[])[0]!;
+    assert.deepEqual([cond.reason, cond.message], ["Failed", '"step-deploy-dev" exited with code 2']);
+    type Step = { name: string; container: string; terminated: { exitCode: number; reason: string; startedAt: string; finishedAt: string }; terminationReason: string };
+    const steps = tr.status!["steps"] as Step[];
+    assert.deepEqual(steps.map((s) => [s.name, s.container, s.terminated.exitCode, s.terminated.reason, s.terminationReason]), [
+      ["lint", "step-lint", 3, "Error", "Continued"],
+      ["deploy-dev", "step-deploy-dev", 2, "Error", "Error"],
+      ["verify", "step-verify", 1, "Error", "Skipped"],
+    ]);
+    assert.ok(steps.every((s) => s.terminated.startedAt <= s.terminated.finishedAt));
+    const pod = kube.getObject("v1", "pods", "unidesk-ci", "e2e-r-steps-smoke-namespace-pod")!;
+    const exit = (c: string) => ((pod.status!["containerStatuses"] as { name: string; state: { terminated: { exitCode: number } } }[]).find((s) => s.name === c)!.state.terminated.exitCode);
+    assert.deepEqual([exit("step-lint"), exit("step-deploy-dev"), exit("step-verify")], [3, 2, 1]);
+    assert.equal(pod.status!["phase"], "Failed");
+    assert.match(kube.podLog("unidesk-ci", "e2e-r-steps-smoke-namespace-pod", "step-deploy-dev")!.toString(), /line 1 of 1\ndeploying\n\[smoke-namespace\/deploy-dev\] FAILED: assertion failed\n$/);
+  });
+
   it("tells clients apart by path prefix", async () => {
     const other = await kube.writeKubeconfig(join(dir, "other"), "other-client");
     const out = await new Promise<number>((resolve) => {

@@ -47,7 +47,7 @@ import { PRODUCTION_NAMESPACES, seedObjects } from "./production.ts";
 import { coreVersions, findType, groupList, groupVersion, openApiGroupVersion, openApiRoot, RESOURCE_TYPES, resourceList, VERSION_INFO, type ResourceType } from "./resources.ts";
 import { matchesLabels, Store, type KubeObject, type StoreEvent } from "./store.ts";
 
-export type { Outcome, TaskScript } from "./fake-tekton.ts";
+export type { Outcome, StepScript, TaskScript } from "./fake-tekton.ts";
 export { BINARY_CHUNK, scriptedTasks } from "./fake-tekton.ts";
 export { PRODUCTION_NAMESPACES } from "./production.ts";
 export type { KubeObject } from "./store.ts";

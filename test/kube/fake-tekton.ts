@@ -31,8 +31,27 @@ export interface TaskScript {
   chunks?: (string | Uint8Array)[];
   /** @default 50 */
   intervalMs?: number;
-  /** The task fails after its chunks. */
+  /** The task fails after its chunks (its one step exits 1; ignored when `steps` is given). */
   fail?: boolean;
+  /**
+   * The task's steps in order, each a container `step-<name>` of its pod. The task's chunks go to the step that
+   * ends it (the first step that fails without `onError: "continue"`, else the last); after such a step the
+   * later ones are skipped (exit 1, `terminationReason: "Skipped"`, as Tekton's entrypoint does).
+   * @default [{ name: <task name>, exitCode: fail ? 1 : 0 }]
+   */
+  steps?: StepScript[];
+}
+
+/** One step of a {@link TaskScript}. */
+export interface StepScript {
+  /** The step name (the container is `step-<name>`). */
+  name: string;
+  /** @default 0 */
+  exitCode?: number;
+  /** `continue`: a non-zero exit does not fail the task (Tekton's `onError: continue`; `terminationReason: "Continued"`). */
+  onError?: "continue" | "stopAndFail";
+  /** Printed by the step before it ends (text or raw bytes). @default [] */
+  chunks?: (string | Uint8Array)[];
 }
 
 /** Options of {@link scriptedTasks}. */
@@ -49,6 +68,8 @@ export interface ScriptedTasksOptions {
   longLineBytes?: number;
   /** This task fails (its name). */
   failTask?: string;
+  /** The failing task's steps (see {@link TaskScript.steps}); needs `failTask`. */
+  failSteps?: StepScript[];
 }
 
 /** The raw bytes {@link scriptedTasks} puts in a log with `binary: true`. */
@@ -64,8 +85,19 @@ export function scriptedTasks(options: ScriptedTasksOptions = {}): TaskScript[] 
       if (options.binary && t === 1 && i === 1) chunks.push(BINARY_CHUNK);
     }
     if (options.longLineBytes && t === 0) chunks.push(`${"L".repeat(options.longLineBytes)}\n`);
-    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail: options.failTask === name };
+    const fail = options.failTask === name;
+    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail, ...(fail && options.failSteps ? { steps: options.failSteps } : {}) };
   });
+}
+
+/** A task's steps: its script's, else one step named after the task exiting 1 when it fails. */
+export function stepsOf(script: TaskScript): StepScript[] {
+  return script.steps ?? [{ name: script.name, exitCode: script.fail ? 1 : 0 }];
+}
+
+/** The step that ends a task: the first that fails without `onError: continue`, else the last. */
+export function endingStep(steps: StepScript[]): StepScript | undefined {
+  return steps.find((s) => (s.exitCode ?? 0) !== 0 && s.onError !== "continue") ?? steps.at(-1);
 }
 
 /** Default tasks of the fake pipeline (as in scripts/ci/tekton/unidesk-dev-namespace-e2e.yaml). */
@@ -86,6 +118,8 @@ const cond = (status: string, reason: string, message: string) => [{ type: "Succ
 export class FakeTekton {
   #timers = new Set<NodeJS.Timeout>();
   #overrides = new Map<string, Outcome>();
+  /** Steps of each TaskRun (`namespace/name`), as started. */
+  #steps = new Map<string, StepScript[]>();
   #default: Outcome;
 
   constructor(
@@ -166,7 +200,10 @@ export class FakeTekton {
     const failed = outcome.kind === "fail" ? (outcome.task ?? this.tasks.at(-1)) : undefined;
     this.#later(outcome.delayMs ?? 300, () => {
       if (!this.#isRunning(ns, name)) return;
-      for (const task of this.tasks) this.#endTask(ns, name, task, task === failed ? "failed" : "succeeded", outcome.kind === "fail" ? outcome.message : undefined);
+      for (const task of this.tasks) {
+        if (task === failed) this.#steps.set(`${ns}/${name}-${task}`, [{ name: task, exitCode: 1 }]);
+        this.#endTask(ns, name, task, "ended", outcome.kind === "fail" ? outcome.message : undefined);
+      }
       if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", failed ? "failed" : "succeeded", failed ? "smoke check failed\n" : "smoke check ok\n");
       if (outcome.kind === "fail") {
         const n = this.tasks.length;
@@ -199,14 +236,14 @@ export class FakeTekton {
       const refs = (pr.status?.["childReferences"] ?? []) as object[];
       pr.status = { ...pr.status, childReferences: [...refs, { apiVersion: "tekton.dev/v1", kind: "TaskRun", name: trName, pipelineTaskName: script.name }] };
       this.store.update(T.pr, pr);
-      this.#startTask(pr, script.name);
+      this.#startTask(pr, script.name, stepsOf(script));
     }
     const chunks = script.chunks ?? [];
     const interval = script.intervalMs ?? 50;
     if (chunk < chunks.length) {
       this.#later(interval, () => {
         if (!this.#isRunning(ns, name)) return;
-        this.store.appendLog(`${ns}/${trName}-pod/step-${script.name}`, chunks[chunk]!);
+        this.store.appendLog(`${ns}/${trName}-pod/step-${endingStep(stepsOf(script))!.name}`, chunks[chunk]!);
         this.#runTasks(ns, name, outcome, i, chunk + 1);
       });
       return;
@@ -214,8 +251,8 @@ export class FakeTekton {
     if (outcome.hang && i === outcome.tasks.length - 1) return;
     this.#later(interval, () => {
       if (!this.#isRunning(ns, name)) return;
-      this.#endTask(ns, name, script.name, script.fail ? "failed" : "succeeded");
-      if (!script.fail) return this.#runTasks(ns, name, outcome, i + 1, 0);
+      const failed = this.#endTask(ns, name, script.name, "ended");
+      if (!failed) return this.#runTasks(ns, name, outcome, i + 1, 0);
       if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", "failed", "smoke check failed\n");
       const skipped = outcome.tasks.length - i - 1;
       this.#finish(ns, name, "False", "Failed", `Tasks Completed: ${i + 1} (Failed: 1, Cancelled 0), Skipped: ${skipped}`);
@@ -257,36 +294,72 @@ export class FakeTekton {
     this.store.update(T.pr, pr);
   }
 
-  #startTask(pr: KubeObject, task: string): void {
+  #startTask(pr: KubeObject, task: string, steps: StepScript[] = [{ name: task }]): void {
     const ns = pr.metadata.namespace!;
     const prName = pr.metadata.name;
     const trName = `${prName}-${task}`;
     const labels = { ...(pr.metadata.labels ?? {}), "tekton.dev/pipeline": "unidesk-dev-namespace-e2e", "tekton.dev/pipelineRun": prName, "tekton.dev/pipelineTask": task, "tekton.dev/taskRun": trName };
+    const started = now();
+    this.#steps.set(`${ns}/${trName}`, steps);
     this.store.create(T.tr, {
       apiVersion: "tekton.dev/v1",
       kind: "TaskRun",
       metadata: { name: trName, namespace: ns, labels },
       spec: { serviceAccountName: "unidesk-ci-e2e" },
-      status: { podName: `${trName}-pod`, startTime: now(), conditions: cond("Unknown", "Running", "Not all Steps in the Task have finished executing") },
+      status: {
+        podName: `${trName}-pod`,
+        startTime: started,
+        conditions: cond("Unknown", "Running", "Not all Steps in the Task have finished executing"),
+        // As in Tekton v1 (StepState): one entry per step, its container's state.
+        steps: steps.map((s) => ({ name: s.name, container: `step-${s.name}`, running: { startedAt: started } })),
+      },
     });
+    const who = (s: StepScript) => (s.name === task ? task : `${task}/${s.name}`);
     this.#putPod(ns, `${trName}-pod`, labels, [
       ["prepare", "succeeded", "2025/01/01 00:00:00 Entrypoint initialization\n", true],
-      [`step-${task}`, "running", `[${task}] started for ${paramOf(pr, "run-id")} at ${paramOf(pr, "manifest-commit")}\n`],
+      ...steps.map((s): [string, "running", string] => [`step-${s.name}`, "running", `[${who(s)}] started for ${paramOf(pr, "run-id")} at ${paramOf(pr, "manifest-commit")}\n`]),
     ]);
   }
 
-  #endTask(ns: string, prName: string, task: string, state: "succeeded" | "failed" | "cancelled", message?: string): void {
+  /**
+   * Ends a TaskRun as Tekton does: `ended` gives each step its scripted exit (steps after the first failing one
+   * skipped) and fails the TaskRun with `"step-<x>" exited with code N` naming that step; `cancelled` stops the
+   * steps still running. Returns whether the TaskRun failed.
+   */
+  #endTask(ns: string, prName: string, task: string, state: "ended" | "cancelled", message?: string): boolean {
     const trName = `${prName}-${task}`;
     const tr = this.store.get(T.tr, ns, trName);
-    if (!tr) return;
+    if (!tr) return false;
+    const steps = this.#steps.get(`${ns}/${trName}`) ?? [{ name: task }];
+    const ending = endingStep(steps);
+    const failing = ending && (ending.exitCode ?? 0) !== 0 && ending.onError !== "continue" ? ending : undefined;
+    const finished = now();
+    const old = (tr.status?.["steps"] ?? []) as { name: string; running?: { startedAt: string }; terminated?: object }[];
+    let skipping = false;
+    const stepStates = steps.map((s) => {
+      const prev = old.find((o) => o.name === s.name);
+      const startedAt = prev?.running?.startedAt ?? finished;
+      if (prev?.terminated) return prev;
+      const results = JSON.stringify([{ key: "StartedAt", value: startedAt, type: 3 }]);
+      let exitCode = s.exitCode ?? 0;
+      let reason = exitCode === 0 ? "Completed" : "Error";
+      let terminationReason = exitCode === 0 ? "Completed" : s.onError === "continue" ? "Continued" : "Error";
+      const who = s.name === task ? task : `${task}/${s.name}`;
+      let tail = exitCode === 0 ? `[${who}] ok\n` : `[${who}] FAILED: ${message ?? "assertion failed"}\n`;
+      if (state === "cancelled") [exitCode, reason, terminationReason, tail] = [1, "TaskRunCancelled", "TaskRunCancelled", `[${task}] terminated: cancelled\n`];
+      else if (skipping) [exitCode, reason, terminationReason, tail] = [1, "Error", "Skipped", ""];
+      if (s === failing) skipping = true;
+      if (terminationReason !== "Skipped" && state !== "cancelled") for (const chunk of s.chunks ?? []) this.store.appendLog(`${ns}/${trName}-pod/step-${s.name}`, chunk);
+      this.#setPodState(ns, `${trName}-pod`, `step-${s.name}`, exitCode === 0 ? "succeeded" : "failed", tail, exitCode, reason);
+      return { name: s.name, container: `step-${s.name}`, terminated: { exitCode, reason, message: results, startedAt, finishedAt: finished }, terminationReason };
+    });
     const [status, reason, msg] =
-      state === "succeeded" ? ["True", "Succeeded", "All Steps have completed executing"]
-      : state === "failed" ? ["False", "Failed", `"step-${task}" exited with code 1`]
-      : ["False", "TaskRunCancelled", `TaskRun "${trName}" was cancelled`];
-    tr.status = { ...tr.status, conditions: cond(status, reason, msg), completionTime: now() };
+      state === "cancelled" ? ["False", "TaskRunCancelled", `TaskRun "${trName}" was cancelled. TaskRun cancelled as the PipelineRun it belongs to has been cancelled.`]
+      : failing ? ["False", "Failed", `"step-${failing.name}" exited with code ${failing.exitCode}`]
+      : ["True", "Succeeded", "All Steps have completed executing"];
+    tr.status = { ...tr.status, steps: stepStates, conditions: cond(status, reason, msg), completionTime: finished };
     this.store.update(T.tr, tr);
-    const tail = state === "succeeded" ? `[${task}] ok\n` : state === "failed" ? `[${task}] FAILED: ${message ?? "assertion failed"}\n` : `[${task}] terminated: cancelled\n`;
-    this.#setPodState(ns, `${trName}-pod`, `step-${task}`, state === "succeeded" ? "succeeded" : "failed", tail);
+    return status === "False";
   }
 
   /** Creates a pod whose containers are [name, state, initial log, isInit?]. */
@@ -301,21 +374,23 @@ export class FakeTekton {
     this.store.create(T.pod, { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels }, spec, status: { phase: "Running", ...statuses } });
   }
 
-  #setPodState(ns: string, pod: string, container: string, state: "succeeded" | "failed", tail: string): void {
+  #setPodState(ns: string, pod: string, container: string, state: "succeeded" | "failed", tail: string, exitCode?: number, reason?: string): void {
     const p = this.store.get(T.pod, ns, pod);
     if (!p) return;
     const statuses = (p.status?.["containerStatuses"] ?? []) as { name: string; ready: boolean; state: object }[];
-    for (const s of statuses) if (s.name === container) Object.assign(s, { ready: false, state: containerState(state) });
-    p.status = { ...p.status, phase: state === "succeeded" ? "Succeeded" : "Failed", containerStatuses: statuses };
+    for (const s of statuses) if (s.name === container) Object.assign(s, { ready: false, state: containerState(state, exitCode, reason) });
+    const ended = statuses.every((s) => "terminated" in s.state);
+    const failed = statuses.some((s) => ((s.state as { terminated?: { exitCode: number } }).terminated?.exitCode ?? 0) !== 0);
+    p.status = { ...p.status, phase: !ended ? "Running" : failed ? "Failed" : "Succeeded", containerStatuses: statuses };
     // The last words first: a log follower ends when it sees the container terminated.
     this.store.appendLog(`${ns}/${pod}/${container}`, tail);
     this.store.update(T.pod, p);
   }
 }
 
-function containerState(state: "running" | "succeeded" | "failed"): object {
+function containerState(state: "running" | "succeeded" | "failed", exitCode?: number, reason?: string): object {
   if (state === "running") return { running: { startedAt: now() } };
-  return { terminated: { exitCode: state === "succeeded" ? 0 : 1, reason: state === "succeeded" ? "Completed" : "Error", finishedAt: now() } };
+  return { terminated: { exitCode: exitCode ?? (state === "succeeded" ? 0 : 1), reason: reason ?? (state === "succeeded" ? "Completed" : "Error"), finishedAt: now() } };
 }
 
 /** A string param of a PipelineRun, or undefined. */

@@ -6,7 +6,7 @@ import * as rules from "../../src/rules.ts";
 import { paramOf } from "../kube/fake-tekton.ts";
 import { assertClusterInvariants, newTestRunId, prepareRun, readResult, RUNNER, runnerEnv, runRunner, SHA, startWorld, testManifest, type World } from "./harness.ts";
 
-const COPIES = ["RUN_ID_RE", "SHA_RE", "REPO_RE", "SERVICE_ID_RE", "TIMEOUT_MS_MIN", "TIMEOUT_MS_MAX", "MANIFEST_MAX_BYTES", "MANIFEST_MAX_DEPTH", "SERVICES_MAX", "SWEEP_GRACE_S"] as const;
+const COPIES = ["RUN_ID_RE", "SHA_RE", "REPO_RE", "SERVICE_ID_RE", "TIMEOUT_MS_MIN", "TIMEOUT_MS_MAX", "MANIFEST_MAX_BYTES", "MANIFEST_MAX_DEPTH", "SERVICES_MAX", "SWEEP_GRACE_S", "FAILURES_MAX", "FAILURE_TAIL_LINES", "FAILURE_LINE_MAX_CHARS", "RESULT_MAX_BYTES"] as const;
 
 /** The runner's `readonly NAME=value` rule copies, as bash evaluates them. */
 function runnerCopies(): Record<(typeof COPIES)[number], string> {
@@ -29,7 +29,7 @@ function services(count: number, long = true): object[] {
 }
 
 describe("dev-e2e.sh: its rule copies are src/rules.ts", () => {
-  it("RUN_ID_RE, SHA_RE, REPO_RE, SERVICE_ID_RE, timeout and manifest bounds, the young-dir grace equal the TypeScript rules", () => {
+  it("RUN_ID_RE, SHA_RE, REPO_RE, SERVICE_ID_RE, timeout and manifest bounds, the young-dir grace, the failure bounds equal the TypeScript rules", () => {
     const copies = runnerCopies();
     assert.equal(new RegExp(copies.RUN_ID_RE).source, rules.RUN_ID.source);
     assert.equal(new RegExp(copies.SHA_RE).source, rules.FULL_SHA.source);
@@ -41,6 +41,10 @@ describe("dev-e2e.sh: its rule copies are src/rules.ts", () => {
     assert.equal(Number(copies.MANIFEST_MAX_DEPTH), rules.MANIFEST_MAX_DEPTH);
     assert.equal(Number(copies.SERVICES_MAX), rules.SERVICES_MAX);
     assert.equal(Number(copies.SWEEP_GRACE_S), rules.RUN_YOUNG_GRACE_S);
+    assert.equal(Number(copies.FAILURES_MAX), rules.FAILURES_MAX);
+    assert.equal(Number(copies.FAILURE_TAIL_LINES), rules.FAILURE_TAIL_LINES);
+    assert.equal(Number(copies.FAILURE_LINE_MAX_CHARS), rules.FAILURE_LINE_MAX_CHARS);
+    assert.equal(Number(copies.RESULT_MAX_BYTES), rules.RESULT_MAX_BYTES);
   });
 });
 
