@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } fro
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { lazySegmenter } from "./lazy-segmenter.ts";
+import { packedScripts } from "./packed-scripts.ts";
 
 /** Where the bundle goes. */
 export const BUNDLE = "dist/unidesk-ci.mjs";
@@ -41,7 +42,7 @@ const result = await build({
     // Generated here so the bundle needs no JSON Schema generator at run time (src/cli/schema.ts).
     __UNIDESK_CI_JSON_SCHEMAS_GZIP__: JSON.stringify(gzipSync(JSON.stringify(generateJsonSchemas()), { level: 9 }).toString("base64")),
   },
-  plugins: [lazySegmenter],
+  plugins: [lazySegmenter, packedScripts()],
   // Optique's value-parser module keeps tables built with Object.keys()/new RegExp() at load time even
   // when nothing uses them (esbuild cannot know those calls are pure); they are, so let it drop them (≈5 KB).
   pure: ["Object.keys", "RegExp"],
