@@ -11,6 +11,7 @@ import { formatDuration, LOST_HINT, renderChangeLine, renderRunSummary, renderUn
 import { followEventJson, renderSourceLine, renderTaskChange, renderWaitBlock } from "../io/render-follow.ts";
 import { writeJson } from "../io/json.ts";
 import { digestOf } from "../runs/digest.ts";
+import { ofTasks } from "../runs/tasks.ts";
 import { renderDigest, renderResolved } from "../io/render-digest.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
 
@@ -34,6 +35,8 @@ export interface WaitRequest {
   expect?: string;
   /** Follow the logs too (`logs --follow`, `run-dev-e2e --follow`). @default false */
   follow?: boolean;
+  /** With `follow`: print only the lines of these pipeline tasks (`logs --follow --task`). @default every line */
+  tasks?: readonly string[];
   /** Thrown when the first answer finds no run directory (`logs --follow` of an unknown run id); else it is waited for. */
   unknown?: Error;
 }
@@ -62,6 +65,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
       if (e.type === "status" && e.snapshot.phase === "missing" && req.unknown) throw req.unknown;
       if (e.type === "resolved" && !req.json) env.stderr.write(renderResolved(e.reference, e.runId));
       if (follow && req.json) {
+        if (e.type === "line" && !ofTasks(e.source, req.tasks)) continue;
         const doc = followEventJson(e);
         if (doc) writeJson(env, doc);
       } else if (req.json) continue;
@@ -73,7 +77,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
         drawn = block.split("\n").length - 1;
       } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
       else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));
-      else if (e.type === "line") env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));
+      else if (e.type === "line" && ofTasks(e.source, req.tasks)) env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));
     }
   } catch (error) {
     if (env.signal.aborted) {
@@ -113,7 +117,8 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   if (!ok) {
     // The cause on the first screen: the failed steps, their last lines, what changed since the last green run.
     if (!req.json) env.stdout.write(renderDigest(digest, { color: env.color, ended: result.status === "cancelled" ? "cancelled" : "finished" }));
-    if (!req.json) env.stderr.write(`run ${runId} ${result.status}; only the failed steps' logs: unidesk-ci logs ${runId} --failed\n`);
+    const next = digest.failures.length ? `the failed steps' logs: unidesk-ci logs ${runId} --failed` : `see its logs with: unidesk-ci logs ${runId}`;
+    if (!req.json) env.stderr.write(`run ${runId} ${result.status}; ${next}\n`);
     // With --json the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, failures, running, changes, error: run_failed }.
     throw new RunFailedError(`run ${runId} ${result.status}`, { silent: true, hint: `see its logs with: unidesk-ci logs ${runId}`, context: { ...waited, ...digestFields } });
   }

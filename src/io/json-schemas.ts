@@ -61,6 +61,12 @@ function buildSchemas() {
       object({
         ok: literal(true),
         runId: string(),
+        /** `@latest` / `@latest-failed` when the run was named by one (runId is the run it resolved to), else null. */
+        reference: nullable(string()),
+        /** The failed steps (result.json's failures, else the failed TaskRuns'), each with its last lines; [] for a run that did not fail. */
+        failures: array(failureSchema),
+        /** A run that ended without succeeding: what changed since the last green run; else null. */
+        changes: nullable(changesSchema),
         status: union([zenum(["running", "corrupt", "mismatch"]), zenum(RUN_STATUSES)]),
         result: nullable(resultSchema),
         resultProblem: nullable(string()),

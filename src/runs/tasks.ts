@@ -69,3 +69,8 @@ export function logSource(path: string, p: Pick<RunProgress, "taskRuns"> | null)
   const task = p?.taskRuns.find((t) => t.pod === pod)?.pipelineTask;
   return task ? `${task}/${container.replace(/^step-/, "")}` : `${pod}/${container}`;
 }
+
+/** Whether a log source (`<task>/<step>`, `runner`, …) belongs to one of `tasks` (none given: every source does). */
+export function ofTasks(source: string, tasks: readonly string[] | undefined): boolean {
+  return !tasks?.length || tasks.some((t) => source.startsWith(`${t}/`));
+}

@@ -43,7 +43,7 @@ describe("logs --follow", () => {
     assert.match(env.out(), /^status: +failed$/m);
     // The digest ends stdout: the failed step, its exit code and message, its last lines.
     assert.match(env.out(), /\n✗ report\/report exited 1: "step-report" exited with code 1\n  last lines of pods\/\S+:\n  │ \[report\] half line\n  │ boom: the report failed\n$/);
-    assert.match(env.err(), /run dev-\S+ failed; only the failed steps' logs: unidesk-ci logs dev-\S+ --failed/);
+    assert.match(env.err(), /run dev-\S+ failed; the failed steps' logs: unidesk-ci logs dev-\S+ --failed/);
   });
 
   it("--json: one event per line, the result last (checked against the follow schema)", async () => {
