@@ -45,8 +45,10 @@ export function renderDigest(d: RunDigest, opts: { color: boolean; ended?: "time
     if (f.tail.length) out += `  last lines of ${f.log ?? `${f.step ? `${f.task}/${f.step}` : f.task}'s log`}:\n`;
     for (const line of f.tail) out += p.dim("  │ ") + line + "\n";
   }
-  const verb = opts.ended === "timeout" ? "still running" : "was running";
-  for (const r of d.running) out += p.yellow(`● ${r.task} ${verb} after ${formatDuration(r.forMs)}`) + "\n";
+  for (const r of d.running) {
+    const line = opts.ended === "timeout" ? `● ${r.task} still running after ${formatDuration(r.forMs)}` : `● ${r.task} was still running when the run ended (after ${formatDuration(r.forMs)})`;
+    out += p.yellow(line) + "\n";
+  }
   if (d.changes) out += renderChanges(d.changes, opts);
   return out;
 }
