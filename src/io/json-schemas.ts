@@ -124,6 +124,8 @@ function buildSchemas() {
           durationMs: nullable(count()),
           pipelineRun: nullable(string()),
           reason: nullable(string()),
+          /** The services changed against the run before it (`since`: that run, `commits` null); null when unknown. */
+          changes: nullable(changesSchema),
         })),
         total: count(),
       }),
