@@ -213,3 +213,21 @@ export function checkBackendUrl(url: string): string | undefined {
   if (parsed.search !== "" || parsed.hash !== "") return "must not have a query or fragment; use the backend-core base URL, e.g. https://backend.example.com";
   return undefined;
 }
+
+/**
+ * A run reference where a run id is taken (`logs`, `cancel`, `report`): `@latest` names the newest run dir on the
+ * host, `@latest-failed` the newest whose result.json says it did not succeed (docs/commands.md#latest). The host
+ * script the command already sends resolves it (src/host/run-ref.sh) and names the run id it chose.
+ */
+export const RUN_REF = /^@latest(-failed)?$/;
+/** Why `ref` is neither a run id nor a run reference, or undefined when it is fine. */
+export function checkRunRef(ref: string): string | undefined {
+  if (RUN_REF.test(ref)) return undefined;
+  if (ref.startsWith("@")) return "is not a run reference: use @latest or @latest-failed";
+  return checkRunId(ref);
+}
+
+/** Bytes of each run's deploy.json the runs lister reads for its `changed` column; a larger one shows as unknown. */
+export const RUNS_DEPLOY_CAP_BYTES = 65_536;
+/** Manifest commits between the last green run and a failed one whose subjects `changes.commits` lists at most. */
+export const CHANGES_COMMITS_MAX = 50;

@@ -28,6 +28,7 @@ const runIdLike = {
 /** Per regex rule: strings it must accept and reject, and probes on which JS and bash need only agree. */
 const tables: Record<string, { accept: string[]; reject: string[]; probe?: string[] }> = {
   RUN_ID: runIdLike,
+  RUN_REF: { accept: ["@latest", "@latest-failed"], reject: ["latest", "@latest-", "@latest-succeeded", "@LATEST", "@latest\n", " @latest", "@latest-failed-x", "dev-20261127-162626-k3x9a2"] },
   SERVICE_ID: runIdLike,
   GENERATED_RUN_ID: {
     accept: ["dev-20261127-162626-k3x9a2"],

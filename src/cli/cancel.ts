@@ -1,6 +1,6 @@
 /** `unidesk-ci cancel <runId>`: SIGTERM to a run's own runner (or launcher) on D601, in one fixed dispatch. */
 import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, millisecondsValue, runRefValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { RunFailedError } from "../errors.ts";
@@ -11,6 +11,7 @@ import { waitAndReport } from "./wait-report.ts";
 import { LOST_HINT } from "../io/render-run.ts";
 import { unknownRun } from "./logs.ts";
 import { writeJson } from "../io/json.ts";
+import { renderResolved } from "../io/render-digest.ts";
 
 /** Parser of `cancel`. */
 export const cancelCommand = lazy(() =>
@@ -18,7 +19,7 @@ export const cancelCommand = lazy(() =>
     "cancel",
     object({
       command: constant("cancel" as const),
-      runId: argument(runIdValue, { description: message`The run to cancel.` }),
+      runId: argument(runRefValue, { description: message`The run to cancel, or @latest (the newest run).` }),
       waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Then wait up to MS milliseconds for its result.json.` })),
       json: jsonOption(),
       ...backendOptions(),
@@ -37,11 +38,14 @@ export type CancelOptions = InferValue<ReturnType<typeof cancelCommand>>;
 export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
-  const { runId, json } = opts;
+  const { json } = opts;
+  const answer = await requestCancel(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
+  if (answer.outcome === "absent") throw unknownRun(opts.runId, config);
+  // Named by @latest: from here on the run is the one the host resolved it to.
+  const runId = answer.runId;
   const where = { runsRoot: config.runsRoot, runId };
-  const answer = await requestCancel(target, where, env);
+  if (answer.reference !== null && !json) env.stderr.write(renderResolved(answer.reference, runId));
   const follow = `unidesk-ci logs ${runId}`;
-  if (answer.outcome === "absent") throw unknownRun(runId, config);
   if (answer.outcome === "lost") throw new RunFailedError(`run ${runId} is lost: ${answer.problem}; nothing to cancel`, { hint: `${LOST_HINT}; see: ${follow}` });
   if (answer.outcome === "unproven") throw new RunFailedError(`run ${runId}: ${answer.problem}`, { hint: `it may be starting: retry in a few seconds; see: ${follow}` });
   const finished = answer.problem ? `${answer.status}: ${answer.problem}` : `status: ${answer.status}`;
@@ -52,5 +56,5 @@ export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   }
   if (json) writeJson(env, { ok: true, ...answer });
   else env.stdout.write(line);
-  if (!json && answer.outcome === "signalled") env.stderr.write(`follow it with: ${follow}\n`);
+  if (!json && answer.outcome === "signalled") env.stderr.write(`follow it with: ${follow} --follow\n`);
 }

@@ -2,7 +2,7 @@
 import { message, option, optional, text, type NonEmptyString, type ValueParser } from "@optique/core";
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
-import { RUN_ID, RUN_ID_MAX, checkBackendUrl } from "../rules.ts";
+import { RUN_ID, RUN_ID_MAX, checkBackendUrl, checkRunRef } from "../rules.ts";
 import { redactUrl } from "../manifest/repo-url.ts";
 import { zodValue } from "./zod-value.ts";
 
@@ -56,3 +56,15 @@ export const runIdValue = zodValue(
   "RUN_ID",
   "run",
 );
+
+/** A run id or a run reference (`@latest`, `@latest-failed`), for the commands whose host script resolves it (docs/commands.md#latest). */
+export const runRefValue: ValueParser<"sync", string> = {
+  mode: "sync",
+  metavar: "RUN_ID",
+  placeholder: "run",
+  parse(input) {
+    const problem = checkRunRef(input);
+    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${input} ${text(problem)} (or @latest / @latest-failed)` };
+  },
+  format: String,
+};

@@ -1,5 +1,5 @@
 /** `unidesk-ci runs`: the newest runs on D601, in one fixed read-only dispatch. */
-import { command, constant, message, object, option, optional, text, type InferValue } from "@optique/core";
+import { choice, command, constant, message, object, option, optional, text, type InferValue } from "@optique/core";
 import { writeJson } from "../io/json.ts";
 import { maximum, minimum, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
@@ -10,6 +10,7 @@ import type { Env } from "../env.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX } from "../rules.ts";
 import { listRuns } from "../runs/list.ts";
+import { LISTED_STATUSES } from "../host/runs-lister.ts";
 import { renderRuns } from "../io/render-runs.ts";
 
 const limitValue = zodValue(
@@ -28,12 +29,13 @@ export const runsCommand = lazy(() =>
     object({
       command: constant("runs" as const),
       limit: optional(option("--limit", limitValue, { description: message`List the newest N runs (default ${text(String(RUNS_LIMIT_DEFAULT))}, at most ${text(String(RUNS_LIMIT_MAX))}).` })),
+      status: optional(option("--status", choice(LISTED_STATUSES), { description: message`List only the newest runs of this status.` })),
       json: jsonOption(),
       ...backendOptions(),
     }),
     {
       brief: message`List recent runs, newest first: status, start, duration, manifest commit, PipelineRun.`,
-      description: message`Reads the runs root on D601 with a fixed read-only lister in one dispatch. Statuses: running, succeeded, failed, timeout, cancelled, error, lost (died: swept, or no result.json and nothing of it alive), corrupt (result.json unreadable).`,
+      description: message`Reads the runs root on D601 with a fixed read-only lister in one dispatch. CHANGED: the services whose commit changed against the run before (id: old → new; N services when several; - none; ? unknown). Statuses: running, succeeded, failed, timeout, cancelled, error, lost (died: swept, or no result.json and nothing of it alive), corrupt (result.json unreadable).`,
     },
   ),
 );
@@ -46,8 +48,8 @@ export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
   const limit = opts.limit ?? RUNS_LIMIT_DEFAULT;
-  const listing = await listRuns(target, { runsRoot: config.runsRoot, limit }, env);
+  const listing = await listRuns(target, { runsRoot: config.runsRoot, limit, status: opts.status }, env);
   // TODO(#8): fold into src/io/json.ts once it lands.
   if (opts.json) writeJson(env, { ok: true, runs: listing.runs, total: listing.total });
-  else env.stdout.write(renderRuns(listing, { color: env.color, now: env.now(), limit }));
+  else env.stdout.write(renderRuns(listing, { color: env.color, now: env.now(), limit, status: opts.status }));
 }

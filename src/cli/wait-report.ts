@@ -6,10 +6,13 @@ import type { Env } from "../env.ts";
 import { InterruptedError, RunFailedError, WaitTimeoutError, withContext } from "../errors.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { followRun } from "../runs/follow.ts";
-import type { WaitEnd } from "../runs/wait.ts";
+import type { FollowEnd } from "../runs/follow.ts";
 import { formatDuration, LOST_HINT, renderChangeLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
 import { followEventJson, renderSourceLine, renderTaskChange, renderWaitBlock } from "../io/render-follow.ts";
 import { writeJson } from "../io/json.ts";
+import { digestOf } from "../runs/digest.ts";
+import { ofTasks } from "../runs/tasks.ts";
+import { renderDigest, renderResolved } from "../io/render-digest.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
 
 export { MAX_FAILED_POLLS } from "../runs/follow.ts";
@@ -32,6 +35,8 @@ export interface WaitRequest {
   expect?: string;
   /** Follow the logs too (`logs --follow`, `run-dev-e2e --follow`). @default false */
   follow?: boolean;
+  /** With `follow`: print only the lines of these pipeline tasks (`logs --follow --task`). @default every line */
+  tasks?: readonly string[];
   /** Thrown when the first answer finds no run directory (`logs --follow` of an unknown run id); else it is waited for. */
   unknown?: Error;
 }
@@ -44,9 +49,10 @@ export interface WaitRequest {
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   const follow = req.follow ?? false;
   const tty = env.isStderrTTY && !req.json && !follow;
-  const resume = follow ? `resume following with: unidesk-ci logs ${req.runId} --follow` : `follow it with: unidesk-ci logs ${req.runId} --follow`;
+  const resumeFor = (id: string) => (follow ? `resume following with: unidesk-ci logs ${id} --follow` : `follow it with: unidesk-ci logs ${id} --follow`);
+  const resume = resumeFor(req.runId);
   let drawn = 0;
-  let end: WaitEnd;
+  let end: FollowEnd;
   try {
     const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.waitMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
     for (;;) {
@@ -57,7 +63,9 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
       }
       const e = next.value;
       if (e.type === "status" && e.snapshot.phase === "missing" && req.unknown) throw req.unknown;
+      if (e.type === "resolved" && !req.json) env.stderr.write(renderResolved(e.reference, e.runId));
       if (follow && req.json) {
+        if (e.type === "line" && !ofTasks(e.source, req.tasks)) continue;
         const doc = followEventJson(e);
         if (doc) writeJson(env, doc);
       } else if (req.json) continue;
@@ -69,7 +77,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
         drawn = block.split("\n").length - 1;
       } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
       else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));
-      else if (e.type === "line") env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));
+      else if (e.type === "line" && ofTasks(e.source, req.tasks)) env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));
     }
   } catch (error) {
     if (env.signal.aborted) {
@@ -79,19 +87,23 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
     throw withContext(error, req.summary);
   }
 
+  const runId = end.runId;
+  const digest = digestOf({ result: end.kind === "finished" ? end.result : null, tasks: end.tasks, changes: end.changes, now: env.now() });
+  const digestFields = { failures: digest.failures, running: digest.running, changes: digest.changes };
   if (end.kind === "timeout") {
-    const message = `gave up ${follow ? "following" : "waiting"} after ${formatDuration(end.elapsedMs)}; run ${req.runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
-    const context = { ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls };
-    throw new WaitTimeoutError(message, { hint: resume, context });
+    if (!req.json) env.stderr.write(renderDigest({ ...digest, changes: null }, { color: env.color, ended: "timeout" }));
+    const message = `gave up ${follow ? "following" : "waiting"} after ${formatDuration(end.elapsedMs)}; run ${runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
+    const context = { ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls, running: digest.running };
+    throw new WaitTimeoutError(message, { hint: resumeFor(runId), context });
   }
   if (end.kind !== "finished") {
-    const logs = `see its files with: unidesk-ci logs ${req.runId}`;
+    const logs = `see its files with: unidesk-ci logs ${runId}`;
     const { message, hint } = {
-      corrupt: { message: `run ${req.runId} has a corrupt result.json: ${end.problem}`, hint: logs },
-      mismatch: { message: `run ${req.runId} has a result.json that is not its verdict: ${end.problem}`, hint: `run id ${req.runId} holds another run's verdict; start a new run without --run-id` },
-      lost: { message: `run ${req.runId} is lost: ${end.problem}`, hint: `${LOST_HINT}; ${logs}` },
+      corrupt: { message: `run ${runId} has a corrupt result.json: ${end.problem}`, hint: logs },
+      mismatch: { message: `run ${runId} has a result.json that is not its verdict: ${end.problem}`, hint: `run id ${runId} holds another run's verdict; start a new run without --run-id` },
+      lost: { message: `run ${runId} is lost: ${end.problem}`, hint: `${LOST_HINT}; ${logs}` },
     }[end.kind];
-    const unusable = { runId: req.runId, state: end.kind, problem: end.problem };
+    const unusable = { runId: runId, state: end.kind, problem: end.problem };
     if (!req.json) env.stdout.write((follow ? "\n" : "") + renderUnusableSummary(unusable, { color: env.color }));
     // With --json the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.
     const context = { ...req.summary, status: end.kind, resultProblem: end.problem, result: null, waitedMs: end.elapsedMs, polls: end.polls };
@@ -103,8 +115,11 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   if (req.json && ok) writeJson(env, { ok: true, ...waited } as JsonDocument);
   if (!req.json) env.stdout.write((follow ? "\n" : "") + renderRunSummary(result, { color: env.color }));
   if (!ok) {
-    if (!req.json) env.stderr.write(`run ${req.runId} ${result.status}; see its logs with: unidesk-ci logs ${req.runId}\n`);
-    // With --json the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, error: run_failed }.
-    throw new RunFailedError(`run ${req.runId} ${result.status}`, { silent: true, hint: `see its logs with: unidesk-ci logs ${req.runId}`, context: waited });
+    // The cause on the first screen: the failed steps, their last lines, what changed since the last green run.
+    if (!req.json) env.stdout.write(renderDigest(digest, { color: env.color, ended: result.status === "cancelled" ? "cancelled" : "finished" }));
+    const next = digest.failures.length ? `the failed steps' logs: unidesk-ci logs ${runId} --failed` : `see its logs with: unidesk-ci logs ${runId}`;
+    if (!req.json) env.stderr.write(`run ${runId} ${result.status}; ${next}\n`);
+    // With --json the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, failures, running, changes, error: run_failed }.
+    throw new RunFailedError(`run ${runId} ${result.status}`, { silent: true, hint: `see its logs with: unidesk-ci logs ${runId}`, context: { ...waited, ...digestFields } });
   }
 }

@@ -5,7 +5,6 @@ set -uo pipefail
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_RUN_ID=@@RUN_ID@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
-d="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 
 # uci:include run-liveness.sh
 
@@ -24,8 +23,14 @@ uci_finished() {
   uci_result_record "$d"
 }
 
-printf 'unidesk-ci-cancel\t1\nrunid\t%s\n' "$UCI_RUN_ID"
-if [[ ! -d $d ]]; then
+# uci:include run-ref.sh
+
+printf 'unidesk-ci-cancel\t1\n'
+# @latest / @latest-failed: the run it names, in this same dispatch.
+uci_resolve_ref
+d="$UCI_RUNS_ROOT/$UCI_RUN_ID"
+printf 'runid\t%s\n' "$UCI_RUN_ID"
+if [[ $UCI_RUN_ID == @* || ! -d $d ]]; then
   printf 'outcome\tabsent\n'
 elif ! uci_finished; then
   uci_liveness "$d"

@@ -3,11 +3,11 @@ import { int, literal, minimum, minLength, nullable, object, regex, string, type
 import "../zod-locale.ts";
 import { RESULT_MAX_BYTES } from "../rules.ts";
 import template from "./cancel.sh";
-import { decodeCount, decodeLiveness, decodeResultRecord, malformed, readerRecords } from "./records.ts";
+import { decodeCount, decodeLiveness, decodeReference, decodeResultRecord, malformed, readerRecords } from "./records.ts";
 import { judgeResult, resultStatusWord, type ResultVerdict } from "./result.ts";
 import { fillRunTemplate } from "./template.ts";
 
-/** The cancel script for one run; throws a UsageError naming a bad field. */
+/** The cancel script for one run (a run id, or `@latest` / `@latest-failed`, resolved on the host); throws a UsageError naming a bad field. */
 export function renderCancel(settings: { runsRoot: string; runId: string }): string {
   return fillRunTemplate(template, "cancel.sh", settings, { RESULT_CAP_BYTES: String(RESULT_MAX_BYTES) });
 }
@@ -16,7 +16,10 @@ const READER = "cancel script";
 
 /** The cancel script's answer, as `cancel --json` prints it. */
 export const cancelAnswerSchema = object({
+  /** The run acted on: the id asked for, or the one `reference` resolved to. */
   runId: string().check(minLength(1)),
+  /** `@latest` / `@latest-failed` when the run was named by one, else null. */
+  reference: nullable(string()),
   outcome: literal(["absent", "finished", "signalled", "lost", "unproven"]),
   /** signalled: the process that got SIGTERM. */
   process: nullable(literal(["runner", "launcher"])),
@@ -38,6 +41,8 @@ export function parseCancelOutput(stdout: string): CancelAnswer {
   const records = readerRecords(stdout, "unidesk-ci-cancel", READER);
   const [, outcome, ...rest] = records.find((r) => r[0] === "outcome") ?? [];
   const runId = records.find((r) => r[0] === "runid")?.[1];
+  const ref = records.find((r) => r[0] === "ref");
+  const reference = ref ? decodeReference(ref.slice(1), READER) : null;
   let verdict: ResultVerdict | null = null;
   let problem: string | null = null;
   if (outcome === "finished") {
@@ -54,6 +59,7 @@ export function parseCancelOutput(stdout: string): CancelAnswer {
   }
   const checked = cancelAnswerSchema.safeParse({
     runId,
+    reference,
     outcome,
     process: outcome === "signalled" ? rest[0] : null,
     pid: outcome === "signalled" ? decodeCount(rest[1], READER) : null,

@@ -13,7 +13,7 @@ UCI_SCAN_MAX=@@SCAN_MAX_FILES@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 UCI_ONLY=@@ONLY@@
 
-UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
+UCI_DEPLOY_CAP=@@DEPLOY_CAP_BYTES@@
 UCI_KEPT=0
 UCI_COUNT=0
 
@@ -42,10 +42,17 @@ uci_emit() {
 
 # uci:include run-liveness.sh
 
+# uci:include file-field.sh
+
+# uci:include run-ref.sh
+
 printf 'unidesk-ci-logs\t1\n'
+# @latest / @latest-failed: the run it names, in this same dispatch.
+uci_resolve_ref
+UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 printf 'runid\t%s\n' "$UCI_RUN_ID"
 printf 'caps\t%s\t%s\t%s\n' "$UCI_FILE_CAP" "$UCI_TOTAL_CAP" "$UCI_MAX_FILES"
-if [[ ! -d $UCI_DIR ]]; then
+if [[ $UCI_RUN_ID == @* || ! -d $UCI_DIR ]]; then
   printf 'run\tabsent\nend\t0\t0\n'
   exit 0
 fi
@@ -54,6 +61,8 @@ printf 'run\tpresent\n'
 uci_liveness "$UCI_DIR"
 uci_liveness_record
 uci_result_record "$UCI_DIR"
+# A run that did not succeed: the last green run before it and both deploy.json copies.
+uci_changes_record "$UCI_DEPLOY_CAP"
 declare -a uci_all=() uci_listed=()
 # At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
 mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)

@@ -1,7 +1,8 @@
 /** The fixed read-only logs reader (logs-reader.sh): its renderer and the parser of its answer (docs/readers.md). */
 import { UsageError } from "../errors.ts";
-import { checkCapSetting, RUN_FILE_PATH, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, LOGS_SCAN_MAX_FILES, LOGS_TOTAL_CAP_BYTES, RESULT_MAX_BYTES } from "../rules.ts";
-import { decodeBase64, decodeCount, decodeField, decodeLiveness, decodeResultRecord, lenientText, malformed, readerRecords, textOrBytes } from "./records.ts";
+import { checkCapSetting, RUN_FILE_PATH, LOGS_CAP_MAX_BYTES, LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, LOGS_SCAN_MAX_FILES, LOGS_TOTAL_CAP_BYTES, MANIFEST_MAX_BYTES, RESULT_MAX_BYTES } from "../rules.ts";
+import { decodeBase64, decodeChangesRecord, decodeCount, decodeField, decodeLiveness, decodeReference, decodeResultRecord, lenientText, malformed, readerRecords, textOrBytes } from "./records.ts";
+import type { RunChanges } from "../runs/changes.ts";
 import { judgeResult, type Liveness, type ResultFile, type ResultVerdict } from "./result.ts";
 import template from "./logs-reader.sh";
 import { fillRunTemplate } from "./template.ts";
@@ -10,7 +11,7 @@ import { fillRunTemplate } from "./template.ts";
 export interface LogsReaderSettings {
   /** Parent of the result dirs. */
   runsRoot: string;
-  /** The run to read. */
+  /** The run to read: a run id, or `@latest` / `@latest-failed` (resolved on the host, src/host/run-ref.sh). */
   runId: string;
   /** @default LOGS_FILE_CAP_BYTES */
   fileCapBytes?: number;
@@ -40,6 +41,7 @@ export function renderLogsReader(settings: LogsReaderSettings): string {
     MAX_FILES: String(maxFiles),
     SCAN_MAX_FILES: String(LOGS_SCAN_MAX_FILES),
     RESULT_CAP_BYTES: String(RESULT_MAX_BYTES),
+    DEPLOY_CAP_BYTES: String(MANIFEST_MAX_BYTES),
     ONLY: only,
   });
 }
@@ -62,12 +64,17 @@ export interface RunLogFile {
   content: string | Uint8Array;
 }
 
-/** Everything `logs <runId>` recovered, or `found: false` for an unknown runId. */
+/** Everything `logs <runId>` recovered, or `found: false` for an unknown runId (or a reference no run matches). */
 export type RunLogs =
-  | { runId: string; found: false }
+  | { runId: string; found: false; reference: string | null }
   | ({
+      /** The run read: the id asked for, or the one `reference` resolved to. */
       runId: string;
       found: true;
+      /** `@latest` / `@latest-failed` when the run was named by one, else null. */
+      reference: string | null;
+      /** A run that ended without succeeding: what changed since the last green run (commits null: see src/manifest/git-log.ts); else null. */
+      changes: RunChanges | null;
       /** The files read, at most maxFiles of them. */
       files: RunLogFile[];
       /** Files of the run directory that were not read (beyond maxFiles). */
@@ -92,10 +99,14 @@ export function parseLogsOutput(stdout: string): RunLogs {
   let resultFile: ResultFile | null = null;
   let liveness: Liveness | undefined;
   let omitted: [number, boolean] | undefined;
+  let reference: string | null = null;
+  let changes: RunChanges | null = null;
   const files: RunLogFile[] = [];
   for (const fields of records) {
     const [key, ...rest] = fields;
     if (key === "runid") runId = rest[0];
+    else if (key === "ref") reference = decodeReference(rest, READER);
+    else if (key === "changes") changes = decodeChangesRecord(rest, READER);
     else if (key === "run") run = rest[0];
     else if (key === "caps") caps = [decodeCount(rest[0], READER), decodeCount(rest[1], READER), decodeCount(rest[2], READER)];
     else if (key === "result") resultFile = decodeResultRecord(rest, READER);
@@ -107,12 +118,14 @@ export function parseLogsOutput(stdout: string): RunLogs {
     } else throw malformed(READER, `unknown line ${JSON.stringify(key)}`);
   }
   if (!runId) throw malformed(READER, "no 'runid' line");
-  if (run === "absent") return { runId, found: false };
+  if (run === "absent") return { runId, found: false, reference };
   if (run !== "present" || caps === undefined || omitted === undefined || liveness === undefined) throw malformed(READER, "no 'run present', 'caps', 'liveness' or 'omitted' line");
   if (files.length > caps[2]) throw malformed(READER, `${files.length} files, more than the ${caps[2]} asked for`);
   return {
     runId,
     found: true,
+    reference,
+    changes,
     files,
     omittedFiles: omitted[0],
     omittedAtLeast: omitted[1],

@@ -1,6 +1,8 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
 import { DispatchError } from "../errors.ts";
 import type { Liveness, ResultFile } from "./result.ts";
+import { RUN_ID, RUN_REF } from "../rules.ts";
+import { changesFromFiles, type RunChanges } from "../runs/changes.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -100,4 +102,22 @@ export function parseRunJson<T>(text: string, schema: { safeParse(v: unknown): {
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { value: null, problem: `${file} does not match ${schemaName}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
   return { value: parsed.data, problem: null };
+}
+
+/** The fields of a `ref` record (run-ref.sh): the reference asked for; the run id it resolved to is the `runid` record. */
+export function decodeReference([reference, resolved]: string[], reader: string): string {
+  if (reference === undefined || !RUN_REF.test(reference)) throw malformed(reader, `bad run reference ${JSON.stringify(reference)}`);
+  if (resolved !== "-" && (resolved === undefined || !RUN_ID.test(resolved))) throw malformed(reader, `bad resolved run id ${JSON.stringify(resolved)}`);
+  return reference;
+}
+
+/** The fields of a `changes` record (run-ref.sh): the last green run and both deploy.json copies, as the changes since it. */
+export function decodeChangesRecord([greenId, greenResult, greenDeploy, deploy]: string[], reader: string): RunChanges {
+  const text = (field: string | undefined) => {
+    const bytes = decodeField(field, reader);
+    return bytes === null ? null : lenientText(bytes);
+  };
+  if (greenId !== "-" && (greenId === undefined || !RUN_ID.test(greenId))) throw malformed(reader, `bad green run id ${JSON.stringify(greenId)}`);
+  const green = greenId === "-" ? null : { runId: greenId, resultJson: text(greenResult), deployJson: text(greenDeploy) };
+  return changesFromFiles({ green, deployJson: text(deploy) });
 }

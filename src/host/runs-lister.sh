@@ -7,7 +7,9 @@ set -uo pipefail
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_LIMIT=@@LIMIT@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
-# @@RULES RUN_ID FULL_SHA@@
+UCI_DEPLOY_CAP=@@DEPLOY_CAP_BYTES@@
+UCI_STATUS=@@STATUS@@
+# @@RULES FULL_SHA@@
 
 # uci:include file-field.sh
 
@@ -27,33 +29,60 @@ if [[ ! -d $UCI_RUNS_ROOT ]]; then
 fi
 printf 'root\tpresent\n'
 
-# When a run started: launcher.pid's mtime (written once, as it detached), else its dir's.
-declare -A uci_started=()
-while IFS=$'\t' read -r uci_depth uci_type uci_time uci_rel; do
-  uci_id=${uci_rel%%/*}
-  [[ $uci_id =~ $UCI_RE_RUN_ID ]] || continue
-  if ((uci_depth == 2)) && [[ $uci_type == f && $uci_rel == "$uci_id/launcher.pid" ]]; then
-    uci_started[$uci_id]=$uci_time
-  elif ((uci_depth == 1)) && [[ $uci_type == d && -z ${uci_started[$uci_id]+set} ]]; then
-    uci_started[$uci_id]=$uci_time
-  fi
-done < <(find "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+# uci:include run-ref.sh
 
+# The status word a run lists with, for --status (the CLI judges result.json again): result.json's status
+# (corrupt when it names none), else running or lost by the liveness rule (uci_liveness first).
+uci_status_word() {
+  local head
+  if [[ -e $1/result.json || -L $1/result.json ]]; then
+    head=$(head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | tr -d '\000')
+    if [[ -f $1/result.json && ! -L $1/result.json && $head =~ \"status\"[[:space:]]*:[[:space:]]*\"([a-z]+)\" ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf corrupt; fi
+  elif [[ $UCI_LIVE == live ]]; then
+    printf running
+  else
+    printf lost
+  fi
+}
+
+# Each listed run names the run before it (its predecessor in this order, "-" for the oldest), and every listed
+# run and predecessor gets one "deploy\t<id>\t<deploy.json>" line, for the `changed` column.
 uci_count=0
-while IFS=$'\t' read -r uci_time uci_id; do
-  [[ -n $uci_id ]] || continue
+uci_total=0
+uci_want_prev=
+declare -A uci_deploy_sent=()
+uci_deploy() {
+  [[ -n ${uci_deploy_sent[$1]+set} ]] && return
+  uci_deploy_sent[$1]=1
+  printf 'deploy\t%s\t%s\n' "$1" "$(uci_file_field "$UCI_RUNS_ROOT/$1/deploy.json" "$UCI_DEPLOY_CAP")"
+}
+declare -a uci_order=()
+mapfile -t uci_order < <(uci_run_order "$UCI_RUNS_ROOT")
+uci_total=${#uci_order[@]}
+for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
+  uci_time=${uci_order[uci_i]%%$'\t'*}
+  uci_id=${uci_order[uci_i]#*$'\t'}
+  if [[ -n $uci_want_prev ]]; then
+    uci_deploy "$uci_id"
+    uci_want_prev=
+  fi
+  ((uci_count < UCI_LIMIT)) || break
   uci_dir="$UCI_RUNS_ROOT/$uci_id"
+  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
+  uci_liveness "$uci_dir"
+  [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
   if [[ -f $uci_dir/result.json ]]; then
     uci_result="$(uci_file_field "$uci_dir/result.json" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/result.json" 2>/dev/null || echo 0)"
   else
     uci_result=$'-\t0'
   fi
-  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
-  uci_liveness "$uci_dir"
-  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
+  uci_prev=-
+  ((uci_i + 1 < uci_total)) && uci_prev=${uci_order[uci_i + 1]#*$'\t'}
+  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
     "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
-    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")"
+    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")" "$uci_prev"
+  uci_deploy "$uci_id"
+  [[ $uci_prev != - ]] && uci_want_prev=$uci_prev
   uci_count=$((uci_count + 1))
-done < <(for uci_id in "${!uci_started[@]}"; do printf '%s\t%s\n' "${uci_started[$uci_id]}" "$uci_id"; done |
-  LC_ALL=C sort -t$'\t' -k1,1gr -k2,2 | head -n "$UCI_LIMIT")
-printf 'end\t%s\t%s\n' "$uci_count" "${#uci_started[@]}"
+done
+printf 'end\t%s\t%s\n' "$uci_count" "$uci_total"

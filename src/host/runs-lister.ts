@@ -2,7 +2,8 @@
 import { int, looseObject, minimum, nullable, optional, string, enum as zenum } from "zod/mini";
 import "../zod-locale.ts";
 import { UsageError } from "../errors.ts";
-import { checkAbsolutePath, checkStringSetting, FULL_SHA, RUN_ID, RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX, RUNS_RESULT_CAP_BYTES } from "../rules.ts";
+import { checkAbsolutePath, checkStringSetting, FULL_SHA, RUN_ID, RUNS_DEPLOY_CAP_BYTES, RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX, RUNS_RESULT_CAP_BYTES } from "../rules.ts";
+import { diffServices, serviceCommits, type RunChanges } from "../runs/changes.ts";
 import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
 import { RUN_STATUSES } from "./result.ts";
 import template from "./runs-lister.sh";
@@ -14,6 +15,8 @@ export interface RunsListerSettings {
   runsRoot: string;
   /** Newest runs to list, 1 … RUNS_LIMIT_MAX. @default RUNS_LIMIT_DEFAULT */
   limit?: number;
+  /** List only runs of this status (`runs --status`; the host's first cut, the CLI judges again). @default every run */
+  status?: ListedStatus;
 }
 
 /** The runs lister script; throws a UsageError naming a bad field. */
@@ -21,7 +24,10 @@ export function renderRunsLister(settings: RunsListerSettings): string {
   const limit = settings.limit ?? RUNS_LIMIT_DEFAULT;
   checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
   if (!Number.isInteger(limit) || limit < 1 || limit > RUNS_LIMIT_MAX) throw new UsageError(`limit ${JSON.stringify(limit)} must be an integer from 1 to ${RUNS_LIMIT_MAX}`);
-  return fillTemplate(withIncludes(template, "runs-lister.sh"), { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES) }, "runs-lister.sh");
+  const status = settings.status ?? "";
+  if (status !== "" && !LISTED_STATUSES.includes(status)) throw new UsageError(`status ${JSON.stringify(status)} must be one of ${LISTED_STATUSES.join(", ")}`);
+  const values = { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES), DEPLOY_CAP_BYTES: String(RUNS_DEPLOY_CAP_BYTES), STATUS: status };
+  return fillTemplate(withIncludes(template, "runs-lister.sh"), values, "runs-lister.sh");
 }
 
 /**
@@ -31,6 +37,9 @@ export function renderRunsLister(settings: RunsListerSettings): string {
  * not a result, or too large).
  */
 export type ListedStatus = (typeof RUN_STATUSES)[number] | "running" | "corrupt";
+
+/** Every status a listed run can have, in the order `runs --status` documents them. */
+export const LISTED_STATUSES: readonly ListedStatus[] = ["running", ...RUN_STATUSES, "corrupt"];
 
 /** One run as `runs` shows it. */
 export interface ListedRun {
@@ -45,6 +54,8 @@ export interface ListedRun {
   pipelineRun: string | null;
   /** result.json's reason, or what is wrong with it (corrupt). */
   reason: string | null;
+  /** The services changed against the run before it (`since`: that run; commits null), or null when there is none or either deploy.json is missing or unreadable. */
+  changes: RunChanges | null;
 }
 
 /** The lister's answer: newest first. */
@@ -69,20 +80,50 @@ const listedResultSchema = looseObject({
   reason: optional(string()),
 });
 
-/** Parses the runs lister's stdout; throws DispatchError (exit 5) on a malformed answer. */
-export function parseRunsOutput(stdout: string): RunListing {
+/**
+ * Parses the runs lister's stdout (keeping only runs of `status` when given: the host cut by result.json's status
+ * word, and a result.json it could not judge is `corrupt` here); throws DispatchError (exit 5) on a malformed answer.
+ */
+export function parseRunsOutput(stdout: string, status?: ListedStatus): RunListing {
   let rootExists: boolean | undefined;
   const runs: ListedRun[] = [];
+  const previous = new Map<string, string>();
+  const deploys = new Map<string, string | null>();
   for (const [key, ...f] of readerRecords(stdout, "unidesk-ci-runs", READER)) {
     if (key === "root") rootExists = f[0] === "present";
-    else if (key === "run") runs.push(parseRun(f));
-    else if (key === "end") {
+    else if (key === "run") {
+      const run = parseRun(f);
+      const before = f[11];
+      if (before !== undefined && before !== "-") previous.set(run.runId, checkListedId(before));
+      runs.push(run);
+    } else if (key === "deploy") {
+      const bytes = decodeField(f[1], READER);
+      deploys.set(checkListedId(f[0]), bytes === null ? null : lenientText(bytes));
+    } else if (key === "end") {
       if (decodeCount(f[0], READER) !== runs.length) throw malformed(READER, "the run count does not match (the answer was cut short)");
       if (rootExists === undefined) throw malformed(READER, "no 'root' line");
-      return { rootExists, runs, total: decodeCount(f[1], READER) };
+      const listed = runs.map((r) => ({ ...r, changes: changesAgainst(r, previous.get(r.runId), deploys, runs) }));
+      return { rootExists, runs: status === undefined ? listed : listed.filter((r) => r.status === status), total: decodeCount(f[1], READER) };
     } else throw malformed(READER, `unknown line ${JSON.stringify(key)}`);
   }
   throw malformed(READER, "no 'end' line");
+}
+
+function checkListedId(id: string | undefined): string {
+  if (id === undefined || !RUN_ID.test(id)) throw malformed(READER, `bad run id ${JSON.stringify(id)}`);
+  return id;
+}
+
+/** The services changed from the run before `run` to it, when both deploy.json copies came back readable. */
+function changesAgainst(run: ListedRun, before: string | undefined, deploys: ReadonlyMap<string, string | null>, listed: readonly ListedRun[]): RunChanges | null {
+  if (before === undefined) return null;
+  const to = deploys.get(run.runId);
+  const from = deploys.get(before);
+  const fromServices = from ? serviceCommits(from) : null;
+  const toServices = to ? serviceCommits(to) : null;
+  if (!fromServices || !toServices) return null;
+  const manifestCommit = listed.find((r) => r.runId === before)?.manifestCommit ?? null;
+  return { since: { runId: before, manifestCommit }, services: diffServices(fromServices, toServices), commits: null };
 }
 
 function parseRun([runId, startedS, lpid, lstate, rpid, rstate, liveness, resultField, resultSize, prField, commit]: string[]): ListedRun {
@@ -102,6 +143,7 @@ function parseRun([runId, startedS, lpid, lstate, rpid, rstate, liveness, result
     durationMs: null,
     pipelineRun: pr ? lenientText(pr).trim() || null : null,
     reason: null,
+    changes: null,
   };
   const bytes = decodeField(resultField, READER);
   if (bytes === null) return run;

@@ -1,9 +1,10 @@
 /** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates, the `@@RULES …@@` line and the shared includes. */
 import * as rules from "../rules.ts";
-import { checkRunId, checkAbsolutePath, checkStringSetting, RUN_YOUNG_GRACE_S } from "../rules.ts";
+import { checkRunId, checkRunRef, checkAbsolutePath, checkStringSetting, RUN_YOUNG_GRACE_S } from "../rules.ts";
 import resultRecord from "./result-record.sh";
 import runLiveness from "./run-liveness.sh";
 import fileField from "./file-field.sh";
+import runRef from "./run-ref.sh";
 import { shellQuote } from "./shell-quote.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
@@ -89,12 +90,13 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 /**
  * The shared bash functions a host script puts in at a `# uci:include <name>` line, each with its rules already
  * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule) and
- * file-field.sh (a small file as a base64 field).
+ * file-field.sh (a small file as a base64 field), run-ref.sh (the runs' order, `@latest`, the last green run).
  */
 const INCLUDES: Readonly<Record<string, () => string>> = {
   "file-field.sh": () => fileField,
   "result-record.sh": () => resultRecord,
   "run-liveness.sh": () => fillTemplate(runLiveness, { RUN_YOUNG_GRACE_S: String(RUN_YOUNG_GRACE_S) }, "run-liveness.sh"),
+  "run-ref.sh": () => runRef,
 };
 
 const INCLUDE_LINE = /^# uci:include (\S+)\n/gm;
@@ -117,6 +119,7 @@ export function withIncludes(template: string, templateName: string): string {
  */
 export function fillRunTemplate(template: string, templateName: string, where: { runsRoot: string; runId: string }, extra: Readonly<Record<string, string>> = {}): string {
   checkStringSetting("runsRoot", where.runsRoot, checkAbsolutePath);
-  checkStringSetting("runId", where.runId, checkRunId);
+  // A script that includes run-ref.sh resolves @latest / @latest-failed itself; the others take run ids only.
+  checkStringSetting("runId", where.runId, template.includes("# uci:include run-ref.sh\n") ? checkRunRef : checkRunId);
   return fillTemplate(withIncludes(template, templateName), { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
 }

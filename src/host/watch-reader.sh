@@ -18,8 +18,7 @@ UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 UCI_FILES_MAX=@@FILES_MAX@@
 UCI_PATH_RE=@@PATH_RE@@
 UCI_LOGS=@@LOGS@@
-
-UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
+UCI_DEPLOY_CAP=@@DEPLOY_CAP_BYTES@@
 
 uci_fail() {
   printf 'watch reader: %s\n' "$1" >&2
@@ -86,9 +85,14 @@ uci_has_news() {
 
 # uci:include file-field.sh
 
+# uci:include run-ref.sh
+
 printf 'unidesk-ci-watch\t1\n'
+# @latest / @latest-failed (the first answer only: the CLI asks by run id from then on).
+uci_resolve_ref
+UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 printf 'runid\t%s\n' "$UCI_RUN_ID"
-if [[ ! -d $UCI_DIR ]]; then
+if [[ $UCI_RUN_ID == @* || ! -d $UCI_DIR ]]; then
   printf 'run\tabsent\nend\t0\t0\t0\n'
   exit 0
 fi
@@ -121,6 +125,8 @@ printf 'runner\t%s\n' "$(uci_process_field runner)"
 uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
+# A run that ended without succeeding: the last green run before it, for the digest.
+$uci_has_result && uci_changes_record "$UCI_DEPLOY_CAP"
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

@@ -2,6 +2,7 @@
 import { UsageError } from "../errors.ts";
 import {
   checkCapSetting,
+  MANIFEST_MAX_BYTES,
   RESULT_MAX_BYTES,
   WATCH_ANSWER_CAP_BYTES,
   WATCH_ANSWER_CAP_MAX_BYTES,
@@ -15,7 +16,8 @@ import {
   WATCH_WAIT_MS_MAX,
 } from "../rules.ts";
 import { checkProgressJson, type RunProgress } from "./progress.ts";
-import { decodeCount, decodeField, decodeLiveness, decodeResultRecord, lenientText, malformed, readerRecords } from "./records.ts";
+import { decodeChangesRecord, decodeCount, decodeField, decodeLiveness, decodeReference, decodeResultRecord, lenientText, malformed, readerRecords } from "./records.ts";
+import type { RunChanges } from "../runs/changes.ts";
 import { judgeResult, type Liveness, type ResultExpectation, type ResultFile, type ResultVerdict } from "./result.ts";
 import type { ProcessState } from "./status-reader.ts";
 import template from "./watch-reader.sh";
@@ -28,7 +30,7 @@ export type WatchOffsets = ReadonlyMap<string, number>;
 export interface WatchReaderSettings {
   /** Parent of the result dirs. */
   runsRoot: string;
-  /** The run to watch. */
+  /** The run to watch: a run id, or `@latest` / `@latest-failed` (resolved on the host, src/host/run-ref.sh). */
   runId: string;
   /** Bytes already held per file; files not named start at 0. @default empty */
   offsets?: WatchOffsets;
@@ -67,6 +69,7 @@ export function renderWatchReader(settings: WatchReaderSettings): string {
     // A bash ERE: the same pattern without the escaped slash a JS literal needs.
     PATH_RE: WATCH_PATH.source.replaceAll("\\/", "/"),
     LOGS: settings.logs === false ? "0" : "1",
+    DEPLOY_CAP_BYTES: String(MANIFEST_MAX_BYTES),
   });
 }
 
@@ -104,7 +107,12 @@ export type WatchProgress =
 
 /** One watch answer: the status, result.json judged as every reader's (resultState, result, resultProblem), progress.json if it changed, and the new bytes of each log. */
 export type WatchAnswer = ResultVerdict & {
+  /** The run read: the id asked for, or the one `reference` resolved to. */
   runId: string;
+  /** `@latest` / `@latest-failed` when the request named the run by one, else null. */
+  reference: string | null;
+  /** A run that ended without succeeding: what changed since the last green run (commits null); else null. */
+  changes: RunChanges | null;
   /** The result dir exists. */
   exists: boolean;
   launcher: ProcessState;
@@ -129,6 +137,8 @@ const NO_PROCESS: ProcessState = { pid: null, alive: false };
 export function parseWatchOutput(stdout: string, expected?: ResultExpectation): WatchAnswer {
   const answer: WatchAnswer = {
     runId: "",
+    reference: null,
+    changes: null,
     exists: false,
     launcher: NO_PROCESS,
     runner: NO_PROCESS,
@@ -147,6 +157,8 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
   let liveness: Liveness | undefined;
   for (const [key, ...f] of readerRecords(stdout, "unidesk-ci-watch", READER)) {
     if (key === "runid") answer.runId = f[0] ?? "";
+    else if (key === "ref") answer.reference = decodeReference(f, READER);
+    else if (key === "changes") answer.changes = decodeChangesRecord(f, READER);
     else if (key === "run") {
       if (f[0] !== "present" && f[0] !== "absent") throw malformed(READER, `run is ${JSON.stringify(f[0])}`);
       answer.exists = f[0] === "present";
@@ -165,8 +177,10 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
     } else throw malformed(READER, `unknown line ${JSON.stringify(key)}`);
   }
   if (!ended || answer.runId === "") throw malformed(READER, "no 'runid' or 'end' line");
-  if (expected && answer.runId !== expected.runId) throw malformed(READER, `it answered for run ${JSON.stringify(answer.runId)}, not ${expected.runId}`);
-  Object.assign(answer, judgeResult(resultFile, expected ?? { runId: answer.runId }, answer.exists ? liveness : undefined));
+  // Asked by reference, the answer names the run it resolved to: that is the run whose verdict counts.
+  const asked = expected && answer.reference !== null && answer.reference === expected.runId ? { ...expected, runId: answer.runId } : expected;
+  if (asked && answer.runId !== asked.runId) throw malformed(READER, `it answered for run ${JSON.stringify(answer.runId)}, not ${asked.runId}`);
+  Object.assign(answer, judgeResult(resultFile, asked ?? { runId: answer.runId }, answer.exists ? liveness : undefined));
   answer.keptBytes = answer.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
   return answer;
 }

@@ -6,7 +6,8 @@
 import { array, boolean, int, literal, looseObject, minimum, nullable, object, optional, registry, string, toJSONSchema, union, enum as zenum, type infer as Infer, type ZodMiniOptional, type ZodMiniType } from "zod/mini";
 import "../zod-locale.ts";
 import { ERROR_CODES } from "../errors.ts";
-import { RUN_STATUSES, resultSchema } from "../host/result.ts";
+import { failureSchema, RUN_STATUSES, resultSchema } from "../host/result.ts";
+import { changesSchema } from "../runs/changes.ts";
 import { cancelAnswerSchema } from "../host/cancel.ts";
 import { launchStateSchema } from "../runs/submit.ts";
 import { dispatchRequestSchema } from "../dispatch/wire.ts";
@@ -39,6 +40,8 @@ function buildSchemas() {
   /** A result.json that ends the wait but is no verdict: `status` says which, `resultProblem` why (`result` is null). */
   const unusableResult = { status: zenum(["corrupt", "mismatch", "lost"]), resultProblem: string() };
   const cancelAnswer = cancelAnswerSchema.shape;
+  /** The failure digest of a run that did not succeed (docs/json.md#the-failure-digest). */
+  const digestFields = { failures: array(failureSchema), running: array(object({ task: string(), forMs: count() })), changes: nullable(changesSchema) };
   const issue = object({ path: string(), message: string() });
   const check = object({ id: string(), ok: boolean(), detail: string(), hint: optional(string()) });
 
@@ -51,13 +54,19 @@ function buildSchemas() {
       object({ ok: literal(true), dryRun: literal(true), ...runPlan, launcher: string(), request: object({ method: literal("POST"), url: nullable(string()), headers: looseObject({}), body: dispatchRequestSchema }) }),
       object({ ok: literal(true), ...runPlan, state, next: array(string()) }),
       object({ ok: literal(true), ...runPlan, state, ...waitFields }),
-      failureOf({ ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll }),
+      failureOf({ ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll, ...digestFields }),
     ]),
     /** `logs <runId> --json`. */
     logs: union([
       object({
         ok: literal(true),
         runId: string(),
+        /** `@latest` / `@latest-failed` when the run was named by one (runId is the run it resolved to), else null. */
+        reference: nullable(string()),
+        /** The failed steps (result.json's failures, else the failed TaskRuns'), each with its last lines; [] for a run that did not fail. */
+        failures: array(failureSchema),
+        /** A run that ended without succeeding: what changed since the last green run; else null. */
+        changes: nullable(changesSchema),
         status: union([zenum(["running", "corrupt", "mismatch"]), zenum(RUN_STATUSES)]),
         result: nullable(resultSchema),
         resultProblem: nullable(string()),
@@ -83,19 +92,22 @@ function buildSchemas() {
         task: string(),
         state: zenum(["pending", "running", "succeeded", "failed", "cancelled", "skipped"]),
         reason: nullable(string()),
+        /** The TaskRun's message: a failed step's `"step-x" exited with code 1`. Absent from CLIs before it. */
+        message: optional(nullable(string())),
         startTime: nullable(string()),
         completionTime: nullable(string()),
         elapsedMs: count(),
       }),
+      object({ event: literal("resolved"), reference: string(), runId: string() }),
       object({ event: literal("line"), source: string(), path: string(), encoding: zenum(["utf8", "base64"]), content: string(), eol: boolean() }),
       object({ ok: literal(true), event: literal("result"), runId: string(), state: optional(state), ...waitFields }),
-      failureOf({ event: literal("result"), ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll }),
+      failureOf({ event: literal("result"), ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll, ...digestFields }),
     ]),
     /** `cancel <runId> --json`: what the cancel script did, then (with --wait-ms) the result. */
     cancel: union([
       object({ ok: literal(true), ...cancelAnswer }),
       object({ ok: literal(true), ...cancelAnswer, ...waitFields }),
-      failureOf({ ...cancelAnswer, ...waitFields, result: nullable(resultSchema), resultProblem: string(), ...lastPoll }),
+      failureOf({ ...cancelAnswer, ...waitFields, result: nullable(resultSchema), resultProblem: string(), ...lastPoll, ...digestFields }),
     ]),
     /** `doctor --json`: every check in order; a failure adds the error of the first failed check's kind. */
     doctor: union([object({ ok: literal(true), checks: array(check) }), failureOf({ checks: array(check) })]),
@@ -112,6 +124,8 @@ function buildSchemas() {
           durationMs: nullable(count()),
           pipelineRun: nullable(string()),
           reason: nullable(string()),
+          /** The services changed against the run before it (`since`: that run, `commits` null); null when unknown. */
+          changes: nullable(changesSchema),
         })),
         total: count(),
       }),

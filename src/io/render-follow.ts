@@ -78,6 +78,8 @@ export function followEventJson(e: FollowEvent): FollowDocument | undefined {
       const text = textOrBytes(e.bytes, false);
       return { event: "line", source: e.source, path: e.path, encoding: typeof text === "string" ? "utf8" : "base64", content: typeof text === "string" ? text : toBase64(text), eol: e.eol };
     }
+    case "resolved":
+      return { event: "resolved", reference: e.reference, runId: e.runId };
     case "answer":
       return undefined;
   }

@@ -3,7 +3,9 @@ import type { RunLogFile, RunLogs } from "../host/logs-reader.ts";
 import { resultStatusWord } from "../host/result.ts";
 import { checkProgressJson } from "../host/progress.ts";
 import { WATCH_PATH } from "../rules.ts";
-import { logSource, taskSourceFromTaskRuns, taskStates, type TaskSource } from "../runs/tasks.ts";
+import { logSource, ofTasks, taskSourceFromTaskRuns, taskStates, type TaskSource } from "../runs/tasks.ts";
+import { digestOf, tailLines, type RunDigest } from "../runs/digest.ts";
+import { renderDigest } from "./render-digest.ts";
 import { keyValueLines, palette, type Palette } from "./color.ts";
 import { lineText, renderSourceLine, renderTaskTable } from "./render-follow.ts";
 import type { LogsReport } from "./json-schemas.ts";
@@ -60,7 +62,7 @@ export function taskSourceOf(logs: FoundLogs): TaskSource | null {
   return taskRuns === undefined ? null : taskSourceFromTaskRuns(taskRuns);
 }
 
-/** The other files (JSON artifacts, pid files…) as a list with their sizes. */
+/** Every file of the run directory, logs included, as a list with their sizes (so `--file NAME` can be named). */
 function renderFileList(logs: FoundLogs): string {
   if (logs.files.length === 0) return "";
   const width = Math.max(...logs.files.map((f) => f.path.length)) + 2;
@@ -80,42 +82,85 @@ function renderHead(logs: FoundLogs, opts: { color: boolean }): string {
   return renderUnusableSummary({ runId: logs.runId, state: logs.resultState, problem: logs.resultProblem }, opts);
 }
 
-/** Human output, like `tkn pr logs`: the status, the task table, every log line with its source, then the other files with their sizes. */
-export function renderLogs(logs: FoundLogs, opts: { color: boolean; now: Date }): string {
+/** Which logs to show: only these tasks' (`--task`), only the failed steps' (`--failed`). */
+export interface LogsFilter {
+  /** @default every task */
+  tasks?: readonly string[];
+  /** @default false */
+  failed?: boolean;
+}
+
+/**
+ * The digest of a run that ended without succeeding (null while it runs or when it succeeded): result.json's
+ * failures (else the failed TaskRuns'), each tail taken from the step's log file when result.json has none.
+ */
+export function logsDigest(logs: FoundLogs, now: Date): RunDigest | null {
+  if (logs.result === null || logs.result.status === "succeeded") return null;
+  const source = taskSourceOf(logs);
+  const digest = digestOf({ result: logs.result, tasks: source ? taskStates(source) : [], changes: logs.changes, now });
+  const failures = digest.failures.map((f) => {
+    if (f.tail.length || f.step === null) return f;
+    const file = logs.files.find((x) => (f.log !== null ? x.path === f.log : logSource(x.path, source) === `${f.task}/${f.step}`));
+    return file && typeof file.content === "string" ? { ...f, log: file.path, tail: tailLines(file.content) } : f;
+  });
+  return { ...digest, failures };
+}
+
+/** Whether log file `path` passes the filter: one of `--task`'s tasks, or (`--failed`) a failed step's log. */
+function passes(path: string, source: TaskSource | null, filter: LogsFilter, digest: RunDigest | null): boolean {
+  const from = logSource(path, source);
+  if (!ofTasks(from, filter.tasks) || (filter.tasks?.length && !path.startsWith("pods/"))) return false;
+  if (!filter.failed) return true;
+  return (digest?.failures ?? []).some((f) => f.log === path || (f.step !== null ? from === `${f.task}/${f.step}` : from.startsWith(`${f.task}/`)));
+}
+
+/**
+ * Human output, like `tkn pr logs`: the status, the failure digest (a run that did not succeed), the task table,
+ * every log line with its source (only `filter`'s), then every file with its size.
+ */
+export function renderLogs(logs: FoundLogs, opts: { color: boolean; now: Date } & LogsFilter): string {
   const p = palette(opts.color);
   const source = taskSourceOf(logs);
   const tasks = source ? taskStates(source) : [];
+  const digest = logsDigest(logs, opts.now);
   // Pods in pipeline order; launcher.log and runner.log (no task) first.
   const order = (path: string) => {
     const i = tasks.findIndex((t) => logSource(path, source).startsWith(`${t.task}/`));
     return path.startsWith("pods/") ? (i < 0 ? tasks.length : i) : -1;
   };
-  const logFiles = logs.files.filter((f) => WATCH_PATH.test(f.path)).sort((a, b) => order(a.path) - order(b.path));
-  const others = { ...logs, files: logs.files.filter((f) => !WATCH_PATH.test(f.path)) };
+  const logFiles = logs.files.filter((f) => WATCH_PATH.test(f.path) && passes(f.path, source, opts, digest)).sort((a, b) => order(a.path) - order(b.path));
   const truncated = logFiles.filter((f) => f.truncated).length;
   const footer = [
     truncated ? `[${truncated} log(s) truncated; caps ${logs.fileCapBytes} bytes per file, ${logs.totalCapBytes} in total]\n` : "",
     logs.omittedFiles ? p.yellow(omittedMarker(logs)) + "\n" : "",
   ].join("");
+  const filtered = opts.failed || Boolean(opts.tasks?.length);
   const sections = [
     renderHead(logs, opts),
-    tasks.length ? renderTaskTable(tasks, opts) : "",
-    logFiles.map((f) => renderLogFile(f, logSource(f.path, source), opts.color)).join(""),
-    renderFileList(others),
+    digest ? renderDigest(digest, { color: opts.color, ended: logs.result?.status === "cancelled" ? "cancelled" : "finished" }) : "",
+    tasks.length && !opts.failed ? renderTaskTable(tasks, opts) : "",
+    logFiles.map((f) => renderLogFile(f, logSource(f.path, source), opts.color)).join("") || (filtered ? "(no log matches the filter)\n" : ""),
+    filtered ? "" : renderFileList(logs),
     footer,
   ];
   return sections.filter(Boolean).join("\n");
 }
 
-/** The `--json` document: stable camelCase fields; binary content as base64. */
-export function logsJson(logs: FoundLogs): LogsReport {
+/** The `--json` document: stable camelCase fields; binary content as base64; logs filtered as the human output. */
+export function logsJson(logs: FoundLogs, opts: { now: Date } & LogsFilter = { now: new Date(0) }): LogsReport {
+  const source = taskSourceOf(logs);
+  const digest = logsDigest(logs, opts.now);
+  const files = logs.files.filter((f) => !WATCH_PATH.test(f.path) || passes(f.path, source, opts, digest));
   return {
     ok: true,
     runId: logs.runId,
+    reference: logs.reference,
+    failures: digest?.failures ?? [],
+    changes: logs.changes,
     status: resultStatusWord(logs),
     result: logs.result,
     resultProblem: logs.resultProblem,
-    files: logs.files.map((f) => ({
+    files: files.map((f) => ({
       path: f.path,
       sizeBytes: f.sizeBytes,
       keptBytes: f.keptBytes,

@@ -12,6 +12,7 @@ import { FOLLOW_LINE_MAX_BYTES, WATCH_WAIT_MS } from "../rules.ts";
 import { toSnapshot, type RunLocation } from "./poll.ts";
 import { logSource, taskStates, type TaskState } from "./tasks.ts";
 import { snapshotEnd, snapshotKey, type RunSnapshot, type WaitEnd } from "./wait.ts";
+import type { RunChanges } from "./changes.ts";
 
 /** Consecutive failed answers tolerated before the follow gives up with exit 5 (a blip must not end a long wait). */
 export const MAX_FAILED_POLLS = 3;
@@ -45,7 +46,12 @@ export type FollowEvent =
   /** One line of a log: its bytes without the newline; `eol` false when it did not end with one (cut at FOLLOW_LINE_MAX_BYTES, or the file's last bytes when following ended). */
   | { type: "line"; path: string; source: string; bytes: Uint8Array; eol: boolean }
   /** After each answer: where the run is now (for a redraw). */
-  | { type: "answer"; snapshot: RunSnapshot; tasks: TaskState[]; elapsedMs: number; answers: number };
+  | { type: "answer"; snapshot: RunSnapshot; tasks: TaskState[]; elapsedMs: number; answers: number }
+  /** The run was asked for by reference (`@latest`, `@latest-failed`) and the host named this run id (first answer only). */
+  | { type: "resolved"; reference: string; runId: string };
+
+/** How following ended, with the run id followed (a reference resolved), the tasks last seen and, for a run that did not succeed, the changes since the last green run. */
+export type FollowEnd = WaitEnd & { runId: string; tasks: TaskState[]; changes: RunChanges | null };
 
 const sameTask = (a: TaskState, b: TaskState | undefined) => b !== undefined && a.state === b.state && a.startTime === b.startTime && a.completionTime === b.completionTime;
 
@@ -53,10 +59,12 @@ const sameTask = (a: TaskState, b: TaskState | undefined) => b !== undefined && 
  * Follows a run until its result.json (or an unusable one) is seen and every log byte read, or `timeoutMs` passes.
  * Returns how it ended; throws on Ctrl-C (env.signal) and after MAX_FAILED_POLLS + 1 failed answers in a row.
  */
-export async function* followRun(target: DispatchTarget, req: FollowRequest, env: Env): AsyncGenerator<FollowEvent, WaitEnd> {
+export async function* followRun(target: DispatchTarget, req: FollowRequest, env: Env): AsyncGenerator<FollowEvent, FollowEnd> {
   const start = env.now().getTime();
   const deadline = req.timeoutMs === undefined ? Infinity : start + req.timeoutMs;
-  const expected = { runId: req.runId, manifestCommit: req.manifestCommit };
+  let runId = req.runId;
+  let changes: RunChanges | null = null;
+  const ended = (end: WaitEnd): FollowEnd => ({ ...end, runId, tasks, changes });
   let offsets = new Map<string, number>();
   let version: string | null = null;
   const partial = new Map<string, Uint8Array>();
@@ -80,19 +88,25 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
   for (;;) {
     // The first answer comes at once (the CLI knows nothing yet); later ones wait on the host for news.
     const waitMs = answers === 0 ? 0 : Math.max(0, Math.min(req.answerWaitMs ?? WATCH_WAIT_MS, deadline - env.now().getTime()));
-    const command = renderWatchReader({ runsRoot: req.runsRoot, runId: req.runId, offsets, progressVersion: version, waitMs, capBytes: req.capBytes, logs: req.logs });
+    const command = renderWatchReader({ runsRoot: req.runsRoot, runId, offsets, progressVersion: version, waitMs, capBytes: req.capBytes, logs: req.logs });
     let answer;
     try {
-      answer = parseWatchOutput(await runHostScript(target, { name: "watch reader", command, timeoutMs: waitMs + ANSWER_MARGIN_MS }, env), expected);
+      answer = parseWatchOutput(await runHostScript(target, { name: "watch reader", command, timeoutMs: waitMs + ANSWER_MARGIN_MS }, env), { runId, manifestCommit: req.manifestCommit });
       failures = 0;
     } catch (error) {
       if (!(error instanceof DispatchError) || ++failures > MAX_FAILED_POLLS) throw error;
-      if (env.now().getTime() >= deadline) return { kind: "timeout", last, elapsedMs: elapsed(), polls: answers };
+      if (env.now().getTime() >= deadline) return ended({ kind: "timeout", last, elapsedMs: elapsed(), polls: answers });
       await idle();
       continue;
     }
     answers += 1;
     const elapsedMs = elapsed();
+    if (answer.reference !== null && answer.exists) {
+      // From now on the run is asked for by its id: a newer run must not take over the follow.
+      runId = answer.runId;
+      yield { type: "resolved", reference: answer.reference, runId };
+    }
+    if (answer.changes) changes = answer.changes;
     let news = false;
     const snapshot = toSnapshot(answer);
     last = snapshot;
@@ -134,11 +148,11 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
     // A finished run's last bytes may not have fit in this answer: they come first.
     if (end && !answer.more) {
       yield* flush();
-      return end;
+      return ended(end);
     }
     if (env.now().getTime() >= deadline) {
       yield* flush();
-      return { kind: "timeout", last, elapsedMs, polls: answers };
+      return ended({ kind: "timeout", last, elapsedMs, polls: answers });
     }
     if (answer.more) continue;
     // An answer that did not wait and brought nothing: the reader had nothing to wait for (no run directory).

@@ -7,6 +7,8 @@ export interface TaskState {
   /** pending: no TaskRun yet; skipped: none, and the PipelineRun is over. */
   state: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
   reason: string | null;
+  /** The TaskRun's condition message (a failed step's `"step-x" exited with code 1`), null before it has one. */
+  message: string | null;
   startTime: string | null;
   completionTime: string | null;
 }
@@ -20,9 +22,9 @@ export function taskStates(p: TaskSource): TaskState[] {
   const over = p.pipelineRun !== null && p.pipelineRun.status !== "Unknown";
   return names.map((task) => {
     const tr = p.taskRuns.find((t) => t.pipelineTask === task);
-    if (!tr) return { task, state: over ? "skipped" : "pending", reason: null, startTime: null, completionTime: null };
+    if (!tr) return { task, state: over ? "skipped" : "pending", reason: null, message: null, startTime: null, completionTime: null };
     const state = tr.status === "Unknown" ? "running" : tr.status === "True" ? "succeeded" : /cancel/i.test(tr.reason) ? "cancelled" : "failed";
-    return { task, state, reason: tr.reason || null, startTime: tr.startTime ?? null, completionTime: tr.completionTime ?? null };
+    return { task, state, reason: tr.reason || null, message: tr.message || null, startTime: tr.startTime ?? null, completionTime: tr.completionTime ?? null };
   });
 }
 
@@ -35,7 +37,7 @@ export function taskSourceFromTaskRuns(text: string): TaskSource | null {
     return null;
   }
   if (!Array.isArray(items)) return null;
-  type Item = { metadata?: { name?: string; labels?: Record<string, string> }; status?: { conditions?: { type?: string; status?: string; reason?: string }[]; startTime?: string; completionTime?: string; podName?: string } };
+  type Item = { metadata?: { name?: string; labels?: Record<string, string> }; status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[]; startTime?: string; completionTime?: string; podName?: string } };
   const taskRuns: TaskRunProgress[] = (items as Item[]).map((i) => {
     const c = i.status?.conditions?.find((x) => x.type === "Succeeded");
     return {
@@ -43,6 +45,7 @@ export function taskSourceFromTaskRuns(text: string): TaskSource | null {
       pipelineTask: i.metadata?.labels?.["tekton.dev/pipelineTask"] ?? i.metadata?.name ?? "",
       status: c?.status ?? "Unknown",
       reason: c?.reason ?? "",
+      message: c?.message ?? null,
       startTime: i.status?.startTime ?? null,
       completionTime: i.status?.completionTime ?? null,
       pod: i.status?.podName ?? null,
@@ -65,4 +68,9 @@ export function logSource(path: string, p: Pick<RunProgress, "taskRuns"> | null)
   const [, pod, container] = m as unknown as [string, string, string];
   const task = p?.taskRuns.find((t) => t.pod === pod)?.pipelineTask;
   return task ? `${task}/${container.replace(/^step-/, "")}` : `${pod}/${container}`;
+}
+
+/** Whether a log source (`<task>/<step>`, `runner`, …) belongs to one of `tasks` (none given: every source does). */
+export function ofTasks(source: string, tasks: readonly string[] | undefined): boolean {
+  return !tasks?.length || tasks.some((t) => source.startsWith(`${t}/`));
 }

@@ -65,9 +65,20 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     await runCli(["cancel", "cx-signal"], e);
     assert.deepEqual(backend.received.map((r) => [r.kind, r.providerId, r.capability]), [["cancel", "D601", "host.ssh"]]);
     assert.equal(e.out(), `cancel requested: signalled the runner (pid ${runner.pid}) of run cx-signal\n`);
-    assert.equal(e.err(), "follow it with: unidesk-ci logs cx-signal\n");
+    assert.equal(e.err(), "follow it with: unidesk-ci logs cx-signal --follow\n");
     await waitFor("the runner to exit", () => (isAlive(runner.pid!) ? undefined : true));
     assert.ok(!(e.out() + e.err() + backend.received[0]!.command).includes(TOKEN));
+  });
+
+  it("@latest names the newest run: the host resolves it in the same dispatch and the output names the run", async () => {
+    const runner = await startRunner("cx-latest");
+    const backend = fakeBackend({ token: TOKEN });
+    const e = env(backend);
+    await runCli(["cancel", "@latest"], e);
+    assert.equal(backend.received.length, 1);
+    assert.equal(e.out(), `cancel requested: signalled the runner (pid ${runner.pid}) of run cx-latest\n`);
+    assert.equal(e.err(), "@latest is run cx-latest\nfollow it with: unidesk-ci logs cx-latest --follow\n");
+    await waitFor("the runner to exit", () => (isAlive(runner.pid!) ? undefined : true));
   });
 
   it("--json prints one document", async () => {
@@ -75,7 +86,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     const backend = fakeBackend({ token: TOKEN });
     const e = env(backend);
     await runCli(["cancel", "cx-json", "--json"], e);
-    assert.deepEqual(JSON.parse(e.out()), { ok: true, runId: "cx-json", outcome: "signalled", process: "runner", pid: runner.pid, status: null, problem: null });
+    assert.deepEqual(JSON.parse(e.out()), { ok: true, runId: "cx-json", reference: null, outcome: "signalled", process: "runner", pid: runner.pid, status: null, problem: null });
     assert.equal(e.err(), "");
   });
 
@@ -88,7 +99,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
     assert.deepEqual(backend.received.map((r) => r.kind), ["cancel"]);
     const j = env(backend);
     await runCli(["cancel", "cx-done", "--json"], j);
-    assert.deepEqual(JSON.parse(j.out()), { ok: true, runId: "cx-done", outcome: "finished", process: null, pid: null, status: "failed", problem: null });
+    assert.deepEqual(JSON.parse(j.out()), { ok: true, runId: "cx-done", reference: null, outcome: "finished", process: null, pid: null, status: "failed", problem: null });
   });
 
   it("an unknown run id is a usage error (exit 2) naming where it looked", async () => {

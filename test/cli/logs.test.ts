@@ -16,12 +16,15 @@ const POD = `pods/e2e-${RUN}-report-pod_step-report.log`;
 const progress = (runs: [string, string, string][]) => ({ version: `1:${runs.length}:1`, json: testProgress(RUN, ["report"], runs) });
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
+/** result.json's record of the failed step (what the runner writes, docs/runner.md#failures). */
+const FAILURE = { task: "report", step: "report", exitCode: 1, reason: "Failed", message: '"step-report" exited with code 1', log: POD, tail: ["[report] half line", "boom: the report failed"] };
+
 /** A run followed over three answers: a task starts and prints (a line split across answers), then the result. */
 function followedRun(status: "succeeded" | "failed") {
   return new HttpMock()
     .register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: progress([["report", "Unknown", "Running"]]), chunks: [{ path: "runner.log", offset: 0, data: "runner up\n" }, { path: POD, offset: 0, data: "[report] half" }] })))
     .register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: progress([["report", status === "succeeded" ? "True" : "False", status === "succeeded" ? "Succeeded" : "Failed"]]), chunks: [{ path: POD, offset: 13, data: " line\n" }] })))
-    .register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, result: testResult(RUN, { status }), progress: { version: "1:1:1" } })));
+    .register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, result: testResult(RUN, { status, ...(status === "failed" ? { failures: [FAILURE] } : {}) }), progress: { version: "1:1:1" } })));
 }
 
 describe("logs --follow", () => {
@@ -38,7 +41,9 @@ describe("logs --follow", () => {
     const env = fakeEnv({ vars, fetch: followedRun("failed").fetch });
     assert.equal(await runMainChecked(["logs", RUN, "-f"], env), 1);
     assert.match(env.out(), /^status: +failed$/m);
-    assert.match(env.err(), /run dev-\S+ failed; see its logs with/);
+    // The digest ends stdout: the failed step, its exit code and message, its last lines.
+    assert.match(env.out(), /\n✗ report\/report exited 1: "step-report" exited with code 1\n  last lines of pods\/\S+:\n  │ \[report\] half line\n  │ boom: the report failed\n$/);
+    assert.match(env.err(), /run dev-\S+ failed; the failed steps' logs: unidesk-ci logs dev-\S+ --failed/);
   });
 
   it("--json: one event per line, the result last (checked against the follow schema)", async () => {
@@ -56,6 +61,8 @@ describe("logs --follow", () => {
     assert.equal(await runMainChecked(["logs", RUN, "--follow", "--json"], env), 1);
     const last = JSON.parse(env.out().trim().split("\n").at(-1)!);
     assert.deepEqual([last.ok, last.event, last.result.status, last.error.code], [false, "result", "failed", "run_failed"]);
+    assert.deepEqual(last.failures, [FAILURE]);
+    assert.deepEqual(last.running, []);
   });
 
   it("--wait-ms bounds it: exit 3, the partial line flushed, a hint to resume", async () => {

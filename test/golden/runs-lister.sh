@@ -7,7 +7,8 @@ set -uo pipefail
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 UCI_LIMIT='20'
 UCI_RESULT_CAP='8192'
-UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+UCI_DEPLOY_CAP='65536'
+UCI_STATUS=''
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 
 # "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
@@ -128,33 +129,128 @@ if [[ ! -d $UCI_RUNS_ROOT ]]; then
 fi
 printf 'root\tpresent\n'
 
-# When a run started: launcher.pid's mtime (written once, as it detached), else its dir's.
-declare -A uci_started=()
-while IFS=$'\t' read -r uci_depth uci_type uci_time uci_rel; do
-  uci_id=${uci_rel%%/*}
-  [[ $uci_id =~ $UCI_RE_RUN_ID ]] || continue
-  if ((uci_depth == 2)) && [[ $uci_type == f && $uci_rel == "$uci_id/launcher.pid" ]]; then
-    uci_started[$uci_id]=$uci_time
-  elif ((uci_depth == 1)) && [[ $uci_type == d && -z ${uci_started[$uci_id]+set} ]]; then
-    uci_started[$uci_id]=$uci_time
-  fi
-done < <(find "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+# Run references and the last green run (docs/readers.md#run-references-and-the-last-green-run). The order is
+# the one `runs` lists: newest first by launcher.pid's mtime (written once, as the launcher detached), else the
+# run dir's; ties by id. RUN_ID and RUN_REF come from src/rules.ts.
+UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+UCI_RE_RUN_REF='^@latest(-failed)?$'
 
+# "<epoch>\t<id>" for every run dir under runs root $1, newest first.
+uci_run_order() {
+  local depth type time rel id
+  local -A started=()
+  while IFS=$'\t' read -r depth type time rel; do
+    id=${rel%%/*}
+    [[ $id =~ $UCI_RE_RUN_ID ]] || continue
+    if ((depth == 2)) && [[ $type == f && $rel == "$id/launcher.pid" ]]; then
+      started[$id]=$time
+    elif ((depth == 1)) && [[ $type == d && -z ${started[$id]+set} ]]; then
+      started[$id]=$time
+    fi
+  done < <(find "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+  for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
+}
+
+# Does run dir $1 hold a result.json (a regular file) that says "status": "succeeded"? A JSON string cannot hold
+# an unescaped quote, so the match is a key of the document.
+uci_run_succeeded() {
+  [[ -f $1/result.json && ! -L $1/result.json ]] &&
+    head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | grep -Eq '"status"[[:space:]]*:[[:space:]]*"succeeded"'
+}
+
+# Did run dir $1 end without succeeding: a result.json (in any form) that does not say succeeded?
+uci_run_failed() {
+  [[ -e $1/result.json || -L $1/result.json ]] && ! uci_run_succeeded "$1"
+}
+
+# When UCI_RUN_ID is a reference: sets it to the run id it names and prints "ref\t<reference>\t<run id>"
+# ("-" and UCI_RUN_ID left as the reference when no run matches).
+uci_resolve_ref() {
+  local ref=$UCI_RUN_ID time id
+  [[ $ref =~ $UCI_RE_RUN_REF ]] || return 0
+  while IFS=$'\t' read -r time id; do
+    [[ -n $id ]] || continue
+    if [[ $ref == @latest ]] || uci_run_failed "$UCI_RUNS_ROOT/$id"; then
+      UCI_RUN_ID=$id
+      break
+    fi
+  done < <(uci_run_order "$UCI_RUNS_ROOT")
+  if [[ $UCI_RUN_ID == "$ref" ]]; then printf 'ref\t%s\t-\n' "$ref"; else printf 'ref\t%s\t%s\n' "$ref" "$UCI_RUN_ID"; fi
+}
+
+# For run $UCI_RUN_ID when it ended without succeeding: "changes\t<id>\t<result.json>\t<deploy.json>\t<this
+# run's deploy.json>" of the newest earlier run that succeeded (files as uci_file_field, deploy.json at most cap
+# $1 bytes; "-" for all three when no earlier run succeeded). Nothing for a running or succeeded run.
+uci_changes_record() {
+  local cap=$1 time id seen=false green=-
+  uci_run_failed "$UCI_RUNS_ROOT/$UCI_RUN_ID" || return 0
+  while IFS=$'\t' read -r time id; do
+    if $seen && uci_run_succeeded "$UCI_RUNS_ROOT/$id"; then
+      green=$id
+      break
+    fi
+    [[ $id == "$UCI_RUN_ID" ]] && seen=true
+  done < <(uci_run_order "$UCI_RUNS_ROOT")
+  if [[ $green == - ]]; then
+    printf 'changes\t-\t-\t-\t%s\n' "$(uci_file_field "$UCI_RUNS_ROOT/$UCI_RUN_ID/deploy.json" "$cap")"
+  else
+    printf 'changes\t%s\t%s\t%s\t%s\n' "$green" "$(uci_file_field "$UCI_RUNS_ROOT/$green/result.json" "$UCI_RESULT_CAP")" \
+      "$(uci_file_field "$UCI_RUNS_ROOT/$green/deploy.json" "$cap")" "$(uci_file_field "$UCI_RUNS_ROOT/$UCI_RUN_ID/deploy.json" "$cap")"
+  fi
+}
+
+# The status word a run lists with, for --status (the CLI judges result.json again): result.json's status
+# (corrupt when it names none), else running or lost by the liveness rule (uci_liveness first).
+uci_status_word() {
+  local head
+  if [[ -e $1/result.json || -L $1/result.json ]]; then
+    head=$(head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | tr -d '\000')
+    if [[ -f $1/result.json && ! -L $1/result.json && $head =~ \"status\"[[:space:]]*:[[:space:]]*\"([a-z]+)\" ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf corrupt; fi
+  elif [[ $UCI_LIVE == live ]]; then
+    printf running
+  else
+    printf lost
+  fi
+}
+
+# Each listed run names the run before it (its predecessor in this order, "-" for the oldest), and every listed
+# run and predecessor gets one "deploy\t<id>\t<deploy.json>" line, for the `changed` column.
 uci_count=0
-while IFS=$'\t' read -r uci_time uci_id; do
-  [[ -n $uci_id ]] || continue
+uci_total=0
+uci_want_prev=
+declare -A uci_deploy_sent=()
+uci_deploy() {
+  [[ -n ${uci_deploy_sent[$1]+set} ]] && return
+  uci_deploy_sent[$1]=1
+  printf 'deploy\t%s\t%s\n' "$1" "$(uci_file_field "$UCI_RUNS_ROOT/$1/deploy.json" "$UCI_DEPLOY_CAP")"
+}
+declare -a uci_order=()
+mapfile -t uci_order < <(uci_run_order "$UCI_RUNS_ROOT")
+uci_total=${#uci_order[@]}
+for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
+  uci_time=${uci_order[uci_i]%%$'\t'*}
+  uci_id=${uci_order[uci_i]#*$'\t'}
+  if [[ -n $uci_want_prev ]]; then
+    uci_deploy "$uci_id"
+    uci_want_prev=
+  fi
+  ((uci_count < UCI_LIMIT)) || break
   uci_dir="$UCI_RUNS_ROOT/$uci_id"
+  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
+  uci_liveness "$uci_dir"
+  [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
   if [[ -f $uci_dir/result.json ]]; then
     uci_result="$(uci_file_field "$uci_dir/result.json" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/result.json" 2>/dev/null || echo 0)"
   else
     uci_result=$'-\t0'
   fi
-  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
-  uci_liveness "$uci_dir"
-  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
+  uci_prev=-
+  ((uci_i + 1 < uci_total)) && uci_prev=${uci_order[uci_i + 1]#*$'\t'}
+  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
     "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
-    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")"
+    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")" "$uci_prev"
+  uci_deploy "$uci_id"
+  [[ $uci_prev != - ]] && uci_want_prev=$uci_prev
   uci_count=$((uci_count + 1))
-done < <(for uci_id in "${!uci_started[@]}"; do printf '%s\t%s\n' "${uci_started[$uci_id]}" "$uci_id"; done |
-  LC_ALL=C sort -t$'\t' -k1,1gr -k2,2 | head -n "$UCI_LIMIT")
-printf 'end\t%s\t%s\n' "$uci_count" "${#uci_started[@]}"
+done
+printf 'end\t%s\t%s\n' "$uci_count" "$uci_total"

@@ -118,7 +118,7 @@ describe("cancel script: render", () => {
 
 describe("cancel script: real runs", () => {
   it("absent: an unknown run id", async () => {
-    assert.deepEqual(await cancel("no-such-run"), { runId: "no-such-run", outcome: "absent", process: null, pid: null, status: null, problem: null });
+    assert.deepEqual(await cancel("no-such-run"), { runId: "no-such-run", reference: null, outcome: "absent", process: null, pid: null, status: null, problem: null });
   });
 
   it("finished: sends nothing and reports result.json's status (runner and launcher styles)", async () => {
@@ -126,7 +126,7 @@ describe("cancel script: real runs", () => {
     const runnerStyle = (runId: string) => `{\n  "ok": false,\n  "status": "failed",\n  "runId": "${runId}",\n  "manifestCommit": "${COMMIT}",\n  "pipelineRun": "e2e-${runId}",\n  "temporaryNamespace": null,\n  "finishedAt": "2026-11-27T16:30:00Z"\n}\n`;
     await runDir("done-runner", { "result.json": runnerStyle("done-runner"), "runner.pid": `${victim.pid}\n` });
     await runDir("done-launcher", { "result.json": `{"ok":false,"status":"error","runId":"done-launcher","manifestCommit":"${COMMIT}","pipelineRun":null,"temporaryNamespace":null,"finishedAt":"2026-11-27T16:30:00.000Z","writer":"launcher"}\n` });
-    assert.deepEqual(await cancel("done-runner"), { runId: "done-runner", outcome: "finished", process: null, pid: null, status: "failed", problem: null });
+    assert.deepEqual(await cancel("done-runner"), { runId: "done-runner", reference: null, outcome: "finished", process: null, pid: null, status: "failed", problem: null });
     assert.equal((await cancel("done-launcher")).status, "error");
     assert.ok(isAlive(victim.pid!));
   });
@@ -135,8 +135,8 @@ describe("cancel script: real runs", () => {
     const victim = await startProcess("sleep", ["60"]);
     await runDir("done-garbage", { "result.json": '{"status": "succeeded", not json', "runner.pid": `${victim.pid}\n` });
     await runDir("done-other", { "result.json": `{"ok":true,"status":"succeeded","runId":"someone-else","manifestCommit":"${COMMIT}","pipelineRun":null,"temporaryNamespace":null,"finishedAt":"2026-11-27T16:30:00Z"}` });
-    assert.deepEqual(await cancel("done-garbage"), { runId: "done-garbage", outcome: "finished", process: null, pid: null, status: "corrupt", problem: "result.json is not valid JSON" });
-    assert.deepEqual(await cancel("done-other"), { runId: "done-other", outcome: "finished", process: null, pid: null, status: "mismatch", problem: 'result.json names run "someone-else", not done-other' });
+    assert.deepEqual(await cancel("done-garbage"), { runId: "done-garbage", reference: null, outcome: "finished", process: null, pid: null, status: "corrupt", problem: "result.json is not valid JSON" });
+    assert.deepEqual(await cancel("done-other"), { runId: "done-other", reference: null, outcome: "finished", process: null, pid: null, status: "mismatch", problem: 'result.json names run "someone-else", not done-other' });
     assert.ok(isAlive(victim.pid!));
   });
 
@@ -146,7 +146,7 @@ describe("cancel script: real runs", () => {
     await age(await runDir("empty"));
     await age(await runDir("dead", { "runner.pid": `${dead.pid}\n`, "launcher.pid": "garbage\n" }));
     assert.deepEqual(await cancel("empty"), {
-      runId: "empty", outcome: "lost", process: null, pid: null, status: "lost",
+      runId: "empty", reference: null, outcome: "lost", process: null, pid: null, status: "lost",
       problem: "no launcher or runner process of it is alive and it wrote no result.json (no launcher.pid or runner.pid after 60s)",
     });
     const lost = await cancel("dead");
@@ -184,7 +184,7 @@ describe("cancel script: real runs", () => {
     const runner = await startProcess("bash", [join(workDir, "runner.sh"), "--run-id", "own-runner", "--manifest-commit", COMMIT, "--result-dir", dir]);
     await waitFor("runner.pid", () => (existsSync(join(dir, "runner.log")) ? true : undefined));
     const answer = await cancel("own-runner");
-    assert.deepEqual(answer, { runId: "own-runner", outcome: "signalled", process: "runner", pid: runner.pid, status: null, problem: null });
+    assert.deepEqual(answer, { runId: "own-runner", reference: null, outcome: "signalled", process: "runner", pid: runner.pid, status: null, problem: null });
     assert.equal(await exited(runner), 143);
     assert.equal((await waitForResult(dir)).status, "cancelled");
     assert.deepEqual([(await cancel("own-runner")).outcome, (await cancel("own-runner")).status], ["finished", "cancelled"]);

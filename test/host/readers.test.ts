@@ -228,7 +228,7 @@ describe("logs reader", () => {
 
   it("answers distinctly for an unknown runId", async () => {
     const { parsed } = await logs("no-such-run");
-    assert.deepEqual(parsed, { runId: "no-such-run", found: false });
+    assert.deepEqual(parsed, { runId: "no-such-run", found: false, reference: null });
   });
 
   it("writes nothing on the host", async () => {

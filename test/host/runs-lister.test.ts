@@ -5,7 +5,7 @@ import { mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError, UsageError } from "../../src/errors.ts";
-import { parseRunsOutput, renderRunsLister, type RunListing } from "../../src/host/runs-lister.ts";
+import { parseRunsOutput, renderRunsLister, type ListedStatus, type RunListing } from "../../src/host/runs-lister.ts";
 import { renderRuns } from "../../src/io/render-runs.ts";
 import { RUNS_LIMIT_MAX, RUNS_RESULT_CAP_BYTES } from "../../src/rules.ts";
 import { assertGolden } from "../golden/golden.ts";
@@ -36,6 +36,12 @@ async function run(runId: string, startedS: number, files: Record<string, string
   await utimes(dir, startedS, startedS);
 }
 
+const SHA_A = "a".repeat(40);
+const SHA_B = "b".repeat(40);
+/** A deploy.json holding these services (id → commitId). */
+const deploy = (services: Record<string, string>) =>
+  JSON.stringify({ schemaVersion: 2, environments: { dev: { services: Object.entries(services).map(([id, commitId]) => ({ id, repo: "https://x/y", commitId })) } } });
+
 const launcherLog = (runId: string, sha = OTHER) => `2026-11-27T16:26:26.000Z launcher accepted run ${runId}: repo https://x/y commit ${sha} script scripts/ci/dev-e2e.sh\n`;
 
 before(async () => {
@@ -47,9 +53,9 @@ before(async () => {
   deadPid = child.pid!;
   await new Promise((r) => child.on("exit", r));
   const base = 1_764_000_000;
-  await run("r-ok", base + 10, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-ok", "succeeded"), "pipelinerun.txt": "e2e-r-ok\n" });
-  await run("r-failed", base + 20, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-failed", "failed") });
-  await run("r-lost", base + 30, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-lost", "lost", { reason: "runner died; swept" }) });
+  await run("r-ok", base + 10, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-ok", "succeeded"), "pipelinerun.txt": "e2e-r-ok\n", "deploy.json": deploy({ api: SHA_A, web: SHA_A }) });
+  await run("r-failed", base + 20, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-failed", "failed"), "deploy.json": deploy({ api: SHA_B, web: SHA_A }) });
+  await run("r-lost", base + 30, { "launcher.pid": `${deadPid}\n`, "result.json": result("r-lost", "lost", { reason: "runner died; swept" }), "deploy.json": deploy({ api: SHA_B, web: SHA_A, db: SHA_A }) });
   // A live launcher stand-in whose command line names its result dir, as the real one's does (the liveness rule);
   // in its own process group, killed whole after the tests.
   standIn = spawn("bash", ["-c", "sleep 120; exit 0", "launcher-stand-in", join(runsRoot, "r-running")], { stdio: "ignore", detached: true });
@@ -69,11 +75,11 @@ after(async () => {
   await cleanup();
 });
 
-async function list(limit?: number, where = runsRoot): Promise<{ listing: RunListing; bytes: number }> {
-  const r = await runBash(renderRunsLister({ runsRoot: where, limit }), launcherEnv(root));
+async function list(limit?: number, where = runsRoot, status?: ListedStatus): Promise<{ listing: RunListing; bytes: number }> {
+  const r = await runBash(renderRunsLister({ runsRoot: where, limit, status }), launcherEnv(root));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, "");
-  return { listing: parseRunsOutput(r.stdout), bytes: r.stdout.length };
+  return { listing: parseRunsOutput(r.stdout, status), bytes: r.stdout.length };
 }
 
 describe("runs lister", () => {
@@ -94,10 +100,32 @@ describe("runs lister", () => {
       ["r-nopid", "lost"],
     ]);
     const ok = listing.runs.find((r) => r.runId === "r-ok")!;
-    assert.deepEqual(ok, { runId: "r-ok", status: "succeeded", manifestCommit: COMMIT, startedAt: "2026-11-27T16:26:26.000Z", finishedAt: "2026-11-27T16:30:00.000Z", durationMs: 214_000, pipelineRun: "e2e-r-ok", reason: "run succeeded" });
+    assert.deepEqual(ok, { runId: "r-ok", status: "succeeded", manifestCommit: COMMIT, startedAt: "2026-11-27T16:26:26.000Z", finishedAt: "2026-11-27T16:30:00.000Z", durationMs: 214_000, pipelineRun: "e2e-r-ok", reason: "run succeeded", changes: null });
     const running = listing.runs.find((r) => r.runId === "r-running")!;
     assert.deepEqual([running.manifestCommit, running.pipelineRun, running.startedAt, running.durationMs], [OTHER, "e2e-r-running", new Date((1_764_000_040) * 1000).toISOString(), null]);
     assert.match(listing.runs.find((r) => r.runId === "r-huge")!.reason!, /larger than 8192 bytes/);
+  });
+
+  it("diffs each run's services against the run before it (the changed column)", async () => {
+    const { listing } = await list();
+    const changes = (id: string) => listing.runs.find((r) => r.runId === id)!.changes;
+    assert.deepEqual(changes("r-failed"), { since: { runId: "r-ok", manifestCommit: COMMIT }, services: { added: [], removed: [], changed: [{ id: "api", from: SHA_A, to: SHA_B }] }, commits: null });
+    assert.deepEqual(changes("r-lost")!.services, { added: [{ id: "db", commitId: SHA_A }], removed: [], changed: [] });
+    assert.equal(changes("r-ok"), null, "r-nopid before it has no deploy.json");
+    // The last listed run still gets the run before it.
+    const { listing: two } = await list(8);
+    assert.equal(two.runs.at(-1)!.runId, "r-failed");
+    assert.equal(two.runs.at(-1)!.changes!.services.changed[0]!.id, "api");
+  });
+
+  it("--status lists only the newest runs of that status, still diffed against the run before", async () => {
+    const { listing } = await list(20, runsRoot, "failed");
+    assert.deepEqual(listing.runs.map((r) => r.runId), ["r-failed"], "r-huge says failed, but is too large: corrupt");
+    assert.equal(listing.runs[0]!.changes!.since!.runId, "r-ok");
+    const { listing: lost } = await list(2, runsRoot, "lost");
+    assert.deepEqual(lost.runs.map((r) => r.runId), ["r-killed", "r-reused"]);
+    assert.equal(lost.total, 10);
+    assert.throws(() => renderRunsLister({ runsRoot, status: "green" as ListedStatus }), UsageError);
   });
 
   it("bounds the listing by --limit and says how many exist", async () => {
