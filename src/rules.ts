@@ -57,6 +57,9 @@ export const DEFAULT_WORKSPACE = {
 
 /** Largest result.json (bytes): the readers and the cancel script return this much of it, and a bigger one is `corrupt`. */
 export const RESULT_MAX_BYTES = 262_144;
+/** A UTC timestamp as the launcher logs it (`date -u +%FT%T.%3NZ`) and Tekton stamps it: the runner reads the `fetch` phase's start from it. */
+export const ISO_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$/;
+
 /** Failed steps result.json records at most (`failures`); more are counted in the runner's log only. */
 export const FAILURES_MAX = 20;
 /** Last lines of a failed step's log kept in result.json (`failures[].tail`). */

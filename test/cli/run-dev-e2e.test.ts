@@ -177,7 +177,8 @@ describe("run-dev-e2e and logs, in process", () => {
     assert.match(out, /^\[runner\] step 1\n\[runner\] step 2$/m);
     assert.match(out, /^\[truncated: showing the last 262144 of 300011 bytes of launcher\.log\]\n\[launcher\] x+\n\[launcher\] last line$/m);
     assert.match(out, /^\[e2e-cmd-logs-smoke-pod\/step-test\] assertion failed$/m);
-    assert.match(out, /^files:\n {2}result\.json +\d+ bytes\nprint one with: unidesk-ci logs cmd-logs --file NAME$/m);
+    // Every file of the run dir is listed, pod logs included, so `--file pods/…` can be copied from here.
+    assert.match(out, /^files:\n {2}result\.json +\d+ bytes\n {2}launcher\.log +300011 bytes\n {2}runner\.log +14 bytes\n {2}pods\/e2e-cmd-logs-smoke-pod_step-test\.log +17 bytes\nprint one with: unidesk-ci logs cmd-logs --file NAME$/m);
   });
 
   it("logs --json carries the files and their sizes", async () => {
