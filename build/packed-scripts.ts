@@ -1,8 +1,7 @@
 /**
- * esbuild plugin: the host scripts (src/host/*.sh) but the launcher travel in the bundle as ONE raw-deflated blob,
- * inflated once when the bundle loads (well under a millisecond); each `.sh` import becomes its entry of it. Bash
- * compresses ~3× and the scripts share their includes, so the bundle is ~20 KB smaller (docs/building.md). The
- * launcher stays plain text: it is the script `--dry-run` renders on every submit.
+ * esbuild plugin: the host scripts (src/host/*.sh) travel in the bundle as ONE raw-deflated blob, inflated once
+ * when the bundle loads (well under a millisecond); each `.sh` import becomes its entry of it. Bash compresses ~3×
+ * and the scripts share their includes, so the bundle is ~20 KB smaller (docs/building.md).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
@@ -10,22 +9,21 @@ import { deflateRawSync } from "node:zlib";
 import type { Plugin } from "esbuild";
 
 const BLOB = "unidesk-ci:packed-scripts";
-const PLAIN = new Set(["launcher.sh"]);
 
-/** Packs every src/host/*.sh but launcher.sh into one blob module that the `.sh` imports read from. */
+/** Packs every src/host/*.sh into one blob module that the `.sh` imports read from. */
 export function packedScripts(hostDir = "src/host"): Plugin {
   return {
     name: "packed-scripts",
     setup(build) {
       let packed = "";
       build.onStart(async () => {
-        const names = (await readdir(hostDir)).filter((n) => n.endsWith(".sh") && !PLAIN.has(n)).sort();
+        const names = (await readdir(hostDir)).filter((n) => n.endsWith(".sh")).sort();
         const scripts = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(`${hostDir}/${n}`, "utf8")] as const)));
         packed = deflateRawSync(JSON.stringify(scripts), { level: 9 }).toString("base64");
       });
       build.onResolve({ filter: /\.sh$/ }, (args) => {
         const path = resolve(args.resolveDir, args.path);
-        if (PLAIN.has(basename(path)) || resolve(dirname(path)) !== resolve(hostDir)) return undefined;
+        if (resolve(dirname(path)) !== resolve(hostDir)) return undefined;
         return { path, namespace: "packed-script" };
       });
       build.onLoad({ filter: /.*/, namespace: "packed-script" }, (args) => ({

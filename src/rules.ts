@@ -57,6 +57,9 @@ export const DEFAULT_WORKSPACE = {
 
 /** Largest result.json (bytes): the readers and the cancel script return this much of it, and a bigger one is `corrupt`. */
 export const RESULT_MAX_BYTES = 262_144;
+/** A pipeline task name (`logs --task`): a DNS label, as Tekton requires of a Pipeline's task names. */
+export const TASK_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 /** A UTC timestamp as the launcher logs it (`date -u +%FT%T.%3NZ`) and Tekton stamps it: the runner reads the `fetch` phase's start from it. */
 export const ISO_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$/;
 

@@ -30,6 +30,7 @@ const tables: Record<string, { accept: string[]; reject: string[]; probe?: strin
   RUN_ID: runIdLike,
   RUN_REF: { accept: ["@latest", "@latest-failed"], reject: ["latest", "@latest-", "@latest-succeeded", "@LATEST", "@latest\n", " @latest", "@latest-failed-x", "dev-20261127-162626-k3x9a2"] },
   SERVICE_ID: runIdLike,
+  TASK_NAME: { accept: ["deploy-dev", "a", "smoke1", "x".repeat(63)], reject: ["", "Deploy", "-a", "a-", "a_b", "a,b", "a b", "x".repeat(64), "a\n"] },
   ISO_TIME: {
     accept: ["2026-12-04T18:05:15Z", "2026-12-04T18:05:15.123Z", "2026-12-04T18:05:15.123456789Z"],
     reject: ["2026-12-04 18:05:15Z", "2026-12-04T18:05:15", "2026-12-04T18:05:15+00:00", "2026-12-04T18:05:15.Z", "2026-12-04T18:05:15.1234567890Z", "2026-12-04T18:05:15Z\n", "x2026-12-04T18:05:15Z"],

@@ -29,6 +29,64 @@ export function textValue(metavar: NonEmptyString, pattern?: { regex: RegExp; er
   return zodValue(pattern ? nonEmpty.check(regex(pattern.regex, { error: pattern.error })) : nonEmpty, metavar, "");
 }
 
+/** One of `values` (completed from them): Optique's choice() without the 4 KB of value-parser tables it pulls in. */
+export function choiceValue<const T extends string>(values: readonly T[], metavar: NonEmptyString): ValueParser<"sync", T> {
+  return {
+    mode: "sync",
+    metavar,
+    placeholder: values[0]!,
+    parse: (input) =>
+      (values as readonly string[]).includes(input) ? { success: true, value: input as T } : { success: false, error: message`${input} is not one of ${text(values.join(", "))}` },
+    format: String,
+    *suggest(prefix) {
+      for (const v of values) if (v.startsWith(prefix)) yield { kind: "literal", text: v };
+    },
+  };
+}
+
+/** Names of an option that may be repeated (`--task a --task b`), as one comma list: see {@link foldRepeated}. */
+export function namesValue(metavar: NonEmptyString, pattern: { regex: RegExp; error: string }): ValueParser<"sync", string[]> {
+  return {
+    mode: "sync",
+    metavar,
+    placeholder: [],
+    parse(input) {
+      const names = input.split(",");
+      const bad = names.find((n) => !pattern.regex.test(n));
+      return bad === undefined ? { success: true, value: [...new Set(names)] } : { success: false, error: message`${bad} ${text(pattern.error)}` };
+    },
+    format: (v) => v.join(","),
+  };
+}
+
+/** Options that may be given more than once. */
+export const REPEATABLE_OPTIONS = ["--task"] as const;
+
+/**
+ * Folds every repeat of a repeatable option into its first one as a comma list (`--task a --task=b` → `--task a,b`),
+ * before `--`. Optique's multiple() would do it at 11 KB of bundle; names never hold a comma.
+ */
+export function foldRepeated(args: readonly string[]): string[] {
+  const end = args.includes("--") ? args.indexOf("--") : args.length;
+  const out: string[] = [];
+  const first = new Map<string, number>();
+  for (let i = 0; i < end; i++) {
+    const arg = args[i]!;
+    const name = REPEATABLE_OPTIONS.find((o) => arg === o || arg.startsWith(`${o}=`));
+    if (name === undefined || (arg === name && i + 1 >= end)) {
+      out.push(arg);
+      continue;
+    }
+    const value = arg === name ? args[++i]! : arg.slice(name.length + 1);
+    const at = first.get(name);
+    if (at === undefined) {
+      first.set(name, out.length + 1);
+      out.push(name, value);
+    } else out[at] = `${out[at]},${value}`;
+  }
+  return [...out, ...args.slice(end)];
+}
+
 /** A whole number of milliseconds from 0 to `max`, for `--wait-ms`-like options. */
 export function millisecondsValue(max: number) {
   const digits = zString().check(regex(/^[0-9]{1,12}$/, { error: `is not a whole number of milliseconds from 0 to ${max}` }));

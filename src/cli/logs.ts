@@ -1,11 +1,11 @@
 /** `unidesk-ci logs <runId>`: status and every result file of a run in one dispatch; `--follow` streams a running one; `--file` prints one file. */
-import { argument, command, constant, message, multiple, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, runRefValue, textValue } from "./common.ts";
+import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
+import { backendFlags, backendOptions, jsonOption, millisecondsValue, namesValue, runRefValue, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
-import { LOGS_CAP_MAX_BYTES, RUN_REF } from "../rules.ts";
+import { LOGS_CAP_MAX_BYTES, RUN_REF, TASK_NAME } from "../rules.ts";
 import { addCommitSubjects } from "../manifest/git-log.ts";
 import { renderResolved } from "../io/render-digest.ts";
 import { fetchRunLogs } from "../runs/poll.ts";
@@ -24,7 +24,7 @@ export const logsCommand = lazy(() =>
       follow: option("-f", "--follow", { description: message`Print what exists, then each new line as it arrives, until the run ends; then its summary. Exit 0 when it succeeded, 1 when it ended otherwise.` }),
       waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`With --follow: stop following after MS milliseconds (exit 3; the run goes on).` })),
       file: optional(option("--file", textValue("NAME"), { description: message`Print one file of the run directory whole (e.g. taskruns.json, pods/<pod>_<container>.log).` })),
-      task: multiple(option("--task", textValue("NAME"), { description: message`Only the logs of this pipeline task (repeatable).` })),
+      task: optional(option("--task", namesValue("NAME", { regex: TASK_NAME, error: "is not a pipeline task name (a DNS label)" }), { description: message`Only the logs of this pipeline task (repeatable, or a comma list).` })),
       failed: option("--failed", { description: message`Only the failed steps' logs, after the failure digest.` }),
       json: jsonOption(),
       ...backendOptions(),
@@ -42,14 +42,14 @@ export type LogsOptions = InferValue<ReturnType<typeof logsCommand>>;
 /** Runs `logs`. */
 export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
   if (opts.file !== undefined && opts.follow) throw new UsageError("--file cannot be combined with --follow", { hint: "follow the run, or print one file once it is written" });
-  if (opts.file !== undefined && (opts.task.length || opts.failed)) throw new UsageError("--file prints one whole file: it cannot be combined with --task or --failed", { hint: `unidesk-ci logs ${opts.runId} --file ${opts.file}` });
+  if (opts.file !== undefined && (opts.task?.length || opts.failed)) throw new UsageError("--file prints one whole file: it cannot be combined with --task or --failed", { hint: `unidesk-ci logs ${opts.runId} --file ${opts.file}` });
   if (opts.failed && opts.follow) throw new UsageError("--failed reads a finished run: it cannot be combined with --follow", { hint: `follow it, then: unidesk-ci logs ${opts.runId} --failed` });
   if (opts.waitMs !== undefined && !opts.follow) throw new UsageError("--wait-ms needs --follow (logs without it answers at once)", { hint: `unidesk-ci logs ${opts.runId} --follow --wait-ms ${opts.waitMs}` });
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
   const where = { runsRoot: config.runsRoot, runId: opts.runId };
   if (opts.follow) {
-    await waitAndReport(target, { ...where, waitMs: opts.waitMs, json: opts.json, summary: { runId: opts.runId, event: "result" }, follow: true, tasks: opts.task, unknown: unknownRun(opts.runId, config) }, env);
+    await waitAndReport(target, { ...where, waitMs: opts.waitMs, json: opts.json, summary: { runId: opts.runId, event: "result" }, follow: true, tasks: opts.task ?? [], unknown: unknownRun(opts.runId, config) }, env);
     return;
   }
   const whole = opts.file !== undefined ? { only: opts.file, fileCapBytes: LOGS_CAP_MAX_BYTES, totalCapBytes: LOGS_CAP_MAX_BYTES } : {};
@@ -63,7 +63,7 @@ export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
   if (opts.file !== undefined && !file) {
     throw new UsageError(`run ${logs.runId} has no file ${opts.file}`, { hint: `see its files with: unidesk-ci logs ${logs.runId}` });
   }
-  const filter = { tasks: opts.task, failed: opts.failed };
+  const filter = { tasks: opts.task ?? [], failed: opts.failed };
   if (opts.json) writeJson(env, logsJson(logs, { ...filter, now: env.now() }));
   else env.stdout.write(file ? renderFileWhole(file) : renderLogs(logs, { color: env.color, now: env.now(), ...filter }));
 }

@@ -5,6 +5,7 @@ import { toFailure, UsageError } from "../errors.ts";
 import { errorDocument, writeJson } from "../io/json.ts";
 import { renderFailure } from "../io/render-error.ts";
 import { lazy } from "./lazy.ts";
+import { foldRepeated } from "./common.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
 import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
 import { logsCommand, runLogs } from "./logs.ts";
@@ -78,7 +79,7 @@ export function parseArgs(args: readonly string[], env: Env): ParseOutcome {
     throw new UsageError("a command is required", { hint: `run '${PROGRAM} --help'; commands: ${COMMANDS.join(", ")}, completions` });
   }
   // A known command name goes straight to its own parser: `or` would try all five on every token.
-  const result = parse(Object.hasOwn(COMMAND_PARSERS, first) ? COMMAND_PARSERS[first]!() : programParser(), args);
+  const result = parse(Object.hasOwn(COMMAND_PARSERS, first) ? COMMAND_PARSERS[first]!() : programParser(), foldRepeated(args));
   if (!result.success) {
     const command = COMMANDS.includes(first) ? first : undefined;
     throw new UsageError(oneLine(formatMessage(result.error, { colors: false, quotes: true })), {

@@ -1,9 +1,9 @@
 /** `unidesk-ci runs`: the newest runs on D601, in one fixed read-only dispatch. */
-import { choice, command, constant, message, object, option, optional, text, type InferValue } from "@optique/core";
+import { command, constant, message, object, option, optional, text, type InferValue } from "@optique/core";
 import { writeJson } from "../io/json.ts";
 import { maximum, minimum, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
-import { backendFlags, backendOptions, jsonOption } from "./common.ts";
+import { backendFlags, backendOptions, choiceValue, jsonOption } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import { zodValue } from "./zod-value.ts";
 import type { Env } from "../env.ts";
@@ -29,7 +29,7 @@ export const runsCommand = lazy(() =>
     object({
       command: constant("runs" as const),
       limit: optional(option("--limit", limitValue, { description: message`List the newest N runs (default ${text(String(RUNS_LIMIT_DEFAULT))}, at most ${text(String(RUNS_LIMIT_MAX))}).` })),
-      status: optional(option("--status", choice(LISTED_STATUSES), { description: message`List only the newest runs of this status.` })),
+      status: optional(option("--status", choiceValue(LISTED_STATUSES, "STATUS"), { description: message`List only the newest runs of this status.` })),
       json: jsonOption(),
       ...backendOptions(),
     }),

@@ -38,6 +38,25 @@ describe("parser", () => {
     assert.equal(parsed.options.waitMs, undefined);
   });
 
+  it("logs --task is repeatable and takes a comma list; repeats fold into one list, nothing after --", () => {
+    const tasksOf = (args: string[]) => {
+      const parsed = parseArgs(args, fakeEnv());
+      assert.equal(parsed.kind, "run");
+      return parsed.kind === "run" && parsed.options.command === "logs" ? parsed.options.task : "not logs";
+    };
+    assert.deepEqual(tasksOf(["logs", "r-1", "--task", "build", "--task=deploy-dev", "--json", "--task", "smoke,build"]), ["build", "deploy-dev", "smoke"]);
+    assert.equal(tasksOf(["logs", "r-1"]), undefined);
+    assert.throws(() => parseArgs(["logs", "r-1", "--task", "Build"], fakeEnv()), (e: unknown) => e instanceof UsageError && /Build.*is not a pipeline task name/.test(e.message));
+    assert.throws(() => parseArgs(["logs", "r-1", "--task", "a,,b"], fakeEnv()), UsageError);
+    assert.throws(() => parseArgs(["logs", "r-1", "--task", "a", "--", "--task", "b"], fakeEnv()), UsageError);
+  });
+
+  it("runs --status takes one of the listed statuses and nothing else", () => {
+    const parsed = parseArgs(["runs", "--status", "failed"], fakeEnv());
+    assert.ok(parsed.kind === "run" && parsed.options.command === "runs" && parsed.options.status === "failed");
+    assert.throws(() => parseArgs(["runs", "--status", "green"], fakeEnv()), (e: unknown) => e instanceof UsageError && /"green" is not one of running, succeeded, failed/.test(e.message));
+  });
+
   it("parses --wait-ms as an integer", () => {
     const parsed = parseArgs(["run-dev-e2e", "--wait-ms", "600000"], fakeEnv());
     assert.ok(parsed.kind === "run" && parsed.options.command === "run-dev-e2e" && parsed.options.waitMs === 600000);
