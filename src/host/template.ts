@@ -4,6 +4,7 @@ import { checkRunId, checkAbsolutePath, checkStringSetting, RUN_YOUNG_GRACE_S } 
 import resultRecord from "./result-record.sh";
 import runLiveness from "./run-liveness.sh";
 import fileField from "./file-field.sh";
+import safeRoot from "./safe-root.sh";
 import { shellQuote } from "./shell-quote.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
@@ -88,12 +89,13 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 
 /**
  * The shared bash functions a host script puts in at a `# uci:include <name>` line, each with its rules already
- * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule) and
- * file-field.sh (a small file as a base64 field).
+ * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule),
+ * file-field.sh (a small file as a base64 field) and safe-root.sh (a root no other user can change).
  */
 const INCLUDES: Readonly<Record<string, () => string>> = {
   "file-field.sh": () => fileField,
   "result-record.sh": () => resultRecord,
+  "safe-root.sh": () => safeRoot,
   "run-liveness.sh": () => fillTemplate(runLiveness, { RUN_YOUNG_GRACE_S: String(RUN_YOUNG_GRACE_S) }, "run-liveness.sh"),
 };
 
