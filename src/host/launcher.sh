@@ -134,8 +134,8 @@ uci_main() {
   uci_validate
   for o in git jq; do command -v $o >/dev/null || uci_die "$o is missing" 1; done
   # No result can be written safely in a runs root others could change: refused now (exit 4).
-  o=$(uci_root runs "$UCI_RUNS_ROOT" 1) || uci_die "$o" 4
-  w=$(uci_root work "$UCI_WORK_ROOT" 1)
+  o=$(uci_safe runs "$UCI_RUNS_ROOT" mkdir) || uci_die "$o" 4
+  w=$(uci_safe work "$UCI_WORK_ROOT" mkdir)
   # Canonical roots, so liveness matches command lines as readers see them.
   UCI_DIR=$o/$UCI_RUN_ID UCI_WORK=$w/$UCI_RUN_ID
   UCI_LOG=$UCI_DIR/launcher.log UCI_RESULT=$UCI_DIR/result.json

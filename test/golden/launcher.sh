@@ -52,18 +52,18 @@ done
 [[ $UCI_PROXY =~ $UCI_RE_PROXY_URL ]] || f="egress proxy"
 [[ $f ]] && uci_die "invalid $f"
 }
-uci_root() {
+uci_safe() {
 local p q c u m n f
 for q in "$2" -; do
-[[ $q == - ]] && q=$([[ ${3-} ]] && mkdir -p "$2"; realpath -m "$2")
+[[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
 p=
 for c in ${q//\// }; do
 p+=/$c
-[[ -e $p || -L $p ]] || break
+[[ -d $p || -L $p ]] || break
 read -r u m n f <<<"$(stat -c '%u %#a %U %F' "$p" || echo -1)"
 [[ $f == d* ]] && ((${#p} < ${#q} ? (!u || u == EUID) && (m & 512 || !(m & 18)) : u == EUID && !(m & 18))) && continue
 [[ $f == sym* ]] && ((!u || u == EUID)) && continue
-printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; chown it to uid %s and chmod 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
+printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; make it yours (uid %s), mode 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
 return 1
 done
 done
@@ -140,8 +140,8 @@ uci_main() {
 local l o w c=$UCI_COMMIT
 uci_validate
 for o in git jq; do command -v $o >/dev/null || uci_die "$o is missing" 1; done
-o=$(uci_root runs "$UCI_RUNS_ROOT" 1) || uci_die "$o" 4
-w=$(uci_root work "$UCI_WORK_ROOT" 1)
+o=$(uci_safe runs "$UCI_RUNS_ROOT" mkdir) || uci_die "$o" 4
+w=$(uci_safe work "$UCI_WORK_ROOT" mkdir)
 UCI_DIR=$o/$UCI_RUN_ID UCI_WORK=$w/$UCI_RUN_ID
 UCI_LOG=$UCI_DIR/launcher.log UCI_RESULT=$UCI_DIR/result.json
 l="{\"runId\":\"$UCI_RUN_ID\",\"state\":\"%s\",\"resultDir\":\"$UCI_DIR\"%s}\n"
