@@ -5,6 +5,7 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
+# uci:include runs-root.sh
 UCI_LIMIT=@@LIMIT@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 # @@RULES RUN_ID FULL_SHA@@
@@ -37,7 +38,7 @@ while IFS=$'\t' read -r uci_depth uci_type uci_time uci_rel; do
   elif ((uci_depth == 1)) && [[ $uci_type == d && -z ${uci_started[$uci_id]+set} ]]; then
     uci_started[$uci_id]=$uci_time
   fi
-done < <(find "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+done < <(find -H "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
 
 uci_count=0
 while IFS=$'\t' read -r uci_time uci_id; do

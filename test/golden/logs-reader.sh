@@ -5,6 +5,9 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
+# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
+# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
+UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_FILE_CAP='262144'
 UCI_TOTAL_CAP='2097152'
@@ -162,7 +165,7 @@ uci_liveness_record
 uci_result_record "$UCI_DIR"
 declare -a uci_all=() uci_listed=()
 # At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
-mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
+mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
 # Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
   [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"

@@ -5,6 +5,9 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
+# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
+# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
+UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_LIMIT='20'
 UCI_RESULT_CAP='8192'
 UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
@@ -138,7 +141,7 @@ while IFS=$'\t' read -r uci_depth uci_type uci_time uci_rel; do
   elif ((uci_depth == 1)) && [[ $uci_type == d && -z ${uci_started[$uci_id]+set} ]]; then
     uci_started[$uci_id]=$uci_time
   fi
-done < <(find "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+done < <(find -H "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
 
 uci_count=0
 while IFS=$'\t' read -r uci_time uci_id; do

@@ -4,6 +4,9 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
+# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
+# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
+UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_RESULT_CAP='262144'
 UCI_LINE_CAP='1024'

@@ -6,6 +6,9 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
+# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
+# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
+UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_OFFSETS='runner.log=120
 pods/e2e-x-pod_step-e2e.log=4096'
@@ -174,7 +177,7 @@ uci_scan() {
       progress.json) uci_progress_version=$version ;;
       *) [[ $UCI_LOGS == 1 && $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
     esac
-  done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
+  done < <(find -H "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
 }
 
