@@ -185,7 +185,12 @@ exec >>"$result_dir/runner.log" 2>&1
 
 ms_now() { date -u +%s%3N; }
 iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
-log() { printf '%s %s\n' "$(iso_now)" "$*"; }
+# Text from outside (Tekton conditions, kubectl and pod output) as one line that cannot drive a terminal: C1
+# controls (U+0080-U+009F) and bidi overrides (U+202A-U+202E, U+2066-U+2069) go, C0 controls and DEL become spaces.
+readonly UNSAFE_TEXT_SED='s/\xc2[\x80-\x9f]//g; s/\xe2\x80[\xaa-\xae]//g; s/\xe2\x81[\xa6-\xa9]//g; s/[[:cntrl:]]/ /g'
+one_line() { printf '%s' "$1" | tr '\n' ' ' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED"; }
+# Every runner.log line is one clean line, whatever it quotes.
+log() { printf '%s %s\n' "$(iso_now)" "$(one_line "$*")"; }
 
 started_at=$(iso_now)
 start_ms=$(ms_now)
@@ -221,7 +226,7 @@ json_str() {
   s=${s//$'\n'/\\n}
   s=${s//$'\r'/\\r}
   s=${s//$'\t'/\\t}
-  s=$(printf '%s' "$s" | LC_ALL=C tr -d '\000-\010\013\014\016-\037')
+  s=$(printf '%s' "$s" | LC_ALL=C tr -d '\000-\010\013\014\016-\037' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED")
   printf '"%s"' "$s"
 }
 json_or_null() { if [[ -n $1 ]]; then json_str "$1"; else printf 'null'; fi; }
@@ -240,7 +245,7 @@ nap_ms() {
 kc() {
   local rc=0
   kubectl --request-timeout="$kubectl_timeout" "$@" 2>"$kubectl_err" || rc=$?
-  if [[ -s $kubectl_err ]]; then sed 's/^/  kubectl: /' "$kubectl_err" >&2; fi
+  if [[ -s $kubectl_err ]]; then LC_ALL=C sed -e "$UNSAFE_TEXT_SED" -e 's/^/  kubectl: /' "$kubectl_err" >&2; fi
   return "$rc"
 }
 kc_error() {
@@ -438,9 +443,12 @@ write_result() {
 read_condition() {
   local row
   kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$work_tmp/condition.json" || return 1
-  row=$(jq -r '([.status.conditions[]? | select(.type == "Succeeded")][0] // {}) | [.status // "Unknown", .reason // "", .message // ""] | @tsv' \
+  row=$(jq -r '([.status.conditions[]? | select(.type == "Succeeded")][0] // {}) | [.status // "Unknown", (.reason // "" | .[0:100]), (.message // "" | .[0:500])] | @tsv' \
     "$work_tmp/condition.json") || return 1
   read_tsv "$row" cond_status cond_reason cond_message
+  # Tekton's (and through it the pods') text, bounded above: never raw into runner.log or a reason.
+  cond_reason=$(one_line "$cond_reason")
+  cond_message=$(one_line "$cond_message")
 }
 
 cancel_pipeline_run() {
@@ -528,7 +536,7 @@ finish() {
   write_result "$status" "$reason"
   log "wrote result.json"
   rm -rf "$work_tmp"
-  printf 'dev-e2e.sh: run %s %s: %s (see %s)\n' "$run_id" "$status" "$reason" "$result_dir" >&3
+  printf 'dev-e2e.sh: run %s %s: %s (see %s)\n' "$run_id" "$status" "$(one_line "$reason")" "$result_dir" >&3
   case $status in
     succeeded) code=0 ;;
     failed) code=1 ;;
@@ -887,6 +895,28 @@ sweep_and_prune() {
   fi
 }
 
+# "duplicate key "<k>" at <path>" for the first key deploy.json repeats in one object, at any depth; nothing when
+# none does (or jq cannot read it: the parse below says why). jq --stream sees the raw input, before a parser keeps
+# one of the two values: a duplicate could hide what `unidesk-ci validate` checked (docs/runner.md).
+manifest_duplicate_key() {
+  jq -n --stream -r '
+    def where: if length == 0 then "." else map(if type == "number" then "[\(.)]" elif test("^[A-Za-z_][A-Za-z0-9_]*$") then ".\(.)" else "[\(tojson)]" end) | join("") end;
+    reduce inputs as $e ({s: {}, dup: null};
+      if .dup != null then . else
+        $e[0] as $p | ($p | length) as $n |
+        reduce range(0; if ($e | length) == 2 then $n else $n - 1 end) as $i (.;
+          if .dup != null or ($p[$i] | type) != "string" then . else
+            ($p[0:$i] | tojson) as $c | $p[$i] as $k |
+            if .s[$c].cur == $k then .
+            elif .s[$c].keys[$k] == true then .dup = "duplicate key \($k[0:100] | tojson) at \($p[0:$i] | where)"
+            else .s[$c].keys[$k] = true | .s[$c].cur = $k end
+          end)
+        | if ($e | length) == 2 then (if $n > 0 then .s[$p[0:$n - 1] | tojson].cur = null else . end)
+          else $p[0:$n - 1] as $q | del(.s[$q | tojson]) | (if $n > 1 then .s[$q[0:-1] | tojson].cur = null else . end) end
+      end)
+    | .dup // empty' "$manifest_file" 2>/dev/null
+}
+
 # ---------------------------------------------------------------- checks
 
 missing_tools=()
@@ -904,6 +934,10 @@ log "reading $manifest_file"
 manifest_bytes=$(wc -c <"$manifest_file")
 if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
   finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
+fi
+manifest_duplicate=$(manifest_duplicate_key)
+if [[ -n $manifest_duplicate ]]; then
+  finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
 fi
 if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
   def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
