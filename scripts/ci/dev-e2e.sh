@@ -19,6 +19,8 @@
 
 # Not `set -e`: every failure must still reach finish() and end in a result.json.
 set -uo pipefail
+# Result dirs, pod logs and temp files are the D601 user's alone (docs/security.md); readers run as that user.
+umask 077
 
 readonly PIPELINE_NAME="unidesk-dev-namespace-e2e"
 readonly CI_NAMESPACE="unidesk-ci"
