@@ -162,7 +162,9 @@ readonly temp_namespace="unidesk-ci-$run_id"
 readonly pipeline_run="e2e-$run_id"
 result_dir=${result_dir%/}
 # Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
-result_dir=$(realpath -m -- "${result_dir%/*}")/${result_dir##*/}
+if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
+  result_dir=${canonical_parent%/}/${result_dir##*/}
+fi
 
 # ---------------------------------------------------------------- result directory and log
 
