@@ -11,7 +11,7 @@ uci_safe() {
     for c in ${q//\// }; do
       p+=/$c
       [[ -d $p || -L $p ]] || break
-      read -r u m n f <<<"$(stat -c '%u %#a %U %F' "$p" || echo -1)"
+      read -r u m n f <<<"$(LC_ALL=C stat -c '%u %#a %U %F' "$p" || echo -1)"
       [[ $f == d* ]] && ((${#p} < ${#q} ? (!u || u == EUID) && (m & 512 || !(m & 18)) : u == EUID && !(m & 18))) && continue
       [[ $f == sym* ]] && ((!u || u == EUID)) && continue
       printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; make it yours (uid %s), mode 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
