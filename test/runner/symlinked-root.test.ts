@@ -34,7 +34,6 @@ describe("a symlinked runs root with a live run", () => {
     const d = await runBash(launcher, launcherEnv(world.dir, rewriteToLocal(bare)));
     assert.equal(d.code, 0, d.stderr);
     const dirA = join(real, a);
-    assert.equal(JSON.parse(d.stdout).resultDir, dirA, "the launcher answers the canonical result dir");
     await waitFor("run A's runner", () => (existsSync(join(dirA, "runner.pid")) ? true : undefined));
     for (const f of ["launcher.pid", "runner.pid"]) pids.push(Number((await readFile(join(dirA, f), "utf8")).trim()));
 
@@ -55,5 +54,6 @@ describe("a symlinked runs root with a live run", () => {
     assert.match(logB, /sweep: 1 other runs in .*, 0 lost/);
     assert.equal(existsSync(join(dirA, "result.json")), false, "A was not swept as lost");
     assert.ok(pids.every(isAlive), "A's launcher and runner still run");
+    assert.equal(JSON.parse(d.stdout).resultDir, dirA, "the launcher answers the canonical result dir");
   });
 });
