@@ -1,6 +1,6 @@
 /** `npm run build`: bundle src/main.ts into dist/unidesk-ci.mjs (+ the dist/unidesk-ci link) for Node, Deno and Bun. */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { lazySegmenter } from "./lazy-segmenter.ts";
@@ -22,6 +22,15 @@ function gitCommit(): string {
 // The schemas import host modules, which import their .sh templates: load those as text, as esbuild does.
 await import(new URL("../test/text-loader.mjs", import.meta.url).href);
 const { generateJsonSchemas } = await import("../src/io/json-schemas.ts");
+const { assembleRunner, RUNNER_PATH } = await import("./runner.ts");
+
+// The runner's generated regions, from the rules and the liveness include (build/runner.ts); commit the result.
+const runner = readFileSync(RUNNER_PATH, "utf8");
+const assembled = assembleRunner(runner);
+if (assembled !== runner) {
+  writeFileSync(RUNNER_PATH, assembled);
+  process.stderr.write(`rewrote the generated regions of ${RUNNER_PATH}: commit it\n`);
+}
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 mkdirSync("dist", { recursive: true });

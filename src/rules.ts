@@ -42,8 +42,8 @@ export const TIMEOUT_MS_MAX = 21_600_000;
 
 /** An absolute path of plain segments ([A-Za-z0-9._-]), no trailing slash, no `.` or `..` segment. */
 export const ABSOLUTE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
-/** Longest accepted workRoot/runsRoot, so derived paths stay far from PATH_MAX. */
-export const ABSOLUTE_PATH_MAX = 200;
+/** Longest accepted workRoot/runsRoot, so derived paths stay far from PATH_MAX and the launcher within LAUNCHER_MAX_BYTES. */
+export const ABSOLUTE_PATH_MAX = 128;
 
 /** The egress proxy: `http://host:port` (optionally with a trailing slash), no credentials; port 1-65535. */
 export const PROXY_URL = new RegExp(`^http://[A-Za-z0-9.-]+:${PORT}/?$`);

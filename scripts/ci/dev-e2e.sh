@@ -19,13 +19,16 @@
 
 # Not `set -e`: every failure must still reach finish() and end in a result.json.
 set -uo pipefail
+# Result dirs, pod logs and temp files are the D601 user's alone (docs/security.md); readers run as that user.
+umask 077
 
 readonly PIPELINE_NAME="unidesk-dev-namespace-e2e"
 readonly CI_NAMESPACE="unidesk-ci"
 readonly SERVICE_ACCOUNT="unidesk-ci-e2e"
 readonly MANAGED_BY="unidesk-ci"
 readonly PROTECTED_NAMESPACES=" unidesk unidesk-dev default kube-system kube-public kube-node-lease unidesk-ci "
-# Copies of src/rules.ts (the runner cannot import it; test/runner/bounds.test.ts keeps them equal).
+# Copies of src/rules.ts (the runner cannot import it): written by `npm run build` (build/runner.ts).
+# >>> generated from src/rules.ts (npm run build) >>>
 readonly RUN_ID_RE='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 readonly SHA_RE='^[0-9a-f]{40}$'
 readonly REPO_RE='^https://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?$'
@@ -35,8 +38,8 @@ readonly TIMEOUT_MS_MAX=21600000
 readonly MANIFEST_MAX_BYTES=1048576
 readonly MANIFEST_MAX_DEPTH=64
 readonly SERVICES_MAX=100
-# A result dir this young without pid files may be a launcher between its mkdir and launcher.pid.
 readonly SWEEP_GRACE_S=60
+# <<< generated <<<
 readonly KEEP_RUNS_DEFAULT=100
 
 usage() {
@@ -158,6 +161,10 @@ export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
 readonly temp_namespace="unidesk-ci-$run_id"
 readonly pipeline_run="e2e-$run_id"
 result_dir=${result_dir%/}
+# Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
+if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
+  result_dir=${canonical_parent%/}/${result_dir##*/}
+fi
 
 # ---------------------------------------------------------------- result directory and log
 
@@ -182,7 +189,12 @@ exec >>"$result_dir/runner.log" 2>&1
 
 ms_now() { date -u +%s%3N; }
 iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
-log() { printf '%s %s\n' "$(iso_now)" "$*"; }
+# Text from outside (Tekton conditions, kubectl and pod output) as one line that cannot drive a terminal: C1
+# controls (U+0080-U+009F) and bidi overrides (U+202A-U+202E, U+2066-U+2069) go, C0 controls and DEL become spaces.
+readonly UNSAFE_TEXT_SED='s/\xc2[\x80-\x9f]//g; s/\xe2\x80[\xaa-\xae]//g; s/\xe2\x81[\xa6-\xa9]//g; s/[[:cntrl:]]/ /g'
+one_line() { printf '%s' "$1" | tr '\n' ' ' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED"; }
+# Every runner.log line is one clean line, whatever it quotes.
+log() { printf '%s %s\n' "$(iso_now)" "$(one_line "$*")"; }
 
 started_at=$(iso_now)
 start_ms=$(ms_now)
@@ -218,7 +230,7 @@ json_str() {
   s=${s//$'\n'/\\n}
   s=${s//$'\r'/\\r}
   s=${s//$'\t'/\\t}
-  s=$(printf '%s' "$s" | LC_ALL=C tr -d '\000-\010\013\014\016-\037')
+  s=$(printf '%s' "$s" | LC_ALL=C tr -d '\000-\010\013\014\016-\037' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED")
   printf '"%s"' "$s"
 }
 json_or_null() { if [[ -n $1 ]]; then json_str "$1"; else printf 'null'; fi; }
@@ -237,7 +249,7 @@ nap_ms() {
 kc() {
   local rc=0
   kubectl --request-timeout="$kubectl_timeout" "$@" 2>"$kubectl_err" || rc=$?
-  if [[ -s $kubectl_err ]]; then sed 's/^/  kubectl: /' "$kubectl_err" >&2; fi
+  if [[ -s $kubectl_err ]]; then LC_ALL=C sed -e "$UNSAFE_TEXT_SED" -e 's/^/  kubectl: /' "$kubectl_err" >&2; fi
   return "$rc"
 }
 kc_error() {
@@ -568,9 +580,12 @@ write_result() {
 read_condition() {
   local row
   kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$work_tmp/condition.json" || return 1
-  row=$(jq -r '([.status.conditions[]? | select(.type == "Succeeded")][0] // {}) | [.status // "Unknown", .reason // "", .message // ""] | @tsv' \
+  row=$(jq -r '([.status.conditions[]? | select(.type == "Succeeded")][0] // {}) | [.status // "Unknown", (.reason // "" | .[0:100]), (.message // "" | .[0:500])] | @tsv' \
     "$work_tmp/condition.json") || return 1
   read_tsv "$row" cond_status cond_reason cond_message
+  # Tekton's (and through it the pods') text, bounded above: never raw into runner.log or a reason.
+  cond_reason=$(one_line "$cond_reason")
+  cond_message=$(one_line "$cond_message")
 }
 
 cancel_pipeline_run() {
@@ -662,7 +677,7 @@ finish() {
   write_result "$status" "$reason"
   log "wrote result.json"
   rm -rf "$work_tmp"
-  printf 'dev-e2e.sh: run %s %s: %s (see %s)\n' "$run_id" "$status" "$reason" "$result_dir" >&3
+  printf 'dev-e2e.sh: run %s %s: %s (see %s)\n' "$run_id" "$status" "$(one_line "$reason")" "$result_dir" >&3
   case $status in
     succeeded) code=0 ;;
     failed) code=1 ;;
@@ -701,24 +716,36 @@ declare -A run_state=() run_why=() result_keep=() result_finished=() commit_of=(
 declare -A ns_of=() ns_done=() pr_of=() pr_cancelled=()
 declare -a dead_runs=()
 
-# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's
-# both do)? 0 yes; 2 cannot tell; 1 no, with pid_seen saying why: gone, a zombie, or another program
-# under a reused pid (never trust a bare pid).
-pid_seen=""
-pid_runs() {
+# The readers' liveness rule (uci_pid_runs, UCI_PID_SEEN), so the sweep calls lost exactly what they do.
+# >>> generated from src/host/run-liveness.sh (npm run build) >>>
+# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
+# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
+# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
+# RUN_YOUNG_GRACE_S comes from src/rules.ts.
+UCI_YOUNG_GRACE_S='60'
+# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
+declare -A UCI_PID=() UCI_RC=()
+UCI_LIVE=live
+UCI_LIVE_WHY=
+UCI_PID_SEEN=
+
+# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
+# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
+# under a reused pid (a bare pid is never trusted).
+uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
-  pid_seen=gone
+  UCI_PID_SEEN=gone
   [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
-  stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
+  { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || return 1
   stat=${stat##*) }
   if [[ ${stat:0:1} == [ZX] ]]; then
-    pid_seen="a zombie"
+    UCI_PID_SEEN="a zombie"
     return 1
   fi
-  pid_seen="another program"
-  if ! cmd=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null); then
+  UCI_PID_SEEN="another program"
+  if ! cmd=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
     [[ -e /proc/$pid ]] && return 2
-    pid_seen=gone
+    UCI_PID_SEEN=gone
     return 1
   fi
   rest=$cmd$'\n'
@@ -730,6 +757,65 @@ pid_runs() {
   return 1
 }
 
+# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
+# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
+uci_liveness() {
+  local dir=$1 p pid has_pid=false now mtime
+  UCI_LIVE=dead
+  UCI_LIVE_WHY=
+  UCI_PID=()
+  UCI_RC=()
+  if [[ ! -r /proc/self/cmdline ]]; then
+    UCI_LIVE=live
+    UCI_LIVE_WHY="/proc is not readable, so no run can be proven dead"
+    return
+  fi
+  for p in launcher runner; do
+    [[ -f $dir/$p.pid ]] || continue
+    has_pid=true
+    pid=""
+    read -r pid 2>/dev/null <"$dir/$p.pid"
+    uci_pid_runs "$pid" "$dir"
+    UCI_RC[$p]=$?
+    [[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && UCI_PID[$p]=$pid
+    [[ $pid =~ ^[0-9]{1,10}$ ]] || pid="?"
+    case ${UCI_RC[$p]} in
+      0) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY="$p.pid $pid runs it" ;;
+      2) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY="cannot read /proc/$pid/cmdline of $p.pid $pid; treating the run as live" ;;
+      *) [[ $UCI_LIVE == live ]] || UCI_LIVE_WHY+="${UCI_LIVE_WHY:+, }$p.pid $pid is $UCI_PID_SEEN" ;;
+    esac
+    ((UCI_RC[$p] == 1)) || UCI_LIVE=live
+  done
+  if ! $has_pid; then
+    printf -v now '%(%s)T' -1
+    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
+    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+      UCI_LIVE=live
+      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      return
+    fi
+    UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+  fi
+}
+
+# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
+# "-\tnone" without a valid pid in it.
+uci_process_field() {
+  if [[ -z ${UCI_PID[$1]-} ]]; then
+    printf -- '-\tnone'
+  elif ((UCI_RC[$1] == 1)); then
+    printf '%s\tdead' "${UCI_PID[$1]}"
+  else
+    printf '%s\talive' "${UCI_PID[$1]}"
+  fi
+}
+
+# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
+uci_liveness_record() {
+  printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
+}
+# <<< generated <<<
+
 # Sets run_state[$id] (live / finished / dead) and run_why[$id] for one run directory.
 classify_run() {
   local id=$1 dir=$2 f pid has_pid=false mtime now
@@ -739,13 +825,13 @@ classify_run() {
     has_pid=true
     pid=""
     read -r pid <"$dir/$f" 2>/dev/null
-    pid_runs "$pid" "$dir"
+    uci_pid_runs "$pid" "$dir"
     case $? in
       0) run_state[$id]=live && return ;;
       2) run_state[$id]=live && log "sweep: $id: cannot read /proc/$pid/cmdline; treating the run as live" && return ;;
     esac
     [[ $pid =~ ^[0-9]{1,10}$ ]] || pid="?"
-    run_why[$id]+="${run_why[$id]:+, }$f $pid is $pid_seen"
+    run_why[$id]+="${run_why[$id]:+, }$f $pid is $UCI_PID_SEEN"
   done
   # Checked after the pids: a run writes result.json before its processes exit, so none can appear now.
   if [[ -f $dir/result.json ]]; then
@@ -950,6 +1036,28 @@ sweep_and_prune() {
   fi
 }
 
+# "duplicate key "<k>" at <path>" for the first key deploy.json repeats in one object, at any depth; nothing when
+# none does (or jq cannot read it: the parse below says why). jq --stream sees the raw input, before a parser keeps
+# one of the two values: a duplicate could hide what `unidesk-ci validate` checked (docs/runner.md).
+manifest_duplicate_key() {
+  jq -n --stream -r '
+    def where: if length == 0 then "." else map(if type == "number" then "[\(.)]" elif test("^[A-Za-z_][A-Za-z0-9_]*$") then ".\(.)" else "[\(tojson)]" end) | join("") end;
+    reduce inputs as $e ({s: {}, dup: null};
+      if .dup != null then . else
+        $e[0] as $p | ($p | length) as $n |
+        reduce range(0; if ($e | length) == 2 then $n else $n - 1 end) as $i (.;
+          if .dup != null or ($p[$i] | type) != "string" then . else
+            ($p[0:$i] | tojson) as $c | $p[$i] as $k |
+            if .s[$c].cur == $k then .
+            elif .s[$c].keys[$k] == true then .dup = "duplicate key \($k[0:100] | tojson) at \($p[0:$i] | where)"
+            else .s[$c].keys[$k] = true | .s[$c].cur = $k end
+          end)
+        | if ($e | length) == 2 then (if $n > 0 then .s[$p[0:$n - 1] | tojson].cur = null else . end)
+          else $p[0:$n - 1] as $q | del(.s[$q | tojson]) | (if $n > 1 then .s[$q[0:-1] | tojson].cur = null else . end) end
+      end)
+    | .dup // empty' "$manifest_file" 2>/dev/null
+}
+
 # ---------------------------------------------------------------- checks
 
 missing_tools=()
@@ -967,6 +1075,10 @@ log "reading $manifest_file"
 manifest_bytes=$(wc -c <"$manifest_file")
 if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
   finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
+fi
+manifest_duplicate=$(manifest_duplicate_key)
+if [[ -n $manifest_duplicate ]]; then
+  finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
 fi
 if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
   def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;

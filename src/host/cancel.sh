@@ -3,6 +3,7 @@
 # liveness rule (its /proc/<pid>/cmdline names the run's result dir), never a bare pid.
 set -uo pipefail
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
+# uci:include runs-root.sh
 UCI_RUN_ID=@@RUN_ID@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 

@@ -17,7 +17,7 @@ UCI_MIN_FREE_KIB=@@MIN_FREE_KIB@@
 UCI_BUDGET_S=@@BUDGET_S@@
 # One tool per line.
 UCI_TOOLS=@@TOOLS@@
-# @@RULES FULL_SHA@@
+# @@RULES FULL_SHA ABSOLUTE_PATH@@
 # One access check per line: <id> <verb> <resource> <namespace, or - for cluster scope> [<subresource>].
 UCI_ACCESS=@@ACCESS@@
 
@@ -84,8 +84,15 @@ uci_existing() {
   printf '%s' "$path"
 }
 
+# uci:include safe-root.sh
+
 uci_root() {
-  local id=$1 root=$2 base free state
+  local id=$1 root=$2 base free state why
+  # The launcher's own test: a root others could change is refused there, so it is red here.
+  if ! why=$(uci_safe "${id%-root}" "$root"); then
+    uci_check "$id" fail unsafe "$why"
+    return
+  fi
   base=$(uci_existing "$root")
   if [[ ! -d $base ]]; then
     uci_check "$id" fail not-directory "$root cannot be used: $base is not a directory"

@@ -3,7 +3,7 @@ import { UsageError } from "../errors.ts";
 import { CI_NAMESPACE, DOCTOR_MIN_FREE_BYTES, PIPELINE_NAME, PIPELINE_SERVICE_ACCOUNT, checkAbsolutePath, checkProxyUrl, checkRepoUrl, checkStringSetting } from "../rules.ts";
 import template from "./doctor-probe.sh";
 import { decodeField, lenientText, malformed, readerRecords } from "./records.ts";
-import { fillTemplate } from "./template.ts";
+import { fillTemplate, withIncludes } from "./template.ts";
 
 /** One check's outcome, as `doctor` reports it (`--json`: id, ok, detail, hint when it failed). */
 export interface DoctorCheck {
@@ -85,7 +85,7 @@ export function renderDoctorProbe(settings: DoctorProbeSettings): string {
     if (![c.id, c.verb, c.resource, c.namespace ?? "-", c.subresource ?? ""].every((w) => /^[a-z0-9./-]*$/.test(w))) throw new UsageError(`access check ${c.id} has a field that is not a plain word`);
   }
   return fillTemplate(
-    template,
+    withIncludes(template, "doctor-probe.sh"),
     {
       RUNS_ROOT: settings.runsRoot,
       WORK_ROOT: settings.workRoot,
@@ -146,6 +146,9 @@ export function hostHint(probeId: string, reason: string, ctx: HintContext): str
     case "runs-root":
     case "work-root": {
       const [dir, variable, key] = probeId === "runs-root" ? [ctx.runsRoot, "UNIDESK_CI_RUNS_ROOT", "runsRoot"] : [ctx.workRoot, "UNIDESK_CI_WORK_ROOT", "workRoot"];
+      if (reason === "unsafe") {
+        return `make ${dir} the dispatch user's alone on ${ctx.providerId}: no symlink or directory on its path owned by another user, ${dir} itself not writable by group or others (chmod 700), any shared parent sticky like /tmp; or set ${variable} (config: ${key}) to such a directory (docs/security.md)`;
+      }
       if (reason === "low-disk" || reason === "no-df") return `free disk space on ${ctx.providerId} where ${dir} lives, or set ${variable} (config: ${key}) to a roomier place`;
       return `create ${dir} for the dispatch user on ${ctx.providerId} (mkdir -p ${dir}), or set ${variable} (config: ${key}) to a directory it can write (${SETUP}#workspace)`;
     }

@@ -2,7 +2,7 @@
 # shellcheck disable=SC2015,SC2059,SC2317,SC2329
 # unidesk-ci launcher, a fixed template: see docs/launcher.md.
 set -uo pipefail
-umask 022
+umask 077
 UCI_REPO=@@REPO@@
 UCI_COMMIT=@@MANIFEST_COMMIT@@
 UCI_SCRIPT=@@SCRIPT_PATH@@
@@ -14,10 +14,6 @@ UCI_WORK_ROOT=@@WORK_ROOT@@
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
 UCI_PROXY=@@EGRESS_PROXY@@
 # @@RULES HTTPS_REPO FULL_SHA SCRIPT_PATH RUN_ID TIMEOUT_MS_MIN TIMEOUT_MS_MAX ABSOLUTE_PATH ABSOLUTE_PATH_MAX PROXY_URL@@
-UCI_WORK=$UCI_WORK_ROOT/$UCI_RUN_ID
-UCI_DIR=$UCI_RUNS_ROOT/$UCI_RUN_ID
-UCI_LOG=$UCI_DIR/launcher.log
-UCI_RESULT=$UCI_DIR/result.json
 UCI_PHASE=setup
 UCI_CHILD=
 
@@ -47,18 +43,20 @@ uci_validate() {
   [[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] && ((UCI_TIMEOUT_MS >= UCI_TIMEOUT_MS_MIN && UCI_TIMEOUT_MS <= UCI_TIMEOUT_MS_MAX)) || f=timeout
   [[ $UCI_KEEP =~ ^(true|false)$ ]] || f=keep-namespace
   for p in "$UCI_WORK_ROOT" "$UCI_RUNS_ROOT"; do
-    [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && /$p/ != */../* && /$p/ != */./* ]] || f="workspace path"
+    [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && ! /$p/ =~ /\.\.?/ ]] || f="workspace path"
   done
   [[ $UCI_PROXY =~ $UCI_RE_PROXY_URL ]] || f="egress proxy"
   [[ $f ]] && uci_die "invalid $f"
 }
+
+# uci:include safe-root.sh
 
 uci_stop() { uci_fail error "$1"; exit 1; }
 
 # Who owns a taken run id: its record (waited for) or an older launcher's log.
 uci_owner() {
   local i re="(^| commit )(${UCI_RE_FULL_SHA:1:-1})"
-  for ((i = 0; i < 50; i++)); do [[ -e $UCI_DIR/manifest-commit || -e $UCI_LOG ]] && break; sleep 0.1; done
+  for i in {1..50}; do [[ -e $UCI_DIR/manifest-commit || -e $UCI_LOG ]] && break; sleep 0.1; done
   for i in manifest-commit launcher.log; do
     [[ $(head -c 999 "$UCI_DIR/$i" 2>/dev/null) =~ $re ]] && echo "${BASH_REMATCH[2]}" && return
   done
@@ -84,14 +82,14 @@ uci_on_signal() {
 }
 
 uci_detached() {
-  local p=$UCI_PROXY c=$UCI_COMMIT
+  local p=$UCI_PROXY c=$UCI_COMMIT v
   local -A b
-  trap 'uci_on_signal TERM' TERM
-  trap 'uci_on_signal INT' INT
+  for v in TERM INT; do trap 'uci_on_signal '$v $v; done
   trap 'cd / && rm -rf "$UCI_WORK"; uci_fail error "launcher exited unexpectedly during $UCI_PHASE"' EXIT
   echo $BASHPID >"$UCI_DIR/launcher.pid"
+  # Private (umask 077), made by us in a proven root; entered once: nothing is looked up by path again.
   rm -rf "$UCI_WORK"
-  mkdir -p "$UCI_WORK" && cd "$UCI_WORK" || return
+  mkdir "$UCI_WORK" && cd "$UCI_WORK" || return
   UCI_PHASE=fetch
   # The proxy for git alone, no bypass, no fallback.
   git=(env -u no_proxy -u NO_PROXY git -c "http.proxy=$p" -C repo)
@@ -109,6 +107,10 @@ uci_detached() {
     "${git[@]}" cat-file blob "${b[deploy.json]}" >deploy.json && cp deploy.json "$UCI_DIR" && rm -rf repo ||
     uci_stop "git fetch of $UCI_SCRIPT and deploy.json failed; no direct fallback"
   uci_log "extracted runner.sh and deploy.json; clone removed"
+  # Another scriptPath would be another program: checked before it runs.
+  v=$(jq -c '.environments.dev.ci|[.scriptPath,.timeoutMs]' deploy.json 2>&1 | head -c 200)
+  [[ $v == "[\"$UCI_SCRIPT\",$UCI_TIMEOUT_MS]" ]] ||
+    uci_stop "dispatched scriptPath $UCI_SCRIPT and timeoutMs $UCI_TIMEOUT_MS differ from deploy.json's ${v//[\"\\[:cntrl:]]/}"
   UCI_PHASE=runner
   a=(--run-id "$UCI_RUN_ID" --repo-url "$UCI_REPO" --desired-ref master --manifest-commit "$c" --manifest-file "$UCI_WORK/deploy.json"
     --environment "$UCI_ENV" --result-dir "$UCI_DIR" --timeout-ms "$UCI_TIMEOUT_MS")
@@ -116,7 +118,7 @@ uci_detached() {
   s=$(((UCI_TIMEOUT_MS + 999) / 1000 + 600))
   uci_log "starting runner"
   t=$(date +%s%3N)
-  uci_child 120 $s bash "$UCI_WORK/runner.sh" "${a[@]}"
+  uci_child 120 $s bash runner.sh "${a[@]}"
   rc=$?
   t=$(($(date +%s%3N) - t))
   uci_log "runner exited with code $rc"
@@ -128,10 +130,15 @@ uci_detached() {
 }
 
 uci_main() {
-  local l o c=$UCI_COMMIT
+  local l o w c=$UCI_COMMIT
   uci_validate
-  command -v git >/dev/null || uci_die "git is missing" 1
-  mkdir -p "$UCI_RUNS_ROOT" || uci_die "cannot create runs root $UCI_RUNS_ROOT" 1
+  for o in git jq; do command -v $o >/dev/null || uci_die "$o is missing" 1; done
+  # No result can be written safely in a runs root others could change: refused now (exit 4).
+  o=$(uci_safe runs "$UCI_RUNS_ROOT" mkdir) || uci_die "$o" 4
+  w=$(uci_safe work "$UCI_WORK_ROOT" mkdir)
+  # Canonical roots, so liveness matches command lines as readers see them.
+  UCI_DIR=$o/$UCI_RUN_ID UCI_WORK=$w/$UCI_RUN_ID
+  UCI_LOG=$UCI_DIR/launcher.log UCI_RESULT=$UCI_DIR/result.json
   l="{\"runId\":\"$UCI_RUN_ID\",\"state\":\"%s\",\"resultDir\":\"$UCI_DIR\"%s}\n"
   # mkdir is the lock: one of two dispatches of a run id wins.
   if ! mkdir "$UCI_DIR" 2>/dev/null; then
@@ -144,8 +151,12 @@ uci_main() {
   # The owner, renamed into place: a racing duplicate reads all of it.
   echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || uci_die "cannot write to $UCI_DIR" 1
   uci_log "launcher accepted run $UCI_RUN_ID: commit $c"
-  # A new session, fds redirected: the dispatch returns at once.
-  setsid bash -c "$(declare -p "${!UCI_@}"; declare -f)"$'\n'uci_detached </dev/null >>"$UCI_LOG" 2>&1 &
+  if [[ $w == /* ]]; then
+    # A new session, fds redirected: the dispatch returns at once.
+    setsid bash -c "$(declare -p "${!UCI_@}"; declare -f)"$'\n'uci_detached </dev/null >>"$UCI_LOG" 2>&1 &
+  else
+    uci_fail error "$w"
+  fi
   printf "$l" started
 }
 

@@ -5,6 +5,7 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
+# uci:include runs-root.sh
 UCI_RUN_ID=@@RUN_ID@@
 UCI_FILE_CAP=@@FILE_CAP_BYTES@@
 UCI_TOTAL_CAP=@@TOTAL_CAP_BYTES@@
@@ -65,7 +66,7 @@ uci_result_record "$UCI_DIR"
 uci_changes_record "$UCI_DEPLOY_CAP"
 declare -a uci_all=() uci_listed=()
 # At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
-mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
+mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
 # Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
   [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"

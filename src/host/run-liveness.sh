@@ -1,5 +1,6 @@
 # A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
-# (scripts/ci/dev-e2e.sh: pid_runs, classify_run), so a reader calls lost exactly what the next sweep records as lost.
+# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
+# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
 # RUN_YOUNG_GRACE_S comes from src/rules.ts.
 UCI_YOUNG_GRACE_S=@@RUN_YOUNG_GRACE_S@@
 # Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).

@@ -15,7 +15,7 @@ uci_run_order() {
     elif ((depth == 1)) && [[ $type == d && -z ${started[$id]+set} ]]; then
       started[$id]=$time
     fi
-  done < <(find "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+  done < <(find -H "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
   for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
 }
 

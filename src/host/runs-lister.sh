@@ -5,6 +5,7 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
+# uci:include runs-root.sh
 UCI_LIMIT=@@LIMIT@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 UCI_DEPLOY_CAP=@@DEPLOY_CAP_BYTES@@

@@ -4,6 +4,7 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
+# uci:include runs-root.sh
 UCI_RUN_ID=@@RUN_ID@@
 UCI_RESULT_CAP=@@RESULT_CAP_BYTES@@
 UCI_LINE_CAP=@@LINE_CAP_BYTES@@

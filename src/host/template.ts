@@ -5,6 +5,8 @@ import resultRecord from "./result-record.sh";
 import runLiveness from "./run-liveness.sh";
 import fileField from "./file-field.sh";
 import runRef from "./run-ref.sh";
+import safeRoot from "./safe-root.sh";
+import runsRoot from "./runs-root.sh";
 import { shellQuote } from "./shell-quote.ts";
 
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
@@ -89,12 +91,15 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 
 /**
  * The shared bash functions a host script puts in at a `# uci:include <name>` line, each with its rules already
- * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule) and
- * file-field.sh (a small file as a base64 field), run-ref.sh (the runs' order, `@latest`, the last green run).
+ * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule),
+ * file-field.sh (a small file as a base64 field), safe-root.sh (a root no other user can change) and runs-root.sh
+ * (the runs root by its canonical path), run-ref.sh (the runs' order, `@latest`, the last green run).
  */
 const INCLUDES: Readonly<Record<string, () => string>> = {
   "file-field.sh": () => fileField,
   "result-record.sh": () => resultRecord,
+  "safe-root.sh": () => safeRoot,
+  "runs-root.sh": () => runsRoot,
   "run-liveness.sh": () => fillTemplate(runLiveness, { RUN_YOUNG_GRACE_S: String(RUN_YOUNG_GRACE_S) }, "run-liveness.sh"),
   "run-ref.sh": () => runRef,
 };

@@ -6,6 +6,7 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT=@@RUNS_ROOT@@
+# uci:include runs-root.sh
 UCI_RUN_ID=@@RUN_ID@@
 UCI_OFFSETS=@@OFFSETS@@
 UCI_PROGRESS_SEEN=@@PROGRESS_VERSION@@
@@ -66,7 +67,7 @@ uci_scan() {
       progress.json) uci_progress_version=$version ;;
       *) [[ $UCI_LOGS == 1 && $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
     esac
-  done < <(find "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
+  done < <(find -H "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
 }
 

@@ -2,7 +2,7 @@
 import { literal, object, optional, string, union } from "zod/mini";
 import "../zod-locale.ts";
 import type { Env } from "../env.ts";
-import { DispatchError, UsageError } from "../errors.ts";
+import { ConfigError, DispatchError, UsageError } from "../errors.ts";
 import { dispatch } from "../dispatch/client.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
@@ -27,6 +27,9 @@ export interface Launched {
 /** The launcher's exit code when the run id belongs to another manifest commit. */
 export const LAUNCHER_CONFLICT_EXIT = 3;
 
+/** The launcher's exit code when the runs root is one other local users could change (docs/security.md). */
+export const LAUNCHER_UNSAFE_ROOT_EXIT = 4;
+
 /** The budget the launcher dispatch asks for: all of host.ssh's, though it detaches within a second. */
 export const LAUNCH_TIMEOUT_MS = HOST_SSH_BUDGET_MS;
 
@@ -42,6 +45,13 @@ export async function submitLauncher(target: DispatchTarget, launcher: string, r
     const owner = state.data.manifestCommit || "an unknown commit (its result dir has no commit record)";
     throw new UsageError(`run id ${runId} belongs to manifest commit ${owner}${manifestCommit ? `, not ${manifestCommit}` : ""}: nothing was started on ${target.providerId}`, {
       hint: `a run id proves one commit; omit --run-id for a new one, or see that run with 'unidesk-ci logs ${runId}'`,
+    });
+  }
+  if (answer.exitCode === LAUNCHER_UNSAFE_ROOT_EXIT && /^unidesk-ci launcher: unsafe runs root /m.test(answer.stderr)) {
+    const line = answer.stderr.split("\n").find((l) => l.startsWith("unidesk-ci launcher: unsafe runs root ")) ?? "";
+    throw new ConfigError(`${line.slice("unidesk-ci launcher: ".length, 600)}: nothing was started on ${target.providerId}`, {
+      hint: "a runs root other local users can change could forge a verdict; see docs/security.md",
+      context: { runMayHaveStarted: false },
     });
   }
   if (answer.exitCode !== 0) {

@@ -5,6 +5,9 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
+# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
+# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
+UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_FILE_CAP='262144'
 UCI_TOTAL_CAP='2097152'
@@ -53,7 +56,8 @@ uci_result_record() {
 }
 
 # A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
-# (scripts/ci/dev-e2e.sh: pid_runs, classify_run), so a reader calls lost exactly what the next sweep records as lost.
+# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
+# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
 # RUN_YOUNG_GRACE_S comes from src/rules.ts.
 UCI_YOUNG_GRACE_S='60'
 # Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
@@ -174,7 +178,7 @@ uci_run_order() {
     elif ((depth == 1)) && [[ $type == d && -z ${started[$id]+set} ]]; then
       started[$id]=$time
     fi
-  done < <(find "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+  done < <(find -H "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
   for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
 }
 
@@ -245,7 +249,7 @@ uci_result_record "$UCI_DIR"
 uci_changes_record "$UCI_DEPLOY_CAP"
 declare -a uci_all=() uci_listed=()
 # At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
-mapfile -d '' -t uci_all < <(find "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
+mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
 # Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
   [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"

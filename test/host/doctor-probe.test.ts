@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { chmod, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -126,6 +127,44 @@ describe("the probe in real bash against the fake cluster", () => {
     assert.deepEqual(await readdir(home), [], "no kubectl cache, nothing in HOME");
     assert.deepEqual(kube.writes(), []);
     assert.equal(kube.accessReviews().length, ACCESS_CHECKS.length);
+  });
+
+  it("a root another local user could change is red, naming the path, owner and mode, with the fix (host.runs-root, host.work-root)", async () => {
+    // A shared sticky directory like /tmp, where another uid (nobody) plants roots before the dispatch user.
+    const shared = join(tmp.dir, "shared");
+    await mkdir(shared);
+    await chmod(tmp.dir, 0o755);
+    await chmod(shared, 0o1777);
+    const asNobody = (...args: string[]) => assert.equal(spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...args]).status, 0, args.join(" "));
+    asNobody("mkdir", "-m", "700", join(shared, "theirs"));
+    asNobody("ln", "-s", home, join(shared, "their-link"));
+    await mkdir(join(shared, "group-writable"), { mode: 0o700 });
+    await chmod(join(shared, "group-writable"), 0o770);
+    await mkdir(join(tmp.dir, "open"), { mode: 0o700 });
+    await chmod(join(tmp.dir, "open"), 0o777);
+    const cases: [string, RegExp][] = [
+      [join(shared, "theirs"), /theirs is a directory of nobody \(uid 65534\) mode 0700; make it yours \(uid 0\), mode 700/],
+      [join(shared, "their-link"), /their-link is a symbolic link of nobody \(uid 65534\)/],
+      [join(shared, "group-writable"), /group-writable is a directory of root \(uid 0\) mode 0770/],
+      [join(tmp.dir, "open", "runs"), /open is a directory of root \(uid 0\) mode 0777/],
+    ];
+    for (const [root, says] of cases) {
+      const checks = await probe({ runsRoot: root, workRoot: root });
+      for (const [id, name] of [["host.runs-root", "runs"], ["host.work-root", "work"]] as const) {
+        const check = checks.get(id)!;
+        assert.equal(check.ok, false, `${id} ${root}`);
+        assert.match(check.detail, new RegExp(`^unsafe ${name} root ${root}: `));
+        assert.match(check.detail, says);
+        assert.match(check.hint!, /the dispatch user's alone .* not writable by group or others \(chmod 700\), any shared parent sticky/);
+      }
+    }
+    assert.equal(existsSync(join(tmp.dir, "open", "runs")), false, "doctor creates nothing");
+    // Ours inside the sticky directory, mode 700: fine, also through a symlink of ours.
+    await mkdir(join(shared, "ours"), { mode: 0o700 });
+    await symlink(join(shared, "ours"), join(shared, "our-link"));
+    const ok = await probe({ runsRoot: join(shared, "our-link"), workRoot: join(shared, "ours") });
+    assert.equal(ok.get("host.runs-root")!.ok, true, ok.get("host.runs-root")!.detail);
+    assert.equal(ok.get("host.work-root")!.ok, true, ok.get("host.work-root")!.detail);
   });
 
   it("a denied permission, a blocked runs root and an unreadable kubeconfig are each named", async () => {

@@ -12,6 +12,7 @@ import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
 import { UsageError } from "../../src/errors.ts";
+import { ABSOLUTE_PATH_MAX } from "../../src/rules.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
 import { submitLauncher } from "../../src/runs/submit.ts";
@@ -19,6 +20,7 @@ import { shellQuote } from "../../src/host/shell-quote.ts";
 import {
   addCommit,
   FIXTURE_REPO,
+  FIXTURE_SCRIPTS,
   isAlive,
   launcherEnv,
   makeOrigin,
@@ -41,12 +43,24 @@ let cleanup = async () => {};
 const sockets = new Set<Socket>();
 const servers: Array<Server | HttpServer> = [];
 const resultDirs: string[] = [];
+/** Per scriptPath, the commit whose deploy.json names it; per run id, the commit its settings dispatch. */
+const scriptCommits = new Map<string, string>();
+const commitOfRun = new Map<string, string>();
 
 before(async () => {
   const t = await tempDir("uci-launcher-");
   root = t.dir;
   cleanup = t.cleanup;
   ({ bare, commit } = await makeOrigin(root));
+  // The launcher runs only the scriptPath deploy.json names: one commit per other fixture script, then master
+  // back to the fixture's deploy.json.
+  const manifest = JSON.parse(await readFile(join(root, "src", "deploy.json"), "utf8"));
+  for (const name of [...Object.keys(FIXTURE_SCRIPTS).filter((n) => n !== "dev-e2e.sh"), "missing.sh"]) {
+    manifest.environments.dev.ci.scriptPath = `scripts/ci/${name}`;
+    scriptCommits.set(`scripts/ci/${name}`, await addCommit(root, { "deploy.json": JSON.stringify(manifest) }));
+  }
+  manifest.environments.dev.ci.scriptPath = "scripts/ci/dev-e2e.sh";
+  await addCommit(root, { "deploy.json": JSON.stringify(manifest) });
 });
 
 after(async () => {
@@ -58,10 +72,11 @@ after(async () => {
 });
 
 function settings(runId: string, over: Partial<LauncherSettings> = {}): LauncherSettings {
+  const scriptPath = over.scriptPath ?? "scripts/ci/dev-e2e.sh";
+  const manifestCommit = over.manifestCommit ?? scriptCommits.get(scriptPath) ?? commit;
+  if (!commitOfRun.has(runId)) commitOfRun.set(runId, manifestCommit);
   return {
     repo: FIXTURE_REPO,
-    manifestCommit: commit,
-    scriptPath: "scripts/ci/dev-e2e.sh",
     runId,
     environment: "dev",
     timeoutMs: 60_000,
@@ -71,6 +86,8 @@ function settings(runId: string, over: Partial<LauncherSettings> = {}): Launcher
     // Never reached: the local rewrite bypasses HTTP entirely.
     egressProxy: "http://127.0.0.1:9",
     ...over,
+    manifestCommit,
+    scriptPath,
   };
 }
 
@@ -104,7 +121,7 @@ function assertLauncherFailure(result: Record<string, unknown>, runId: string, s
   assert.equal(result.ok, false);
   assert.equal(result.status, status);
   assert.equal(result.runId, runId);
-  assert.equal(result.manifestCommit, commit);
+  assert.equal(result.manifestCommit, commitOfRun.get(runId) ?? commit);
   assert.match(String(result.reason), reason);
 }
 
@@ -164,7 +181,7 @@ describe("launcher run against local git", () => {
     const d = await dispatch(settings("run-no-commit", { manifestCommit: missing }));
     assert.equal(d.state.state, "started");
     const result = await waitForResult(d.state.resultDir);
-    assertLauncherFailure({ ...result, manifestCommit: commit }, "run-no-commit", "error", /git fetch of commit 0123456789abcdef\S+ .* failed .*no direct fallback/);
+    assertLauncherFailure(result, "run-no-commit", "error", /git fetch of commit 0123456789abcdef\S+ .* failed .*no direct fallback/);
     assert.equal(result.manifestCommit, missing);
     assert.equal(existsSync(join(d.state.resultDir, "runner-runs.txt")), false);
   });
@@ -318,11 +335,11 @@ describe("launcher run against local git", () => {
   }
 
   it("accepts the rules' boundary values on the host (it gets as far as the runs root)", async () => {
-    const s = settings("b", { runsRoot: "/proc/uci-cannot-exist", workRoot: `/${"w".repeat(199)}` });
+    const s = settings("b", { runsRoot: "/proc/uci-cannot-exist", workRoot: `/${"w".repeat(ABSOLUTE_PATH_MAX - 1)}` });
     for (const [name, value] of [["TIMEOUT_MS", "60000"], ["TIMEOUT_MS", "21600000"], ["PROXY", "http://h.local:65535/"], ["REPO", "https://h:1/a"], ["RUN_ID", "a".repeat(40)]]) {
       const run = await runBash(handEdited(s, name!, value!), launcherEnv(root));
       assert.equal(run.code, 1, `${name}=${value}: ${run.stderr}`);
-      assert.match(run.stderr, /cannot create runs root/);
+      assert.match(run.stderr, /cannot create result dir \/proc\/uci-cannot-exist\//);
     }
   });
 
@@ -330,7 +347,7 @@ describe("launcher run against local git", () => {
     const s = settings("run-unwritable", { runsRoot: "/proc/uci-cannot-exist" });
     const run = await runBash(renderLauncher(s), launcherEnv(root));
     assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /cannot create runs root/);
+    assert.match(run.stderr, /cannot create result dir \/proc\/uci-cannot-exist\//);
     assert.equal(run.stdout, "");
   });
 });

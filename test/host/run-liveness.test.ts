@@ -116,7 +116,10 @@ function runnerVerdict(runId: string): { state: string; why: string } {
     return m[0];
   };
   const constants = text.split("\n").filter((l) => /^readonly SWEEP_GRACE_S=/.test(l));
-  const script = [...constants, "declare -A run_state=() run_why=(); dead_runs=(); log() { :; }", fn("pid_runs"), fn("classify_run"), 'classify_run "$1" "$2" 2>/dev/null; printf "%s\\t%s" "${run_state[$1]}" "${run_why[$1]}"'].join("\n");
+  // The runner's liveness rule is its generated region (build/runner.ts), from the include the readers use.
+  const liveness = /^# >>> generated from src\/host\/run-liveness\.sh \(npm run build\) >>>\n([\s\S]*?)^# <<< generated <<<$/m.exec(text)?.[1];
+  assert.ok(liveness, "no generated liveness region in the runner");
+  const script = [...constants, "declare -A run_state=() run_why=(); dead_runs=(); log() { :; }", liveness, fn("classify_run"), 'classify_run "$1" "$2" 2>/dev/null; printf "%s\\t%s" "${run_state[$1]}" "${run_why[$1]}"'].join("\n");
   const r = spawnSync("bash", ["-c", script, "runner-verdict", runId, join(runsRoot, runId)], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const [state, why] = r.stdout.split("\t");
@@ -148,7 +151,7 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
     }
   });
 
-  it("the runner's sweep judges every dir alike (its own pid_runs and classify_run, in bash)", async () => {
+  it("the runner's sweep judges every dir alike (its generated liveness region and classify_run, in bash)", async () => {
     for (const c of cases) {
       const runner = runnerVerdict(c.runId);
       const s = parseStatusOutput(await run(renderStatusReader({ runsRoot, runId: c.runId })));

@@ -1,0 +1,53 @@
+/**
+ * The Git-controlled runner (scripts/ci/dev-e2e.sh) cannot import src/, so the parts it shares with the CLI are
+ * written into it: each GENERATED REGION between a `# >>> generated from <source> (npm run build) >>>` line and
+ * `# <<< generated <<<` is rewritten from <source> by `npm run build` (build/build.ts), and
+ * test/runner/assembled.test.ts fails while the committed runner differs from the assembled one. Everything
+ * outside the regions is the runner's own and stays where it is (docs/runner.md#generated-regions).
+ */
+import * as rules from "../src/rules.ts";
+import { ruleAssignment, withIncludes } from "../src/host/template.ts";
+
+/** Where the runner lives in the repository. */
+export const RUNNER_PATH = "scripts/ci/dev-e2e.sh";
+
+/** The runner's `readonly` copies of src/rules.ts: its name, the rule's. */
+export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> = [
+  ["RUN_ID_RE", "RUN_ID"],
+  ["SHA_RE", "FULL_SHA"],
+  ["REPO_RE", "HTTPS_REPO"],
+  ["SERVICE_ID_RE", "SERVICE_ID"],
+  ["TIMEOUT_MS_MIN", "TIMEOUT_MS_MIN"],
+  ["TIMEOUT_MS_MAX", "TIMEOUT_MS_MAX"],
+  ["MANIFEST_MAX_BYTES", "MANIFEST_MAX_BYTES"],
+  ["MANIFEST_MAX_DEPTH", "MANIFEST_MAX_DEPTH"],
+  ["SERVICES_MAX", "SERVICES_MAX"],
+  // A result dir this young without pid files may be a launcher between its mkdir and launcher.pid.
+  ["SWEEP_GRACE_S", "RUN_YOUNG_GRACE_S"],
+];
+
+/** `readonly <name>=<value>` per copy, the value as the launcher's `# @@RULES@@` line renders it. */
+function rulesBlock(): string {
+  return RUNNER_RULES.map(([name, rule]) => `readonly ${name}=${ruleAssignment(rule).replace(/^UCI_(RE_)?[A-Z0-9_]+=/, "")}\n`).join("");
+}
+
+/** What each region's source renders to. */
+const SOURCES: Readonly<Record<string, () => string>> = {
+  "src/rules.ts": rulesBlock,
+  "src/host/run-liveness.sh": () => withIncludes("# uci:include run-liveness.sh\n", RUNNER_PATH),
+};
+
+const REGION = /^# >>> generated from (\S+) \(npm run build\) >>>\n[\s\S]*?^# <<< generated <<<$/gm;
+
+/** `runner` with every generated region rewritten from its source; an unknown source or no region at all is a bug. */
+export function assembleRunner(runner: string): string {
+  let regions = 0;
+  const out = runner.replace(REGION, (_region, source: string) => {
+    const render = Object.hasOwn(SOURCES, source) ? SOURCES[source] : undefined;
+    if (render === undefined) throw new Error(`${RUNNER_PATH}: a generated region names an unknown source ${source}`);
+    regions++;
+    return `# >>> generated from ${source} (npm run build) >>>\n${render()}# <<< generated <<<`;
+  });
+  if (regions !== Object.keys(SOURCES).length) throw new Error(`${RUNNER_PATH}: expected ${Object.keys(SOURCES).length} generated regions, found ${regions}`);
+  return out;
+}
