@@ -24,6 +24,12 @@ export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> 
   ["SERVICES_MAX", "SERVICES_MAX"],
   // A result dir this young without pid files may be a launcher between its mkdir and launcher.pid.
   ["SWEEP_GRACE_S", "RUN_YOUNG_GRACE_S"],
+  // result.json's failures and phases (docs/runner.md#failures, #phases).
+  ["FAILURES_MAX", "FAILURES_MAX"],
+  ["FAILURE_TAIL_LINES", "FAILURE_TAIL_LINES"],
+  ["FAILURE_LINE_MAX_CHARS", "FAILURE_LINE_MAX_CHARS"],
+  ["RESULT_MAX_BYTES", "RESULT_MAX_BYTES"],
+  ["ISO_TIME_RE", "ISO_TIME"],
 ];
 
 /** `readonly <name>=<value>` per copy, the value as the launcher's `# @@RULES@@` line renders it. */

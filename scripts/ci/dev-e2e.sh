@@ -39,6 +39,11 @@ readonly MANIFEST_MAX_BYTES=1048576
 readonly MANIFEST_MAX_DEPTH=64
 readonly SERVICES_MAX=100
 readonly SWEEP_GRACE_S=60
+readonly FAILURES_MAX=20
+readonly FAILURE_TAIL_LINES=20
+readonly FAILURE_LINE_MAX_CHARS=400
+readonly RESULT_MAX_BYTES=262144
+readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
 # <<< generated <<<
 readonly KEEP_RUNS_DEFAULT=100
 
@@ -413,12 +418,7 @@ live_complete_log() {
 trap live_stop_streams EXIT
 
 # ---------------------------------------------------------------- failures and phases of result.json
-# docs/runner.md#failures and #phases. Copies of src/rules.ts (test/runner/bounds.test.ts keeps them equal).
-readonly FAILURES_MAX=20
-readonly FAILURE_TAIL_LINES=20
-readonly FAILURE_LINE_MAX_CHARS=400
-readonly RESULT_MAX_BYTES=262144
-readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
+# docs/runner.md#failures and #phases; their bounds are in the generated rules block at the top.
 # The runner's own phases: name → ISO start / end, in the order they began.
 declare -A phase_start=() phase_end=()
 phase_names=()
