@@ -1,5 +1,5 @@
 /**
- * A stub registry in the style of the GitHub CLI's httpmock (STYLE.md): each stub matches a method, a path
+ * A stub registry in the style of the GitHub CLI's httpmock (docs/building.md#tests): each stub matches a method, a path
  * and optionally the request body, and answers exactly once, in registration order. A request no stub
  * matches fails the test (its fetch rejects and verify() reports it); verify() also fails on unused stubs.
  */
@@ -99,11 +99,11 @@ function matches(m: Matcher, req: MockRequest): boolean {
 export const REST = (method: string, path: string): Matcher => ({ method, path, name: `${method} ${path}` });
 
 /** The fixed host scripts a dispatch can carry, told apart by their header line. */
-export type ScriptKind = "launcher" | "status" | "watch" | "logs" | "cancel";
+export type ScriptKind = "launcher" | "watch" | "logs" | "cancel";
 
 /** Matches a dispatch of one kind of fixed script. */
 export function dispatchOf(kind: ScriptKind): Matcher {
-  const header = { status: "unidesk-ci-status", watch: "unidesk-ci-watch", logs: "unidesk-ci-logs", cancel: "unidesk-ci-cancel" } as const;
+  const header = { watch: "unidesk-ci-watch", logs: "unidesk-ci-logs", cancel: "unidesk-ci-cancel" } as const;
   return {
     ...REST("POST", "/api/dispatch"),
     name: `dispatch of the ${kind} script`,

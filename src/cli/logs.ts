@@ -6,7 +6,7 @@ import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { LOGS_CAP_MAX_BYTES } from "../rules.ts";
-import { fetchRunLogs } from "../runs/poll.ts";
+import { fetchRunLogs } from "../runs/read.ts";
 import { logsJson, renderFileWhole, renderLogs } from "../io/render-logs.ts";
 import { writeJson } from "../io/json.ts";
 import { WAIT_MS_MAX } from "./run-dev-e2e.ts";

@@ -17,7 +17,6 @@ import {
 import { checkProgressJson, type RunProgress } from "./progress.ts";
 import { decodeCount, decodeField, decodeLiveness, decodeResultRecord, lenientText, malformed, readerRecords } from "./records.ts";
 import { judgeResult, type Liveness, type ResultExpectation, type ResultFile, type ResultVerdict } from "./result.ts";
-import type { ProcessState } from "./status-reader.ts";
 import template from "./watch-reader.sh";
 import { fillRunTemplate } from "./template.ts";
 
@@ -102,14 +101,30 @@ export type WatchProgress =
   | { state: "same"; version: string }
   | { state: "changed"; version: string; progress: RunProgress | null; progressProblem: string | null };
 
-/** One watch answer: the status, result.json judged as every reader's (resultState, result, resultProblem), progress.json if it changed, and the new bytes of each log. */
-export type WatchAnswer = ResultVerdict & {
+/** A launcher or runner process as seen through its pid file; alive as the liveness rule counts it (its cmdline names the run's result dir, or cannot be read). */
+export interface ProcessState {
+  /** From the pid file; null when there is none yet. */
+  pid: number | null;
+  alive: boolean;
+}
+
+/** What a reader's answer says about a run: does it exist, is it finished (result.json judged as every reader's), what is running. */
+export type RunStatus = ResultVerdict & {
   runId: string;
-  /** The result dir exists. */
+  /** The result dir exists (the launcher accepted the run). */
   exists: boolean;
+  /** From launcher.pid. */
   launcher: ProcessState;
+  /** From runner.pid. */
   runner: ProcessState;
+  /** The runner's liveness rule over both pid files and the dir's age (before result.json was read). */
+  liveness: Liveness;
+  /** pipelinerun.txt, trimmed, when present. */
   pipelineRun: string | null;
+};
+
+/** One watch answer: the run's status, progress.json if it changed, and the new bytes of each log. */
+export type WatchAnswer = RunStatus & {
   progress: WatchProgress;
   chunks: WatchChunk[];
   /** Bytes in `chunks`. */
@@ -121,6 +136,7 @@ export type WatchAnswer = ResultVerdict & {
 };
 
 const NO_PROCESS: ProcessState = { pid: null, alive: false };
+const NO_RUN: Liveness = { live: false, why: "no run directory" };
 
 /**
  * Parses the watch reader's stdout, judging result.json against `expected` (by default: the run id the answer
@@ -132,6 +148,7 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
     exists: false,
     launcher: NO_PROCESS,
     runner: NO_PROCESS,
+    liveness: NO_RUN,
     pipelineRun: null,
     resultState: "none",
     result: null,
@@ -166,6 +183,10 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
   }
   if (!ended || answer.runId === "") throw malformed(READER, "no 'runid' or 'end' line");
   if (expected && answer.runId !== expected.runId) throw malformed(READER, `it answered for run ${JSON.stringify(answer.runId)}, not ${expected.runId}`);
+  if (answer.exists) {
+    if (!liveness) throw malformed(READER, "no 'liveness' line");
+    answer.liveness = liveness;
+  }
   Object.assign(answer, judgeResult(resultFile, expected ?? { runId: answer.runId }, answer.exists ? liveness : undefined));
   answer.keptBytes = answer.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
   return answer;

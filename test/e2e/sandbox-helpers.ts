@@ -117,7 +117,6 @@ export function dispatchKinds(sb: Sandbox, from: number): string[] {
   return sb.backend.requests.slice(from).map((r) => {
     const command = (r.body as { command?: unknown } | null)?.command;
     if (typeof command !== "string") return "other";
-    if (command.includes("unidesk-ci-status")) return "status";
     if (command.includes("unidesk-ci-watch")) return "watch";
     if (command.includes("unidesk-ci-logs")) return "logs";
     if (command.includes("unidesk-ci-cancel")) return "cancel";

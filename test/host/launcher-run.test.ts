@@ -1,4 +1,4 @@
-// Runs the rendered launcher for real with bash against local git (SPEC §4). The egress-proxy path
+// Runs the rendered launcher for real with bash against local git (docs/launcher.md). The egress-proxy path
 // with real HTTPS is proven end to end by the sandbox; here the repo is rewritten to a local bare repo.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
-import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { parseWatchOutput, renderWatchReader } from "../../src/host/watch-reader.ts";
 import { UsageError } from "../../src/errors.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
@@ -139,12 +139,13 @@ describe("launcher run against local git", () => {
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
 
     // The fixed readers see the finished run.
-    const status = parseStatusOutput((await runBash(renderStatusReader({ runsRoot: s.runsRoot, runId: "run-ok" }), launcherEnv(root))).stdout);
+    const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot: s.runsRoot, runId: "run-ok", waitMs: 0 }), launcherEnv(root))).stdout);
     assert.equal(status.exists, true);
     assert.equal(status.result?.status, "succeeded");
     assert.equal(status.launcher.alive, false);
-    assert.match(status.lastLauncherLogLine ?? "", /launcher done$/);
-    assert.equal(status.lastRunnerLogLine, "runner done");
+    const logText = (path: string) => Buffer.from(status.chunks.find((c) => c.path === path)?.bytes ?? []).toString("utf8");
+    assert.match(logText("launcher.log"), /launcher done\n$/);
+    assert.match(logText("runner.log"), /(^|\n)runner done\n$/);
     const logs = parseLogsOutput((await runBash(renderLogsReader({ runsRoot: s.runsRoot, runId: "run-ok" }), launcherEnv(root))).stdout);
     assert.ok(logs.found);
     assert.equal(logs.result?.writer, "runner");

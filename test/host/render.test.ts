@@ -9,7 +9,6 @@ import {
 } from "../../src/rules.ts";
 import { ruleAssignment } from "../../src/host/template.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
-import { renderStatusReader } from "../../src/host/status-reader.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
 
 const base: LauncherSettings = {
@@ -132,7 +131,6 @@ describe("rendered launcher", () => {
 
 describe("rendered readers", () => {
   const readers = {
-    status: renderStatusReader({ runsRoot: base.runsRoot, runId: base.runId }),
     logs: renderLogsReader({ runsRoot: base.runsRoot, runId: base.runId }),
   };
 
@@ -156,10 +154,8 @@ describe("rendered readers", () => {
   });
 
   const readerBad: Array<[string, () => string]> = [
-    ["runId", () => renderStatusReader({ runsRoot: "/r", runId: "../etc" })],
-    ["runsRoot", () => renderStatusReader({ runsRoot: "r", runId: "a" })],
-    ["resultCapBytes", () => renderStatusReader({ runsRoot: "/r", runId: "a", resultCapBytes: 0 })],
-    ["lineCapBytes", () => renderStatusReader({ runsRoot: "/r", runId: "a", lineCapBytes: 1.5 })],
+    ["runId", () => renderLogsReader({ runsRoot: "/r", runId: "../etc" })],
+    ["runsRoot", () => renderLogsReader({ runsRoot: "r", runId: "a" })],
     ["runId", () => renderLogsReader({ runsRoot: "/r", runId: "a b" })],
     ["runsRoot", () => renderLogsReader({ runsRoot: "/r/../x", runId: "a" })],
     ["fileCapBytes", () => renderLogsReader({ runsRoot: "/r", runId: "a", fileCapBytes: -1 })],

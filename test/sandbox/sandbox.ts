@@ -1,5 +1,5 @@
 /**
- * The whole sandbox (SPEC §8) in one call: git over HTTPS with a private CA, the egress proxy,
+ * The whole sandbox (docs/sandbox.md) in one call: git over HTTPS with a private CA, the egress proxy,
  * D601 (ssh2 + real bash), backend-core (dispatch contract) and the fake Kubernetes API, all on
  * 127.0.0.1 with free ports, under one temp directory. See docs/sandbox.md.
  */
