@@ -125,7 +125,7 @@ describe("an ended run waited on: result.json that is no verdict of this run end
   const cases: { name: string; result: string | Uint8Array; state: "corrupt" | "mismatch"; problem: RegExp }[] = [
     { name: "invalid JSON", result: valid.slice(0, -1), state: "corrupt", problem: /result\.json is not valid JSON/ },
     { name: "wrong schema", result: JSON.stringify({ ok: true, status: "succeeded", runId: RUN }), state: "corrupt", problem: /does not match the result schema: manifestCommit: / },
-    { name: "too large", result: JSON.stringify({ ...testResult(RUN), padding: "x".repeat(RESULT_MAX_BYTES) }), state: "corrupt", problem: /bytes, more than the 65536 a result may have/ },
+    { name: "too large", result: JSON.stringify({ ...testResult(RUN), padding: "x".repeat(RESULT_MAX_BYTES) }), state: "corrupt", problem: new RegExp(`bytes, more than the ${RESULT_MAX_BYTES} a result may have`) },
     { name: "not UTF-8", result: Buffer.concat([Buffer.from(valid.slice(0, -1) + ',"reason":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), state: "corrupt", problem: /not UTF-8/ },
     { name: "another run id", result: JSON.stringify(testResult("dev-other")), state: "mismatch", problem: /names run "dev-other", not dev-/ },
     { name: "another commit", result: JSON.stringify(testResult(RUN, { manifestCommit: "f".repeat(40) })), state: "mismatch", problem: new RegExp(`verdict of manifest commit f{40}, not of ${COMMIT} that this run submitted`) },
