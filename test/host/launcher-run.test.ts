@@ -31,9 +31,6 @@ import {
   waitForResult,
 } from "./helpers.ts";
 
-/** Only a sanity bound: the dispatch budget is 60 s and the launcher should take milliseconds. */
-const RETURNS_WITHIN_MS = 10_000;
-
 let root = "";
 let commit = "";
 let bare = "";
@@ -113,7 +110,6 @@ describe("launcher run against local git", () => {
     const s = settings("run-ok", { keepNamespace: true });
     const d = await dispatch(s);
     assert.equal(d.code, 0, d.stderr);
-    assert.ok(d.durationMs < RETURNS_WITHIN_MS, `dispatch took ${d.durationMs} ms`);
     assert.deepEqual(d.lines.length, 1);
     assert.deepEqual(d.state, { runId: "run-ok", state: "started", resultDir: join(s.runsRoot, "run-ok") });
     const result = await waitForResult(d.state.resultDir);
@@ -266,10 +262,7 @@ describe("launcher run against local git", () => {
   it("runs parallel runIds independently", async () => {
     const ids = ["run-par-1", "run-par-2", "run-par-3"];
     const dispatched = await Promise.all(ids.map((id) => dispatch(settings(id))));
-    for (const d of dispatched) {
-      assert.equal(d.state.state, "started");
-      assert.ok(d.durationMs < RETURNS_WITHIN_MS);
-    }
+    for (const d of dispatched) assert.equal(d.state.state, "started");
     const results = await Promise.all(dispatched.map((d) => waitForResult(d.state.resultDir)));
     assert.deepEqual(results.map((r) => [r.runId, r.status, r.writer]), ids.map((id) => [id, "succeeded", "runner"]));
   });

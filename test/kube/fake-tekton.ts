@@ -33,6 +33,11 @@ export interface TaskScript {
   intervalMs?: number;
   /** The task fails after its chunks. */
   fail?: boolean;
+  /**
+   * The task ends only once this holds (looked at every `intervalMs` after its chunks): a test holds a run until
+   * it saw what it waits for (a line on the CLI's output), so the order it asserts is an event, not a race.
+   */
+  endsWhen?: () => boolean;
 }
 
 /** Options of {@link scriptedTasks}. */
@@ -49,6 +54,8 @@ export interface ScriptedTasksOptions {
   longLineBytes?: number;
   /** This task fails (its name). */
   failTask?: string;
+  /** Per task name: it ends only once this holds (TaskScript.endsWhen). */
+  endsWhen?: Record<string, () => boolean>;
 }
 
 /** The raw bytes {@link scriptedTasks} puts in a log with `binary: true`. */
@@ -64,7 +71,7 @@ export function scriptedTasks(options: ScriptedTasksOptions = {}): TaskScript[] 
       if (options.binary && t === 1 && i === 1) chunks.push(BINARY_CHUNK);
     }
     if (options.longLineBytes && t === 0) chunks.push(`${"L".repeat(options.longLineBytes)}\n`);
-    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail: options.failTask === name };
+    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail: options.failTask === name, endsWhen: options.endsWhen?.[name] };
   });
 }
 
@@ -212,14 +219,16 @@ export class FakeTekton {
       return;
     }
     if (outcome.hang && i === outcome.tasks.length - 1) return;
-    this.#later(interval, () => {
+    const end = (): void => this.#later(interval, () => {
       if (!this.#isRunning(ns, name)) return;
+      if (script.endsWhen && !script.endsWhen()) return end();
       this.#endTask(ns, name, script.name, script.fail ? "failed" : "succeeded");
       if (!script.fail) return this.#runTasks(ns, name, outcome, i + 1, 0);
       if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", "failed", "smoke check failed\n");
       const skipped = outcome.tasks.length - i - 1;
       this.#finish(ns, name, "False", "Failed", `Tasks Completed: ${i + 1} (Failed: 1, Cancelled 0), Skipped: ${skipped}`);
     });
+    end();
   }
 
   /** Called after a PipelineRun was patched or replaced through the API. */
