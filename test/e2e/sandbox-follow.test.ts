@@ -46,8 +46,14 @@ describe("e2e: following a run live", { concurrency: true }, () => {
     const runId = "e2e-follow-1";
     let live: ReturnType<typeof stamped> | undefined;
     const firstLine = "[check-inputs/check-inputs] [check-inputs] line 1 of 6";
-    // The last task ends only once the CLI showed the first task's first line: the run cannot end before it.
-    await submit(runId, { endsWhen: { report: () => live?.lines.some((l) => l.text.startsWith(firstLine)) ?? false } });
+    // smoke-namespace ends only once the CLI showed it running, and the last task only once the CLI showed the
+    // first task's first line: however slow the machine, both are seen before the run ends.
+    await submit(runId, {
+      endsWhen: {
+        "smoke-namespace": () => /^\[\d+s\] task smoke-namespace running$/m.test(live?.stderr() ?? ""),
+        report: () => live?.lines.some((l) => l.text.startsWith(firstLine)) ?? false,
+      },
+    });
     live = stamped(["logs", runId, "--follow"]);
     const r = await live.done;
     assert.equal(r.code, 0, show(r));
