@@ -32,6 +32,8 @@ interface Stub {
   matcher: Matcher;
   respond: Responder;
   used: boolean;
+  /** Answers every matching request, not just one (registerEvery). */
+  every?: boolean;
 }
 
 /** The registry: register stubs, hand `fetch` to the code under test, call `verify()` at the end. */
@@ -43,6 +45,15 @@ export class HttpMock {
   /** Adds a stub that answers one matching request. */
   register(matcher: Matcher, respond: Responder): this {
     this.#stubs.push({ matcher, respond, used: false });
+    return this;
+  }
+
+  /**
+   * Adds a stub that answers every matching request (a backend fake: test/cli/helpers.ts's fakeBackend); it
+   * matches after the one-shot stubs registered before it, and verify() fails when it was never used.
+   */
+  registerEvery(matcher: Matcher, respond: Responder): this {
+    this.#stubs.push({ matcher, respond, used: false, every: true });
     return this;
   }
 
@@ -58,7 +69,7 @@ export class HttpMock {
     const signal = init.signal ?? new AbortController().signal;
     const req: MockRequest = { method: init.method ?? "GET", path: url.pathname, headers: new Headers(init.headers), body: String(init.body ?? ""), signal };
     this.requests.push(req);
-    const stub = this.#stubs.find((s) => !s.used && matches(s.matcher, req));
+    const stub = this.#stubs.find((s) => (s.every || !s.used) && matches(s.matcher, req));
     if (!stub) {
       const what = `${req.method} ${req.path} ${req.body.slice(0, 120)}`;
       this.#unmatched.push(what);
