@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
 import template from "../../src/host/launcher.sh";
@@ -9,6 +8,7 @@ import {
 } from "../../src/rules.ts";
 import { ruleAssignment } from "../../src/host/template.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
+import { assertGolden } from "../golden/golden.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
 
 const base: LauncherSettings = {
@@ -64,9 +64,7 @@ describe("rendered launcher", () => {
   const rendered = renderLauncher(base);
 
   it("matches the golden file (refresh with UPDATE_GOLDEN=1)", async () => {
-    const golden = new URL("../golden/launcher.sh", import.meta.url);
-    if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, rendered);
-    assert.equal(rendered, await readFile(golden, "utf8"));
+    await assertGolden("launcher.sh", rendered);
   });
 
   it("differs from the template only in the ten quoted assignments and the injected rules", () => {
@@ -136,9 +134,7 @@ describe("rendered readers", () => {
 
   for (const [name, script] of Object.entries(readers)) {
     it(`${name} reader matches its golden file and passes bash -n and shellcheck`, async () => {
-      const golden = new URL(`../golden/${name}-reader.sh`, import.meta.url);
-      if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, script);
-      assert.equal(script, await readFile(golden, "utf8"));
+      await assertGolden(`${name}-reader.sh`, script);
       assert.deepEqual(bashSyntax(script), { code: 0, report: "" });
       const sc = shellcheck(script);
       assert.equal(sc.code, 0, sc.report);
