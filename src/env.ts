@@ -1,4 +1,4 @@
-/** The Env context: every access to the outside world goes through it (STYLE.md). */
+/** The Env context: every access to the outside world goes through it (docs/building.md#conventions). */
 
 /** Something text can be written to. */
 export interface Writer {

@@ -1,4 +1,4 @@
-/** Expected failures and the exit-code contract (SPEC §7, docs/exit-codes.md). */
+/** Expected failures and the exit-code contract (docs/exit-codes.md). */
 
 /** Exit codes, the contract with calling scripts. */
 export const ExitCode = {

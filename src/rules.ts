@@ -1,5 +1,5 @@
 /**
- * Every value rule, declared once (STYLE.md): run id, commit SHA, https repo URL, script path, workspace
+ * Every value rule, declared once (docs/building.md#conventions): run id, commit SHA, https repo URL, script path, workspace
  * paths, proxy URL, service id, timeout bounds, file and size caps. The fixed host scripts get them at build
  * time (`@@RULES@@`, src/host/template.ts); the Git-controlled runner holds copies that test/rules.test.ts
  * keeps equal.
@@ -48,7 +48,7 @@ export const ABSOLUTE_PATH_MAX = 128;
 /** The egress proxy: `http://host:port` (optionally with a trailing slash), no credentials; port 1-65535. */
 export const PROXY_URL = new RegExp(`^http://[A-Za-z0-9.-]+:${PORT}/?$`);
 
-/** The fixed workspace settings on D601 (SPEC §4). */
+/** The fixed workspace settings on D601 (docs/launcher.md). */
 export const DEFAULT_WORKSPACE = {
   workRoot: "/tmp/unidesk-ci",
   runsRoot: "/home/ubuntu/.unidesk/runs",
@@ -70,8 +70,6 @@ export const FAILURE_TAIL_LINES = 20;
 /** Characters kept of each tail line and of a failure's message. */
 export const FAILURE_LINE_MAX_CHARS = 400;
 
-/** Bytes of the last runner.log / launcher.log line the status reader returns at most. */
-export const STATUS_LINE_CAP_BYTES = 1_024;
 /** Bytes kept per file by the logs reader (its tail): 256 KiB. */
 export const LOGS_FILE_CAP_BYTES = 262_144;
 /** Bytes kept over all files by the logs reader: 2 MiB, about 2.7 MiB of base64, far inside a 60 s dispatch. */

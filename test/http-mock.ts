@@ -1,5 +1,5 @@
 /**
- * A stub registry in the style of the GitHub CLI's httpmock (STYLE.md): each stub matches a method, a path
+ * A stub registry in the style of the GitHub CLI's httpmock (docs/building.md#tests): each stub matches a method, a path
  * and optionally the request body, and answers exactly once, in registration order. A request no stub
  * matches fails the test (its fetch rejects and verify() reports it); verify() also fails on unused stubs.
  */
@@ -32,6 +32,8 @@ interface Stub {
   matcher: Matcher;
   respond: Responder;
   used: boolean;
+  /** Answers every matching request, not just one (registerEvery). */
+  every?: boolean;
 }
 
 /** The registry: register stubs, hand `fetch` to the code under test, call `verify()` at the end. */
@@ -43,6 +45,15 @@ export class HttpMock {
   /** Adds a stub that answers one matching request. */
   register(matcher: Matcher, respond: Responder): this {
     this.#stubs.push({ matcher, respond, used: false });
+    return this;
+  }
+
+  /**
+   * Adds a stub that answers every matching request (a backend fake: test/cli/helpers.ts's fakeBackend); it
+   * matches after the one-shot stubs registered before it, and verify() fails when it was never used.
+   */
+  registerEvery(matcher: Matcher, respond: Responder): this {
+    this.#stubs.push({ matcher, respond, used: false, every: true });
     return this;
   }
 
@@ -58,7 +69,7 @@ export class HttpMock {
     const signal = init.signal ?? new AbortController().signal;
     const req: MockRequest = { method: init.method ?? "GET", path: url.pathname, headers: new Headers(init.headers), body: String(init.body ?? ""), signal };
     this.requests.push(req);
-    const stub = this.#stubs.find((s) => !s.used && matches(s.matcher, req));
+    const stub = this.#stubs.find((s) => (s.every || !s.used) && matches(s.matcher, req));
     if (!stub) {
       const what = `${req.method} ${req.path} ${req.body.slice(0, 120)}`;
       this.#unmatched.push(what);
@@ -99,11 +110,11 @@ function matches(m: Matcher, req: MockRequest): boolean {
 export const REST = (method: string, path: string): Matcher => ({ method, path, name: `${method} ${path}` });
 
 /** The fixed host scripts a dispatch can carry, told apart by their header line. */
-export type ScriptKind = "launcher" | "status" | "watch" | "logs" | "cancel";
+export type ScriptKind = "launcher" | "watch" | "logs" | "cancel";
 
 /** Matches a dispatch of one kind of fixed script. */
 export function dispatchOf(kind: ScriptKind): Matcher {
-  const header = { status: "unidesk-ci-status", watch: "unidesk-ci-watch", logs: "unidesk-ci-logs", cancel: "unidesk-ci-cancel" } as const;
+  const header = { watch: "unidesk-ci-watch", logs: "unidesk-ci-logs", cancel: "unidesk-ci-cancel" } as const;
   return {
     ...REST("POST", "/api/dispatch"),
     name: `dispatch of the ${kind} script`,

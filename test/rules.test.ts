@@ -1,4 +1,4 @@
-// Each rule is declared once, in src/rules.ts (STYLE.md): the bash templates get it injected (`# @@RULES …@@`,
+// Each rule is declared once, in src/rules.ts (docs/building.md#conventions): the bash templates get it injected (`# @@RULES …@@`,
 // src/host/template.ts), and the Git-controlled runner, which cannot import it, holds copies checked here.
 //
 // The runner scripts/ci/dev-e2e.sh must hold, as `readonly NAME='…'` / `readonly NAME=<n>` lines, exactly:

@@ -8,7 +8,7 @@ import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { LOGS_CAP_MAX_BYTES, RUN_REF, TASK_NAME } from "../rules.ts";
 import { addCommitSubjects } from "../manifest/git-log.ts";
 import { renderResolved } from "../io/render-digest.ts";
-import { fetchRunLogs } from "../runs/poll.ts";
+import { fetchRunLogs } from "../runs/read.ts";
 import { logsJson, renderFileWhole, renderLogs } from "../io/render-logs.ts";
 import { writeJson } from "../io/json.ts";
 import { WAIT_MS_MAX } from "./run-dev-e2e.ts";

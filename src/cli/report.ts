@@ -5,7 +5,7 @@ import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
-import { fetchRunLogs } from "../runs/poll.ts";
+import { fetchRunLogs } from "../runs/read.ts";
 import { writeJson } from "../io/json.ts";
 import { buildReportModel, type ReportChanges, type ReportModel } from "../io/report-model.ts";
 import { renderJunit } from "../io/report-junit.ts";

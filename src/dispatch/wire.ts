@@ -1,4 +1,4 @@
-/** The backend-core dispatch wire format (SPEC §6, docs/dispatch.md), kept in this one module so it can be adapted in one place. */
+/** The backend-core dispatch wire format (docs/dispatch.md), kept in this one module so it can be adapted in one place. */
 import { int, literal, looseObject, maximum, minimum, minLength, number, string, strictObject, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
 

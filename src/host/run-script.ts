@@ -8,7 +8,7 @@ export const SCRIPT_TIMEOUT_MS = 30_000;
 
 /** A rendered fixed script and what to call it in messages. */
 export interface HostScript {
-  /** e.g. "status reader", "cancel script". */
+  /** e.g. "watch reader", "cancel script". */
   name: string;
   command: string;
   timeoutMs: number;

@@ -19,7 +19,6 @@ import { checkProgressJson, type RunProgress } from "./progress.ts";
 import { decodeChangesRecord, decodeCount, decodeField, decodeLiveness, decodeReference, decodeResultRecord, lenientText, malformed, readerRecords } from "./records.ts";
 import type { RunChanges } from "../runs/changes.ts";
 import { judgeResult, type Liveness, type ResultExpectation, type ResultFile, type ResultVerdict } from "./result.ts";
-import type { ProcessState } from "./status-reader.ts";
 import template from "./watch-reader.sh";
 import { fillRunTemplate } from "./template.ts";
 
@@ -105,19 +104,35 @@ export type WatchProgress =
   | { state: "same"; version: string }
   | { state: "changed"; version: string; progress: RunProgress | null; progressProblem: string | null };
 
-/** One watch answer: the status, result.json judged as every reader's (resultState, result, resultProblem), progress.json if it changed, and the new bytes of each log. */
-export type WatchAnswer = ResultVerdict & {
+/** A launcher or runner process as seen through its pid file; alive as the liveness rule counts it (its cmdline names the run's result dir, or cannot be read). */
+export interface ProcessState {
+  /** From the pid file; null when there is none yet. */
+  pid: number | null;
+  alive: boolean;
+}
+
+/** What a reader's answer says about a run: does it exist, is it finished (result.json judged as every reader's), what is running. */
+export type RunStatus = ResultVerdict & {
   /** The run read: the id asked for, or the one `reference` resolved to. */
   runId: string;
+  /** The result dir exists (the launcher accepted the run). */
+  exists: boolean;
+  /** From launcher.pid. */
+  launcher: ProcessState;
+  /** From runner.pid. */
+  runner: ProcessState;
+  /** The runner's liveness rule over both pid files and the dir's age (before result.json was read). */
+  liveness: Liveness;
+  /** pipelinerun.txt, trimmed, when present. */
+  pipelineRun: string | null;
+};
+
+/** One watch answer: the run's status, progress.json if it changed, and the new bytes of each log. */
+export type WatchAnswer = RunStatus & {
   /** `@latest` / `@latest-failed` when the request named the run by one, else null. */
   reference: string | null;
   /** A run that ended without succeeding: what changed since the last green run (commits null); else null. */
   changes: RunChanges | null;
-  /** The result dir exists. */
-  exists: boolean;
-  launcher: ProcessState;
-  runner: ProcessState;
-  pipelineRun: string | null;
   progress: WatchProgress;
   chunks: WatchChunk[];
   /** Bytes in `chunks`. */
@@ -129,6 +144,7 @@ export type WatchAnswer = ResultVerdict & {
 };
 
 const NO_PROCESS: ProcessState = { pid: null, alive: false };
+const NO_RUN: Liveness = { live: false, why: "no run directory" };
 
 /**
  * Parses the watch reader's stdout, judging result.json against `expected` (by default: the run id the answer
@@ -142,6 +158,7 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
     exists: false,
     launcher: NO_PROCESS,
     runner: NO_PROCESS,
+    liveness: NO_RUN,
     pipelineRun: null,
     resultState: "none",
     result: null,
@@ -180,6 +197,10 @@ export function parseWatchOutput(stdout: string, expected?: ResultExpectation): 
   // Asked by reference, the answer names the run it resolved to: that is the run whose verdict counts.
   const asked = expected && answer.reference !== null && answer.reference === expected.runId ? { ...expected, runId: answer.runId } : expected;
   if (asked && answer.runId !== asked.runId) throw malformed(READER, `it answered for run ${JSON.stringify(answer.runId)}, not ${asked.runId}`);
+  if (answer.exists) {
+    if (!liveness) throw malformed(READER, "no 'liveness' line");
+    answer.liveness = liveness;
+  }
   Object.assign(answer, judgeResult(resultFile, asked ?? { runId: answer.runId }, answer.exists ? liveness : undefined));
   answer.keptBytes = answer.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0);
   return answer;

@@ -1,4 +1,4 @@
-/** Reads deploy.json from `origin/master` of the operator's clone and checks it (SPEC §3, docs/manifest.md). */
+/** Reads deploy.json from `origin/master` of the operator's clone and checks it (docs/manifest.md). */
 import { decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
 import { parseJson } from "../json-text.ts";

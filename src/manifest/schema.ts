@@ -1,4 +1,4 @@
-/** zod schemas of deploy.json (SPEC §3, docs/manifest.md). */
+/** zod schemas of deploy.json (docs/manifest.md). */
 import { array, int, literal, looseObject, maxLength, maximum, minimum, refine, regex, string, strictObject, superRefine, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
 import { FULL_SHA, HTTPS_REPO, MANIFEST_MAX_DEPTH, SCRIPT_PATH, SERVICE_ID, SERVICES_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN, checkRepoUrl } from "../rules.ts";

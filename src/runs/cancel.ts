@@ -3,7 +3,7 @@ import type { Env } from "../env.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { parseCancelOutput, renderCancel, type CancelAnswer } from "../host/cancel.ts";
 import { runHostScript, SCRIPT_TIMEOUT_MS } from "../host/run-script.ts";
-import type { RunLocation } from "./poll.ts";
+import type { RunLocation } from "./read.ts";
 
 /** Asks the host to cancel a run, in one dispatch. */
 export async function requestCancel(target: DispatchTarget, where: RunLocation, env: Env): Promise<CancelAnswer> {

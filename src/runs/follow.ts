@@ -9,7 +9,7 @@ import type { RunProgress } from "../host/progress.ts";
 import { runHostScript } from "../host/run-script.ts";
 import { advanceOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader } from "../host/watch-reader.ts";
 import { FOLLOW_LINE_MAX_BYTES, WATCH_WAIT_MS } from "../rules.ts";
-import { toSnapshot, type RunLocation } from "./poll.ts";
+import { toSnapshot, type RunLocation } from "./read.ts";
 import { logSource, taskStates, type TaskState } from "./tasks.ts";
 import { snapshotEnd, snapshotKey, type RunSnapshot, type WaitEnd } from "./wait.ts";
 import type { RunChanges } from "./changes.ts";

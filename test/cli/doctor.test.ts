@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import { AuthError, CheckFailedError, ConfigError, DispatchError } from "../../src/errors.ts";
 import { reportError, runCli } from "../../src/cli/program.ts";
+import { HttpMock, REST, hostAnswer, jsonResponse } from "../http-mock.ts";
 import { checkJsonRun } from "../io/json-check.ts";
 import { PROBE_CHECK_IDS } from "../../src/host/doctor-probe.ts";
 import { createGitFixture, goodManifest, type GitFixture } from "../manifest/git-fixture.ts";
@@ -18,17 +19,16 @@ function probeAnswer(states: Record<string, [string, string]> = {}): string {
   return ["motd from a login shell", "unidesk-ci-doctor\t1", ...lines, "end", ""].join("\n");
 }
 
-/** A backend answering each dispatch from `answers` in turn (a status and a body, or a probe stdout). */
+/** A backend on the httpmock registry answering each dispatch from `answers` in turn (a status and a body, or a probe stdout). */
 function backend(...answers: (string | { status: number; body: unknown })[]) {
   const commands: string[] = [];
-  const fetchFn = (async (_url: string | URL | Request, init?: RequestInit) => {
-    const body = JSON.parse(String(init?.body)) as { command: string };
-    commands.push(body.command);
+  const mock = new HttpMock().registerEvery(REST("POST", "/api/dispatch"), (req) => {
+    commands.push((JSON.parse(req.body) as { command: string }).command);
     const next = answers.shift() ?? probeAnswer();
-    if (typeof next === "string") return Response.json({ ok: true, exitCode: 0, stdout: next, stderr: "", durationMs: 3 });
-    return Response.json(next.body, { status: next.status });
-  }) as typeof fetch;
-  return { fetch: fetchFn, commands };
+    if (typeof next === "string") return hostAnswer(next)(req);
+    return jsonResponse(next.status, next.body)(req);
+  });
+  return { fetch: mock.fetch, commands };
 }
 
 describe("doctor, in process", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import { CliError, DispatchError, ManifestError, UsageError } from "../../src/errors.ts";
+import { COMPLETION_SHELLS, completionScript } from "../../src/cli/completions.ts";
 import { helpText, parseArgs, reportError, runCli } from "../../src/cli/program.ts";
 import { jsonSchemas } from "../../src/cli/schema.ts";
 import { documentSchemas } from "../../src/io/json-schemas.ts";
@@ -106,12 +107,12 @@ describe("help, version, completions", () => {
     assert.match(out, /\d+\.\d+\.\d+.*commit/);
   });
 
-  for (const shell of ["bash", "zsh", "fish"]) {
+  for (const shell of COMPLETION_SHELLS) {
     it(`completions ${shell} prints a script naming the program`, async () => {
       const { out, error } = await cli(["completions", shell]);
       assert.equal(error, undefined);
-      assert.ok(out.length > 200);
-      assert.ok(out.includes("unidesk-ci"));
+      assert.equal(out, completionScript(shell, "unidesk-ci"), "exactly the shell's script for the program");
+      assert.ok(out.includes("unidesk-ci completions"));
     });
   }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { dispatchFailureSchema, dispatchRequestBody, dispatchRequestSchema, dispatchSuccessSchema, dispatchUrl, redactedRequest } from "../../src/dispatch/wire.ts";
 
 describe("dispatch wire format", () => {
-  it("builds the SPEC §6 request body", () => {
+  it("builds the request body of docs/dispatch.md", () => {
     const body = dispatchRequestBody("D601", "bash script", 60_000);
     assert.deepEqual(body, { providerId: "D601", capability: "host.ssh", command: "bash script", timeoutMs: 60_000 });
     assert.ok(dispatchRequestSchema.safeParse(body).success);

@@ -1,8 +1,8 @@
 /** Spawning the built bundle under Node, Deno and Bun. */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { checkJsonRun } from "../io/json-check.ts";
+import { runProcess as spawnProcess } from "../support/spawn.ts";
 
 /** The built bundle (npm test builds it first). */
 export const BUNDLE = resolve("dist/unidesk-ci.mjs");
@@ -27,27 +27,16 @@ export interface CliRun {
 }
 
 /** Runs argv (a runtime prefix + CLI args) with a clean, explicit environment. */
-export function runProcess(argv: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      NO_COLOR: "1",
-      DENO_NO_UPDATE_CHECK: "1",
-      ...options.env,
-    };
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b) => (stdout += b));
-    child.stderr.on("data", (b) => (stderr += b));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+export async function runProcess(argv: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+    ...options.env,
+  };
+  const { code, stdout, stderr } = await spawnProcess(argv[0]!, argv.slice(1), { cwd: options.cwd, env, timeoutMs: options.timeoutMs ?? 60_000 });
+  return { code, stdout, stderr };
 }
 
 /** Runs the bundle under one runtime; a `--json` run must print one document valid under its schema (test/io/json-check.ts). */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { until } from "../support/until.ts";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, sharedE2e } from "./sandbox-helpers.ts";
 
 /** `cancel` through the whole sandbox: the built bundle, backend-core, D601 over SSH, the real runner and the fake cluster. */
@@ -14,9 +15,7 @@ describe("e2e: cancelling a run", () => {
     sb.kube!.setOutcome(runId, { kind: "hang" });
     const submit = await cli(e2e(), ["run-dev-e2e", "--run-id", runId]);
     assert.equal(submit.code, 0, show(submit));
-    const deadline = Date.now() + 60_000;
-    while (!existsSync(join(sb.runsRoot, runId, "pipelinerun.txt")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(existsSync(join(sb.runsRoot, runId, "pipelinerun.txt")), "the runner created the PipelineRun");
+    await until("the runner to create the PipelineRun", () => existsSync(join(sb.runsRoot, runId, "pipelinerun.txt")));
 
     const from = sb.backend.requests.length;
     const r = await cliCounted(e2e(), ["cancel", runId, "--wait-ms", "60000"]);

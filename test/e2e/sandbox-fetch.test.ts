@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { commitBulkBlobs, fetchByHand, fetchPhaseMs, markTraffic, trafficSince, type BulkBlobs } from "../sandbox/fetch-traffic.ts";
+import { until } from "../support/until.ts";
 import { cli, jsonOf, show, sharedE2e, walkFiles } from "./sandbox-helpers.ts";
 
 const execFile = promisify(execFileCb);
@@ -13,12 +14,8 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** Waits for the detached launcher to end: its EXIT trap removes the run's work dir. */
-async function waitForWorkDirGone(dir: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (existsSync(dir)) {
-    if (Date.now() > deadline) assert.fail(`${dir} still there after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function waitForWorkDirGone(dir: string): Promise<void> {
+  await until(`${dir} to be removed`, () => !existsSync(dir));
 }
 
 /** Total size of the regular files below `dir`. */

@@ -5,13 +5,14 @@
  */
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/sandbox.ts";
 import { RUNTIMES, type CliRun } from "./helpers.ts";
 import { checkJsonRun } from "../io/json-check.ts";
+import { startProcess } from "../support/spawn.ts";
 
 /** A sandbox plus what the checks at the end need. */
 export interface E2e {
@@ -53,28 +54,14 @@ export async function openE2e(options: SandboxOptions = {}): Promise<E2e> {
 export function startCli(e2e: E2e, args: string[], options: CliOptions = {}): LiveCli {
   const argv = [...RUNTIMES[options.runtime ?? "node"]!, ...args];
   const env = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...e2e.sb.cliEnv(options.env) };
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: e2e.sb.operatorRepoDir, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 90_000);
-  const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const run = { code, signal, stdout, stderr };
-      e2e.outputs.push({ ...run, args });
-      try {
-        checkJsonRun(args, run);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      resolve(run);
-    });
+  const live = startProcess(argv[0]!, argv.slice(1), { cwd: e2e.sb.operatorRepoDir, env, timeoutMs: options.timeoutMs ?? 90_000 });
+  const done = live.done.then(({ code, signal, stdout, stderr }) => {
+    const run = { code, signal, stdout, stderr };
+    e2e.outputs.push({ ...run, args });
+    checkJsonRun(args, run);
+    return run;
   });
-  return { child, stdout: () => stdout, stderr: () => stderr, done };
+  return { child: live.child, stdout: live.stdout, stderr: live.stderr, done };
 }
 
 /** Runs the built bundle to its end. */
@@ -117,7 +104,6 @@ export function dispatchKinds(sb: Sandbox, from: number): string[] {
   return sb.backend.requests.slice(from).map((r) => {
     const command = (r.body as { command?: unknown } | null)?.command;
     if (typeof command !== "string") return "other";
-    if (command.includes("unidesk-ci-status")) return "status";
     if (command.includes("unidesk-ci-watch")) return "watch";
     if (command.includes("unidesk-ci-logs")) return "logs";
     if (command.includes("unidesk-ci-cancel")) return "cancel";

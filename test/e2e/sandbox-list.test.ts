@@ -4,15 +4,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { isAlive } from "../host/helpers.ts";
+import { until } from "../support/until.ts";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, withE2e } from "./sandbox-helpers.ts";
-
-const until = async (what: string, check: () => boolean, limitMs = 60_000) => {
-  const deadline = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /** `runs` through the whole sandbox: the built bundle, backend-core, D601 over SSH, the real runner and launcher. */
 describe("e2e: runs", () => {
@@ -44,7 +37,7 @@ describe("e2e: runs", () => {
           }
         }
       }
-      await until("the killed run's processes to be gone", () => pids.every((p) => !isAlive(p)), 15_000);
+      await until("the killed run's processes to be gone", () => pids.every((p) => !isAlive(p)));
 
       const from = sb.backend.requests.length;
       const listed = await cliCounted(e2e, ["runs", "--json"]);

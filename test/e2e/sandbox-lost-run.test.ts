@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { until } from "../support/until.ts";
 import { cli, dispatchKinds, jsonOf, runDirs, show, startCli, withE2e, type E2e } from "./sandbox-helpers.ts";
 
-/** Waits until `ready()` holds (polling every 20 ms), failing after 30 s. */
-async function until(what: string, ready: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!ready()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Whether the backend has answered the launcher dispatch (so the run exists on D601). */
 const launcherAnswered = (e2e: E2e) => dispatchKinds(e2e.sb, 0).some((kind, i) => kind === "launcher" && e2e.sb.backend.requests[i]!.status === 200);

@@ -63,8 +63,10 @@ describe("e2e: a succeeding run through the sandbox", () => {
     assert.equal(files.get("pipelinerun.txt")!.content.trim(), `e2e-${runId}`);
     assert.equal(JSON.parse(files.get("result.json")!.content).status, "succeeded");
     assert.equal(JSON.parse(files.get("pipelinerun.json")!.content).metadata.name, `e2e-${runId}`);
-    const pods = [...files.keys()].filter((p) => p.startsWith("pods/"));
-    assert.ok(pods.length >= 4, `pod logs: ${pods.join(", ")}`);
+    const pods = [...files.keys()].filter((p) => p.startsWith("pods/")).sort();
+    // Each task's pod (its prepare and step containers) and the smoke pod in the run's namespace: exactly these.
+    const taskPods = ["check-inputs", "report", "smoke-namespace"].flatMap((t) => [`pods/e2e-${runId}-${t}-pod_prepare.log`, `pods/e2e-${runId}-${t}-pod_step-${t}.log`]);
+    assert.deepEqual(pods, [...taskPods, "pods/e2e-smoke_smoke.log"].sort(), `pod logs: ${pods.join(", ")}`);
     assert.ok([...files.values()].every((f) => f.encoding === "utf8" && !f.truncated));
   });
 

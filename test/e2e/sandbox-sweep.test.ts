@@ -3,16 +3,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { until } from "../support/until.ts";
 import { cli, show, withE2e } from "./sandbox-helpers.ts";
 
-/** Polls (generous sanity bound, not a timing assertion). */
-async function until(check: () => Promise<boolean> | boolean, what: string, limitMs = 60_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The sweep through the whole sandbox: the real launcher on D601 (its detached command line), the real runner, the fake cluster. */
 describe("e2e: a run killed with its launcher ends lost at the next run", () => {
@@ -27,12 +20,12 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
     const submit = await cli(e2e, ["run-dev-e2e", "--run-id", dead]);
     assert.equal(submit.code, 0, show(submit));
     const dir = join(sb.runsRoot, dead);
-    await until(async () => /PipelineRun Unknown\/Running/.test(await readFile(join(dir, "runner.log"), "utf8").catch(() => "")), "the runner's wait loop");
+    await until("the runner's wait loop", async () => /PipelineRun Unknown\/Running/.test(await readFile(join(dir, "runner.log"), "utf8").catch(() => "")));
     const launcherPid = Number((await readFile(join(dir, "launcher.pid"), "utf8")).trim());
     const runnerPid = Number((await readFile(join(dir, "runner.pid"), "utf8")).trim());
     process.kill(launcherPid, "SIGKILL");
     process.kill(runnerPid, "SIGKILL");
-    await until(() => !existsSync(`/proc/${launcherPid}/cmdline`) || readFile(`/proc/${launcherPid}/cmdline`, "utf8").then((c) => c === "", () => true), "the launcher to die");
+    await until("the launcher to die", () => !existsSync(`/proc/${launcherPid}/cmdline`) || readFile(`/proc/${launcherPid}/cmdline`, "utf8").then((c) => c === "", () => true));
     assert.ok(!existsSync(join(dir, "result.json")), "nobody wrote a result for the killed run");
     assert.ok(kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${dead}`), "the killed run left its namespace");
 

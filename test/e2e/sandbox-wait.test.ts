@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { until } from "../support/until.ts";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, startCli, withE2e } from "./sandbox-helpers.ts";
 
 /**
@@ -66,11 +67,8 @@ describe("e2e: waiting for runs that fail, outlast the wait, or outlive the CLI"
     const runId = "e2e-killed-1";
     e2e.sb.kube!.setOutcome(runId, { kind: "succeed", delayMs: 3000 });
     const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
-    const deadline = Date.now() + 30_000;
     // The first poll's change line shows the CLI is waiting; the run still has seconds to go.
-    while (!/^\[\d+s\] (starting|running)/m.test(live.stderr()) && Date.now() < deadline && live.child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until("the CLI's first change line", () => /^\[\d+s\] (starting|running)/m.test(live.stderr()) || live.child.exitCode !== null);
     assert.match(live.stderr(), /^\[\d+s\] (starting|running)/m, "the CLI is waiting");
     live.child.kill("SIGKILL");
     const r = await live.done;

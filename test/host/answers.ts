@@ -17,29 +17,6 @@ export function testResult(runId: string, over: Partial<RunResult> = {}): RunRes
   };
 }
 
-/**
- * What the status reader would print for a run; `result` is an object (as JSON), raw text or bytes, or absent;
- * `lost` makes nothing of it alive (its launcher.pid names a reused pid).
- */
-export function statusAnswer(runId: string, opts: { result?: RunResult | string | Uint8Array; pipelineRun?: string; lost?: boolean } = {}): string {
-  const raw = opts.result === undefined ? undefined : typeof opts.result === "string" || opts.result instanceof Uint8Array ? opts.result : JSON.stringify(opts.result);
-  const size = raw === undefined ? 0 : Buffer.byteLength(raw);
-  return [
-    "unidesk-ci-status\t1",
-    `runid\t${runId}`,
-    "run\tpresent",
-    `launcher\t4242\t${opts.lost ? "dead" : "alive"}`,
-    "runner\t-\tnone",
-    opts.lost ? "liveness\tdead\tlauncher.pid 4242 is another program" : "liveness\tlive\tlauncher.pid 4242 runs it",
-    `pipelinerun\t${opts.pipelineRun ? `b64:${b64(opts.pipelineRun)}` : "-"}`,
-    `result\t${raw === undefined ? "-" : `b64:${b64(raw)}`}\t${size}`,
-    "launcherlog\t-",
-    "runnerlog\t-",
-    "end",
-    "",
-  ].join("\n");
-}
-
 /** What the cancel script prints after signalling the run's runner. */
 export const signalledAnswer = (runId: string, pid = 4242) => `unidesk-ci-cancel\t1\nrunid\t${runId}\noutcome\tsignalled\trunner\t${pid}\nend\n`;
 

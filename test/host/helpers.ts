@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runProcess } from "../support/spawn.ts";
+import { until } from "../support/until.ts";
 
 /** The repo URL the deploy.json of the fixture names; tests rewrite it to the local bare repo. */
 export const FIXTURE_REPO = "https://git.example.test/org/unidesk";
@@ -155,33 +157,17 @@ export interface BashRun {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** Until the process exited and every holder of its stdout/stderr closed them. */
-  durationMs: number;
 }
 
 /** Runs `script` with `bash -c`, the way a dispatched command runs, and waits until its pipes close. */
-export function runBash(script: string, env: Record<string, string>): Promise<BashRun> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, durationMs: performance.now() - started }));
-  });
+export async function runBash(script: string, env: Record<string, string>): Promise<BashRun> {
+  const { code, stdout, stderr } = await runProcess("bash", ["-c", script], { env });
+  return { code, stdout, stderr };
 }
 
-/** Polls until `check` returns a value (generous bound; only a sanity limit, not a timing claim). */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 30_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls until `check` returns a value: {@link until} with this file's argument order (a sanity limit, not a timing claim). */
+export function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 30_000): Promise<T> {
+  return until(what, check, { limitMs });
 }
 
 /** Waits for result.json of a run and returns it parsed. */

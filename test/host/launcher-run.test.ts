@@ -1,4 +1,4 @@
-// Runs the rendered launcher for real with bash against local git (SPEC §4). The egress-proxy path
+// Runs the rendered launcher for real with bash against local git (docs/launcher.md). The egress-proxy path
 // with real HTTPS is proven end to end by the sandbox; here the repo is rewritten to a local bare repo.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
-import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { parseWatchOutput, renderWatchReader } from "../../src/host/watch-reader.ts";
 import { UsageError } from "../../src/errors.ts";
 import { ABSOLUTE_PATH_MAX } from "../../src/rules.ts";
 import { fakeEnv } from "../../src/env.ts";
@@ -32,9 +32,6 @@ import {
   waitForLauncherExit,
   waitForResult,
 } from "./helpers.ts";
-
-/** Only a sanity bound: the dispatch budget is 60 s and the launcher should take milliseconds. */
-const RETURNS_WITHIN_MS = 10_000;
 
 let root = "";
 let commit = "";
@@ -130,7 +127,6 @@ describe("launcher run against local git", () => {
     const s = settings("run-ok", { keepNamespace: true });
     const d = await dispatch(s);
     assert.equal(d.code, 0, d.stderr);
-    assert.ok(d.durationMs < RETURNS_WITHIN_MS, `dispatch took ${d.durationMs} ms`);
     assert.deepEqual(d.lines.length, 1);
     assert.deepEqual(d.state, { runId: "run-ok", state: "started", resultDir: join(s.runsRoot, "run-ok") });
     const result = await waitForResult(d.state.resultDir);
@@ -156,12 +152,13 @@ describe("launcher run against local git", () => {
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
 
     // The fixed readers see the finished run.
-    const status = parseStatusOutput((await runBash(renderStatusReader({ runsRoot: s.runsRoot, runId: "run-ok" }), launcherEnv(root))).stdout);
+    const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot: s.runsRoot, runId: "run-ok", waitMs: 0 }), launcherEnv(root))).stdout);
     assert.equal(status.exists, true);
     assert.equal(status.result?.status, "succeeded");
     assert.equal(status.launcher.alive, false);
-    assert.match(status.lastLauncherLogLine ?? "", /launcher done$/);
-    assert.equal(status.lastRunnerLogLine, "runner done");
+    const logText = (path: string) => Buffer.from(status.chunks.find((c) => c.path === path)?.bytes ?? []).toString("utf8");
+    assert.match(logText("launcher.log"), /launcher done\n$/);
+    assert.match(logText("runner.log"), /(^|\n)runner done\n$/);
     const logs = parseLogsOutput((await runBash(renderLogsReader({ runsRoot: s.runsRoot, runId: "run-ok" }), launcherEnv(root))).stdout);
     assert.ok(logs.found);
     assert.equal(logs.result?.writer, "runner");
@@ -282,10 +279,7 @@ describe("launcher run against local git", () => {
   it("runs parallel runIds independently", async () => {
     const ids = ["run-par-1", "run-par-2", "run-par-3"];
     const dispatched = await Promise.all(ids.map((id) => dispatch(settings(id))));
-    for (const d of dispatched) {
-      assert.equal(d.state.state, "started");
-      assert.ok(d.durationMs < RETURNS_WITHIN_MS);
-    }
+    for (const d of dispatched) assert.equal(d.state.state, "started");
     const results = await Promise.all(dispatched.map((d) => waitForResult(d.state.resultDir)));
     assert.deepEqual(results.map((r) => [r.runId, r.status, r.writer]), ids.map((id) => [id, "succeeded", "runner"]));
   });

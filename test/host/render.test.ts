@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
 import template from "../../src/host/launcher.sh";
@@ -9,7 +8,7 @@ import {
 } from "../../src/rules.ts";
 import { ruleAssignment, withIncludes } from "../../src/host/template.ts";
 import { compactScript, type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
-import { renderStatusReader } from "../../src/host/status-reader.ts";
+import { assertGolden } from "../golden/golden.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
 
 const base: LauncherSettings = {
@@ -65,9 +64,7 @@ describe("rendered launcher", () => {
   const rendered = renderLauncher(base);
 
   it("matches the golden file (refresh with UPDATE_GOLDEN=1)", async () => {
-    const golden = new URL("../golden/launcher.sh", import.meta.url);
-    if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, rendered);
-    assert.equal(rendered, await readFile(golden, "utf8"));
+    await assertGolden("launcher.sh", rendered);
   });
 
   it("differs from the compacted template only in the ten quoted assignments and the injected rules", () => {
@@ -132,15 +129,12 @@ describe("rendered launcher", () => {
 
 describe("rendered readers", () => {
   const readers = {
-    status: renderStatusReader({ runsRoot: base.runsRoot, runId: base.runId }),
     logs: renderLogsReader({ runsRoot: base.runsRoot, runId: base.runId }),
   };
 
   for (const [name, script] of Object.entries(readers)) {
     it(`${name} reader matches its golden file and passes bash -n and shellcheck`, async () => {
-      const golden = new URL(`../golden/${name}-reader.sh`, import.meta.url);
-      if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, script);
-      assert.equal(script, await readFile(golden, "utf8"));
+      await assertGolden(`${name}-reader.sh`, script);
       assert.deepEqual(bashSyntax(script), { code: 0, report: "" });
       const sc = shellcheck(script);
       assert.equal(sc.code, 0, sc.report);
@@ -156,10 +150,8 @@ describe("rendered readers", () => {
   });
 
   const readerBad: Array<[string, () => string]> = [
-    ["runId", () => renderStatusReader({ runsRoot: "/r", runId: "../etc" })],
-    ["runsRoot", () => renderStatusReader({ runsRoot: "r", runId: "a" })],
-    ["resultCapBytes", () => renderStatusReader({ runsRoot: "/r", runId: "a", resultCapBytes: 0 })],
-    ["lineCapBytes", () => renderStatusReader({ runsRoot: "/r", runId: "a", lineCapBytes: 1.5 })],
+    ["runId", () => renderLogsReader({ runsRoot: "/r", runId: "../etc" })],
+    ["runsRoot", () => renderLogsReader({ runsRoot: "r", runId: "a" })],
     ["runId", () => renderLogsReader({ runsRoot: "/r", runId: "a b" })],
     ["runsRoot", () => renderLogsReader({ runsRoot: "/r/../x", runId: "a" })],
     ["fileCapBytes", () => renderLogsReader({ runsRoot: "/r", runId: "a", fileCapBytes: -1 })],

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { RUN_YOUNG_GRACE_S } from "../../src/rules.ts";
 import { parseCancelOutput, renderCancel } from "../../src/host/cancel.ts";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
-import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { parseWatchOutput, renderWatchReader } from "../../src/host/watch-reader.ts";
 import { resultStatusWord } from "../../src/host/result.ts";
 import { RUNNER } from "../runner/harness.ts";
 import { isAlive, launcherEnv, runBash, tempDir, waitFor } from "./helpers.ts";
@@ -131,9 +131,9 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
     assert.match(readFileSync(RUNNER, "utf8"), new RegExp(`^readonly SWEEP_GRACE_S=${RUN_YOUNG_GRACE_S}$`, "m"));
   });
 
-  it("(a) live process of the run / (b) reused pid / (c) dead pid / (d) young dir: running, lost, lost, running — in the status reader", async () => {
+  it("(a) live process of the run / (b) reused pid / (c) dead pid / (d) young dir: running, lost, lost, running — in the watch reader", async () => {
     for (const c of cases) {
-      const s = parseStatusOutput(await run(renderStatusReader({ runsRoot, runId: c.runId })));
+      const s = parseWatchOutput(await run(renderWatchReader({ runsRoot, runId: c.runId, waitMs: 0 })));
       assert.equal(s.liveness.live, c.state === "running", `${c.runId}: ${s.liveness.why}`);
       assert.match(s.liveness.why, c.why, c.runId);
       assert.equal(s.resultState, c.state === "lost" ? "lost" : "none", c.runId);
@@ -154,7 +154,7 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
   it("the runner's sweep judges every dir alike (its generated liveness region and classify_run, in bash)", async () => {
     for (const c of cases) {
       const runner = runnerVerdict(c.runId);
-      const s = parseStatusOutput(await run(renderStatusReader({ runsRoot, runId: c.runId })));
+      const s = parseWatchOutput(await run(renderWatchReader({ runsRoot, runId: c.runId, waitMs: 0 })));
       assert.equal(runner.state, s.liveness.live ? "live" : "dead", `${c.runId}: the runner says ${runner.why}, the reader ${s.liveness.why}`);
       if (!s.liveness.live) assert.equal(runner.why, s.liveness.why, c.runId);
     }
@@ -173,7 +173,7 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
 
   it("nothing on the host changes", async () => {
     const before = await readFile(join(runsRoot, "b-reused", "runner.pid"), "utf8");
-    await run(renderStatusReader({ runsRoot, runId: "b-reused" }));
+    await run(renderWatchReader({ runsRoot, runId: "b-reused", waitMs: 0 }));
     assert.equal(await readFile(join(runsRoot, "b-reused", "runner.pid"), "utf8"), before);
   });
 });

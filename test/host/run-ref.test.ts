@@ -8,7 +8,6 @@ import { UsageError } from "../../src/errors.ts";
 import { parseCancelOutput, renderCancel } from "../../src/host/cancel.ts";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { parseWatchOutput, renderWatchReader } from "../../src/host/watch-reader.ts";
-import { renderStatusReader } from "../../src/host/status-reader.ts";
 import { launcherEnv, runBash, tempDir } from "./helpers.ts";
 
 const A = "a".repeat(40);
@@ -98,7 +97,6 @@ describe("run references in the host scripts", () => {
   });
 
   it("only the scripts that resolve references take them; other words are refused", () => {
-    assert.throws(() => renderStatusReader({ runsRoot, runId: "@latest" }), UsageError);
     assert.throws(() => renderLogsReader({ runsRoot, runId: "@newest" }), UsageError);
     assert.throws(() => renderLogsReader({ runsRoot, runId: "@latest;id" }), UsageError);
   });

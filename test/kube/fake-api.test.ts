@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { until } from "../support/until.ts";
 import { BINARY_CHUNK, scriptedTasks, startFakeKube, type FakeKube } from "./fake-api.ts";
 
 interface Out {
@@ -107,11 +108,7 @@ describe("fake Kubernetes API with the real kubectl", () => {
     assert.equal(prList.stdout.trim(), "pipelinerun.tekton.dev/e2e-s1");
     const cancel = await kubectl(["-n", "unidesk-ci", "patch", "pipelineruns.tekton.dev", "e2e-s1", "--type", "merge", "-p", '{"spec":{"status":"Cancelled"}}', "-o", "name"]);
     assert.equal(cancel.code, 0, cancel.stderr);
-    const deadline = Date.now() + 10_000;
-    while ((kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", "e2e-s1")?.status?.["conditions"] as { reason: string }[] | undefined)?.[0]?.reason !== "Cancelled") {
-      assert.ok(Date.now() < deadline, "a PipelineRun Tekton never started is cancelled too");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until("a PipelineRun Tekton never started to be cancelled too", () => (kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", "e2e-s1")?.status?.["conditions"] as { reason: string }[] | undefined)?.[0]?.reason === "Cancelled");
     assert.equal((await kubectl(["delete", "namespace", "unidesk-ci-s1", "--wait=false", "-o", "name"])).stdout.trim(), "namespace/unidesk-ci-s1");
     const again = await kubectl(["delete", "namespace", "unidesk-ci-s1", "--wait=false"]);
     assert.match(again.stderr, /NotFound/);
@@ -157,8 +154,7 @@ describe("fake Kubernetes API with the real kubectl", () => {
 
     // Follow the second task's step from before its pod exists until its container ends.
     const pod = "e2e-r-seq-smoke-namespace-pod";
-    const deadline = Date.now() + 15_000;
-    while (!kube.getObject("v1", "pods", "unidesk-ci", pod) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(`pod ${pod}`, () => kube.getObject("v1", "pods", "unidesk-ci", pod) !== undefined);
     const chunks: { at: number; running: boolean; bytes: Buffer }[] = [];
     const code = await new Promise<number | null>((resolve) => {
       const child = spawn("kubectl", ["-n", "unidesk-ci", "logs", "-f", pod, "-c", "step-smoke-namespace"], { env, stdio: ["ignore", "pipe", "pipe"] });

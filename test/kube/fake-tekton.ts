@@ -40,6 +40,11 @@ export interface TaskScript {
    * @default [{ name: <task name>, exitCode: fail ? 1 : 0 }]
    */
   steps?: StepScript[];
+  /**
+   * The task ends only once this holds (looked at every `intervalMs` after its chunks): a test holds a run until
+   * it saw what it waits for (a line on the CLI's output), so the order it asserts is an event, not a race.
+   */
+  endsWhen?: () => boolean;
 }
 
 /** One step of a {@link TaskScript}. */
@@ -70,6 +75,8 @@ export interface ScriptedTasksOptions {
   failTask?: string;
   /** The failing task's steps (see {@link TaskScript.steps}); needs `failTask`. */
   failSteps?: StepScript[];
+  /** Per task name: it ends only once this holds (TaskScript.endsWhen). */
+  endsWhen?: Record<string, () => boolean>;
 }
 
 /** The raw bytes {@link scriptedTasks} puts in a log with `binary: true`. */
@@ -86,7 +93,7 @@ export function scriptedTasks(options: ScriptedTasksOptions = {}): TaskScript[] 
     }
     if (options.longLineBytes && t === 0) chunks.push(`${"L".repeat(options.longLineBytes)}\n`);
     const fail = options.failTask === name;
-    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail, ...(fail && options.failSteps ? { steps: options.failSteps } : {}) };
+    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail, ...(fail && options.failSteps ? { steps: options.failSteps } : {}), endsWhen: options.endsWhen?.[name] };
   });
 }
 
@@ -249,14 +256,16 @@ export class FakeTekton {
       return;
     }
     if (outcome.hang && i === outcome.tasks.length - 1) return;
-    this.#later(interval, () => {
+    const end = (): void => this.#later(interval, () => {
       if (!this.#isRunning(ns, name)) return;
+      if (script.endsWhen && !script.endsWhen()) return end();
       const failed = this.#endTask(ns, name, script.name, "ended");
       if (!failed) return this.#runTasks(ns, name, outcome, i + 1, 0);
       if (tempNs) this.#setPodState(tempNs, "e2e-smoke", "smoke", "failed", "smoke check failed\n");
       const skipped = outcome.tasks.length - i - 1;
       this.#finish(ns, name, "False", "Failed", `Tasks Completed: ${i + 1} (Failed: 1, Cancelled 0), Skipped: ${skipped}`);
     });
+    end();
   }
 
   /** Called after a PipelineRun was patched or replaced through the API. */

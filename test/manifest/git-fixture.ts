@@ -1,5 +1,5 @@
 /** Real git repositories for loadFromOrigin tests: a bare origin, a seed clone that pushes, an operator clone. */
-import { spawn } from "node:child_process";
+import { runProcess } from "../support/spawn.ts";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -38,19 +38,9 @@ function isolatedEnv(root: string): NodeJS.ProcessEnv {
 }
 
 /** Runs like main.ts's spawn: stdout as text and as the bytes received. */
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], signal: options.signal });
-    const out: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => void out.push(d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => void (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr });
-    });
-  });
+async function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
+  const { code, stdout, stdoutBytes, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, signal: options.signal });
+  return { code, stdout, stdoutBytes, stderr };
 }
 
 /** One spawn call as loadFromOrigin made it. */

@@ -1,12 +1,13 @@
 /** Shared set-up for the runner tests: a fake cluster, temp dirs, spawning the real script, invariants. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { resultSchema, type RunResult } from "../../src/host/result.ts";
 import { startFakeKube, type FakeKube, type FakeKubeOptions } from "../kube/fake-api.ts";
+import { startProcess } from "../support/spawn.ts";
+import { until as untilValue } from "../support/until.ts";
 
 /** The runner under test. */
 export const RUNNER = resolve(import.meta.dirname, "../../scripts/ci/dev-e2e.sh");
@@ -133,17 +134,11 @@ export async function fastClockEnv(world: World, rate: number, extra: Record<str
 }
 
 /** Spawns the real runner with bash; `onStart` may signal the child. Resolves when it exits. */
-export function runRunner(args: string[], env: Record<string, string>, onStart?: (pid: number) => void): Promise<Exit> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("bash", [RUNNER, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-    if (onStart && child.pid) onStart(child.pid);
-  });
+export async function runRunner(args: string[], env: Record<string, string>, onStart?: (pid: number) => void): Promise<Exit> {
+  const live = startProcess("bash", [RUNNER, ...args], { env });
+  if (onStart && live.child.pid) onStart(live.child.pid);
+  const { code, signal, stdout, stderr } = await live.done;
+  return { code, signal, stdout, stderr };
 }
 
 /** A runner started under a stand-in for the launcher (a parent bash that wrote launcher.pid). */
@@ -160,16 +155,9 @@ export interface Launched {
  */
 export function launchRunner(inv: Invocation, env: Record<string, string>): Launched {
   const script = 'printf \'%s\\n\' "$$" >"$1/launcher.pid"; bash "$2" "${@:3}"; exit $?';
-  const child = spawn("bash", ["-c", script, "launcher-stand-in", inv.resultDir, RUNNER, ...inv.args], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<Exit>((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
-  return { launcherPid: child.pid!, exited };
+  const live = startProcess("bash", ["-c", script, "launcher-stand-in", inv.resultDir, RUNNER, ...inv.args], { env });
+  const exited = live.done.then(({ code, signal, stdout, stderr }): Exit => ({ code, signal, stdout, stderr }));
+  return { launcherPid: live.child.pid!, exited };
 }
 
 /** Resolves once runner.log shows the runner polling its PipelineRun (it is then mid-run). */
@@ -190,13 +178,9 @@ export async function readResult(resultDir: string): Promise<RunResult & Record<
   return parsed.data as RunResult & Record<string, unknown>;
 }
 
-/** Polls until `check` is true (generous sanity bound; not a timing assertion). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls until `check` is true: test/support/until.ts with this file's argument order (a sanity bound, not a timing claim). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  await untilValue(what, check, { limitMs });
 }
 
 /**

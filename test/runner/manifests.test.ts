@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { runProcess } from "../support/spawn.ts";
 import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -21,10 +21,9 @@ interface Out {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], env: Record<string, string>): Promise<Out> {
-  return new Promise((done) => {
-    execFile(cmd, args, { env, encoding: "utf8", maxBuffer: 16 << 20 }, (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
+async function run(cmd: string, args: string[], env: Record<string, string>): Promise<Out> {
+  const { code, stdout, stderr } = await runProcess(cmd, args, { env });
+  return { code: code ?? 1, stdout, stderr };
 }
 
 interface Rule {

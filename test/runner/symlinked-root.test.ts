@@ -6,13 +6,13 @@ import { mkdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { renderLauncher } from "../../src/host/launcher.ts";
-import { parseStatusOutput, renderStatusReader } from "../../src/host/status-reader.ts";
+import { parseWatchOutput, renderWatchReader } from "../../src/host/watch-reader.ts";
 import { parseRunsOutput, renderRunsLister } from "../../src/host/runs-lister.ts";
 import { FIXTURE_REPO, isAlive, launcherEnv, makeOrigin, rewriteToLocal, runBash, STARTED_RUNNER, waitFor } from "../host/helpers.ts";
 import { newTestRunId, prepareRun, readResult, runnerEnv, runRunner, startWorld } from "./harness.ts";
 
 describe("a symlinked runs root with a live run", () => {
-  it("is live to the status reader, the runs lister and another run's sweep, by either spelling; the sweep leaves it alone", async (t: TestContext) => {
+  it("is live to the watch reader, the runs lister and another run's sweep, by either spelling; the sweep leaves it alone", async (t: TestContext) => {
     const world = await startWorld();
     const pids: number[] = [];
     t.after(async () => {
@@ -38,7 +38,7 @@ describe("a symlinked runs root with a live run", () => {
     for (const f of ["launcher.pid", "runner.pid"]) pids.push(Number((await readFile(join(dirA, f), "utf8")).trim()));
 
     for (const runsRoot of [link, real]) {
-      const status = parseStatusOutput((await runBash(renderStatusReader({ runsRoot, runId: a }), launcherEnv(world.dir))).stdout);
+      const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot, runId: a, waitMs: 0 }), launcherEnv(world.dir))).stdout);
       assert.equal(status.liveness.live, true, `${runsRoot}: ${status.liveness.why}`);
       assert.equal(status.runner.alive, true);
       const listed = parseRunsOutput((await runBash(renderRunsLister({ runsRoot }), launcherEnv(world.dir))).stdout);

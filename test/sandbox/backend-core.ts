@@ -1,6 +1,6 @@
 /**
  * The sandbox backend-core: an HTTP server on 127.0.0.1 implementing the dispatch contract of
- * SPEC §6 (`POST /api/dispatch`), reaching D601 through an ssh2 client, recording every request
+ * docs/dispatch.md (`POST /api/dispatch`), reaching D601 through an ssh2 client, recording every request
  * (token redacted) and offering failure switches for the CLI's error paths.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";

@@ -1,5 +1,5 @@
 /** Small helpers to run real programs from the sandbox (git, openssl, ssh-keygen). */
-import { spawn } from "node:child_process";
+import { runProcess } from "../support/spawn.ts";
 
 /** Output of a finished program. */
 export interface ExecResult {
@@ -21,24 +21,10 @@ export interface ExecOptions {
 }
 
 /** Runs a program to completion without a shell; throws on a non-zero exit unless `check: false`. */
-export function execFile(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => void (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => void (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0 && options.check !== false) {
-        reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${stderr.trim()}`));
-        return;
-      }
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on("error", () => {}); // the child may exit before reading its input
-    child.stdin.end(options.input ?? "");
-  });
+export async function execFile(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const { code, stdout, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: options.env, input: options.input ?? "" });
+  if (code !== 0 && options.check !== false) throw new Error(`${cmd} ${args.join(" ")} exited ${code}: ${stderr.trim()}`);
+  return { code, stdout, stderr };
 }
 
 /** Environment for sandbox git commands: no proxy variables, no user or system config, fixed identity. */

@@ -1,5 +1,5 @@
 /**
- * The whole sandbox (SPEC §8) in one call: git over HTTPS with a private CA, the egress proxy,
+ * The whole sandbox (docs/sandbox.md) in one call: git over HTTPS with a private CA, the egress proxy,
  * D601 (ssh2 + real bash), backend-core (dispatch contract) and the fake Kubernetes API, all on
  * 127.0.0.1 with free ports, under one temp directory. See docs/sandbox.md.
  */
@@ -26,6 +26,7 @@ import {
   type RepoFiles,
 } from "./git-https.ts";
 import { generateKeyPair } from "./ssh-exec.ts";
+import { until } from "../support/until.ts";
 
 /** The repo's own runner directory, copied into the origin as `scripts/ci/`. */
 export const REPO_RUNNER_DIR = fileURLToPath(new URL("../../scripts/ci/", import.meta.url));
@@ -261,17 +262,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const ports = proxy.outboundPorts();
         return git.requests.filter((r) => r.client !== "operator" && !ports.has(r.remotePort));
       },
-      waitForResult: async (runId, timeoutMs = 60_000) => {
+      waitForResult: (runId, timeoutMs = 60_000) => {
         const file = join(runsRoot, runId, "result.json");
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          try {
-            return JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-          } catch (err) {
-            if (Date.now() > deadline) throw new Error(`no valid ${file} after ${timeoutMs} ms`, { cause: err });
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const parsed = async () => JSON.parse(await readFile(file, "utf8").catch(() => "null")) as Record<string, unknown> | null;
+        return until(`a valid ${file}`, () => parsed().catch(() => null), { limitMs: timeoutMs, everyMs: 50 });
       },
       stop: stopAll,
     };

@@ -2,8 +2,8 @@
 import type { Env } from "../env.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
-import type { RunStatus } from "../host/status-reader.ts";
 import { parseLogsOutput, renderLogsReader, type LogsReaderSettings, type RunLogs } from "../host/logs-reader.ts";
+import type { RunStatus } from "../host/watch-reader.ts";
 import { runHostScript } from "../host/run-script.ts";
 import type { RunSnapshot } from "./wait.ts";
 
@@ -16,7 +16,7 @@ export interface RunLocation {
   runId: string;
 }
 
-/** What a reader's answer says about a run (the status reader's and the watch reader's alike). */
+/** What a reader's answer says about a run (the watch reader's status part). */
 export type RunView = Pick<RunStatus, "exists" | "launcher" | "runner" | "pipelineRun" | "resultState" | "result" | "resultProblem">;
 
 /** Maps a reader's answer to the wait's phases. */
