@@ -95,6 +95,8 @@ describe("e2e: from a red run to its cause", () => {
     const follow = await cli(e2e(), ["logs", RED[0], "--follow"]);
     assert.equal(follow.code, 1, show(follow));
     assertDigest(follow.stdout, "logs --follow");
+    const taskLine = follow.stderr.indexOf("task smoke-namespace failed");
+    assert.ok(taskLine >= 0 && taskLine < follow.stderr.indexOf("finished: failed"), `the task lines before finished:\n${follow.stderr}`);
     assert.ok(follow.stdout.lastIndexOf(HEADLINE) > follow.stdout.lastIndexOf("\n[smoke-namespace/deploy-dev] "), `the digest comes after the task lines\n${follow.stdout}`);
 
     const logs = await cli(e2e(), ["logs", RED[0]]);
