@@ -122,7 +122,9 @@ export const runRefValue: ValueParser<"sync", string> = {
   placeholder: "run",
   parse(input) {
     const problem = checkRunRef(input);
-    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${input} ${text(problem)} (or @latest / @latest-failed)` };
+    if (problem === undefined) return { success: true, value: input };
+    // A bad reference's problem already names the references.
+    return { success: false, error: message`${input} ${text(problem)}${text(input.startsWith("@") ? "" : " (or @latest / @latest-failed)")}` };
   },
   format: String,
 };

@@ -41,8 +41,62 @@ const SHOWN = { kind: "shown" } as const;
 export function helpText(command: string | undefined, color: boolean): string {
   if (command === undefined) return OVERVIEW_HELP;
   const page = getDocPage(programParser(), [command]);
-  const body = page ? formatDocPage(PROGRAM, page, { colors: color, maxWidth: 110 }) : "";
-  return `${body.trimEnd()}\n\n${EXIT_CODES}`;
+  const body = page ? formatDocPage(PROGRAM, page, { colors: color, maxWidth: HELP_WIDTH }) : "";
+  return `${tidyHelp(body).trimEnd()}\n\n${EXIT_CODES}`;
+}
+
+/** The width help pages are rendered at. */
+export const HELP_WIDTH = 110;
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+const USAGE_INDENT = " ".repeat("Usage: ".length);
+
+/**
+ * A help page without trailing spaces, its usage wrapped between bracketed terms (Optique breaks inside
+ * `[--flag VALUE]`): the usage lines are joined, cut into top-level terms, and wrapped again at {@link HELP_WIDTH}.
+ */
+export function tidyHelp(page: string): string {
+  const lines = page.split("\n").map((l) => l.replace(/[ \t]+((?:\x1b\[[0-9;]*m)*)$/, "$1"));
+  const start = lines.findIndex((l) => l.replace(ANSI, "").startsWith("Usage: "));
+  if (start < 0) return lines.join("\n");
+  let end = start + 1;
+  while (end < lines.length && lines[end]!.replace(ANSI, "").startsWith(USAGE_INDENT) && lines[end]!.trim() !== "") end++;
+  const joined = lines.slice(start, end).map((l, i) => (i === 0 ? l : l.replace(/^ +/, ""))).reduce((a, l) => (/\[(?:\x1b\[[0-9;]*m)*$/.test(a) ? a + l : `${a} ${l}`));
+  return [...lines.slice(0, start), ...wrapTerms(joined), ...lines.slice(end)].join("\n");
+}
+
+/** A usage line cut between its top-level terms (spaces at bracket depth 0), wrapped with the `Usage: ` indent. */
+function wrapTerms(usage: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let term = "";
+  for (let i = 0; i < usage.length; i++) {
+    const esc = /^\x1b\[[0-9;]*m/.exec(usage.slice(i));
+    if (esc) {
+      term += esc[0];
+      i += esc[0].length - 1;
+      continue;
+    }
+    const c = usage[i]!;
+    if (c === "[" || c === "(") depth++;
+    else if (c === "]" || c === ")") depth = Math.max(0, depth - 1);
+    if (c === " " && depth === 0) {
+      if (term) terms.push(term);
+      term = "";
+    } else term += c;
+  }
+  if (term) terms.push(term);
+  const width = (s: string) => s.replace(ANSI, "").length;
+  const out: string[] = [];
+  let line = "";
+  for (const t of terms) {
+    if (line && width(line) + 1 + width(t) > HELP_WIDTH) {
+      out.push(line);
+      line = USAGE_INDENT + t;
+    } else line = line ? `${line} ${t}` : t;
+  }
+  if (line) out.push(line);
+  return out;
 }
 
 /** Prints a help page: as text, or with `--json` as `{ ok: true, command, help }` (the same text, no color). */

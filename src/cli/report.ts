@@ -1,13 +1,15 @@
 /** `unidesk-ci report <runId>`: a run as JUnit XML, Markdown and/or one HTML page, from the one dispatch `logs` makes (docs/commands.md#report). */
 import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, runIdValue, textValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, runRefValue, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { fetchRunLogs } from "../runs/read.ts";
 import { writeJson } from "../io/json.ts";
-import { buildReportModel, type ReportChanges, type ReportModel } from "../io/report-model.ts";
+import { buildReportModel, type ReportModel } from "../io/report-model.ts";
+import { renderResolved } from "../io/render-digest.ts";
+import { addCommitSubjects } from "../manifest/git-log.ts";
 import { renderJunit } from "../io/report-junit.ts";
 import { renderMarkdown } from "../io/report-markdown.ts";
 import { renderHtml } from "../io/report-html.ts";
@@ -26,7 +28,7 @@ export const reportCommand = lazy(() =>
     "report",
     object({
       command: constant("report" as const),
-      runId: argument(runIdValue, { description: message`The run id printed by run-dev-e2e.` }),
+      runId: argument(runRefValue, { description: message`The run id printed by run-dev-e2e, or @latest (the newest run) or @latest-failed (the newest that did not succeed).` }),
       junit: optional(option("--junit", textValue("FILE"), { description: message`Write JUnit XML (one testcase per pipeline task) to FILE; - for stdout.` })),
       markdown: optional(option("--markdown", textValue("FILE"), { description: message`Write a Markdown summary (fits $GITHUB_STEP_SUMMARY) to FILE; - for stdout.` })),
       html: optional(option("--html", textValue("FILE"), { description: message`Write one self-contained HTML page with a timeline to FILE; - for stdout.` })),
@@ -47,6 +49,8 @@ export type ReportOptions = InferValue<ReturnType<typeof reportCommand>>;
 export interface ReportDocument {
   ok: true;
   runId: string;
+  /** `@latest` / `@latest-failed` when the run was named by one, else null. */
+  reference: string | null;
   status: ReportModel["status"];
   written: { format: ReportFormat; path: string; bytes: number }[];
 }
@@ -76,8 +80,9 @@ export async function runReport(opts: ReportOptions, env: Env): Promise<void> {
   const target = requireDispatchTarget(config);
   const logs = await fetchRunLogs(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
   if (!logs.found) throw unknownRun(opts.runId, config);
-  // `changes` rides on the logs reader's answer once it carries one (issue 14, part 5).
-  const changes = (logs as { changes?: ReportChanges | null }).changes;
+  if (logs.reference !== null && !opts.json) env.stderr.write(renderResolved(logs.reference, logs.runId));
+  // The operator's clone (the current directory) adds the subjects of the manifest commits in between, as in `logs`.
+  const changes = logs.changes && (await addCommitSubjects(logs.changes, logs.result?.manifestCommit ?? null, ".", env));
   const model = buildReportModel(logs, { now: env.now(), changes });
   const texts = targets.map((t) => ({ ...t, text: RENDER[t.format](model) }));
   for (const t of texts) {
@@ -90,7 +95,7 @@ export async function runReport(opts: ReportOptions, env: Env): Promise<void> {
   }
   const written = texts.map((t) => ({ format: t.format, path: t.path, bytes: new TextEncoder().encode(t.text).length }));
   if (opts.json) {
-    writeJson(env, { ok: true, runId: model.runId, status: model.status, written });
+    writeJson(env, { ok: true, runId: model.runId, reference: logs.reference, status: model.status, written } satisfies ReportDocument);
     return;
   }
   const stdout = texts.find((t) => t.path === "-");

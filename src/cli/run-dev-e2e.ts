@@ -6,7 +6,7 @@ import type { Env } from "../env.ts";
 import { AuthError, ConfigError, DispatchError, ManifestError, UsageError, withContext } from "../errors.ts";
 import { newRunId } from "../runs/run-id.ts";
 import { resolveConfig, requireDispatchTarget, type Config } from "../config.ts";
-import { loadFromOrigin, type LoadedManifest } from "../manifest/load.ts";
+import { loadFromOrigin, unpushedManifestWarning, type LoadedManifest } from "../manifest/load.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { renderLauncher } from "../host/launcher.ts";
 import { LAUNCH_TIMEOUT_MS, submitLauncher } from "../runs/submit.ts";
@@ -57,6 +57,8 @@ export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<vo
   const config = await pending;
   const target = opts.dryRun ? undefined : requireDispatchTarget(config);
   const loaded = await (offline ?? loadFromOrigin(repoDir, env, { fetch: true }));
+  const unpushed = await unpushedManifestWarning(repoDir, loaded.commit, env);
+  if (unpushed) env.stderr.write(unpushed);
   const runId = opts.runId ?? newRunId(env.now());
   const resultDir = `${config.runsRoot}/${runId}`;
   // From here on every failure names the run, so a calling script can follow or cancel it (docs/json.md).

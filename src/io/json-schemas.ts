@@ -136,6 +136,7 @@ function buildSchemas() {
       object({
         ok: literal(true),
         runId: string(),
+        reference: nullable(string()),
         status: union([zenum(["running", "corrupt", "mismatch"]), zenum(RUN_STATUSES)]),
         written: array(object({ format: zenum(["junit", "markdown", "html"]), path: string(), bytes: count() })),
       }),

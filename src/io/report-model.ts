@@ -12,22 +12,9 @@ import { logSource, taskStates, type TaskState } from "../runs/tasks.ts";
 import { lineText } from "./render-follow.ts";
 import { formatDuration } from "./render-run.ts";
 import { taskSourceOf } from "./render-logs.ts";
+import type { RunChanges } from "../runs/changes.ts";
 
 type FoundLogs = Extract<RunLogs, { found: true }>;
-
-/**
- * What changed since the newest earlier succeeded run (issue 14 part 5). A local structural copy of the `changes`
- * document, so the renderers take it whatever module ends up declaring it.
- */
-export interface ReportChanges {
-  since: { runId: string; manifestCommit: string } | null;
-  services: {
-    added: { id: string; commitId: string }[];
-    removed: { id: string; commitId: string }[];
-    changed: { id: string; from: string; to: string }[];
-  };
-  commits: { sha: string; subject: string }[] | null;
-}
 
 /** One pipeline task of the report. */
 export interface ReportTask {
@@ -69,7 +56,7 @@ export interface ReportModel {
   failures: RunFailure[];
   /** From result.json; for results without them, the PipelineRun's and each task's span. */
   phases: RunPhase[];
-  changes: ReportChanges | null;
+  changes: RunChanges | null;
   logs: ReportLog[];
   /** When the report was made (ISO). */
   generatedAt: string;
@@ -135,7 +122,7 @@ function phasesFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "pipel
 const visibleDeep = <T>(value: T): T => JSON.parse(JSON.stringify(value), (_, v: unknown) => (typeof v === "string" ? visibleText(v) : v)) as T;
 
 /** The report's data from one logs-reader answer (`changes` when the caller has them); `now` ends what still runs. */
-export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: ReportChanges | null }): ReportModel {
+export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: RunChanges | null }): ReportModel {
   const source = taskSourceOf(logs);
   const progressText = logs.files.find((f) => f.path === "progress.json" && typeof f.content === "string")?.content as string | undefined;
   const progress = progressText === undefined ? null : checkProgressJson(progressText).progress;
@@ -200,12 +187,12 @@ export function reportFacts(m: ReportModel): [string, Inline][] {
 }
 
 /** The changes section as paragraphs and list items (null: no changes known). */
-export function changeItems(c: ReportChanges | null): { intro: Inline; items: Inline[]; commits: Inline[] } | null {
+export function changeItems(c: RunChanges | null): { intro: Inline; items: Inline[]; commits: Inline[] } | null {
   if (!c) return null;
   if (!c.since) return { intro: ["No earlier run succeeded: nothing to compare with."], items: [], commits: [] };
   const s = c.services;
   return {
-    intro: ["Last green run ", { code: c.since.runId }, " at ", sha12(c.since.manifestCommit), s.changed.length + s.added.length + s.removed.length ? "." : ". No service commit changed."],
+    intro: ["Last green run ", { code: c.since.runId }, ...(c.since.manifestCommit ? [" at ", sha12(c.since.manifestCommit)] : []), s.changed.length + s.added.length + s.removed.length ? "." : ". No service commit changed."],
     items: [
       ...s.changed.map((x): Inline => [{ code: x.id }, ": ", sha12(x.from), " → ", sha12(x.to)]),
       ...s.added.map((x): Inline => ["added ", { code: x.id }, " at ", sha12(x.commitId)]),

@@ -231,3 +231,21 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
 
   return { commit, manifest, originUrl, repoDir: topLevel };
 }
+
+/**
+ * The one-line warning (docs/commands.md#unidesk-ci-run-dev-e2e) when the clone's local `master` holds a deploy.json
+ * other than the one at `commit` (origin/master, what the run proves): a change committed but not pushed. One
+ * `git rev-parse` of both blobs; null when they are equal, or either side has no deploy.json, or git cannot tell.
+ */
+export async function unpushedManifestWarning(repoDir: string, commit: string, env: Env): Promise<string | null> {
+  if (!FULL_SHA.test(commit)) return null;
+  let out;
+  try {
+    out = await makeGit(repoDir, env)(["rev-parse", `refs/heads/master:${MANIFEST_PATH}`, `${commit}:${MANIFEST_PATH}`]);
+  } catch {
+    return null;
+  }
+  const [local, origin] = out.stdout.trim().split("\n");
+  if (out.code !== 0 || !local || !origin || local === origin) return null;
+  return `warning: deploy.json on local master differs from origin/master (not pushed); this run proves origin/master (${commit.slice(0, 12)}): push master to test your change\n`;
+}

@@ -110,10 +110,14 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
     let news = false;
     const snapshot = toSnapshot(answer);
     last = snapshot;
+    // A run's end comes after its task changes (`logs <finished> --follow`: the task lines, then `finished:`).
+    const ending = snapshot.phase === "finished";
+    let status: FollowEvent | null = null;
     if (snapshotKey(snapshot) !== previous) {
       previous = snapshotKey(snapshot);
       news = true;
-      yield { type: "status", snapshot, elapsedMs };
+      status = { type: "status", snapshot, elapsedMs };
+      if (!ending) yield status;
     }
     if (answer.progress.state === "changed" && answer.progress.progress) {
       progress = answer.progress.progress;
@@ -125,6 +129,7 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
       }
       tasks = next;
     }
+    if (status && ending) yield status;
     version = nextProgressVersion(version, answer);
     for (const chunk of answer.chunks) {
       // Shorter than the bytes held (replaced, which the runner never does): go on from its end, repeating nothing.

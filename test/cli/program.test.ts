@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import { CliError, DispatchError, ManifestError, UsageError } from "../../src/errors.ts";
 import { COMPLETION_SHELLS, completionScript } from "../../src/cli/completions.ts";
-import { helpText, parseArgs, reportError, runCli } from "../../src/cli/program.ts";
+import { COMMANDS, HELP_WIDTH, helpText, parseArgs, reportError, runCli } from "../../src/cli/program.ts";
 import { jsonSchemas } from "../../src/cli/schema.ts";
 import { documentSchemas } from "../../src/io/json-schemas.ts";
 import { runMainChecked } from "./helpers.ts";
@@ -87,6 +87,36 @@ describe("parser", () => {
     assert.ok(error instanceof UsageError && !error.silent);
     assert.equal(err, "");
     assert.equal(out, "");
+  });
+});
+
+describe("every help page, plain and colored, at the width it is rendered", () => {
+  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+  for (const command of [undefined, ...COMMANDS]) {
+    for (const color of [false, true]) {
+      it(`${command ?? "(overview)"}${color ? " colored" : ""}: no trailing space, every usage line whole bracketed terms within ${HELP_WIDTH} columns`, () => {
+        const lines = helpText(command, color).split("\n").map(plain);
+        assert.deepEqual(lines.filter((l) => /\s$/.test(l)), [], "lines ending in a space");
+        const start = lines.findIndex((l) => l.startsWith("Usage: "));
+        if (command === undefined) return;
+        assert.ok(start >= 0, "no usage line");
+        let end = start + 1;
+        while (lines[end]?.startsWith("       ") && lines[end]!.trim()) end++;
+        for (const line of lines.slice(start, end)) {
+          assert.ok(line.length <= HELP_WIDTH, `usage line longer than ${HELP_WIDTH}: ${line}`);
+          let depth = 0;
+          for (const c of line) {
+            depth += c === "[" ? 1 : c === "]" ? -1 : 0;
+            assert.ok(depth >= 0, `a usage line starting inside a bracket: ${line}`);
+          }
+          assert.equal(depth, 0, `a usage line broken inside a bracket: ${line}`);
+        }
+      });
+    }
+  }
+  it("completions --help: no trailing space", async () => {
+    const { out } = await cli(["completions", "--help"]);
+    assert.deepEqual(out.split("\n").filter((l) => /\s$/.test(l)), []);
   });
 });
 

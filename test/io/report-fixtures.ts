@@ -1,7 +1,8 @@
 /** Fixed runs for the report tests: a failed run (hostile text everywhere), a succeeded one, a running one. */
 import type { RunLogs } from "../../src/host/logs-reader.ts";
 import type { RunResult } from "../../src/host/result.ts";
-import { buildReportModel, type ReportChanges, type ReportModel } from "../../src/io/report-model.ts";
+import { buildReportModel, type ReportModel } from "../../src/io/report-model.ts";
+import type { RunChanges } from "../../src/runs/changes.ts";
 import { testProgress, testResult } from "../host/answers.ts";
 
 /** Text meant to break XML, Markdown and HTML: CDATA end, markup, an onerror image, a link, a pipe, backticks, C0 and bidi controls, a lone surrogate. */
@@ -31,7 +32,7 @@ export function testLogs(runId: string, opts: { result?: RunResult; tasks: strin
 }
 
 /** Changes of a failed run against its last green one. */
-export const CHANGES: ReportChanges = {
+export const CHANGES: RunChanges = {
   since: { runId: "dev-20261126-101010-aaaaaa", manifestCommit: "1111111111111111111111111111111111111111" },
   services: { added: [{ id: "new-svc", commitId: "2222222222222222222222222222222222222222" }], removed: [], changed: [{ id: `api${HOSTILE}`, from: "3333333333333333333333333333333333333333", to: "4444444444444444444444444444444444444444" }] },
   commits: [{ sha: "5555555555555555555555555555555555555555", subject: `bump api ${HOSTILE}` }],

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ManifestError, ExitCode, UsageError } from "../../src/errors.ts";
-import { loadFromFile, loadFromOrigin, parseManifestText } from "../../src/manifest/load.ts";
+import { loadFromFile, loadFromOrigin, parseManifestText, unpushedManifestWarning } from "../../src/manifest/load.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { makeReadFile } from "../../src/read-file.ts";
 import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, SERVICES_MAX } from "../../src/rules.ts";
@@ -333,5 +333,22 @@ describe("validate FILE: loadFromFile", () => {
     } finally {
       child.kill();
     }
+  });
+});
+
+describe("unpushedManifestWarning (real git)", () => {
+  it("warns once local master's deploy.json differs from origin/master's, not before; silent without a local master", async () => {
+    const f = await fixture();
+    const env = f.env();
+    const loaded = await loadFromOrigin(f.operator, env, { fetch: true });
+    assert.equal(await unpushedManifestWarning(f.operator, loaded.commit, env), null, "no local master yet");
+    await f.git(f.operator, "checkout", "-q", "-b", "master", "origin/master");
+    assert.equal(await unpushedManifestWarning(f.operator, loaded.commit, env), null, "the same deploy.json");
+    await writeFile(join(f.operator, "deploy.json"), manifestText({ timeoutMs: 600_000 }));
+    await f.git(f.operator, "commit", "-q", "-am", "local change");
+    const warning = await unpushedManifestWarning(f.operator, loaded.commit, env);
+    assert.equal(warning, `warning: deploy.json on local master differs from origin/master (not pushed); this run proves origin/master (${loaded.commit.slice(0, 12)}): push master to test your change\n`);
+    const again = await loadFromOrigin(f.operator, env, { fetch: true });
+    assert.equal(again.commit, loaded.commit, "the run still proves origin/master");
   });
 });

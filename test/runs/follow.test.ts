@@ -81,6 +81,13 @@ describe("followRun", () => {
     assert.deepEqual(changes, ["starting", "check-inputs pending", "report pending", "running", "check-inputs running", "check-inputs succeeded", "report failed", "finished"]);
   });
 
+  it("a run already finished at the first answer: its task changes come before `finished` (logs <finished> --follow)", async () => {
+    const mock = new HttpMock().register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, result: testResult(RUN, { status: "failed" }), progress: { version: "1:3:1", json: progress([["check-inputs", "True", "Succeeded"], ["report", "False", "Failed"]], "False") } })));
+    const { events } = await drain(followRun(target, request(), fakeEnv({ fetch: mock.fetch })));
+    const changes = events.flatMap((e) => (e.type === "task" ? [`${e.task.task} ${e.task.state}`] : e.type === "status" ? [e.snapshot.phase] : []));
+    assert.deepEqual(changes, ["check-inputs succeeded", "report failed", "finished"]);
+  });
+
   it("a finished run's bytes that did not fit (more) are fetched before the end", async () => {
     const mock = new HttpMock()
       .register(watch, hostAnswer(watchAnswer(RUN, { result: done, more: true, chunks: [{ path: "runner.log", offset: 0, data: "a\n" }] })))
