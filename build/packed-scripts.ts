@@ -1,12 +1,14 @@
 /**
  * esbuild plugin: the host scripts (src/host/*.sh) travel in the bundle as ONE raw-deflated blob, inflated once
- * when the bundle loads (well under a millisecond); each `.sh` import becomes its entry of it. Bash compresses ~3×
- * and the scripts share their includes, so the bundle is ~20 KB smaller (docs/building.md).
+ * when the bundle loads (well under a millisecond); each `.sh` import becomes its entry of it, without its full-line
+ * comments (build/strip-comments.mjs, as tests load it). Bash compresses ~3× and the scripts share their includes,
+ * so the bundle is ~25 KB smaller (docs/building.md).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import type { Plugin } from "esbuild";
+import { stripComments } from "./strip-comments.mjs";
 
 const BLOB = "unidesk-ci:packed-scripts";
 
@@ -18,7 +20,7 @@ export function packedScripts(hostDir = "src/host"): Plugin {
       let packed = "";
       build.onStart(async () => {
         const names = (await readdir(hostDir)).filter((n) => n.endsWith(".sh")).sort();
-        const scripts = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(`${hostDir}/${n}`, "utf8")] as const)));
+        const scripts = Object.fromEntries(await Promise.all(names.map(async (n) => [n, stripComments(await readFile(`${hostDir}/${n}`, "utf8"))] as const)));
         packed = deflateRawSync(JSON.stringify(scripts), { level: 9 }).toString("base64");
       });
       build.onResolve({ filter: /\.sh$/ }, (args) => {

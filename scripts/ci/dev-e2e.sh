@@ -718,20 +718,12 @@ declare -a dead_runs=()
 
 # The readers' liveness rule (uci_pid_runs, UCI_PID_SEEN), so the sweep calls lost exactly what they do.
 # >>> generated from src/host/run-liveness.sh (npm run build) >>>
-# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
-# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
-# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
-# RUN_YOUNG_GRACE_S comes from src/rules.ts.
 UCI_YOUNG_GRACE_S='60'
-# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
 declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
 
-# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
-# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
-# under a reused pid (a bare pid is never trusted).
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
   UCI_PID_SEEN=gone
@@ -751,14 +743,11 @@ uci_pid_runs() {
   rest=$cmd$'\n'
   while [[ $rest == *"$dir"* ]]; do
     rest=${rest#*"$dir"}
-    # /runs/ab must not be taken for /runs/abc.
     [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
   done
   return 1
 }
 
-# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
-# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
 uci_liveness() {
   local dir=$1 p pid has_pid=false now mtime
   UCI_LIVE=dead
@@ -798,8 +787,6 @@ uci_liveness() {
   fi
 }
 
-# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
-# "-\tnone" without a valid pid in it.
 uci_process_field() {
   if [[ -z ${UCI_PID[$1]-} ]]; then
     printf -- '-\tnone'
@@ -810,7 +797,6 @@ uci_process_field() {
   fi
 }
 
-# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
 uci_liveness_record() {
   printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
 }

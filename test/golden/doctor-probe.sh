@@ -1,9 +1,5 @@
 #!/usr/bin/env bash
 # unidesk-ci doctor probe (docs/setup-d601.md#what-doctor-checks): fixed and read-only, one dispatch per doctor.
-# Only the quoted values below are substituted. It creates, changes and deletes nothing, on the host or in
-# the cluster: roots are judged by test -w and df on their nearest existing directory, the cluster gets
-# reads and access reviews only, git ls-remote needs no repository, and kubectl's cache points at a path
-# that cannot exist, so kubectl writes no cache files either.
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
@@ -15,7 +11,6 @@ UCI_PIPELINE='unidesk-dev-namespace-e2e'
 UCI_SERVICE_ACCOUNT='unidesk-ci-e2e'
 UCI_MIN_FREE_KIB='262144'
 UCI_BUDGET_S='40'
-# One tool per line.
 UCI_TOOLS='bash
 git
 kubectl
@@ -24,7 +19,6 @@ setsid
 timeout'
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
-# One access check per line: <id> <verb> <resource> <namespace, or - for cluster scope> [<subresource>].
 UCI_ACCESS='create-namespaces create namespaces -
 delete-namespaces delete namespaces -
 list-namespaces list namespaces -
@@ -42,17 +36,14 @@ export KUBECACHEDIR=/dev/null/unidesk-ci-doctor
 export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
 export GIT_TERMINAL_PROMPT=0
 
-# check <id> <pass|fail|skip> <reason or -> <detail>
 uci_check() {
   printf 'check\t%s\t%s\t%s\tb64:%s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | base64 -w0)"
 }
 
-# The last line of a command's output that is not empty and not a kubectl warning, at most 300 bytes.
 uci_last() {
   printf '%s\n' "$1" | grep -v -e '^[[:space:]]*$' -e '^Warning:' | tail -n 1 | head -c 300
 }
 
-# Runs a command for at most $1 seconds and never past the probe's budget (timeout when present).
 uci_bounded() {
   local limit=$1 left=$((UCI_BUDGET_S - SECONDS))
   shift
@@ -67,7 +58,6 @@ uci_bounded() {
 
 uci_has() { command -v "$1" >/dev/null 2>&1; }
 
-# "1.5 GiB" or "300 MiB" for a number of KiB.
 uci_size() {
   if (($1 >= 10485760)); then
     printf '%d GiB' $(($1 / 1048576))
@@ -91,7 +81,6 @@ uci_tool() {
   uci_check "tool.$tool" pass - "$(command -v "$tool"): ${version:-version unknown}"
 }
 
-# The root itself when it exists, else its nearest existing ancestor.
 uci_existing() {
   local path=$1
   while [[ ! -e $path && $path == /?* ]]; do
@@ -101,11 +90,6 @@ uci_existing() {
   printf '%s' "$path"
 }
 
-# Prints root $2's canonical path, or why others could change it and fails ($1 names it: runs or work): every
-# symlink and directory on it, as given and as resolved, is root's or ours; a directory others may write is
-# sticky; the root itself is ours and only ours to write (docs/security.md). $3 (the launcher's mkdir, run
-# with -p, umask 077) creates a missing root between the two passes; without it nothing is created. Paths
-# start with "/", so no "--" is needed.
 uci_safe() {
   local p q c u m n f
   for q in "$2" -; do
@@ -127,7 +111,6 @@ uci_safe() {
 
 uci_root() {
   local id=$1 root=$2 base free state why
-  # The launcher's own test: a root others could change is refused there, so it is red here.
   if ! why=$(uci_safe "${id%-root}" "$root"); then
     uci_check "$id" fail unsafe "$why"
     return
@@ -159,7 +142,6 @@ uci_kubectl() {
   uci_bounded 10 kubectl --request-timeout=5s "$@" 2>&1
 }
 
-# get <id> <what> <kubectl get arguments…>: present or not.
 uci_get() {
   local id=$1 what=$2 out
   shift 2
@@ -195,7 +177,6 @@ uci_access() {
   done <<<"$UCI_ACCESS"
 }
 
-# Every check after kube-api, skipped for reason $1 ($2 says why).
 uci_skip_cluster() {
   local id rest
   [[ $1 == kube-api ]] || uci_check kube-api skip "$1" "not checked: $2"
@@ -263,7 +244,6 @@ uci_egress() {
     uci_check egress-proxy pass - "egress proxy $UCI_EGRESS_PROXY accepts connections (the repository was not tried: no valid environments.dev.ci.repo)"
     return
   fi
-  # Like the launcher's fetch: the proxy forced for git, no_proxy dropped, no direct fallback.
   if ! out=$(uci_bounded 20 env -u no_proxy -u NO_PROXY \
     "http_proxy=$UCI_EGRESS_PROXY" "https_proxy=$UCI_EGRESS_PROXY" \
     "HTTP_PROXY=$UCI_EGRESS_PROXY" "HTTPS_PROXY=$UCI_EGRESS_PROXY" \

@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # unidesk-ci logs reader: fixed and read-only (docs/readers.md); every file of one run directory
-# in one dispatch, base64, keeping each file's tail within the caps and reading at most UCI_MAX_FILES
-# files (the others are counted). It writes nothing on the host.
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
-# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
-# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
 UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_FILE_CAP='262144'
@@ -20,10 +16,8 @@ UCI_DEPLOY_CAP='1048576'
 UCI_KEPT=0
 UCI_COUNT=0
 
-# With UCI_ONLY (logs --file) only that one file of the listing is read.
 uci_wanted() { [[ -z $UCI_ONLY || $1 == "$UCI_ONLY" ]]; }
 
-# One line per file: file <base64 path> <size> <b64:content tail | - when unreadable>.
 uci_emit() {
   local rel=$1 path="$UCI_DIR/$1" size cap data pad content
   size=$(stat -c %s -- "$path" 2>/dev/null) || size=0
@@ -41,8 +35,6 @@ uci_emit() {
   printf 'file\t%s\t%s\t%s\n' "$(printf '%s' "$rel" | base64 -w0)" "$size" "$content"
 }
 
-# result.json as one record, judged by the CLI (src/host/result.ts): "result\tb64:<its first UCI_RESULT_CAP
-# bytes>\t<size>", "result\t-\t0" when there is none, "result\t!\t0" when it is no readable regular file.
 uci_result_record() {
   local f=$1/result.json data size
   if [[ ! -e $f && ! -L $f ]]; then
@@ -55,20 +47,12 @@ uci_result_record() {
   fi
 }
 
-# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
-# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
-# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
-# RUN_YOUNG_GRACE_S comes from src/rules.ts.
 UCI_YOUNG_GRACE_S='60'
-# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
 declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
 
-# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
-# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
-# under a reused pid (a bare pid is never trusted).
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
   UCI_PID_SEEN=gone
@@ -88,14 +72,11 @@ uci_pid_runs() {
   rest=$cmd$'\n'
   while [[ $rest == *"$dir"* ]]; do
     rest=${rest#*"$dir"}
-    # /runs/ab must not be taken for /runs/abc.
     [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
   done
   return 1
 }
 
-# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
-# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
 uci_liveness() {
   local dir=$1 p pid has_pid=false now mtime
   UCI_LIVE=dead
@@ -135,8 +116,6 @@ uci_liveness() {
   fi
 }
 
-# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
-# "-\tnone" without a valid pid in it.
 uci_process_field() {
   if [[ -z ${UCI_PID[$1]-} ]]; then
     printf -- '-\tnone'
@@ -147,12 +126,10 @@ uci_process_field() {
   fi
 }
 
-# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
 uci_liveness_record() {
   printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
 }
 
-# "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
 uci_file_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
@@ -160,13 +137,9 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
-# Run references and the last green run (docs/readers.md#run-references-and-the-last-green-run). The order is
-# the one `runs` lists: newest first by launcher.pid's mtime (written once, as the launcher detached), else the
-# run dir's; ties by id. RUN_ID and RUN_REF come from src/rules.ts.
 UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 UCI_RE_RUN_REF='^@latest(-failed)?$'
 
-# "<epoch>\t<id>" for every run dir under runs root $1, newest first.
 uci_run_order() {
   local depth type time rel id
   local -A started=()
@@ -182,20 +155,15 @@ uci_run_order() {
   for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
 }
 
-# Does run dir $1 hold a result.json (a regular file) that says "status": "succeeded"? A JSON string cannot hold
-# an unescaped quote, so the match is a key of the document.
 uci_run_succeeded() {
   [[ -f $1/result.json && ! -L $1/result.json ]] &&
     head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | grep -Eq '"status"[[:space:]]*:[[:space:]]*"succeeded"'
 }
 
-# Did run dir $1 end without succeeding: a result.json (in any form) that does not say succeeded?
 uci_run_failed() {
   [[ -e $1/result.json || -L $1/result.json ]] && ! uci_run_succeeded "$1"
 }
 
-# When UCI_RUN_ID is a reference: sets it to the run id it names and prints "ref\t<reference>\t<run id>"
-# ("-" and UCI_RUN_ID left as the reference when no run matches).
 uci_resolve_ref() {
   local ref=$UCI_RUN_ID time id
   [[ $ref =~ $UCI_RE_RUN_REF ]] || return 0
@@ -209,9 +177,6 @@ uci_resolve_ref() {
   if [[ $UCI_RUN_ID == "$ref" ]]; then printf 'ref\t%s\t-\n' "$ref"; else printf 'ref\t%s\t%s\n' "$ref" "$UCI_RUN_ID"; fi
 }
 
-# For run $UCI_RUN_ID when it ended without succeeding: "changes\t<id>\t<result.json>\t<deploy.json>\t<this
-# run's deploy.json>" of the newest earlier run that succeeded (files as uci_file_field, deploy.json at most cap
-# $1 bytes; "-" for all three when no earlier run succeeded). Nothing for a running or succeeded run.
 uci_changes_record() {
   local cap=$1 time id seen=false green=-
   uci_run_failed "$UCI_RUNS_ROOT/$UCI_RUN_ID" || return 0
@@ -231,7 +196,6 @@ uci_changes_record() {
 }
 
 printf 'unidesk-ci-logs\t1\n'
-# @latest / @latest-failed: the run it names, in this same dispatch.
 uci_resolve_ref
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 printf 'runid\t%s\n' "$UCI_RUN_ID"
@@ -241,16 +205,12 @@ if [[ $UCI_RUN_ID == @* || ! -d $UCI_DIR ]]; then
   exit 0
 fi
 printf 'run\tpresent\n'
-# Liveness before result.json, as the runner's sweep judges it.
 uci_liveness "$UCI_DIR"
 uci_liveness_record
 uci_result_record "$UCI_DIR"
-# A run that did not succeed: the last green run before it and both deploy.json copies.
 uci_changes_record "$UCI_DEPLOY_CAP"
 declare -a uci_all=() uci_listed=()
-# At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
 mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
-# Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
   [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"
 done
@@ -267,7 +227,6 @@ for uci_rel in "${uci_listed[@]}"; do
   ((UCI_COUNT < UCI_MAX_FILES)) || break
   uci_emit "$uci_rel"
 done
-# Listed but not read; "atleast" when the listing itself stopped at UCI_SCAN_MAX names.
 uci_scan=exact
 ((${#uci_all[@]} >= UCI_SCAN_MAX)) && uci_scan=atleast
 printf 'omitted\t%s\t%s\n' "$((${#uci_listed[@]} - (UCI_COUNT - UCI_KNOWN)))" "$uci_scan"

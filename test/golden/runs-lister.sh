@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # unidesk-ci runs lister: fixed and read-only (docs/readers.md); the newest run dirs under the runs root,
-# a few small files of each (result.json, pipelinerun.txt, pid files, the head of launcher.log).
-# Only the quoted values below are substituted. It writes nothing on the host.
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
-# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
-# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
 UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_LIMIT='20'
 UCI_RESULT_CAP='8192'
@@ -14,7 +10,6 @@ UCI_DEPLOY_CAP='65536'
 UCI_STATUS=''
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 
-# "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
 uci_file_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
@@ -22,20 +17,12 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
-# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
-# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
-# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
-# RUN_YOUNG_GRACE_S comes from src/rules.ts.
 UCI_YOUNG_GRACE_S='60'
-# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
 declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
 
-# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
-# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
-# under a reused pid (a bare pid is never trusted).
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
   UCI_PID_SEEN=gone
@@ -55,14 +42,11 @@ uci_pid_runs() {
   rest=$cmd$'\n'
   while [[ $rest == *"$dir"* ]]; do
     rest=${rest#*"$dir"}
-    # /runs/ab must not be taken for /runs/abc.
     [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
   done
   return 1
 }
 
-# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
-# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
 uci_liveness() {
   local dir=$1 p pid has_pid=false now mtime
   UCI_LIVE=dead
@@ -102,8 +86,6 @@ uci_liveness() {
   fi
 }
 
-# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
-# "-\tnone" without a valid pid in it.
 uci_process_field() {
   if [[ -z ${UCI_PID[$1]-} ]]; then
     printf -- '-\tnone'
@@ -114,12 +96,10 @@ uci_process_field() {
   fi
 }
 
-# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
 uci_liveness_record() {
   printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
 }
 
-# The manifest commit the launcher logged first ("launcher accepted run …: … commit <sha> …"), or "-".
 uci_commit_field() {
   local head=""
   [[ -f $1 && ! -L $1 ]] && head=$(head -c 2048 -- "$1" 2>/dev/null | tr -d '\000')
@@ -133,13 +113,9 @@ if [[ ! -d $UCI_RUNS_ROOT ]]; then
 fi
 printf 'root\tpresent\n'
 
-# Run references and the last green run (docs/readers.md#run-references-and-the-last-green-run). The order is
-# the one `runs` lists: newest first by launcher.pid's mtime (written once, as the launcher detached), else the
-# run dir's; ties by id. RUN_ID and RUN_REF come from src/rules.ts.
 UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 UCI_RE_RUN_REF='^@latest(-failed)?$'
 
-# "<epoch>\t<id>" for every run dir under runs root $1, newest first.
 uci_run_order() {
   local depth type time rel id
   local -A started=()
@@ -155,20 +131,15 @@ uci_run_order() {
   for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
 }
 
-# Does run dir $1 hold a result.json (a regular file) that says "status": "succeeded"? A JSON string cannot hold
-# an unescaped quote, so the match is a key of the document.
 uci_run_succeeded() {
   [[ -f $1/result.json && ! -L $1/result.json ]] &&
     head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | grep -Eq '"status"[[:space:]]*:[[:space:]]*"succeeded"'
 }
 
-# Did run dir $1 end without succeeding: a result.json (in any form) that does not say succeeded?
 uci_run_failed() {
   [[ -e $1/result.json || -L $1/result.json ]] && ! uci_run_succeeded "$1"
 }
 
-# When UCI_RUN_ID is a reference: sets it to the run id it names and prints "ref\t<reference>\t<run id>"
-# ("-" and UCI_RUN_ID left as the reference when no run matches).
 uci_resolve_ref() {
   local ref=$UCI_RUN_ID time id
   [[ $ref =~ $UCI_RE_RUN_REF ]] || return 0
@@ -182,9 +153,6 @@ uci_resolve_ref() {
   if [[ $UCI_RUN_ID == "$ref" ]]; then printf 'ref\t%s\t-\n' "$ref"; else printf 'ref\t%s\t%s\n' "$ref" "$UCI_RUN_ID"; fi
 }
 
-# For run $UCI_RUN_ID when it ended without succeeding: "changes\t<id>\t<result.json>\t<deploy.json>\t<this
-# run's deploy.json>" of the newest earlier run that succeeded (files as uci_file_field, deploy.json at most cap
-# $1 bytes; "-" for all three when no earlier run succeeded). Nothing for a running or succeeded run.
 uci_changes_record() {
   local cap=$1 time id seen=false green=-
   uci_run_failed "$UCI_RUNS_ROOT/$UCI_RUN_ID" || return 0
@@ -203,8 +171,6 @@ uci_changes_record() {
   fi
 }
 
-# The status word a run lists with, for --status (the CLI judges result.json again): result.json's status
-# (corrupt when it names none), else running or lost by the liveness rule (uci_liveness first).
 uci_status_word() {
   local head
   if [[ -e $1/result.json || -L $1/result.json ]]; then
@@ -217,8 +183,6 @@ uci_status_word() {
   fi
 }
 
-# Each listed run names the run before it (its predecessor in this order, "-" for the oldest), and every listed
-# run and predecessor gets one "deploy\t<id>\t<deploy.json>" line, for the `changed` column.
 uci_count=0
 uci_total=0
 uci_want_prev=
@@ -240,7 +204,6 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   fi
   ((uci_count < UCI_LIMIT)) || break
   uci_dir="$UCI_RUNS_ROOT/$uci_id"
-  # The runner's liveness rule: a pid counts only when its command line names this run's dir.
   uci_liveness "$uci_dir"
   [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
   if [[ -f $uci_dir/result.json ]]; then

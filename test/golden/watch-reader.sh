@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # unidesk-ci watch reader: fixed and read-only (docs/readers.md). Given the byte offsets the CLI holds,
-# it answers with the run's status, progress.json when it changed and only the new bytes of each log;
-# when nothing is new it waits on the host (polling) and answers as soon as something changes.
-# Only the quoted values below are substituted. It writes nothing on the host.
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
-# The runs root by its canonical path, as the launcher writes it into its and the runner's command lines: the
-# liveness rule compares those as text, so a symlinked root must not make a live run look lost.
 UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_OFFSETS='runner.log=120
@@ -29,7 +24,6 @@ uci_fail() {
   exit 2
 }
 
-# The offsets the CLI holds, "path=offset" per line; checked again here (the renderer checked them first).
 declare -A uci_offset=()
 uci_n=0
 while IFS= read -r uci_line; do
@@ -51,20 +45,12 @@ uci_ms() {
   fi
 }
 
-# A run's liveness (docs/readers.md#liveness-the-runners-rule-never-a-bare-pid): the rule of the runner's sweep
-# (scripts/ci/dev-e2e.sh: classify_run; this file is generated into it by npm run build), so a reader calls lost
-# exactly what the next sweep records as lost. Result dirs are compared by their canonical paths.
-# RUN_YOUNG_GRACE_S comes from src/rules.ts.
 UCI_YOUNG_GRACE_S='60'
-# Per pid file (launcher, runner): its valid pid, and uci_pid_runs' answer for it (0, 1, 2; unset without one).
 declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
 
-# Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
-# 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
-# under a reused pid (a bare pid is never trusted).
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
   UCI_PID_SEEN=gone
@@ -84,14 +70,11 @@ uci_pid_runs() {
   rest=$cmd$'\n'
   while [[ $rest == *"$dir"* ]]; do
     rest=${rest#*"$dir"}
-    # /runs/ab must not be taken for /runs/abc.
     [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0
   done
   return 1
 }
 
-# Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
-# reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
 uci_liveness() {
   local dir=$1 p pid has_pid=false now mtime
   UCI_LIVE=dead
@@ -131,8 +114,6 @@ uci_liveness() {
   fi
 }
 
-# After uci_liveness: "<pid>\t<alive|dead>" for pid file $1 (launcher or runner), alive as the rule counts it, or
-# "-\tnone" without a valid pid in it.
 uci_process_field() {
   if [[ -z ${UCI_PID[$1]-} ]]; then
     printf -- '-\tnone'
@@ -143,13 +124,10 @@ uci_process_field() {
   fi
 }
 
-# After uci_liveness: the record "liveness\t<live|dead>\t<why>".
 uci_liveness_record() {
   printf 'liveness\t%s\t%s\n' "$UCI_LIVE" "$UCI_LIVE_WHY"
 }
 
-# result.json as one record, judged by the CLI (src/host/result.ts): "result\tb64:<its first UCI_RESULT_CAP
-# bytes>\t<size>", "result\t-\t0" when there is none, "result\t!\t0" when it is no readable regular file.
 uci_result_record() {
   local f=$1/result.json data size
   if [[ ! -e $f && ! -L $f ]]; then
@@ -162,8 +140,6 @@ uci_result_record() {
   fi
 }
 
-# One look at the run dir: its liveness (the runner's rule, before result.json), uci_size[path] of the watched
-# files (one find; none when UCI_LOGS is 0), result.json (in any form), progress.json's version.
 uci_scan() {
   local rel size version
   uci_liveness "$UCI_DIR"
@@ -181,8 +157,6 @@ uci_scan() {
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
 }
 
-# Is there anything to tell: result.json, a dead run (lost: nothing will change), a new progress.json, a log longer
-# (or shorter) than its offset.
 uci_has_news() {
   local rel
   $uci_has_result && return 0
@@ -194,7 +168,6 @@ uci_has_news() {
   return 1
 }
 
-# "b64:<base64 of at most cap ($2) leading bytes of file $1>", or "-" when it is absent, a symlink or unreadable.
 uci_file_field() {
   local data
   [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
@@ -202,13 +175,9 @@ uci_file_field() {
   printf 'b64:%s' "$data"
 }
 
-# Run references and the last green run (docs/readers.md#run-references-and-the-last-green-run). The order is
-# the one `runs` lists: newest first by launcher.pid's mtime (written once, as the launcher detached), else the
-# run dir's; ties by id. RUN_ID and RUN_REF come from src/rules.ts.
 UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
 UCI_RE_RUN_REF='^@latest(-failed)?$'
 
-# "<epoch>\t<id>" for every run dir under runs root $1, newest first.
 uci_run_order() {
   local depth type time rel id
   local -A started=()
@@ -224,20 +193,15 @@ uci_run_order() {
   for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
 }
 
-# Does run dir $1 hold a result.json (a regular file) that says "status": "succeeded"? A JSON string cannot hold
-# an unescaped quote, so the match is a key of the document.
 uci_run_succeeded() {
   [[ -f $1/result.json && ! -L $1/result.json ]] &&
     head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | grep -Eq '"status"[[:space:]]*:[[:space:]]*"succeeded"'
 }
 
-# Did run dir $1 end without succeeding: a result.json (in any form) that does not say succeeded?
 uci_run_failed() {
   [[ -e $1/result.json || -L $1/result.json ]] && ! uci_run_succeeded "$1"
 }
 
-# When UCI_RUN_ID is a reference: sets it to the run id it names and prints "ref\t<reference>\t<run id>"
-# ("-" and UCI_RUN_ID left as the reference when no run matches).
 uci_resolve_ref() {
   local ref=$UCI_RUN_ID time id
   [[ $ref =~ $UCI_RE_RUN_REF ]] || return 0
@@ -251,9 +215,6 @@ uci_resolve_ref() {
   if [[ $UCI_RUN_ID == "$ref" ]]; then printf 'ref\t%s\t-\n' "$ref"; else printf 'ref\t%s\t%s\n' "$ref" "$UCI_RUN_ID"; fi
 }
 
-# For run $UCI_RUN_ID when it ended without succeeding: "changes\t<id>\t<result.json>\t<deploy.json>\t<this
-# run's deploy.json>" of the newest earlier run that succeeded (files as uci_file_field, deploy.json at most cap
-# $1 bytes; "-" for all three when no earlier run succeeded). Nothing for a running or succeeded run.
 uci_changes_record() {
   local cap=$1 time id seen=false green=-
   uci_run_failed "$UCI_RUNS_ROOT/$UCI_RUN_ID" || return 0
@@ -273,7 +234,6 @@ uci_changes_record() {
 }
 
 printf 'unidesk-ci-watch\t1\n'
-# @latest / @latest-failed (the first answer only: the CLI asks by run id from then on).
 uci_resolve_ref
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 printf 'runid\t%s\n' "$UCI_RUN_ID"
@@ -293,8 +253,6 @@ if ! uci_has_news; then
     uci_nap "$UCI_POLL_MS"
     uci_scan
     uci_has_news || continue
-    # Gather the burst the first change belongs to into this answer, but answer as soon as result.json
-    # appears (the run is over: the runner's last log bytes come just before it), and not when it is over.
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
       while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
@@ -310,7 +268,6 @@ printf 'runner\t%s\n' "$(uci_process_field runner)"
 uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
-# A run that ended without succeeding: the last green run before it, for the digest.
 $uci_has_result && uci_changes_record "$UCI_DEPLOY_CAP"
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
@@ -322,7 +279,6 @@ else
   printf 'progress\t%s\t%s\t%s\n' "$uci_progress_version" "$uci_psize" "$(uci_file_field "$UCI_DIR/progress.json" "$UCI_PROGRESS_CAP")"
 fi
 
-# The new bytes of each log, launcher.log and runner.log first, then pods/ (bytewise order), within the cap.
 uci_left=$UCI_CAP
 uci_count=0
 uci_kept=0
