@@ -52,6 +52,11 @@ export interface Env {
   readFile(path: string, options: ReadFileOptions): Promise<string>;
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /**
+   * Values never printed (the token, added by resolveConfig): every message about outside text redacts them, and
+   * the output writers of runMain replace them with `***` once more (docs/security-cli.md).
+   */
+  secrets: Set<string>;
 }
 
 /** Options of {@link Env.readFile}. */
@@ -167,6 +172,7 @@ export function fakeEnv(options: FakeEnvOptions = {}): Env & { out(): string; er
       return decodeText(bytes, path);
     },
     signal: options.signal ?? new AbortController().signal,
+    secrets: new Set(),
     out: () => out,
     err: () => err,
     clockMs: () => clock,

@@ -50,6 +50,7 @@ function realEnv(controller: AbortController): Env {
     spawn,
     readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin }),
     signal: controller.signal,
+    secrets: new Set(),
   };
 }
 

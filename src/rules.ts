@@ -213,3 +213,6 @@ export function checkBackendUrl(url: string): string | undefined {
   if (parsed.search !== "" || parsed.hash !== "") return "must not have a query or fragment; use the backend-core base URL, e.g. https://backend.example.com";
   return undefined;
 }
+
+/** Longest text from outside (backend error code/message, launcher or git stderr) shown in one message, in characters. */
+export const UNTRUSTED_TEXT_MAX_CHARS = 200;

@@ -3,7 +3,7 @@ import { message, option, optional, text, type NonEmptyString, type ValueParser 
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
 import { RUN_ID, RUN_ID_MAX, checkBackendUrl } from "../rules.ts";
-import { redactUrl } from "../manifest/repo-url.ts";
+import { redactUserinfo } from "../redact.ts";
 import { zodValue } from "./zod-value.ts";
 
 /** `--json`: exactly one JSON document on stdout. */
@@ -18,7 +18,7 @@ const backendUrlValue: ValueParser<"sync", string> = {
   placeholder: "https://backend.invalid",
   parse(input) {
     const problem = checkBackendUrl(input);
-    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${text(redactUrl(input))} ${text(problem)}` };
+    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${text(redactUserinfo(input))} ${text(problem)}` };
   },
   format: String,
 };

@@ -10,6 +10,7 @@ import type { WaitEnd } from "../runs/wait.ts";
 import { formatDuration, LOST_HINT, renderChangeLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
 import { followEventJson, renderSourceLine, renderTaskChange, renderWaitBlock } from "../io/render-follow.ts";
 import { writeJson } from "../io/json.ts";
+import { ownSequence } from "../io/terminal.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
 
 export { MAX_FAILED_POLLS } from "../runs/follow.ts";
@@ -65,7 +66,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
         if (e.type !== "answer") continue;
         const block = renderWaitBlock(e, { color: env.color, waitMs: req.waitMs ?? 0, now: env.now() });
         // Back to the block's first line, clear to the end of the screen, draw it again.
-        env.stderr.write((drawn ? `\x1b[${drawn}F\x1b[J` : "") + block);
+        env.stderr.write((drawn ? ownSequence(`\x1b[${drawn}F\x1b[J`) : "") + block);
         drawn = block.split("\n").length - 1;
       } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
       else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));

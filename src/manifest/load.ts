@@ -3,7 +3,8 @@ import { decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } fr
 import { ManifestError, UsageError } from "../errors.ts";
 import { parseJson } from "../json-text.ts";
 import { manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
-import { redactUrl, sameRepository } from "./repo-url.ts";
+import { sameRepository } from "./repo-url.ts";
+import { redactUserinfo, untrustedLine } from "../redact.ts";
 import { FULL_SHA, MANIFEST_MAX_BYTES } from "../rules.ts";
 import { manifestSchema, type Manifest } from "./schema.ts";
 
@@ -126,9 +127,10 @@ function notRegularKind(entry: TreeEntry): string | undefined {
 /** Runs git in one clone, never prompting. */
 export type Git = (args: readonly string[], extraEnv?: Record<string, string>) => Promise<SpawnResult>;
 
-function firstLine(text: string): string {
+/** git's first message line: outside text (a remote's or a hook's words), one clean redacted line. */
+function firstLine(text: string, secrets: Iterable<string>): string {
   const line = text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
-  return redactUrl(line.replace(/^(fatal|error): /, ""));
+  return untrustedLine(line.replace(/^(fatal|error): /, ""), secrets);
 }
 
 /** A {@link Git} for the clone at `repoDir`; a git that cannot start is a ManifestError naming it. */
@@ -171,7 +173,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     const top = options.fetch ? located : await git(["rev-parse", "--show-toplevel"]);
     topLevel = top.code === 0 ? top.stdout.trim() : "";
     if (topLevel === "") {
-      throw refError(repoDir, `not a git work tree (${firstLine(top.stderr) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
+      throw refError(repoDir, `not a git work tree (${firstLine(top.stderr, env.secrets) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
     }
   }
 
@@ -186,7 +188,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     if (fetched.code !== 0) {
       throw refError(
         "git fetch origin master",
-        `failed (${firstLine(fetched.stderr) || `exit ${fetched.code}`}); check that ${redactUrl(originUrl)} is reachable, your git credentials work without a prompt, and master exists there`,
+        `failed (${firstLine(fetched.stderr, env.secrets) || `exit ${fetched.code}`}); check that ${redactUserinfo(originUrl)} is reachable, your git credentials work without a prompt, and master exists there`,
       );
     }
     const rev = await git(["rev-parse", "--verify", "--quiet", ORIGIN_MASTER]);
@@ -216,7 +218,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   if (!sameRepository(originUrl, repo)) {
     throw refError(
       "environments.dev.ci.repo",
-      `${repo} is not the repository of origin (${redactUrl(originUrl)}); run from a clone of ${repo} (or pass --repo-dir), or fix environments.dev.ci.repo`,
+      `${repo} is not the repository of origin (${redactUserinfo(originUrl)}); run from a clone of ${repo} (or pass --repo-dir), or fix environments.dev.ci.repo`,
     );
   }
 

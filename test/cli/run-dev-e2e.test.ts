@@ -1,3 +1,4 @@
+import { guardTerminalText } from "../../src/io/terminal.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -158,7 +159,7 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN, beforeAnswer: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cmd-wait-tty", "succeeded")) });
     const e = env(backend, true);
     await runCli(["run-dev-e2e", "--run-id", "cmd-wait-tty", "--wait-ms", "60000"], e);
-    assert.match(e.err().replace(/\x1b\[\d+m/g, ""), /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n\x1b\[1F\x1b\[J {2}\d+s\/1m00s finished: succeeded\n$/);
+    assert.match(guardTerminalText(e.err()).replace(/\x1b\[\d+m/g, ""), /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n\x1b\[1F\x1b\[J {2}\d+s\/1m00s finished: succeeded\n$/);
   });
 
   it("logs shows the result, the logs by source with truncation markers, the other files listed", async () => {
