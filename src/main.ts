@@ -1,24 +1,30 @@
 /** Entry point: the only file touching process globals. Builds the real Env, runs the CLI, maps errors to exit codes. */
 import process from "node:process";
-import { decideColor, type Env, type Spawn } from "./env.ts";
+import { childEnvironment, decideColor, type Env, type Spawn } from "./env.ts";
 import { InterruptedError } from "./errors.ts";
 import { reportError, runMain, wantsJson } from "./cli/program.ts";
 import { makeReadFile } from "./read-file.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
-const spawn: Spawn = async (cmd, args, options = {}) => {
+// Children never see the token: not in UNIDESK_TOKEN, not in any variable holding it (env.ts childEnvironment).
+const makeSpawn = (secrets: Set<string>): Spawn => async (cmd, args, options = {}) => {
   const { spawn: spawnChild } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     const child = spawnChild(cmd, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: childEnvironment(process.env, secrets, options.env),
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       signal: options.signal,
     });
+    if (options.stdin !== undefined) {
+      // A child that exits without reading all of it (git refusing the repository) must not crash the CLI.
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(options.stdin);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code) => {
       const stdoutBytes = Buffer.concat(out);
@@ -29,6 +35,7 @@ const spawn: Spawn = async (cmd, args, options = {}) => {
 
 function realEnv(controller: AbortController): Env {
   const vars = process.env;
+  const secrets = new Set<string>();
   return {
     stdout: { write: (t) => void process.stdout.write(t) },
     stderr: { write: (t) => void process.stderr.write(t) },
@@ -47,10 +54,10 @@ function realEnv(controller: AbortController): Env {
         signal?.addEventListener("abort", onAbort, { once: true });
       }),
     fetch: (...args) => fetch(...args),
-    spawn,
+    spawn: makeSpawn(secrets),
     readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin }),
     signal: controller.signal,
-    secrets: new Set(),
+    secrets,
   };
 }
 

@@ -7,13 +7,17 @@ import { checkJsonRun } from "../io/json-check.ts";
 /** A real Spawn (git and bash run for real in command tests). */
 export const realSpawn: Spawn = (cmd, args, options = {}) =>
   new Promise((resolve, reject) => {
-    const child = spawnChild(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
+    const child = spawnChild(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+    const out: Buffer[] = [];
     let stderr = "";
-    child.stdout.on("data", (b) => (stdout += b));
-    child.stderr.on("data", (b) => (stderr += b));
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b) => (stderr += b));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr });
+    });
   });
 
 /** One dispatch the fake backend received (token checked, then dropped). */

@@ -40,11 +40,12 @@ function isolatedEnv(root: string): NodeJS.ProcessEnv {
 /** Runs like main.ts's spawn: stdout as text and as the bytes received. */
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], signal: options.signal });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"], signal: options.signal });
+    if (options.stdin !== undefined) child.stdin?.on("error", () => undefined).end(options.stdin);
     const out: Buffer[] = [];
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => void out.push(d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => void (stderr += d));
+    child.stdout!.on("data", (d: Buffer) => void out.push(d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => void (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => {
       const stdoutBytes = Buffer.concat(out);
@@ -58,6 +59,7 @@ export interface SpawnCall {
   cmd: string;
   args: readonly string[];
   env: Record<string, string> | undefined;
+  stdin: string | undefined;
 }
 
 /** The repositories of one test. */
@@ -68,6 +70,8 @@ export interface GitFixture {
   operator: string;
   /** Runs git in `dir` (throws on failure). */
   git(dir: string, ...args: string[]): Promise<string>;
+  /** Runs git in `dir` with `stdin` as its input; returns its trimmed stdout (throws on failure). */
+  gitInput(dir: string, stdin: string, ...args: string[]): Promise<string>;
   /** Writes files (null: delete) in the seed clone, commits and pushes them to origin master; `gitlinks` are submodule entries (path → commit). */
   push(files: Record<string, string | Uint8Array | null>, options?: { symlinks?: Record<string, string>; gitlinks?: Record<string, string> }): Promise<string>;
   /** A fakeEnv whose spawn runs real git in the isolated environment, recording every call. */
@@ -136,11 +140,16 @@ export async function createGitFixture(options: FixtureOptions = {}): Promise<Gi
     seed,
     operator,
     git,
+    gitInput: async (dir, stdin, ...args) => {
+      const r = await run("git", ["-C", dir, ...args], env, { stdin });
+      if (r.code !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
+      return r.stdout.trim();
+    },
     push,
     env: () => {
       const calls: SpawnCall[] = [];
       const spawnGit: Spawn = (cmd, args, opts = {}) => {
-        calls.push({ cmd, args, env: opts.env });
+        calls.push({ cmd, args, env: opts.env, stdin: opts.stdin });
         return run(cmd, args, env, opts);
       };
       return Object.assign(fakeEnv({ spawn: spawnGit, cwd: operator }), { calls });
