@@ -1,7 +1,7 @@
 /** Entry point: the only file touching process globals. Builds the real Env, runs the CLI, maps errors to exit codes. */
 import process from "node:process";
 import { childEnvironment, decideColor, type Env, type Spawn } from "./env.ts";
-import { InterruptedError } from "./errors.ts";
+import { DispatchError, ExitCode, InterruptedError } from "./errors.ts";
 import { reportError, runMain, wantsJson } from "./cli/program.ts";
 import { makeReadFile } from "./read-file.ts";
 
@@ -33,12 +33,35 @@ const makeSpawn = (secrets: Set<string>): Spawn => async (cmd, args, options = {
   });
 };
 
+/** Whether an error is a closed pipe or terminal on the other end (Node `EPIPE`, Deno/Bun `BrokenPipe`). */
+const isClosedOutput = (error: unknown): boolean => {
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || name === "BrokenPipe" || /EPIPE|broken pipe/i.test(String(message));
+};
+
+/**
+ * A closed stdout or stderr (`unidesk-ci logs --follow | head -1`) ends the command at once and quietly, with
+ * exit 141 (128 + SIGPIPE) like any Unix tool killed by a closed pipe: no stack trace (docs/exit-codes.md).
+ */
+const quitOnClosedOutput = (error: unknown): void => {
+  if (!isClosedOutput(error)) throw error;
+  process.exit(ExitCode.closedOutput);
+};
+
+function writeOrQuit(stream: NodeJS.WriteStream, text: string): void {
+  try {
+    stream.write(text);
+  } catch (error) {
+    quitOnClosedOutput(error);
+  }
+}
+
 function realEnv(controller: AbortController): Env {
   const vars = process.env;
   const secrets = new Set<string>();
   return {
-    stdout: { write: (t) => void process.stdout.write(t) },
-    stderr: { write: (t) => void process.stderr.write(t) },
+    stdout: { write: (t) => writeOrQuit(process.stdout, t) },
+    stderr: { write: (t) => writeOrQuit(process.stderr, t) },
     isStdoutTTY: Boolean(process.stdout.isTTY),
     isStderrTTY: Boolean(process.stderr.isTTY),
     color: decideColor(vars, Boolean(process.stdout.isTTY)),
@@ -82,9 +105,24 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.stdout.on("error", quitOnClosedOutput);
+  process.stderr.on("error", quitOnClosedOutput);
+  // The process never ends while the command is unsettled: an event loop that empties first (a runtime that
+  // dropped a reset connection without settling its fetch) is a clear dispatch error, never a silent exit 0.
+  let settled = false;
+  process.on("beforeExit", () => {
+    if (settled) return;
+    settled = true;
+    const error = new DispatchError("the command ended before it had an answer: a connection closed without the runtime reporting it; nothing more is known", {
+      hint: "try again; if it repeats, check the backend URL and the network (unidesk-ci doctor)",
+    });
+    const code = reportError(error, { ...env, stdout: printed ? { write: () => undefined } : env.stdout }, json);
+    process.stdout.write("", () => process.exit(code));
+  });
   const code = await runMain(args, env);
-  // Let stdout drain before exiting (pipes are asynchronous on Node).
-  process.stdout.write("", () => process.exit(code));
+  settled = true;
+  // Let stdout drain before exiting (pipes are asynchronous on Node); output cut by its reader is exit 141 all the same.
+  process.stdout.write("", (error) => process.exit(error && isClosedOutput(error) ? ExitCode.closedOutput : code));
 }
 
 void main();

@@ -26,7 +26,7 @@ export interface Dispatched {
   capability: string;
   command: string;
   timeoutMs: number;
-  kind: "launcher" | "status" | "watch" | "logs" | "cancel";
+  kind: "launcher" | "status" | "watch" | "logs" | "cancel" | "runs";
 }
 
 /** Options for {@link fakeBackend}. */
@@ -48,7 +48,7 @@ export function fakeBackend(options: FakeBackendOptions) {
     const auth = new Headers(init?.headers).get("authorization");
     if (auth !== `Bearer ${options.token}`) return Response.json({ ok: false, error: { code: "unauthorized", message: "bad token" } }, { status: 401 });
     const body = JSON.parse(String(init?.body)) as Omit<Dispatched, "kind">;
-    const kind = (["status", "watch", "logs", "cancel"] as const).find((k) => body.command.includes(`unidesk-ci-${k}`)) ?? "launcher";
+    const kind = (["status", "watch", "logs", "cancel", "runs"] as const).find((k) => body.command.includes(`unidesk-ci-${k}`)) ?? "launcher";
     received.push({ ...body, kind });
     if (kind === "launcher") {
       const runId = /^UCI_RUN_ID='([^']+)'$/m.exec(body.command)?.[1];

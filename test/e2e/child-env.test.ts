@@ -33,7 +33,8 @@ describe("children never see the token", () => {
     it(`${runtime}: the ssh command git starts for the fetch has no UNIDESK_TOKEN and no token value`, async () => {
       const tokenFile = join(dir, "token");
       writeFileSync(tokenFile, TOKEN);
-      for (const vars of [{ UNIDESK_TOKEN: TOKEN }, { UNIDESK_TOKEN_FILE: tokenFile, LEAKY: TOKEN }]) {
+      const cases: Record<string, string>[] = [{ UNIDESK_TOKEN: TOKEN }, { UNIDESK_TOKEN_FILE: tokenFile, LEAKY: TOKEN }];
+      for (const vars of cases) {
         for (const f of execFileSync("ls", [dir], { encoding: "utf8" }).split("\n").filter((n) => n.startsWith("env-"))) rmSync(join(dir, f));
         const run = await runCli(runtime, ["run-dev-e2e", "--repo-dir", join(dir, "repo")], { env: { ...vars, UNIDESK_BACKEND_URL: "http://127.0.0.1:9" } });
         assert.equal(run.code, 2, run.stderr);
