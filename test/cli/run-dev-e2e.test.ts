@@ -29,7 +29,7 @@ describe("run-dev-e2e and logs, in process", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
+  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
   const env = (backend: ReturnType<typeof fakeBackend>, tty = false) => backend.tie(fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, tty }));
   const result = (runId: string, status: string) =>
     JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: commit, pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" });

@@ -57,7 +57,7 @@ describe("sanitizeTerminalText shows every family visibly escaped", () => {
 });
 
 describe("every human output is terminal-safe (colours on, a TTY)", () => {
-  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, CLICOLOR_FORCE: "1" };
+  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN, CLICOLOR_FORCE: "1" };
   const watch = dispatchOf("watch");
   const task = `report${HOSTILE["bidi override"]}`;
   const progress = (status: string, reason: string) => {
@@ -130,7 +130,7 @@ describe("on disk, through the real readers: logs, runs, run-dev-e2e --wait-ms, 
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot, CLICOLOR_FORCE: "1" });
+  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot, CLICOLOR_FORCE: "1" });
   const cases: [string, string[]][] = [
     ["logs", ["logs", "esc-run-1"]],
     ["logs --file", ["logs", "esc-run-1", "--file", "runner.log"]],
