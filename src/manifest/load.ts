@@ -1,8 +1,8 @@
 /** Reads deploy.json from `origin/master` of the operator's clone and checks it (SPEC §3, docs/manifest.md). */
 import { decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
-import { parseJson } from "../json-text.ts";
-import { manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
+import { findDuplicateKey, parseJson } from "../json-text.ts";
+import { formatIssuePath, manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
 import { sameRepository } from "./repo-url.ts";
 import { redactUserinfo, untrustedLine } from "../redact.ts";
 import { FULL_SHA, MANIFEST_MAX_BYTES } from "../rules.ts";
@@ -63,11 +63,21 @@ function decodeManifest(bytes: Uint8Array, source: string): string {
   }
 }
 
+/** Segments of a duplicate key's path shown (a hostile file may nest it hundreds deep). */
+const DUPLICATE_PATH_SHOWN = 16;
+
 /** Parses deploy.json text (a leading BOM is dropped); throws a ManifestError whose `issues` list every problem. */
 export function parseManifestText(text: string, source: string): Manifest {
   // The runtime's parse error is not quoted: it shows text around the error, which only confuses.
   const json = parseJson(text.replace(/^\uFEFF/, ""));
   if (!json.ok) throw rootError(source, `is not valid JSON${json.where}; fix the syntax`);
+  // JSON.parse keeps the last of two equal keys: refused, so every reader (the runner too) sees one document.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    const shown = formatIssuePath(duplicate.path.slice(0, DUPLICATE_PATH_SHOWN)) + (duplicate.path.length > DUPLICATE_PATH_SHOWN ? "…" : "");
+    const key = JSON.stringify(duplicate.key.length > 64 ? `${duplicate.key.slice(0, 64)}…` : duplicate.key);
+    throw rootError(source, `duplicate key ${key} at ${shown}; keep one of them (JSON readers disagree on which one counts)`);
+  }
   const result = manifestSchema.safeParse(json.value);
   if (!result.success) throw manifestIssuesError(source, toManifestIssues(result.error.issues), { cause: result.error });
   return result.data;
