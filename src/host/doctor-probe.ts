@@ -181,9 +181,10 @@ export function parseDoctorProbeOutput(stdout: string, ctx: HintContext): Doctor
   for (const [, id, state, reason, field] of records) {
     if (id === undefined || !PROBE_CHECK_IDS.includes(id)) throw malformed(READER, `unknown check ${JSON.stringify(untrustedLine(String(id)))}`);
     if (state !== "pass" && state !== "fail" && state !== "skip") throw malformed(READER, `check ${id} has state ${JSON.stringify(untrustedLine(String(state)))}`);
-    if (reason === undefined || !/^(-|[a-z-]+)$/.test(reason)) throw malformed(READER, `check ${id} has reason ${JSON.stringify(reason)}`);
+    if (reason === undefined || !/^(-|[a-z-]+)$/.test(reason)) throw malformed(READER, `check ${id} has reason ${JSON.stringify(untrustedLine(String(reason)))}`);
     const bytes = decodeField(field, READER);
-    const detail = bytes === null ? "" : lenientText(bytes).trim();
+    // The host's words: one bounded line, so a detail never draws a fake check line under it.
+    const detail = bytes === null ? "" : untrustedLine(lenientText(bytes));
     const ok = state === "pass";
     byId.set(id, { id: hostCheckId(id), ok, detail, ...(ok ? {} : { hint: hostHint(id, reason, ctx) }) });
   }
