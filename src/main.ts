@@ -2,7 +2,7 @@
 import process from "node:process";
 import { childEnvironment, decideColor, type Env, type Spawn } from "./env.ts";
 import { DispatchError, ExitCode, InterruptedError } from "./errors.ts";
-import { reportError, runMain, wantsJson } from "./cli/program.ts";
+import { guardedEnv, reportError, runMain, wantsJson } from "./cli/program.ts";
 import { makeReadFile } from "./read-file.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     controller.abort(new Error(`interrupted by ${signal}`));
     if (interrupts === 1) return;
     // A second Ctrl-C does not wait for the command to unwind; --json still gets its one document.
-    const code = reportError(new InterruptedError(`interrupted by a second ${signal}`), { ...env, stdout: printed ? { write: () => undefined } : stdout }, json);
+    const code = reportError(new InterruptedError(`interrupted by a second ${signal}`), guardedEnv({ ...env, stdout: printed ? { write: () => undefined } : stdout }, json), json);
     closed = true;
     process.stdout.write("", () => process.exit(code));
   };
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const error = new DispatchError("the command ended before it had an answer: a connection closed without the runtime reporting it; nothing more is known", {
       hint: "try again; if it repeats, check the backend URL and the network (unidesk-ci doctor)",
     });
-    const code = reportError(error, { ...env, stdout: printed ? { write: () => undefined } : env.stdout }, json);
+    const code = reportError(error, guardedEnv({ ...env, stdout: printed ? { write: () => undefined } : env.stdout }, json), json);
     process.stdout.write("", () => process.exit(code));
   });
   const code = await runMain(args, env);
