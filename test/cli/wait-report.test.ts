@@ -188,7 +188,7 @@ describe("a lost run waited on (no result.json, nothing of it alive): the wait e
   });
 
   it("cancel --wait-ms: a run lost after the signal (it died before writing its result) ends the wait at once", async () => {
-    const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+    const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN };
     const mock = new HttpMock().register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN))).register(status, lost);
     await assert.rejects(runCli(["cancel", RUN, "--wait-ms", "600000"], fakeEnv({ vars, fetch: mock.fetch })), (e) => e instanceof RunFailedError && / is lost: /.test(e.message));
     mock.verify();
@@ -196,7 +196,7 @@ describe("a lost run waited on (no result.json, nothing of it alive): the wait e
 });
 
 describe("cancel --wait-ms against stubs", () => {
-  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN };
 
   it("one cancel dispatch, then answers until the cancelled result: exactly three requests", async () => {
     const mock = new HttpMock()
