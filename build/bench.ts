@@ -46,7 +46,7 @@ try {
   const launcherBytes = Buffer.byteLength(execFileSync("node", [bundle, "run-dev-e2e", "--dry-run", "--run-id", "bench-1"], { cwd: repo, encoding: "utf8" }));
   const rows: [string, string, string, boolean][] = [
     ["--help ÷ node -e 0", (t.help! / t.nodeE0!).toFixed(2), "≤ 1.5", t.help! / t.nodeE0! <= 1.5],
-    ["--dry-run ÷ --help", (t.dryRun! / t.help!).toFixed(2), "≤ 1.3", t.dryRun! / t.help! <= 1.3],
+    ["--dry-run ÷ --help", (t.dryRun! / t.help!).toFixed(2), "≤ 1.15", t.dryRun! / t.help! <= 1.15],
     ["bundle bytes", String(bytes), "≤ 300000", bytes <= 300_000],
     ["rendered launcher bytes", String(launcherBytes), "≤ 8192", launcherBytes <= 8192],
   ];

@@ -1,6 +1,6 @@
 /** Where to dispatch and with which workspace: flags > environment > config file > defaults (docs/configuration.md). */
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { optional, strictObject, string } from "zod/mini";
+import { boolean, optional, strictObject, string } from "zod/mini";
 import "./zod-locale.ts";
 import { FileReadError, type Env } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
@@ -25,6 +25,8 @@ export interface ConfigFlags {
   providerId?: string;
   /** `--token-file` (there is deliberately no flag taking the token itself: argv is visible to other users). */
   tokenFile?: string;
+  /** `--allow-insecure-backend`. */
+  allowInsecureBackend?: boolean;
 }
 
 /** The resolved configuration. Never serialize it whole: it holds the token. */
@@ -47,10 +49,12 @@ export interface Config {
   configFile?: string;
   /** A token-file problem, raised only when a token is needed, so `--dry-run` works without one. */
   tokenError?: AuthError | ConfigError;
+  /** The operator opted in to a plain http:// backend off loopback, and where (flag, variable or config key); undefined: refused. */
+  allowInsecureBackend?: string;
 }
 
 /** Keys of the config file, all optional. */
-export const CONFIG_KEYS = ["backendUrl", "token", "tokenFile", "providerId", "workRoot", "runsRoot", "egressProxy"] as const;
+export const CONFIG_KEYS = ["backendUrl", "token", "tokenFile", "providerId", "workRoot", "runsRoot", "egressProxy", "allowInsecureBackend"] as const;
 
 const setting = (what: string) => optional(string({ error: `must be a string: ${what}` }));
 
@@ -64,6 +68,7 @@ export const configFileSchema = strictObject(
     workRoot: setting(`an absolute path, e.g. ${DEFAULT_WORKSPACE.workRoot}`),
     runsRoot: setting(`an absolute path, e.g. ${DEFAULT_WORKSPACE.runsRoot}`),
     egressProxy: setting(`an http://host:port URL, e.g. ${DEFAULT_WORKSPACE.egressProxy}`),
+    allowInsecureBackend: optional(boolean({ error: "must be true or false: whether the token may go over plain http:// to a host that is not loopback" })),
   },
   {
     error: (issue) =>
@@ -216,8 +221,18 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
   ];
   const tokenFound = tokenCandidates.find(([value]) => value !== undefined && value !== "");
   const token = await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
+  // From here on no output shows it, whatever echoes it back (docs/security-cli.md).
+  if (token.token !== undefined) env.secrets.add(token.token);
 
+  const insecure = flags.allowInsecureBackend
+    ? "--allow-insecure-backend"
+    : v.UNIDESK_ALLOW_INSECURE_BACKEND === "1"
+      ? "UNIDESK_ALLOW_INSECURE_BACKEND=1"
+      : file.allowInsecureBackend === true
+        ? inFile("allowInsecureBackend")
+        : undefined;
   return {
+    ...(insecure ? { allowInsecureBackend: insecure } : {}),
     ...(backend ? { backendUrl: backendUrlFrom(...backend) } : {}),
     ...token,
     providerId: checkSetting("provider id", provider[0], provider[1], PROVIDER_ID.test(provider[0]) ? undefined : "must be 1-64 letters, digits, '.', '_' or '-', e.g. D601"),
@@ -228,11 +243,24 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
   };
 }
 
+/** True for a loopback host as URL spells it: localhost, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === "localhost" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === "[::1]" || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
+}
+
 /** The backend and credentials a dispatch needs; ConfigError without a backend URL, AuthError without a usable token. */
 export function requireDispatchTarget(config: Config): DispatchTarget {
   const where = config.configFile ?? "$XDG_CONFIG_HOME/unidesk-ci/config.json";
   if (config.backendUrl === undefined) {
     throw new ConfigError(`no backend URL configured; set UNIDESK_BACKEND_URL, pass --backend-url URL, or add "backendUrl" to ${where}`);
+  }
+  // The bearer token goes in every request: in cleartext only to this machine, or when the operator said so.
+  const url = new URL(config.backendUrl);
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname) && config.allowInsecureBackend === undefined) {
+    throw new ConfigError(`refusing to send the token in cleartext to ${config.backendUrl} (plain http:// to a host that is not loopback)`, {
+      hint: "use the https:// URL of backend-core; if this network is trusted, pass --allow-insecure-backend or set UNIDESK_ALLOW_INSECURE_BACKEND=1",
+    });
   }
   if (config.tokenError !== undefined) throw config.tokenError;
   if (config.token === undefined) {

@@ -24,6 +24,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Aborts the child. */
   signal?: AbortSignal;
+  /** Written to the child's standard input, which is then closed; absent: standard input is empty. */
+  stdin?: string;
 }
 
 /** Runs a program to completion, capturing its output (no shell). */
@@ -56,6 +58,11 @@ export interface Env {
   writeFileAtomic(path: string, text: string): Promise<void>;
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /**
+   * Values never printed (the token, added by resolveConfig): every message about outside text redacts them, and
+   * the output writers of runMain replace them with `***` once more (docs/security-cli.md).
+   */
+  secrets: Set<string>;
 }
 
 /** Options of {@link Env.readFile}. */
@@ -109,6 +116,21 @@ export function decodeText(bytes: Uint8Array, path: string): string {
     throw new FileReadError(path, "EILSEQ", `is not UTF-8 text${utf16 ? " (it looks like UTF-16)" : ""}`);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * The environment a child process gets (git, and everything git starts: hooks, credential helpers, ssh):
+ * the CLI's own, minus every `UNIDESK_*` variable (the token, its file, the backend URL) and every variable whose
+ * value holds one of `secrets`, plus `extra` (docs/security-cli.md).
+ */
+export function childEnvironment(vars: Readonly<Record<string, string | undefined>>, secrets: Iterable<string>, extra: Record<string, string> = {}): Record<string, string> {
+  const hidden = [...secrets].filter((s) => s !== "");
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === undefined || /^UNIDESK_/i.test(name) || hidden.some((s) => value.includes(s))) continue;
+    out[name] = value;
+  }
+  return { ...out, ...extra };
 }
 
 /** Decides whether to color output, from the environment and the terminal. */
@@ -176,6 +198,7 @@ export function fakeEnv(options: FakeEnvOptions = {}): Env & { out(): string; er
       files[path] = text;
     },
     signal: options.signal ?? new AbortController().signal,
+    secrets: new Set(),
     out: () => out,
     err: () => err,
     clockMs: () => clock,

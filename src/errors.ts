@@ -9,6 +9,8 @@ export const ExitCode = {
   auth: 4,
   unreachable: 5,
   interrupted: 130,
+  /** stdout or stderr was closed by the reader (`| head`): 128 + SIGPIPE, as a Unix tool killed by it. */
+  closedOutput: 141,
 } as const;
 
 /** Every `error.code` of a `--json` error document (docs/json.md). */

@@ -1,25 +1,31 @@
 /** Entry point: the only file touching process globals. Builds the real Env, runs the CLI, maps errors to exit codes. */
 import process from "node:process";
-import { decideColor, type Env, type Spawn } from "./env.ts";
-import { InterruptedError } from "./errors.ts";
-import { reportError, runMain, wantsJson } from "./cli/program.ts";
+import { childEnvironment, decideColor, type Env, type Spawn } from "./env.ts";
+import { DispatchError, ExitCode, InterruptedError } from "./errors.ts";
+import { guardedEnv, reportError, runMain, wantsJson } from "./cli/program.ts";
 import { makeReadFile } from "./read-file.ts";
 import { checkOutputPath, writeFileAtomic } from "./write-file.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
-const spawn: Spawn = async (cmd, args, options = {}) => {
+// Children never see the token: not in UNIDESK_TOKEN, not in any variable holding it (env.ts childEnvironment).
+const makeSpawn = (secrets: Set<string>): Spawn => async (cmd, args, options = {}) => {
   const { spawn: spawnChild } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     const child = spawnChild(cmd, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: childEnvironment(process.env, secrets, options.env),
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       signal: options.signal,
     });
+    if (options.stdin !== undefined) {
+      // A child that exits without reading all of it (git refusing the repository) must not crash the CLI.
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(options.stdin);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code) => {
       const stdoutBytes = Buffer.concat(out);
@@ -28,11 +34,35 @@ const spawn: Spawn = async (cmd, args, options = {}) => {
   });
 };
 
+/** Whether an error is a closed pipe or terminal on the other end (Node `EPIPE`, Deno/Bun `BrokenPipe`). */
+const isClosedOutput = (error: unknown): boolean => {
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || name === "BrokenPipe" || /EPIPE|broken pipe/i.test(String(message));
+};
+
+/**
+ * A closed stdout or stderr (`unidesk-ci logs --follow | head -1`) ends the command at once and quietly, with
+ * exit 141 (128 + SIGPIPE) like any Unix tool killed by a closed pipe: no stack trace (docs/exit-codes.md).
+ */
+const quitOnClosedOutput = (error: unknown): void => {
+  if (!isClosedOutput(error)) throw error;
+  process.exit(ExitCode.closedOutput);
+};
+
+function writeOrQuit(stream: NodeJS.WriteStream, text: string): void {
+  try {
+    stream.write(text);
+  } catch (error) {
+    quitOnClosedOutput(error);
+  }
+}
+
 function realEnv(controller: AbortController): Env {
   const vars = process.env;
+  const secrets = new Set<string>();
   return {
-    stdout: { write: (t) => void process.stdout.write(t) },
-    stderr: { write: (t) => void process.stderr.write(t) },
+    stdout: { write: (t) => writeOrQuit(process.stdout, t) },
+    stderr: { write: (t) => writeOrQuit(process.stderr, t) },
     isStdoutTTY: Boolean(process.stdout.isTTY),
     isStderrTTY: Boolean(process.stderr.isTTY),
     color: decideColor(vars, Boolean(process.stdout.isTTY)),
@@ -48,11 +78,12 @@ function realEnv(controller: AbortController): Env {
         signal?.addEventListener("abort", onAbort, { once: true });
       }),
     fetch: (...args) => fetch(...args),
-    spawn,
+    spawn: makeSpawn(secrets),
     readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin }),
     checkOutputPath,
     writeFileAtomic,
     signal: controller.signal,
+    secrets,
   };
 }
 
@@ -71,15 +102,30 @@ async function main(): Promise<void> {
     controller.abort(new Error(`interrupted by ${signal}`));
     if (interrupts === 1) return;
     // A second Ctrl-C does not wait for the command to unwind; --json still gets its one document.
-    const code = reportError(new InterruptedError(`interrupted by a second ${signal}`), { ...env, stdout: printed ? { write: () => undefined } : stdout }, json);
+    const code = reportError(new InterruptedError(`interrupted by a second ${signal}`), guardedEnv({ ...env, stdout: printed ? { write: () => undefined } : stdout }, json), json);
     closed = true;
     process.stdout.write("", () => process.exit(code));
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.stdout.on("error", quitOnClosedOutput);
+  process.stderr.on("error", quitOnClosedOutput);
+  // The process never ends while the command is unsettled: an event loop that empties first (a runtime that
+  // dropped a reset connection without settling its fetch) is a clear dispatch error, never a silent exit 0.
+  let settled = false;
+  process.on("beforeExit", () => {
+    if (settled) return;
+    settled = true;
+    const error = new DispatchError("the command ended before it had an answer: a connection closed without the runtime reporting it; nothing more is known", {
+      hint: "try again; if it repeats, check the backend URL and the network (unidesk-ci doctor)",
+    });
+    const code = reportError(error, guardedEnv({ ...env, stdout: printed ? { write: () => undefined } : env.stdout }, json), json);
+    process.stdout.write("", () => process.exit(code));
+  });
   const code = await runMain(args, env);
-  // Let stdout drain before exiting (pipes are asynchronous on Node).
-  process.stdout.write("", () => process.exit(code));
+  settled = true;
+  // Let stdout drain before exiting (pipes are asynchronous on Node); output cut by its reader is exit 141 all the same.
+  process.stdout.write("", (error) => process.exit(error && isClosedOutput(error) ? ExitCode.closedOutput : code));
 }
 
 void main();

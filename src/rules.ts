@@ -235,3 +235,6 @@ export function checkRunRef(ref: string): string | undefined {
 export const RUNS_DEPLOY_CAP_BYTES = 65_536;
 /** Manifest commits between the last green run and a failed one whose subjects `changes.commits` lists at most. */
 export const CHANGES_COMMITS_MAX = 50;
+
+/** Longest text from outside (backend error code/message, launcher or git stderr) shown in one message, in characters. */
+export const UNTRUSTED_TEXT_MAX_CHARS = 200;

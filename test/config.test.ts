@@ -327,3 +327,31 @@ describe("one backend URL rule: a bad flag is a usage error (2), a bad setting a
     });
   }
 });
+
+describe("the token never goes in cleartext off this machine unless the operator opts in", () => {
+  const target = async (url: string, vars: Record<string, string> = {}, flags: { allowInsecureBackend?: boolean } = {}, file?: unknown) => {
+    const { env } = await setup(file, { UNIDESK_BACKEND_URL: url, UNIDESK_TOKEN: TOKEN, ...vars });
+    return requireDispatchTarget(await resolveConfig(flags, env));
+  };
+  for (const url of ["http://backend.example.com", "http://10.0.0.5:8080", "http://127.0.0.1.evil.test", "http://localhost.evil.test", "http://[::2]:80"]) {
+    it(`refuses ${url}: exit 4, the fix named`, async () => {
+      await assert.rejects(target(url), (e) => e instanceof ConfigError && e.exitCode === ExitCode.auth && /cleartext/.test(e.message) && /https:\/\/.*--allow-insecure-backend.*UNIDESK_ALLOW_INSECURE_BACKEND=1/.test(e.hint ?? ""));
+    });
+  }
+  for (const url of ["http://127.0.0.1:9", "http://127.8.9.10", "http://localhost:8080", "http://[::1]:80", "http://2130706433/", "https://backend.example.com"]) {
+    it(`allows ${url}`, async () => assert.ok(await target(url)));
+  }
+  it("opts in by flag, by UNIDESK_ALLOW_INSECURE_BACKEND=1, or by the config key", async () => {
+    assert.ok(await target("http://backend.example.com", {}, { allowInsecureBackend: true }));
+    assert.ok(await target("http://backend.example.com", { UNIDESK_ALLOW_INSECURE_BACKEND: "1" }));
+    assert.ok(await target("http://backend.example.com", {}, {}, { allowInsecureBackend: true }));
+    await assert.rejects(target("http://backend.example.com", { UNIDESK_ALLOW_INSECURE_BACKEND: "0" }), ConfigError);
+    await assert.rejects(target("http://backend.example.com", {}, {}, { allowInsecureBackend: false }), ConfigError);
+  });
+  it("through the CLI: runs against a plain http backend off loopback exits 4 before anything is sent", async () => {
+    const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "http://backend.example.com", UNIDESK_TOKEN: TOKEN });
+    const sent: string[] = [];
+    await assert.rejects(runCli(["runs"], { ...env, fetch: (async (u: string) => (sent.push(String(u)), new Response("{}"))) as typeof fetch }), (e) => e instanceof ConfigError);
+    assert.deepEqual(sent, []);
+  });
+});

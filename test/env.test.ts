@@ -1,3 +1,4 @@
+import { guardTerminalText } from "../src/io/terminal.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -27,7 +28,7 @@ describe("color is decided once, from the environment and the terminal", () => {
 
   it("palette helpers return text unchanged when color is off", () => {
     assert.equal(palette(false).red("failed"), "failed");
-    assert.equal(palette(true).red("failed"), "\x1b[31mfailed\x1b[39m");
+    assert.equal(guardTerminalText(palette(true).red("failed")), "\x1b[31mfailed\x1b[39m");
   });
 });
 

@@ -110,11 +110,11 @@ function matches(m: Matcher, req: MockRequest): boolean {
 export const REST = (method: string, path: string): Matcher => ({ method, path, name: `${method} ${path}` });
 
 /** The fixed host scripts a dispatch can carry, told apart by their header line. */
-export type ScriptKind = "launcher" | "watch" | "logs" | "cancel";
+export type ScriptKind = "launcher" | "watch" | "logs" | "cancel" | "runs" | "doctor";
 
 /** Matches a dispatch of one kind of fixed script. */
 export function dispatchOf(kind: ScriptKind): Matcher {
-  const header = { watch: "unidesk-ci-watch", logs: "unidesk-ci-logs", cancel: "unidesk-ci-cancel" } as const;
+  const header = { watch: "unidesk-ci-watch", logs: "unidesk-ci-logs", cancel: "unidesk-ci-cancel", runs: "unidesk-ci-runs", doctor: "unidesk-ci-doctor" } as const;
   return {
     ...REST("POST", "/api/dispatch"),
     name: `dispatch of the ${kind} script`,

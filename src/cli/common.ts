@@ -3,7 +3,7 @@ import { message, option, optional, text, type NonEmptyString, type ValueParser 
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
 import { RUN_ID, RUN_ID_MAX, checkBackendUrl, checkRunRef } from "../rules.ts";
-import { redactUrl } from "../manifest/repo-url.ts";
+import { redactUserinfo } from "../redact.ts";
 import { zodValue } from "./zod-value.ts";
 
 /** `--json`: exactly one JSON document on stdout. */
@@ -18,7 +18,7 @@ const backendUrlValue: ValueParser<"sync", string> = {
   placeholder: "https://backend.invalid",
   parse(input) {
     const problem = checkBackendUrl(input);
-    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${text(redactUrl(input))} ${text(problem)}` };
+    return problem === undefined ? { success: true, value: input } : { success: false, error: message`${text(redactUserinfo(input))} ${text(problem)}` };
   },
   format: String,
 };
@@ -98,11 +98,12 @@ export const backendOptions = () => ({
   backendUrl: optional(option("--backend-url", backendUrlValue, { description: message`backend-core base URL (env UNIDESK_BACKEND_URL).` })),
   provider: optional(option("--provider", textValue("ID", { regex: /^[A-Za-z0-9._-]{1,64}$/, error: "is not a provider id (letters, digits, '.', '_', '-'; e.g. D601)" }), { description: message`host.ssh provider id (env UNIDESK_CI_PROVIDER, default D601).` })),
   tokenFile: optional(option("--token-file", textValue("FILE"), { description: message`File holding the bearer token (env UNIDESK_TOKEN_FILE; or UNIDESK_TOKEN).` })),
+  allowInsecureBackend: option("--allow-insecure-backend", { description: message`Send the token over plain http:// to a host that is not loopback (env UNIDESK_ALLOW_INSECURE_BACKEND=1).` }),
 });
 
 /** The flags of {@link backendOptions} as the config resolver takes them. */
-export function backendFlags(opts: { backendUrl?: string; provider?: string; tokenFile?: string }): { backendUrl?: string; providerId?: string; tokenFile?: string } {
-  return { backendUrl: opts.backendUrl, providerId: opts.provider, tokenFile: opts.tokenFile };
+export function backendFlags(opts: { backendUrl?: string; provider?: string; tokenFile?: string; allowInsecureBackend?: boolean }): { backendUrl?: string; providerId?: string; tokenFile?: string; allowInsecureBackend?: boolean } {
+  return { backendUrl: opts.backendUrl, providerId: opts.provider, tokenFile: opts.tokenFile, ...(opts.allowInsecureBackend ? { allowInsecureBackend: true } : {}) };
 }
 
 /** A run id argument: DNS-safe, at most 40 characters (docs/manifest.md#run-ids). */

@@ -24,6 +24,7 @@ export const EXIT_CODES = `Exit codes:
   4    authentication or configuration
   5    backend-core or D601 unreachable, timeout, 5xx, malformed answer
   130  interrupted
+  141  stdout or stderr closed by its reader (e.g. | head): the command stopped quietly
 `;
 
 const OVERVIEW = `unidesk-ci proves the UniDesk dev desired state (origin/master:deploy.json#environments.dev) with one

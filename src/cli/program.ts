@@ -4,6 +4,8 @@ import type { Env } from "../env.ts";
 import { toFailure, UsageError } from "../errors.ts";
 import { errorDocument, writeJson } from "../io/json.ts";
 import { renderFailure } from "../io/render-error.ts";
+import { guardTerminalText, ownSequence } from "../io/terminal.ts";
+import { redactSecrets } from "../redact.ts";
 import { lazy } from "./lazy.ts";
 import { foldRepeated } from "./common.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
@@ -102,7 +104,8 @@ function wrapTerms(usage: string): string[] {
 /** Prints a help page: as text, or with `--json` as `{ ok: true, command, help }` (the same text, no color). */
 function showHelp(command: string | undefined, json: boolean, env: Env): void {
   if (json) writeJson(env, { ok: true, command: command ?? null, help: command === "completions" ? COMPLETIONS_HELP : helpText(command, false) });
-  else env.stdout.write(command === "completions" ? COMPLETIONS_HELP : helpText(command, env.color));
+  // Optique's colours are the CLI's own: marked so the terminal boundary lets them through.
+  else env.stdout.write(command === "completions" ? COMPLETIONS_HELP : ownSequence(helpText(command, env.color)));
 }
 
 const COMPLETIONS_HELP = `Usage: ${PROGRAM} completions bash|zsh|fish\n\nPrints a completion script; load it with:\n  bash: eval "$(${PROGRAM} completions bash)"\n  zsh:  eval "$(${PROGRAM} completions zsh)"\n  fish: ${PROGRAM} completions fish | source\n`;
@@ -227,8 +230,21 @@ export function reportError(error: unknown, env: Env, json: boolean): number {
   return failure.exitCode;
 }
 
+/**
+ * `env` with its writers behind the output boundary (docs/security-cli.md): every text has the secrets in
+ * `env.secrets` redacted, and in human mode (stderr always: `--json` puts its document on stdout) every
+ * control, C1 and bidi character not marked as the CLI's own is shown escaped (io/terminal.ts).
+ */
+export function guardedEnv(env: Env, json: boolean): Env {
+  const guard = (writer: Env["stdout"], human: boolean): Env["stdout"] => ({
+    write: (text) => writer.write(human ? guardTerminalText(redactSecrets(text, env.secrets)) : redactSecrets(text, env.secrets)),
+  });
+  return { ...env, stdout: guard(env.stdout, !json), stderr: guard(env.stderr, true) };
+}
+
 /** The whole CLI as main.ts runs it: parse, run, report; returns the exit code. */
-export async function runMain(args: readonly string[], env: Env): Promise<number> {
+export async function runMain(args: readonly string[], outside: Env): Promise<number> {
+  const env = guardedEnv(outside, wantsJson(args));
   try {
     await runCli(args, env);
     return 0;

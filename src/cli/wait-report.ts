@@ -13,6 +13,7 @@ import { writeJson } from "../io/json.ts";
 import { digestOf } from "../runs/digest.ts";
 import { ofTasks } from "../runs/tasks.ts";
 import { renderDigest, renderResolved } from "../io/render-digest.ts";
+import { ownSequence } from "../io/terminal.ts";
 import type { JsonDocument } from "../io/json-schemas.ts";
 
 export { MAX_FAILED_POLLS } from "../runs/follow.ts";
@@ -73,7 +74,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
         if (e.type !== "answer") continue;
         const block = renderWaitBlock(e, { color: env.color, waitMs: req.waitMs ?? 0, now: env.now() });
         // Back to the block's first line, clear to the end of the screen, draw it again.
-        env.stderr.write((drawn ? `\x1b[${drawn}F\x1b[J` : "") + block);
+        env.stderr.write((drawn ? ownSequence(`\x1b[${drawn}F\x1b[J`) : "") + block);
         drawn = block.split("\n").length - 1;
       } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
       else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));

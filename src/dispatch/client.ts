@@ -2,6 +2,7 @@
 import type { Env } from "../env.ts";
 import { AuthError, DispatchError, InterruptedError, type CliError } from "../errors.ts";
 import { DISPATCH_RESPONSE_MAX_BYTES } from "../rules.ts";
+import { untrustedLine } from "../redact.ts";
 import { dispatchFailureSchema, dispatchHeaders, dispatchRequestBody, dispatchRequestSchema, dispatchSuccessSchema, dispatchUrl } from "./wire.ts";
 
 /** Where and as whom to dispatch. */
@@ -184,7 +185,8 @@ function interpret(response: Response, text: string, call: Call): Attempt {
   const status = response.status;
   const data = parseJson(text);
   const failure = dispatchFailureSchema.safeParse(data);
-  const backend = failure.success ? ` ${failure.data.error.code}: ${clean(failure.data.error.message, target.token)}` : "";
+  // Both fields are the backend's words: a hostile or buggy backend may echo the Authorization header in either.
+  const backend = failure.success ? ` ${clean(failure.data.error.code, target.token)}: ${clean(failure.data.error.message, target.token)}` : "";
   const http = `HTTP ${status}${backend}`;
 
   if (status >= 200 && status < 300) {
@@ -194,7 +196,7 @@ function interpret(response: Response, text: string, call: Call): Attempt {
       return { answer: { exitCode, stdout, stderr, durationMs } };
     }
     if (failure.success) return fromBackendCode(failure.data.error.code, http, call);
-    throw new DispatchError(`malformed answer from ${url} (HTTP ${status}): ${describeGarbage(text, success.error.issues[0])}`, { hint: "the backend does not speak the dispatch format in docs/dispatch.md" });
+    throw new DispatchError(`malformed answer from ${url} (HTTP ${status}): ${clean(describeGarbage(text, success.error.issues[0]), target.token)}`, { hint: "the backend does not speak the dispatch format in docs/dispatch.md" });
   }
   if (status >= 300 && status < 400) {
     const location = response.headers.get("location");
@@ -239,12 +241,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** One line, bounded, and never the token even if a backend echoes it. */
-function clean(text: string, token: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  const safe = token === "" ? line : line.split(token).join("***");
-  return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
-}
+/** The backend's text as one bounded line, never the token even if the backend echoes it (redact.ts). */
+const clean = (text: string, token: string): string => untrustedLine(text, [token]);
 
 function describeGarbage(text: string, issue: { path: PropertyKey[]; message: string } | undefined): string {
   if (text.trim() === "") return "empty body";
@@ -265,7 +263,8 @@ function networkDetail(error: unknown): string {
   };
   visit(error, 0);
   const unique = [...new Set(parts)];
-  return unique.length === 0 ? String(error) : unique.join(": ").replace(/\s+/g, " ").slice(0, 200);
+  // A runtime's message may quote what the server sent: outside text like the rest.
+  return untrustedLine(unique.length === 0 ? String(error) : unique.join(": "));
 }
 
 /**

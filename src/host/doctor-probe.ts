@@ -1,4 +1,5 @@
 /** The fixed read-only doctor probe (doctor-probe.sh): the checks it runs on the host, its renderer and the parser of its answer. */
+import { untrustedLine } from "../redact.ts";
 import { UsageError } from "../errors.ts";
 import { CI_NAMESPACE, DOCTOR_MIN_FREE_BYTES, PIPELINE_NAME, PIPELINE_SERVICE_ACCOUNT, checkAbsolutePath, checkProxyUrl, checkRepoUrl, checkStringSetting } from "../rules.ts";
 import template from "./doctor-probe.sh";
@@ -181,11 +182,12 @@ export function parseDoctorProbeOutput(stdout: string, ctx: HintContext): Doctor
   const records = readerRecords(stdout, "unidesk-ci-doctor", READER).filter((r) => r[0] === "check");
   const byId = new Map<string, DoctorCheck>();
   for (const [, id, state, reason, field] of records) {
-    if (id === undefined || !PROBE_CHECK_IDS.includes(id)) throw malformed(READER, `unknown check ${JSON.stringify(id)}`);
-    if (state !== "pass" && state !== "fail" && state !== "skip") throw malformed(READER, `check ${id} has state ${JSON.stringify(state)}`);
-    if (reason === undefined || !/^(-|[a-z-]+)$/.test(reason)) throw malformed(READER, `check ${id} has reason ${JSON.stringify(reason)}`);
+    if (id === undefined || !PROBE_CHECK_IDS.includes(id)) throw malformed(READER, `unknown check ${JSON.stringify(untrustedLine(String(id)))}`);
+    if (state !== "pass" && state !== "fail" && state !== "skip") throw malformed(READER, `check ${id} has state ${JSON.stringify(untrustedLine(String(state)))}`);
+    if (reason === undefined || !/^(-|[a-z-]+)$/.test(reason)) throw malformed(READER, `check ${id} has reason ${JSON.stringify(untrustedLine(String(reason)))}`);
     const bytes = decodeField(field, READER);
-    const detail = bytes === null ? "" : lenientText(bytes).trim();
+    // The host's words: one bounded line, so a detail never draws a fake check line under it.
+    const detail = bytes === null ? "" : untrustedLine(lenientText(bytes));
     const ok = state === "pass";
     byId.set(id, { id: hostCheckId(id), ok, detail, ...(ok ? {} : { hint: hostHint(id, reason, ctx) }) });
   }

@@ -1,4 +1,5 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
+import { untrustedLine } from "../redact.ts";
 import { DispatchError } from "../errors.ts";
 import type { Liveness, ResultFile } from "./result.ts";
 import { RUN_ID, RUN_REF } from "../rules.ts";
@@ -8,7 +9,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** A malformed reader answer: the host or transport garbled it (exit 5). */
 export function malformed(reader: string, detail: string): DispatchError {
-  return new DispatchError(`the ${reader} answered something unexpected: ${detail}`, {
+  // The detail quotes the host's answer: outside text, one bounded line (redact.ts), whatever the caller quoted.
+  return new DispatchError(`the ${reader} answered something unexpected: ${untrustedLine(detail)}`, {
     hint: "the host may run a different bash/coreutils, or the dispatch output was cut; retry, then report it",
   });
 }

@@ -1,4 +1,5 @@
 /** `result.json`: the schema of the file that ends every run (docs/runner.md), and the one judgement of it (docs/readers.md). */
+import { untrustedLine } from "../redact.ts";
 import { array, boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
 import { parseRunJson } from "./records.ts";
@@ -124,7 +125,7 @@ export function judgeResult(file: ResultFile | null, expected: ResultExpectation
   const { result, resultProblem } = checkResultJson(text);
   if (result === null) return corrupt(resultProblem ?? "result.json is unusable");
   const mismatch = (resultProblem: string): ResultVerdict => ({ resultState: "mismatch", result: null, resultProblem });
-  if (result.runId !== expected.runId) return mismatch(`result.json names run ${JSON.stringify(result.runId)}, not ${expected.runId}`);
+  if (result.runId !== expected.runId) return mismatch(`result.json names run ${JSON.stringify(untrustedLine(String(result.runId)))}, not ${expected.runId}`);
   if (expected.manifestCommit !== undefined && result.manifestCommit !== expected.manifestCommit) {
     return mismatch(`result.json is the verdict of manifest commit ${result.manifestCommit}, not of ${expected.manifestCommit} that this run submitted`);
   }

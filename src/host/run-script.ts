@@ -2,6 +2,7 @@
 import type { Env } from "../env.ts";
 import { dispatch, type DispatchTarget } from "../dispatch/client.ts";
 import { DispatchError } from "../errors.ts";
+import { untrustedLine } from "../redact.ts";
 
 /** Budget of one short fixed script: it reads a few files, so well inside the 60 s host.ssh limit. */
 export const SCRIPT_TIMEOUT_MS = 30_000;
@@ -18,7 +19,7 @@ export interface HostScript {
 export async function runHostScript(target: DispatchTarget, script: HostScript, env: Env): Promise<string> {
   const answer = await dispatch(target, { command: script.command, timeoutMs: script.timeoutMs }, env);
   if (answer.exitCode !== 0) {
-    throw new DispatchError(`the ${script.name} failed on ${target.providerId} (exit ${answer.exitCode}): ${answer.stderr.trim().split("\n").at(-1) || "no output"}`);
+    throw new DispatchError(`the ${script.name} failed on ${target.providerId} (exit ${answer.exitCode}): ${untrustedLine(answer.stderr.trim().split("\n").at(-1) ?? "", [target.token, ...env.secrets]) || "no output"}`);
   }
   return answer.stdout;
 }

@@ -1,4 +1,5 @@
 /** Color helpers that return text unchanged when color is off, so render code never branches on it. */
+import { ownSequence } from "./terminal.ts";
 
 /** A palette bound to one decision about color. */
 export interface Palette {
@@ -9,7 +10,8 @@ export interface Palette {
   yellow(text: string): string;
 }
 
-const wrap = (on: boolean, open: number, close: number) => (text: string) => (on ? `\x1b[${open}m${text}\x1b[${close}m` : text);
+// Marked as the CLI's own: the terminal boundary (io/terminal.ts) escapes every other ESC, whatever the text holds.
+const wrap = (on: boolean, open: number, close: number) => (text: string) => (on ? `${ownSequence(`\x1b[${open}m`)}${text}${ownSequence(`\x1b[${close}m`)}` : text);
 
 /** The palette for `color` (decided once in realEnv). */
 export function palette(color: boolean): Palette {

@@ -6,9 +6,20 @@ import type { Writer } from "../env.ts";
 import type { Failure } from "../errors.ts";
 import type { ErrorDocument, JsonDocument } from "./json-schemas.ts";
 
+/**
+ * DEL, C1 controls, bidi controls and line/paragraph separators, which JSON.stringify leaves raw: written as
+ * `\uXXXX` escapes (the same data for every parser; harmless when the document is shown on a terminal).
+ */
+const JSON_UNSAFE = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text with no raw control, C1 or bidi character: JSON.stringify escapes C0, this the rest (docs/json.md). */
+export function stringifyJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** A document as the one line of text `--json` prints. */
 export function formatJson(doc: JsonDocument): string {
-  return JSON.stringify(doc) + "\n";
+  return stringifyJson(doc) + "\n";
 }
 
 /** Prints a document on stdout. */
@@ -18,7 +29,7 @@ export function writeJson(env: { stdout: Writer }, doc: JsonDocument): void {
 
 /** Prints a JSON Schema (`schema NAME`): not an envelope but the document a caller hands its validator; one line, or indented for people. */
 export function writeJsonSchema(env: { stdout: Writer }, schema: Record<string, unknown>, opts: { oneLine: boolean }): void {
-  env.stdout.write((opts.oneLine ? JSON.stringify(schema) : JSON.stringify(schema, null, 2)) + "\n");
+  env.stdout.write(stringifyJson(schema, opts.oneLine ? undefined : 2) + "\n");
 }
 
 /** The failure document: `{ ok: false, …context, error: { code, message, hint?, exitCode } }`. */

@@ -1,14 +1,12 @@
 /**
  * The subjects of the manifest commits between the last green run and a failed one, from the operator's clone
- * (`git log old..new -- deploy.json`, never a fetch). One small git call, read raw (no replace objects, grafts,
- * mailmap, signatures or colour), so it can join a batched git reader later.
+ * (`git log old..new -- deploy.json`, never a fetch). One small git call through the manifest loader's raw reading
+ * (makeGit + GIT_READ_ENV: no replace objects, grafts, hooks or outside config), without mailmap, signatures or colour.
  */
 import type { Env } from "../env.ts";
 import { CHANGES_COMMITS_MAX, FULL_SHA } from "../rules.ts";
 import type { RunChanges } from "../runs/changes.ts";
-
-/** The environment that makes git read what the object store holds and never prompt. */
-const RAW_GIT_ENV = { GIT_NO_REPLACE_OBJECTS: "1", GIT_TERMINAL_PROMPT: "0", GCM_INTERACTIVE: "never", GIT_PAGER: "cat", LC_ALL: "C" } as const;
+import { GIT_READ_ENV, makeGit } from "./load.ts";
 
 /**
  * The commits after `from` up to `to` that touched deploy.json, oldest first (at most CHANGES_COMMITS_MAX, the
@@ -16,10 +14,10 @@ const RAW_GIT_ENV = { GIT_NO_REPLACE_OBJECTS: "1", GIT_TERMINAL_PROMPT: "0", GCM
  */
 export async function manifestCommitLog(repoDir: string, from: string, to: string, env: Env): Promise<{ sha: string; subject: string }[] | null> {
   if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) return null;
-  const args = ["-C", repoDir, "-c", "log.showSignature=false", "log", "--no-decorate", "--no-color", "--no-mailmap", `--max-count=${CHANGES_COMMITS_MAX}`, "--format=%H%x09%s", `${from}..${to}`, "--", "deploy.json"];
+  const args = ["-c", "log.showSignature=false", "log", "--no-decorate", "--no-color", "--no-mailmap", `--max-count=${CHANGES_COMMITS_MAX}`, "--format=%H%x09%s", `${from}..${to}`, "--", "deploy.json"];
   let out;
   try {
-    out = await env.spawn("git", args, { env: { ...RAW_GIT_ENV }, signal: env.signal });
+    out = await makeGit(repoDir, env)(args, GIT_READ_ENV);
   } catch {
     return null;
   }

@@ -1,9 +1,10 @@
 /** Reads deploy.json from `origin/master` of the operator's clone and checks it (docs/manifest.md). */
 import { decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
-import { parseJson } from "../json-text.ts";
-import { manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
-import { redactUrl, sameRepository } from "./repo-url.ts";
+import { findDuplicateKey, parseJson } from "../json-text.ts";
+import { formatIssuePath, manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
+import { sameRepository } from "./repo-url.ts";
+import { redactUserinfo, untrustedLine } from "../redact.ts";
 import { FULL_SHA, MANIFEST_MAX_BYTES } from "../rules.ts";
 import { manifestSchema, type Manifest } from "./schema.ts";
 
@@ -29,8 +30,10 @@ export const MANIFEST_REF = "origin/master";
 /** The manifest's path inside the commit. */
 export const MANIFEST_PATH = "deploy.json";
 
+/** The full name of {@link MANIFEST_REF}. */
+const MANIFEST_REF_FULL = "refs/remotes/origin/master";
 /** The commit origin/master names. */
-const ORIGIN_MASTER = "refs/remotes/origin/master^{commit}";
+const ORIGIN_MASTER = `${MANIFEST_REF_FULL}^{commit}`;
 
 /** Where scriptPath must live (one level, see SCRIPT_PATH in schema.ts). */
 export const SCRIPT_DIR = "scripts/ci/";
@@ -60,11 +63,21 @@ function decodeManifest(bytes: Uint8Array, source: string): string {
   }
 }
 
+/** Segments of a duplicate key's path shown (a hostile file may nest it hundreds deep). */
+const DUPLICATE_PATH_SHOWN = 16;
+
 /** Parses deploy.json text (a leading BOM is dropped); throws a ManifestError whose `issues` list every problem. */
 export function parseManifestText(text: string, source: string): Manifest {
   // The runtime's parse error is not quoted: it shows text around the error, which only confuses.
   const json = parseJson(text.replace(/^\uFEFF/, ""));
   if (!json.ok) throw rootError(source, `is not valid JSON${json.where}; fix the syntax`);
+  // JSON.parse keeps the last of two equal keys: refused, so every reader (the runner too) sees one document.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    const shown = formatIssuePath(duplicate.path.slice(0, DUPLICATE_PATH_SHOWN)) + (duplicate.path.length > DUPLICATE_PATH_SHOWN ? "…" : "");
+    const key = JSON.stringify(duplicate.key.length > 64 ? `${duplicate.key.slice(0, 64)}…` : duplicate.key);
+    throw rootError(source, `duplicate key ${key} at ${shown}; keep one of them (JSON readers disagree on which one counts)`);
+  }
   const result = manifestSchema.safeParse(json.value);
   if (!result.success) throw manifestIssuesError(source, toManifestIssues(result.error.issues), { cause: result.error });
   return result.data;
@@ -92,50 +105,101 @@ export async function loadFromFile(file: string, env: Env): Promise<{ source: st
 // Never prompt: no terminal prompt for https credentials, no GUI credential manager dialog.
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GCM_INTERACTIVE: "never" } as const;
 
+/**
+ * How every read of the clone runs (docs/security-cli.md): objects raw, as origin sent them. Replace refs
+ * (`git replace`, `--graft`) and an `info/grafts` file are ignored, system and global config are not read
+ * (nothing there may change what a read returns; a clone owned by another user is refused, as git does without
+ * `safe.directory`), and no hook or fsmonitor runs. `cat-file --batch` applies no textconv or filter.
+ */
+export const GIT_READ_ENV = { ...GIT_ENV, GIT_NO_REPLACE_OBJECTS: "1", GIT_GRAFT_FILE: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_ATTR_NOSYSTEM: "1" } as const;
+
+/** `-c` settings put before every git command: no hook, no fsmonitor, no replace objects whatever the clone's config says. */
+export const GIT_SAFE_ARGS = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.useReplaceRefs=false"] as const;
+
 /** A one-issue ManifestError `<path>: <message>` about a git ref or a field checked against git. */
 function refError(path: string, message: string, cause?: unknown): ManifestError {
   return new ManifestError(`${path}: ${message}`, { issues: [{ path, message }], source: MANIFEST_SOURCE, cause });
 }
 
-/** One `git ls-tree -l` entry. */
+/** One entry of a git tree object. */
 interface TreeEntry {
+  /** Octal mode as git writes it in a tree (`100644`, `100755`, `120000`, `40000`, `160000`). */
   mode: string;
-  type: string;
-  /** Bytes of a blob; -1 for a tree or a submodule. */
-  size: number;
-  path: string;
+  /** Object id (hex). */
+  id: string;
+  name: string;
 }
 
-/** Parses `git ls-tree -l -z` output (`<mode> <type> <object> <size>\t<path>`, NUL-separated). */
-function parseTreeEntries(stdout: string): TreeEntry[] {
-  return stdout.split("\0").flatMap((line) => {
-    const m = /^(\d{6}) (\w+) [0-9a-f]+ +(\d+|-)\t(.*)$/s.exec(line);
-    return m ? [{ mode: m[1]!, type: m[2]!, size: m[3] === "-" ? -1 : Number(m[3]), path: m[4]! }] : [];
-  });
+/** Parses a raw tree object (`<mode> <name>\0<id bytes>`…); `idBytes` is 20 (SHA-1) or 32 (SHA-256). */
+function parseTree(bytes: Uint8Array, idBytes: number): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  const text = new TextDecoder();
+  let at = 0;
+  while (at < bytes.length) {
+    const nul = bytes.indexOf(0, at);
+    if (nul < 0 || nul + 1 + idBytes > bytes.length) break;
+    const head = text.decode(bytes.subarray(at, nul));
+    const space = head.indexOf(" ");
+    const id = Array.from(bytes.subarray(nul + 1, nul + 1 + idBytes), (b) => b.toString(16).padStart(2, "0")).join("");
+    entries.push({ mode: head.slice(0, space), name: head.slice(space + 1), id });
+    at = nul + 1 + idBytes;
+  }
+  return entries;
+}
+
+/** One answer of `git cat-file --batch`: the object, or undefined when the name does not resolve. */
+interface BatchObject {
+  id: string;
+  type: string;
+  content: Uint8Array;
+}
+
+/** Splits `git cat-file --batch` output (`<id> <type> <size>\n<content>\n` or `<name> missing\n`), one answer per input line. */
+function parseBatch(bytes: Uint8Array, count: number): (BatchObject | undefined)[] {
+  const out: (BatchObject | undefined)[] = [];
+  const text = new TextDecoder();
+  let at = 0;
+  while (out.length < count && at < bytes.length) {
+    const nl = bytes.indexOf(10, at);
+    if (nl < 0) break;
+    const header = text.decode(bytes.subarray(at, nl));
+    const m = /^([0-9a-f]{40,64}) (\w+) (\d+)$/.exec(header);
+    if (!m) {
+      out.push(undefined); // "<name> missing", "<name> ambiguous"
+      at = nl + 1;
+      continue;
+    }
+    const size = Number(m[3]);
+    out.push({ id: m[1]!, type: m[2]!, content: bytes.subarray(nl + 1, nl + 1 + size) });
+    at = nl + 1 + size + 1;
+  }
+  while (out.length < count) out.push(undefined);
+  return out;
 }
 
 /** What a tree entry is when it is not a regular file ("a directory (git tree)", …), else undefined. */
 function notRegularKind(entry: TreeEntry): string | undefined {
   if (entry.mode === "120000") return "a symbolic link";
-  if (entry.type === "tree") return "a directory (git tree)";
-  if (entry.type === "commit") return "a submodule (gitlink)";
-  if (entry.type !== "blob") return `a git ${entry.type}`;
+  if (entry.mode === "40000") return "a directory (git tree)";
+  if (entry.mode === "160000") return "a submodule (gitlink)";
+  if (entry.mode !== "100644" && entry.mode !== "100755") return `a git object of mode ${entry.mode}`;
   return undefined;
 }
 
-/** Runs git in one clone, never prompting. */
-export type Git = (args: readonly string[], extraEnv?: Record<string, string>) => Promise<SpawnResult>;
+/** Runs git in one clone, never prompting, with {@link GIT_SAFE_ARGS}; `stdin` feeds `cat-file --batch`. */
+export type Git = (args: readonly string[], extraEnv?: Record<string, string>, stdin?: string) => Promise<SpawnResult>;
 
-function firstLine(text: string): string {
+/** git's first message line: outside text (a remote's or a hook's words), one clean redacted line. */
+function firstLine(text: string, secrets: Iterable<string>): string {
   const line = text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
-  return redactUrl(line.replace(/^(fatal|error): /, ""));
+  return untrustedLine(line.replace(/^(fatal|error): /, ""), secrets);
 }
 
 /** A {@link Git} for the clone at `repoDir`; a git that cannot start is a ManifestError naming it. */
 export function makeGit(repoDir: string, env: Env): Git {
-  return async (args, extraEnv = {}) => {
+  return async (args, extraEnv = {}, stdin) => {
     try {
-      return await env.spawn("git", ["-C", repoDir, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal: env.signal });
+      return await env.spawn("git", ["-C", repoDir, ...GIT_SAFE_ARGS, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal: env.signal, ...(stdin === undefined ? {} : { stdin }) });
     } catch (error) {
       if (env.signal.aborted) throw error;
       throw refError("git", `cannot run git (${error instanceof Error ? error.message : String(error)}); install git and make sure it is on PATH`, error);
@@ -159,20 +223,17 @@ export async function sshEnv(git: Git, env: Env): Promise<Record<string, string>
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
   const git = makeGit(repoDir, env);
 
-  // Independent reads run side by side, and without a fetch one rev-parse answers two questions:
-  // startup time is dominated by git process spawns.
-  const [located, origin] = await Promise.all([
-    git(["rev-parse", "--show-toplevel", ...(options.fetch ? [] : [ORIGIN_MASTER])]),
-    git(["config", "--get", "remote.origin.url"]),
+  // Startup time is dominated by git process spawns: without a fetch all three reads run side by side, and
+  // one `cat-file --batch` reads every object (the commit, its trees, deploy.json), raw (GIT_READ_ENV).
+  const read = () => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH_INPUT);
+  const [top, origin, offlineBatch] = await Promise.all([
+    git(["rev-parse", "--show-toplevel"], GIT_READ_ENV),
+    git(["config", "--get", "remote.origin.url"], GIT_READ_ENV),
+    options.fetch ? undefined : read(),
   ]);
-  let [topLevel = "", commit = ""] = located.code === 0 ? located.stdout.trim().split("\n") : [];
+  const topLevel = top.code === 0 ? top.stdout.trim() : "";
   if (topLevel === "") {
-    // Not a work tree, or (combined call) no origin/master: the top level alone tells which.
-    const top = options.fetch ? located : await git(["rev-parse", "--show-toplevel"]);
-    topLevel = top.code === 0 ? top.stdout.trim() : "";
-    if (topLevel === "") {
-      throw refError(repoDir, `not a git work tree (${firstLine(top.stderr) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
-    }
+    throw refError(repoDir, `not a git work tree (${firstLine(top.stderr, env.secrets) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
   }
 
   const originUrl = origin.stdout.trim();
@@ -186,41 +247,38 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     if (fetched.code !== 0) {
       throw refError(
         "git fetch origin master",
-        `failed (${firstLine(fetched.stderr) || `exit ${fetched.code}`}); check that ${redactUrl(originUrl)} is reachable, your git credentials work without a prompt, and master exists there`,
+        `failed (${firstLine(fetched.stderr, env.secrets) || `exit ${fetched.code}`}); check that ${redactUserinfo(originUrl)} is reachable, your git credentials work without a prompt, and master exists there`,
       );
     }
-    const rev = await git(["rev-parse", "--verify", "--quiet", ORIGIN_MASTER]);
-    commit = rev.code === 0 ? rev.stdout.trim() : "";
   }
-  if (!FULL_SHA.test(commit)) {
+  const batch = offlineBatch ?? (await read());
+  const objects = batch.code === 0 ? readObjects(batch.stdoutBytes ?? new TextEncoder().encode(batch.stdout)) : undefined;
+  if (objects === "moved") throw refError(MANIFEST_REF, `changed while it was read (a fetch in another terminal?); run the command again`);
+  if (objects === undefined) {
     const how = options.fetch ? "push master to origin" : "run `git fetch origin master` first (a dry run does not fetch)";
     throw refError(MANIFEST_REF, `no such commit in ${topLevel}; ${how}`);
   }
+  const { commit, root, deployBytes, scripts } = objects;
   const at = `${MANIFEST_REF} (${commit.slice(0, 12)})`;
 
-  // The schema pins scriptPath to scripts/ci/<name>.sh, so listing scripts/ci/ can run beside git show.
-  // ls-tree gives existence, type, mode and size in one call; --full-tree because repoDir may be a subdirectory.
-  const [shown, listed] = await Promise.all([git(["show", `${commit}:${MANIFEST_PATH}`]), git(["ls-tree", "--full-tree", "-l", "-z", commit, "--", MANIFEST_PATH, SCRIPT_DIR])]);
-  const entries = listed.code === 0 ? parseTreeEntries(listed.stdout) : [];
-  const deploy = entries.find((e) => e.path === MANIFEST_PATH);
+  const deploy = root.find((e) => e.name === MANIFEST_PATH);
   const notFound = () => refError(MANIFEST_SOURCE, `not found at ${at}; commit deploy.json at the repository root and push it to master`);
   if (deploy === undefined) throw notFound();
-  // git show of a tree lists it and of a symlink prints its target: neither is the manifest.
   const deployKind = notRegularKind(deploy);
   if (deployKind !== undefined) throw refError(MANIFEST_SOURCE, `deploy.json at ${at} is ${deployKind}, not a file; commit deploy.json itself as a regular file`);
-  if (deploy.size > MANIFEST_MAX_BYTES) throw tooLarge(MANIFEST_SOURCE);
-  if (shown.code !== 0) throw notFound();
-  const manifest = parseManifestText(shown.stdoutBytes ? decodeManifest(shown.stdoutBytes, MANIFEST_SOURCE) : shown.stdout, MANIFEST_SOURCE);
+  if (deployBytes === undefined) throw notFound();
+  if (deployBytes.length > MANIFEST_MAX_BYTES) throw tooLarge(MANIFEST_SOURCE);
+  const manifest = parseManifestText(decodeManifest(deployBytes, MANIFEST_SOURCE), MANIFEST_SOURCE);
 
   const { repo, scriptPath } = manifest.environments.dev.ci;
   if (!sameRepository(originUrl, repo)) {
     throw refError(
       "environments.dev.ci.repo",
-      `${repo} is not the repository of origin (${redactUrl(originUrl)}); run from a clone of ${repo} (or pass --repo-dir), or fix environments.dev.ci.repo`,
+      `${repo} is not the repository of origin (${redactUserinfo(originUrl)}); run from a clone of ${repo} (or pass --repo-dir), or fix environments.dev.ci.repo`,
     );
   }
 
-  const entry = entries.find((e) => e.path === scriptPath);
+  const entry = scripts.find((e) => SCRIPT_DIR + e.name === scriptPath);
   if (!entry) {
     throw refError("environments.dev.ci.scriptPath", `${scriptPath} does not exist at ${at}; commit and push it to master, or fix scriptPath`);
   }
@@ -232,6 +290,48 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   return { commit, manifest, originUrl, repoDir: topLevel };
 }
 
+/** What `cat-file --batch` is asked, one object per line, all by the ref (the answers are checked to chain into one commit). */
+const BATCH_NAMES = [ORIGIN_MASTER, `${MANIFEST_REF_FULL}^{tree}`, `${MANIFEST_REF_FULL}:${MANIFEST_PATH}`, `${MANIFEST_REF_FULL}:scripts`, `${MANIFEST_REF_FULL}:${SCRIPT_DIR.slice(0, -1)}`];
+const BATCH_INPUT = BATCH_NAMES.join("\n") + "\n";
+
+/** The objects of origin/master the CLI reads. */
+interface OriginObjects {
+  commit: string;
+  /** The commit's root tree. */
+  root: TreeEntry[];
+  /** deploy.json's bytes when it is a blob at the root. */
+  deployBytes?: Uint8Array;
+  /** Entries of scripts/ci/ (empty when there is none). */
+  scripts: TreeEntry[];
+}
+
+/**
+ * The answers of {@link BATCH_NAMES}: undefined when origin/master names no commit; "moved" when the answers do
+ * not chain (the commit's tree is the root, deploy.json, scripts and scripts/ci are its entries), i.e. the ref
+ * changed between two lines.
+ */
+function readObjects(bytes: Uint8Array): OriginObjects | "moved" | undefined {
+  const [commit, root, deploy, scriptsDir, ciDir] = parseBatch(bytes, BATCH_NAMES.length);
+  if (commit?.type !== "commit" || !FULL_SHA.test(commit.id)) return undefined;
+  const treeId = /^tree ([0-9a-f]+)$/m.exec(new TextDecoder().decode(commit.content.subarray(0, 200)))?.[1];
+  if (root?.type !== "tree" || root.id !== treeId) return "moved";
+  const idBytes = commit.id.length / 2;
+  const rootEntries = parseTree(root.content, idBytes);
+  const chained = (object: BatchObject | undefined, entry: TreeEntry | undefined) => (object === undefined ? entry === undefined || entry.mode === "160000" : entry?.id === object.id);
+  const deployEntry = rootEntries.find((e) => e.name === MANIFEST_PATH);
+  const scriptsEntry = rootEntries.find((e) => e.name === "scripts");
+  if (!chained(deploy, deployEntry) || !chained(scriptsDir, scriptsEntry)) return "moved";
+  const scriptsEntries = scriptsDir?.type === "tree" ? parseTree(scriptsDir.content, idBytes) : [];
+  const ciEntry = scriptsEntries.find((e) => e.name === SCRIPT_DIR.split("/")[1]);
+  if (!chained(ciDir, ciEntry)) return "moved";
+  return {
+    commit: commit.id,
+    root: rootEntries,
+    ...(deploy?.type === "blob" ? { deployBytes: deploy.content } : {}),
+    scripts: ciDir?.type === "tree" ? parseTree(ciDir.content, idBytes) : [],
+  };
+}
+
 /**
  * The one-line warning (docs/commands.md#unidesk-ci-run-dev-e2e) when the clone's local `master` holds a deploy.json
  * other than the one at `commit` (origin/master, what the run proves): a change committed but not pushed. One
@@ -241,7 +341,7 @@ export async function unpushedManifestWarning(repoDir: string, commit: string, e
   if (!FULL_SHA.test(commit)) return null;
   let out;
   try {
-    out = await makeGit(repoDir, env)(["rev-parse", `refs/heads/master:${MANIFEST_PATH}`, `${commit}:${MANIFEST_PATH}`]);
+    out = await makeGit(repoDir, env)(["rev-parse", `refs/heads/master:${MANIFEST_PATH}`, `${commit}:${MANIFEST_PATH}`], GIT_READ_ENV);
   } catch {
     return null;
   }

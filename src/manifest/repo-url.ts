@@ -67,11 +67,3 @@ export function sameRepository(a: string, b: string): boolean {
   if (x.scheme !== y.scheme) return true;
   return (x.port ?? DEFAULT_PORTS[x.scheme]) === (y.port ?? DEFAULT_PORTS[y.scheme]);
 }
-
-/** Replaces credentials in every URL of a text (`https://user:token@host/…` → `https://***@host/…`), for messages. */
-export function redactUrl(text: string): string {
-  // An ssh user name (git@) is no secret; an http(s) user part or any user:password is.
-  return text.replace(/\b([A-Za-z][A-Za-z0-9+.-]*):\/\/([^@/\s]*)@/g, (whole, scheme: string, user: string) =>
-    /^https?$/i.test(scheme) || user.includes(":") ? `${scheme}://***@` : whole,
-  );
-}

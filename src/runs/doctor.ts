@@ -4,7 +4,7 @@ import { AuthError, CheckFailedError, CliError, ConfigError, DispatchError, Mani
 import { resolveConfig, requireDispatchTarget, type Config, type ConfigFlags } from "../config.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import { loadFromOrigin, makeGit, MANIFEST_REF, MANIFEST_SOURCE, sshEnv, type LoadedManifest } from "../manifest/load.ts";
-import { redactUrl } from "../manifest/repo-url.ts";
+import { redactUserinfo, untrustedLine } from "../redact.ts";
 import { checkRepoUrl, FULL_SHA } from "../rules.ts";
 import { runHostScript } from "../host/run-script.ts";
 import { hostChecksNotRun, parseDoctorProbeOutput, renderDoctorProbe, type DoctorCheck } from "../host/doctor-probe.ts";
@@ -51,7 +51,7 @@ async function lsRemote(repoDir: string, env: Env): Promise<{ sha?: string; prob
     const sha = new RegExp(`^(${FULL_SHA.source.slice(1, -1)})\trefs/heads/master$`, "m").exec(r.stdout)?.[1];
     if (r.code === 0 && sha) return { sha };
     const why = r.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "")?.replace(/^(fatal|error): /, "");
-    return { problem: r.code === 0 ? "origin has no master branch" : `git ls-remote origin failed (${redactUrl(why ?? `exit ${r.code}`)})` };
+    return { problem: r.code === 0 ? "origin has no master branch" : `git ls-remote origin failed (${untrustedLine(why ?? `exit ${r.code}`, env.secrets)})` };
   } catch (error) {
     return { problem: error instanceof Error ? error.message : String(error) };
   }
@@ -81,7 +81,7 @@ export async function localChecks(repoDir: string, env: Env): Promise<{ checks: 
       const ci = ok.manifest.environments.dev.ci;
       return `${MANIFEST_SOURCE} at ${ok.commit.slice(0, 12)} is valid: ${ci.scriptPath}, timeout ${ci.timeoutMs} ms, ${ok.manifest.environments.dev.services.length} dev service(s)`;
     },
-    "same-repository": () => `origin ${redactUrl(ok!.originUrl)} is environments.dev.ci.repo ${ok!.manifest.environments.dev.ci.repo}`,
+    "same-repository": () => `origin ${redactUserinfo(ok!.originUrl)} is environments.dev.ci.repo ${ok!.manifest.environments.dev.ci.repo}`,
   };
   const checks = LOCAL_CHECK_IDS.map((id, i): DoctorCheck => {
     if (i > failedAt) return { id, ok: false, detail: `not checked: ${LOCAL_CHECK_IDS[failedAt]} failed`, hint: `fix ${LOCAL_CHECK_IDS[failedAt]} first` };

@@ -3,6 +3,7 @@ import { literal, object, optional, string, union } from "zod/mini";
 import "../zod-locale.ts";
 import type { Env } from "../env.ts";
 import { ConfigError, DispatchError, UsageError } from "../errors.ts";
+import { untrustedLine } from "../redact.ts";
 import { dispatch } from "../dispatch/client.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
@@ -55,14 +56,14 @@ export async function submitLauncher(target: DispatchTarget, launcher: string, r
     });
   }
   if (answer.exitCode !== 0) {
-    const why = answer.stderr.trim().split("\n").at(-1) || lastLine || "no output";
+    const why = untrustedLine(answer.stderr.trim().split("\n").at(-1) || lastLine, [target.token, ...env.secrets]) || "no output";
     throw new DispatchError(`the launcher failed on ${target.providerId} before starting run ${runId} (exit ${answer.exitCode}): ${why}`, {
       hint: `nothing was started; check the host with 'unidesk-ci logs ${runId}'`,
       context: { runMayHaveStarted: false },
     });
   }
   if (!state.success || state.data.runId !== runId || state.data.state === "conflict") {
-    throw new DispatchError(`malformed answer from the launcher on ${target.providerId}: expected its JSON state line for ${runId}, got ${JSON.stringify(lastLine.slice(0, 200))}`);
+    throw new DispatchError(`malformed answer from the launcher on ${target.providerId}: expected its JSON state line for ${runId}, got ${JSON.stringify(untrustedLine(lastLine, [target.token, ...env.secrets]))}`);
   }
   return { state: state.data.state, resultDir: state.data.resultDir };
 }

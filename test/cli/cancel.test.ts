@@ -35,7 +35,7 @@ describe("cancel, in process (the cancel script runs in real bash)", () => {
   });
 
   const env = (backend: ReturnType<typeof fakeBackend>) =>
-    backend.tie(fakeEnv({ vars: { HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot }, fetch: backend.fetch, cwd: dir }));
+    backend.tie(fakeEnv({ vars: { HOME: dir, UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot }, fetch: backend.fetch, cwd: dir }));
   const result = (runId: string, status: string) =>
     JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: COMMIT, pipelineRun: `e2e-${runId}`, temporaryNamespace: null, finishedAt: "2026-01-01T00:02:05Z", writer: "runner" });
   const runDir = (runId: string) => {

@@ -38,7 +38,7 @@ describe("doctor, in process", () => {
   });
   after(() => fx.cleanup());
 
-  const vars = (extra: Record<string, string | undefined> = {}) => ({ HOME: fx.root, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: "/srv/ci/runs", ...extra });
+  const vars = (extra: Record<string, string | undefined> = {}) => ({ HOME: fx.root, UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: "/srv/ci/runs", ...extra });
   const env = (b: ReturnType<typeof backend>, extra: Record<string, string | undefined> = {}) => fakeEnv({ vars: vars(extra), fetch: b.fetch, spawn: fx.env().spawn, cwd: fx.operator });
   const json = (e: { out(): string }) => JSON.parse(e.out()) as { ok: boolean; checks: { id: string; ok: boolean; detail: string; hint?: string }[]; error?: Record<string, unknown> };
   const failedIds = (e: { out(): string }) => json(e).checks.filter((c) => !c.ok).map((c) => c.id);

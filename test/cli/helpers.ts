@@ -7,8 +7,8 @@ import { runProcess } from "../support/spawn.ts";
 
 /** A real Spawn (git and bash run for real in command tests). */
 export const realSpawn: Spawn = async (cmd, args, options = {}) => {
-  const { code, stdout, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
-  return { code, stdout, stderr };
+  const { code, stdout, stdoutBytes, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, input: options.stdin });
+  return { code, stdout, stdoutBytes, stderr };
 };
 
 /** One dispatch the fake backend received (token checked, then dropped). */
@@ -17,7 +17,7 @@ export interface Dispatched {
   capability: string;
   command: string;
   timeoutMs: number;
-  kind: "launcher" | "watch" | "logs" | "cancel";
+  kind: "launcher" | "watch" | "logs" | "cancel" | "runs";
 }
 
 /** Options for {@link fakeBackend}. */
@@ -39,7 +39,7 @@ export function fakeBackend(options: FakeBackendOptions) {
   const mock = new HttpMock().registerEvery(REST("POST", "/api/dispatch"), async (req) => {
     if (req.headers.get("authorization") !== `Bearer ${options.token}`) return Response.json({ ok: false, error: { code: "unauthorized", message: "bad token" } }, { status: 401 });
     const body = JSON.parse(req.body) as Omit<Dispatched, "kind">;
-    const kind = (["watch", "logs", "cancel"] as const).find((k) => body.command.includes(`unidesk-ci-${k}`)) ?? "launcher";
+    const kind = (["watch", "logs", "cancel", "runs"] as const).find((k) => body.command.includes(`unidesk-ci-${k}`)) ?? "launcher";
     received.push({ ...body, kind });
     if (kind === "launcher") {
       const runId = /^UCI_RUN_ID='([^']+)'$/m.exec(body.command)?.[1];

@@ -10,7 +10,7 @@ import { runMainChecked } from "./helpers.ts";
 
 const TOKEN = "tok-logs-5c1d";
 const RUN = "dev-20261127-162626-k3x9a2";
-const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN };
 const watch = dispatchOf("watch");
 const POD = `pods/e2e-${RUN}-report-pod_step-report.log`;
 const progress = (runs: [string, string, string][]) => ({ version: `1:${runs.length}:1`, json: testProgress(RUN, ["report"], runs) });

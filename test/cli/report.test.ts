@@ -12,7 +12,7 @@ import { testProgress, testResult } from "../host/answers.ts";
 import { runMainChecked } from "./helpers.ts";
 
 const RUN = "dev-20261127-162626-k3x9a2";
-const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: "tok-report-1" };
+const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: "tok-report-1" };
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 /** A logs-reader answer of a failed run: result.json, progress.json and the failed task's pod log; `head` lines go after `runid` (ref, changes). */

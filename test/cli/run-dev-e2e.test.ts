@@ -1,3 +1,4 @@
+import { guardTerminalText } from "../../src/io/terminal.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,7 +29,7 @@ describe("run-dev-e2e and logs, in process", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
+  const vars = () => ({ HOME: dir, UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN, UNIDESK_CI_RUNS_ROOT: runsRoot });
   const env = (backend: ReturnType<typeof fakeBackend>, tty = false) => backend.tie(fakeEnv({ vars: vars(), fetch: backend.fetch, spawn: realSpawn, cwd: repo, tty }));
   const result = (runId: string, status: string) =>
     JSON.stringify({ ok: status === "succeeded", status, runId, manifestCommit: commit, pipelineRun: `e2e-${runId}`, temporaryNamespace: `unidesk-ci-${runId}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" });
@@ -158,7 +159,7 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN, beforeAnswer: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cmd-wait-tty", "succeeded")) });
     const e = env(backend, true);
     await runCli(["run-dev-e2e", "--run-id", "cmd-wait-tty", "--wait-ms", "60000"], e);
-    assert.match(e.err().replace(/\x1b\[\d+m/g, ""), /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n\x1b\[1F\x1b\[J {2}\d+s\/1m00s finished: succeeded\n$/);
+    assert.match(guardTerminalText(e.err()).replace(/\x1b\[\d+m/g, ""), /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n\x1b\[1F\x1b\[J {2}\d+s\/1m00s finished: succeeded\n$/);
   });
 
   it("logs shows the result, the logs by source with truncation markers, the other files listed", async () => {

@@ -1,5 +1,6 @@
 // `--wait-ms` and `--follow` against stubbed watch-reader dispatches (test/http-mock.ts): answer and retry counts,
 // failed answers, Ctrl-C, result.json files that are corrupt or another run's verdict, the TTY table, follow output.
+import { guardTerminalText } from "../../src/io/terminal.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
@@ -62,7 +63,7 @@ describe("--wait-ms answers (exact)", () => {
     const env = fakeEnv({ fetch: mock.fetch, tty: true, vars: { NO_COLOR: "1" }, start: new Date("2026-11-27T16:26:40Z") });
     await waitAndReport(target, request(), env);
     mock.verify();
-    const frames = env.err().split("\x1b[3F\x1b[J");
+    const frames = guardTerminalText(env.err()).split("\x1b[3F\x1b[J");
     assert.equal(frames.length, 2, env.err());
     assert.equal(frames[0], `/ 0s/10m00s running e2e-${RUN}\n  ● check-inputs  running    9s\n  · report        pending\n`);
     assert.equal(frames[1], `  0s/10m00s finished: succeeded\n  ✓ check-inputs  succeeded  2s\n  ✓ report        succeeded  2s\n`);
@@ -187,7 +188,7 @@ describe("a lost run waited on (no result.json, nothing of it alive): the wait e
   });
 
   it("cancel --wait-ms: a run lost after the signal (it died before writing its result) ends the wait at once", async () => {
-    const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+    const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN };
     const mock = new HttpMock().register(dispatchOf("cancel"), hostAnswer(signalledAnswer(RUN))).register(status, lost);
     await assert.rejects(runCli(["cancel", RUN, "--wait-ms", "600000"], fakeEnv({ vars, fetch: mock.fetch })), (e) => e instanceof RunFailedError && / is lost: /.test(e.message));
     mock.verify();
@@ -195,7 +196,7 @@ describe("a lost run waited on (no result.json, nothing of it alive): the wait e
 });
 
 describe("cancel --wait-ms against stubs", () => {
-  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "http://backend.test", UNIDESK_TOKEN: TOKEN };
+  const vars = { HOME: "/nonexistent-home", UNIDESK_BACKEND_URL: "https://backend.test", UNIDESK_TOKEN: TOKEN };
 
   it("one cancel dispatch, then answers until the cancelled result: exactly three requests", async () => {
     const mock = new HttpMock()

@@ -1,3 +1,4 @@
+import { guardTerminalText } from "../../src/io/terminal.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderDoctor } from "../../src/io/render-doctor.ts";
@@ -25,7 +26,7 @@ describe("renderDoctor", () => {
   });
 
   it("colors only when asked, and all green reads as such", () => {
-    const green = renderDoctor([checks[0]!], { color: true });
+    const green = guardTerminalText(renderDoctor([checks[0]!], { color: true }));
     assert.match(green, /\x1b\[32mok {2}\x1b\[39m/);
     assert.match(green, /\x1b\[32m1 checks: 1 ok, 0 failed\x1b\[39m\n$/);
     assert.doesNotMatch(renderDoctor(checks, { color: false }), /\x1b/);

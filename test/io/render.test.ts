@@ -1,3 +1,4 @@
+import { guardTerminalText } from "../../src/io/terminal.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RunResult } from "../../src/host/result.ts";
@@ -68,7 +69,7 @@ describe("render functions (pure, golden files)", () => {
   });
 
   it("run summary in color wraps only the status", () => {
-    const colored = renderRunSummary(testResult(), { color: true });
+    const colored = guardTerminalText(renderRunSummary(testResult(), { color: true }));
     assert.equal(colored.replace(/\x1b\[\d+m/g, ""), renderRunSummary(testResult(), { color: false }));
     assert.match(colored, /\x1b\[31mfailed\x1b\[39m/);
   });

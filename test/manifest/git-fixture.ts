@@ -39,7 +39,7 @@ function isolatedEnv(root: string): NodeJS.ProcessEnv {
 
 /** Runs like main.ts's spawn: stdout as text and as the bytes received. */
 async function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
-  const { code, stdout, stdoutBytes, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, signal: options.signal });
+  const { code, stdout, stdoutBytes, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, signal: options.signal, input: options.stdin });
   return { code, stdout, stdoutBytes, stderr };
 }
 
@@ -48,6 +48,7 @@ export interface SpawnCall {
   cmd: string;
   args: readonly string[];
   env: Record<string, string> | undefined;
+  stdin: string | undefined;
 }
 
 /** The repositories of one test. */
@@ -58,6 +59,8 @@ export interface GitFixture {
   operator: string;
   /** Runs git in `dir` (throws on failure). */
   git(dir: string, ...args: string[]): Promise<string>;
+  /** Runs git in `dir` with `stdin` as its input; returns its trimmed stdout (throws on failure). */
+  gitInput(dir: string, stdin: string, ...args: string[]): Promise<string>;
   /** Writes files (null: delete) in the seed clone, commits and pushes them to origin master; `gitlinks` are submodule entries (path → commit). */
   push(files: Record<string, string | Uint8Array | null>, options?: { symlinks?: Record<string, string>; gitlinks?: Record<string, string> }): Promise<string>;
   /** A fakeEnv whose spawn runs real git in the isolated environment, recording every call. */
@@ -126,11 +129,16 @@ export async function createGitFixture(options: FixtureOptions = {}): Promise<Gi
     seed,
     operator,
     git,
+    gitInput: async (dir, stdin, ...args) => {
+      const r = await run("git", ["-C", dir, ...args], env, { stdin });
+      if (r.code !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
+      return r.stdout.trim();
+    },
     push,
     env: () => {
       const calls: SpawnCall[] = [];
       const spawnGit: Spawn = (cmd, args, opts = {}) => {
-        calls.push({ cmd, args, env: opts.env });
+        calls.push({ cmd, args, env: opts.env, stdin: opts.stdin });
         return run(cmd, args, env, opts);
       };
       return Object.assign(fakeEnv({ spawn: spawnGit, cwd: operator }), { calls });

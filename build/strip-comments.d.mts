@@ -1,0 +1,2 @@
+/** See strip-comments.mjs. */
+export function stripComments(text: string): string;

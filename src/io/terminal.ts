@@ -1,0 +1,37 @@
+/**
+ * The terminal boundary (docs/security-cli.md): every text a human-mode command writes passes
+ * {@link guardTerminalText}. Pod log lines, condition messages, reasons, task names, backend, launcher and git
+ * text can carry escape sequences (OSC 52 clipboard writes, OSC 8 links, title changes, cursor moves, erases),
+ * bare CRs, C1 controls and bidi overrides; they are shown visibly escaped (`\x1b`, `\u202e`). The CLI's own
+ * sequences (colours, the progress block's redraw) are written with {@link ownSequence}, which marks their ESC
+ * with a per-process random marker no outside text can know; only marked ESCs reach the terminal raw.
+ */
+
+/** Replaces ESC in the CLI's own sequences until the boundary; random per process, so outside text cannot forge it. */
+const ESC_MARK = `\uE000${globalThis.crypto.randomUUID()}\uE001`;
+
+/** An escape sequence of the CLI's own (`\x1b[31m`), marked so that {@link guardTerminalText} lets it through. */
+export const ownSequence = (sequence: string): string => sequence.replaceAll("\x1b", ESC_MARK);
+
+/**
+ * C0 controls but tab and line feed (CR only when not part of CRLF), DEL, C1 controls (U+0080–U+009F, e.g.
+ * U+009B CSI), bidi embeddings, overrides, isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
+ * U+061C), and lone surrogates.
+ */
+const UNSAFE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `\x1b` for C0 and DEL, `\u009b` / `\u202e` above. */
+function visible(char: string): string {
+  const code = char.charCodeAt(0);
+  return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/** Outside text made harmless for a terminal: every control, C1 and bidi character shown visibly escaped; `\n`, `\t`, CRLF kept. */
+export function sanitizeTerminalText(text: string): string {
+  return text.replace(UNSAFE, visible);
+}
+
+/** What a human-mode writer prints: everything sanitized, then the CLI's own marked sequences turned into ESC. */
+export function guardTerminalText(text: string): string {
+  return text.split(ESC_MARK).map(sanitizeTerminalText).join("\x1b");
+}
