@@ -17,7 +17,7 @@ import { runRuns, runsCommand } from "./runs.ts";
 import { reportCommand, runReport } from "./report.ts";
 import { runValidate, validateCommand } from "./validate.ts";
 import { runSchema, schemaCommand } from "./schema.ts";
-import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSuggestions } from "./completions.ts";
+import { COMPLETION_SHELLS, completionScript, type CompletionShell, renderSuggestions, runNameCandidates } from "./completions.ts";
 
 /** The program name shown in help and completions. */
 export const PROGRAM = "unidesk-ci";
@@ -34,8 +34,8 @@ export type ProgramOptions = InferValue<ReturnType<typeof programParser>>;
 /** Commands parsed by {@link programParser}. */
 export const COMMANDS = ["run-dev-e2e", "logs", "cancel", "doctor", "runs", "validate", "schema", "report"];
 
-/** What parsing produced: options to run, or nothing (help, version or completion was printed). */
-export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" };
+/** What parsing produced: options to run, nothing (help, version or completion was printed), or a Tab that may need the run's names. */
+export type ParseOutcome = { kind: "run"; options: ProgramOptions } | { kind: "shown" } | { kind: "complete"; shell: CompletionShell; words: string[] };
 
 const SHOWN = { kind: "shown" } as const;
 
@@ -160,7 +160,7 @@ function runCompletions(args: readonly string[], env: Env): ParseOutcome {
     // Called back by the script at each Tab with the words typed so far (the last one is being completed).
     const words = rest.slice(1).filter((w, i) => !(i === 0 && w === "--"));
     env.stdout.write(renderSuggestions(shell as CompletionShell, completionCandidates(words)));
-    return SHOWN;
+    return { kind: "complete", shell: shell as CompletionShell, words };
   }
   const script = completionScript(shell as CompletionShell, PROGRAM);
   if (rest.includes("--json")) writeJson(env, { ok: true, shell: shell as CompletionShell, script });
@@ -212,6 +212,7 @@ export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> 
 export async function runCli(args: readonly string[], env: Env): Promise<void> {
   const parsed = parseArgs(args, env);
   if (parsed.kind === "run") await runCommand(parsed.options, env);
+  if (parsed.kind === "complete") env.stdout.write(renderSuggestions(parsed.shell, await runNameCandidates(parsed.words, env)));
 }
 
 /** Whether argv asks for `--json` (before any `--`). */

@@ -21,6 +21,31 @@ export { MAX_FAILED_POLLS } from "../runs/follow.ts";
 /** How long one answer waits on the host while a terminal shows the task table, so its times move (10 s; else WATCH_WAIT_MS). */
 export const TTY_ANSWER_WAIT_MS = 10_000;
 
+/** A terminal's clock ticks at most this many seconds while one answer is pending (then waits for it, frozen). */
+export const TTY_TICKS_MAX = 30;
+
+/**
+ * Awaits `pending`, calling `tick(n)` every second meanwhile (env.sleep: a fake clock advances), at most
+ * TTY_TICKS_MAX times; no tick once the answer arrived or env.signal aborted.
+ */
+async function ticking<T>(pending: Promise<T>, tick: ((n: number) => void) | undefined, env: Env): Promise<T> {
+  if (!tick) return pending;
+  const stop = new AbortController();
+  const ticks = (async () => {
+    for (let n = 1; n <= TTY_TICKS_MAX; n++) {
+      await env.sleep(1000, stop.signal);
+      if (stop.signal.aborted || env.signal.aborted) return;
+      tick(n);
+    }
+  })().catch(() => undefined);
+  try {
+    return await pending;
+  } finally {
+    stop.abort();
+    await ticks;
+  }
+}
+
 /** What the wait needs to know about the submitted run. */
 export interface WaitRequest {
   runId: string;
@@ -53,11 +78,19 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   const resumeFor = (id: string) => (follow ? `resume following with: unidesk-ci logs ${id} --follow` : `follow it with: unidesk-ci logs ${id} --follow`);
   const resume = resumeFor(req.runId);
   let drawn = 0;
+  // Back to the block's first line, clear to the end of the screen, draw it again.
+  const draw = (block: string) => {
+    // Back to the block's first line, clear to the end of the screen, draw it again.
+    env.stderr.write((drawn ? ownSequence(`\x1b[${drawn}F\x1b[J`) : "") + block);
+    drawn = block.split("\n").length - 1;
+  };
+  // On a terminal, between answers: the last answer's block, its clock and spinner moved on by each second.
+  let tick: ((n: number) => void) | undefined;
   let end: FollowEnd;
   try {
     const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.waitMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
     for (;;) {
-      const next = await events.next();
+      const next = await ticking(events.next(), tick, env);
       if (next.done) {
         end = next.value;
         break;
@@ -72,10 +105,10 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
       } else if (req.json) continue;
       else if (tty) {
         if (e.type !== "answer") continue;
-        const block = renderWaitBlock(e, { color: env.color, waitMs: req.waitMs ?? 0, now: env.now() });
-        // Back to the block's first line, clear to the end of the screen, draw it again.
-        env.stderr.write((drawn ? ownSequence(`\x1b[${drawn}F\x1b[J`) : "") + block);
-        drawn = block.split("\n").length - 1;
+        const opts = { color: env.color, waitMs: req.waitMs ?? 0 };
+        const at = env.now().getTime();
+        draw(renderWaitBlock(e, { ...opts, now: env.now() }));
+        tick = e.snapshot.phase === "finished" ? undefined : (n) => draw(renderWaitBlock({ ...e, elapsedMs: e.elapsedMs + env.now().getTime() - at, answers: e.answers + n }, { ...opts, now: env.now() }));
       } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
       else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));
       else if (e.type === "line" && ofTasks(e.source, req.tasks)) env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));

@@ -139,20 +139,25 @@ async function configChecks(flags: ConfigFlags, env: Env): Promise<{ checks: Doc
 /** How the probe is dispatched: one attempt plus at most one retry, so doctor makes at most two dispatch calls. */
 export const PROBE_MAX_RETRIES = 1;
 
+/** What doctor tells before it dispatches the probe: the laptop's checks, and the ones still to come (as not checked). */
+export type OnProbing = (laptop: readonly DoctorCheck[], pending: readonly DoctorCheck[], config: Config) => void;
+
 /**
  * Runs every check: the clone and the configuration side by side, then (with a usable target) one
- * dispatch of the read-only probe. Never throws for a failed check; the report says what failed.
+ * dispatch of the read-only probe, `onProbing` called just before it. Never throws for a failed check; the report says what failed.
  */
-export async function runDoctorChecks(repoDir: string, flags: ConfigFlags, env: Env): Promise<DoctorReport> {
+export async function runDoctorChecks(repoDir: string, flags: ConfigFlags, env: Env, onProbing?: OnProbing): Promise<DoctorReport> {
   const [local, conf] = await Promise.all([localChecks(repoDir, env), configChecks(flags, env)]);
   const checks = [...local.checks, ...conf.checks];
   let error: CliError | undefined = conf.error;
+  const notRun: DoctorCheck[] = [{ id: "dispatch", ok: false, detail: "not checked: no usable backend URL and token", hint: "fix backend-url and token first" }, ...hostChecksNotRun("the probe was not dispatched")];
   if (conf.config === undefined || conf.error !== undefined) {
-    checks.push({ id: "dispatch", ok: false, detail: "not checked: no usable backend URL and token", hint: "fix backend-url and token first" }, ...hostChecksNotRun("the probe was not dispatched"));
+    checks.push(...notRun);
   } else {
     const config = conf.config;
     const target = { ...requireDispatchTarget(config), maxRetries: PROBE_MAX_RETRIES };
     const command = renderDoctorProbe({ runsRoot: config.runsRoot, workRoot: config.workRoot, egressProxy: config.egressProxy, repo: local.repo });
+    onProbing?.(checks, notRun, config);
     const startedMs = env.now().getTime();
     try {
       const stdout = await runHostScript(target, { name: "doctor probe", command, timeoutMs: HOST_SSH_BUDGET_MS }, env);

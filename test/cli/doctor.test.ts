@@ -56,11 +56,11 @@ describe("doctor, in process", () => {
     return error;
   };
 
-  it("all green: the text report on stdout, nothing on stderr, one dispatch carrying no token", async () => {
+  it("all green: the text report on stdout, the probing line on stderr, one dispatch carrying no token", async () => {
     const b = backend();
     const e = env(b);
     await runCli(["doctor"], e);
-    assert.equal(e.err(), "");
+    assert.equal(e.err(), "probing D601 through https://backend.test…\n");
     assert.match(e.out(), /^ok {4}git-clone {2,}\S+ is a git work tree$/m);
     assert.match(e.out(), /^ok {4}manifest {2,}origin\/master:deploy\.json at [0-9a-f]{12} is valid: scripts\/ci\/dev-e2e\.sh, timeout 1800000 ms, 0 dev service\(s\)$/m);
     assert.match(e.out(), /^ok {4}token {2,}from UNIDESK_TOKEN$/m);
@@ -69,6 +69,26 @@ describe("doctor, in process", () => {
     assert.equal(b.commands.length, 1);
     assert.ok(b.commands[0]!.includes("UCI_RUNS_ROOT='/srv/ci/runs'") && b.commands[0]!.includes("UCI_REPO='https://git.example.test/pikasTech/unidesk'"));
     assert.ok(!b.commands[0]!.includes(TOKEN) && !e.out().includes(TOKEN));
+  });
+
+  it("text mode: the laptop's lines and the probing line are out before the probe answers; then the rest, aligned, and the count", async () => {
+    let seen: { out: string; err: string } | undefined;
+    const e = env({ fetch: async () => ((seen = { out: e.out(), err: e.err() }), hostAnswer(probeAnswer())({} as never)), commands: [] });
+    await runCli(["doctor"], e);
+    assert.equal(seen?.err, "probing D601 through https://backend.test…\n");
+    assert.deepEqual(seen.out.split("\n").slice(0, -1).map((l) => l.split(/ +/)[1]), ["git-clone", "origin-master", "manifest", "same-repository", "config", "backend-url", "token"]);
+    assert.ok(e.out().startsWith(seen.out), "printed once, the rest appended");
+    const lines = e.out().split("\n").filter((l) => /^ok {4}/.test(l));
+    assert.equal(new Set(lines.map((l) => l.slice(6).search(/ \S/) + 1)).size, 1, "one column for the detail, before and after the probe");
+    assert.match(e.out(), /\n\n(\d+) checks: \1 ok, 0 failed\n$/);
+  });
+
+  it("--json: nothing before the one document, nothing on stderr", async () => {
+    let seen: string | undefined;
+    const e = env({ fetch: async () => ((seen = e.out() + e.err()), hostAnswer(probeAnswer())({} as never)), commands: [] });
+    assert.equal(await doctorJson(e), undefined);
+    assert.equal(seen, "");
+    assert.equal(e.err(), "");
   });
 
   it("--json: { ok, checks: [{ id, ok, detail }] } in the probe's order after the local ones", async () => {

@@ -159,7 +159,14 @@ describe("run-dev-e2e and logs, in process", () => {
     const backend = fakeBackend({ token: TOKEN, beforeAnswer: (n) => n === 2 && writeFileSync(join(d, "result.json"), result("cmd-wait-tty", "succeeded")) });
     const e = env(backend, true);
     await runCli(["run-dev-e2e", "--run-id", "cmd-wait-tty", "--wait-ms", "60000"], e);
-    assert.match(guardTerminalText(e.err()).replace(/\x1b\[\d+m/g, ""), /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n\x1b\[1F\x1b\[J {2}\d+s\/1m00s finished: succeeded\n$/);
+    const frames = guardTerminalText(e.err()).replace(/\x1b\[\d+m/g, "").split("\x1b[1F\x1b[J");
+    assert.match(frames[0]!, /\n\/ 0s\/1m00s starting \(fetching the manifest commit\)\n$/);
+    assert.match(frames.at(-1)!, /^ {2}\d+s\/1m00s finished: succeeded\n$/);
+    // While the reader answers (real bash), the clock ticks on the fake clock: one second per redraw, spinner turning.
+    const ticks = frames.slice(1, -1);
+    assert.deepEqual(ticks.map((f) => f.slice(2)), ticks.map((_, i) => `${i + 1}s/1m00s starting (fetching the manifest commit)\n`));
+    const spinner = (frame: string) => frame.split("\n").at(-2)![0];
+    assert.ok(ticks.length > 0 && ticks.every((f, i) => spinner(f) !== spinner(frames[i]!)), "the spinner turns at each redraw");
   });
 
   it("logs shows the result, the logs by source with truncation markers, the other files listed", async () => {

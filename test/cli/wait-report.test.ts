@@ -56,18 +56,79 @@ describe("--wait-ms answers (exact)", () => {
   });
 
   it("on a TTY the task table is redrawn in place (symbols, elapsed) and left showing the end", async () => {
-    const p = (runs: [string, string, string][]) => ({ version: `1:${runs.length}:1`, json: testProgress(RUN, ["check-inputs", "report"], runs) });
-    const mock = new HttpMock()
-      .register(status, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: p([["check-inputs", "Unknown", "Running"]]) })))
-      .register(status, hostAnswer(watchAnswer(RUN, { result: testResult(RUN), pipelineRun: `e2e-${RUN}`, progress: p([["check-inputs", "True", "Succeeded"], ["report", "True", "Succeeded"]]) })));
+    const mock = new HttpMock().register(status, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: ttyProgress([["check-inputs", "Unknown", "Running"]]) }))).register(status, ttyFinished);
     const env = fakeEnv({ fetch: mock.fetch, tty: true, vars: { NO_COLOR: "1" }, start: new Date("2026-11-27T16:26:40Z") });
-    await waitAndReport(target, request(), env);
+    // The clock stands still: no tick between the answers that come back at once.
+    await waitAndReport(target, request(), frozenClock(env, 0));
     mock.verify();
     const frames = guardTerminalText(env.err()).split("\x1b[3F\x1b[J");
     assert.equal(frames.length, 2, env.err());
     assert.equal(frames[0], `/ 0s/10m00s running e2e-${RUN}\n  ● check-inputs  running    9s\n  · report        pending\n`);
     assert.equal(frames[1], `  0s/10m00s finished: succeeded\n  ✓ check-inputs  succeeded  2s\n  ✓ report        succeeded  2s\n`);
     assert.ok(mock.requests.slice(1).every((r) => /^UCI_WAIT_MS='10000'$/m.test(JSON.parse(r.body).command)), "after the first, a terminal asks for 10 s answers");
+  });
+});
+
+const ttyProgress = (runs: [string, string, string][]) => ({ version: `1:${runs.length}:1`, json: testProgress(RUN, ["check-inputs", "report"], runs) });
+const ttyFinished = hostAnswer(watchAnswer(RUN, { result: testResult(RUN), pipelineRun: `e2e-${RUN}`, progress: ttyProgress([["check-inputs", "True", "Succeeded"], ["report", "True", "Succeeded"]]) }));
+
+/**
+ * `env` whose virtual clock stops once it moved `ms` past its start: a sleep from then on ends only when its
+ * signal aborts, after calling `onStop` (once). So a pending answer sees exactly `ms / 1000` ticks.
+ */
+function frozenClock<E extends ReturnType<typeof fakeEnv>>(env: E, ms: number, onStop: () => void = () => undefined): E {
+  const start = env.clockMs();
+  let stopped = false;
+  const sleep = async (wait: number, signal?: AbortSignal): Promise<void> => {
+    if (env.clockMs() - start < ms) return env.sleep(wait, signal);
+    if (!stopped) (stopped = true), onStop();
+    return new Promise((_, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  };
+  return { ...env, sleep };
+}
+
+describe("the TTY clock between answers", () => {
+  const first = hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, progress: ttyProgress([["check-inputs", "Unknown", "Running"]]) }));
+  const heads = (err: string) => guardTerminalText(err).split("\x1b[3F\x1b[J").map((f) => f.split("\n")[0]!);
+
+  it("ticks every second while an answer is pending (elapsed, spinner, task duration), and stops when it arrives", async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const mock = new HttpMock().register(status, first).register(status, async (req) => (await answered, ttyFinished(req)));
+    const base = fakeEnv({ fetch: mock.fetch, tty: true, vars: { NO_COLOR: "1" }, start: new Date("2026-11-27T16:26:40Z") });
+    // The second answer comes once the clock moved 4 s; the clock stands still from then on.
+    await waitAndReport(target, request(), frozenClock(base, 4000, answer));
+    mock.verify();
+    assert.deepEqual(heads(base.err()), [
+      `/ 0s/10m00s running e2e-${RUN}`,
+      `- 1s/10m00s running e2e-${RUN}`,
+      `\\ 2s/10m00s running e2e-${RUN}`,
+      `| 3s/10m00s running e2e-${RUN}`,
+      `/ 4s/10m00s running e2e-${RUN}`,
+      `  4s/10m00s finished: succeeded`,
+    ]);
+    assert.match(guardTerminalText(base.err()).split("\x1b[3F\x1b[J")[2]!, /^ {2}● check-inputs {2}running {4}11s$/m, "a running task's duration ticks too");
+  });
+
+  it("stops ticking when Ctrl-C aborts during a pending answer", async () => {
+    const controller = new AbortController();
+    const mock = new HttpMock().register(status, first).register(status, hang);
+    const base = fakeEnv({ fetch: mock.fetch, tty: true, vars: { NO_COLOR: "1" }, signal: controller.signal });
+    await assert.rejects(waitAndReport(target, request(), frozenClock(base, 2000, () => controller.abort(new Error("SIGINT")))), InterruptedError);
+    assert.deepEqual(heads(base.err()).map((h) => h.split(" ")[1]), ["0s/10m00s", "1s/10m00s", "2s/10m00s"]);
+  });
+
+  it("never ticks without a terminal or with --json: the clock moves only by the wait's own pauses", async () => {
+    for (const over of [{}, { json: true }]) {
+      const mock = new HttpMock().register(status, first).register(status, ttyFinished);
+      const env = fakeEnv({ fetch: mock.fetch, tty: !("json" in over) ? false : true });
+      await waitAndReport(target, request(over), env);
+      assert.equal(env.clockMs(), new Date("2026-01-01T00:00:00Z").getTime(), JSON.stringify(over));
+      assert.doesNotMatch(env.err(), /\x1b/);
+    }
   });
 });
 
