@@ -62,135 +62,121 @@ EOF
 usage_errors=()
 usage_error() { usage_errors+=("$1"); }
 
-declare -A arg=()
-keep_namespace=false
-while (($# > 0)); do
-  case "$1" in
-    --run-id | --repo-url | --desired-ref | --manifest-commit | --manifest-file | --environment | --result-dir | --timeout-ms)
-      if (($# < 2)); then
-        usage_error "$1 needs a value"
+# Reads and checks the arguments and environment into the run's settings; exits 2 on any problem (nothing done).
+parse_args() {
+  local -A arg=()
+  local name e canonical_parent
+  usage_errors=()
+  keep_namespace=false
+  while (($# > 0)); do
+    case "$1" in
+      --run-id | --repo-url | --desired-ref | --manifest-commit | --manifest-file | --environment | --result-dir | --timeout-ms)
+        if (($# < 2)); then
+          usage_error "$1 needs a value"
+          shift
+          continue
+        fi
+        if [[ -n ${arg[$1]+set} ]]; then usage_error "$1 is given more than once"; fi
+        arg[$1]=$2
+        shift 2
+        ;;
+      --keep-namespace)
+        keep_namespace=true
         shift
-        continue
-      fi
-      if [[ -n ${arg[$1]+set} ]]; then usage_error "$1 is given more than once"; fi
-      arg[$1]=$2
-      shift 2
-      ;;
-    --keep-namespace)
-      keep_namespace=true
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *)
-      usage_error "unknown argument: $(printf '%q' "$1")"
-      shift
-      ;;
-  esac
-done
+        ;;
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      *)
+        usage_error "unknown argument: $(printf '%q' "$1")"
+        shift
+        ;;
+    esac
+  done
 
-for name in --run-id --repo-url --desired-ref --manifest-commit --manifest-file --environment --result-dir --timeout-ms; do
-  [[ -n ${arg[$name]+set} ]] || usage_error "missing required argument $name"
-done
+  for name in --run-id --repo-url --desired-ref --manifest-commit --manifest-file --environment --result-dir --timeout-ms; do
+    [[ -n ${arg[$name]+set} ]] || usage_error "missing required argument $name"
+  done
 
-run_id=${arg[--run-id]-}
-repo_url=${arg[--repo-url]-}
-desired_ref=${arg[--desired-ref]-}
-manifest_commit=${arg[--manifest-commit]-}
-manifest_file=${arg[--manifest-file]-}
-environment=${arg[--environment]-}
-result_dir=${arg[--result-dir]-}
-timeout_ms=${arg[--timeout-ms]-}
+  run_id=${arg[--run-id]-}
+  repo_url=${arg[--repo-url]-}
+  desired_ref=${arg[--desired-ref]-}
+  manifest_commit=${arg[--manifest-commit]-}
+  manifest_file=${arg[--manifest-file]-}
+  environment=${arg[--environment]-}
+  result_dir=${arg[--result-dir]-}
+  timeout_ms=${arg[--timeout-ms]-}
 
-if [[ -n ${arg[--run-id]+set} && ! $run_id =~ $RUN_ID_RE ]]; then
-  usage_error "--run-id '$run_id' must be a DNS label of at most 40 lowercase letters, digits and '-'"
-fi
-if [[ -n ${arg[--repo-url]+set} && ! $repo_url =~ $REPO_RE ]]; then
-  usage_error "--repo-url '$repo_url' must be an https:// git URL without credentials or shell characters"
-fi
-if [[ -n ${arg[--desired-ref]+set} && $desired_ref != master ]]; then
-  usage_error "--desired-ref '$desired_ref' must be master"
-fi
-if [[ -n ${arg[--manifest-commit]+set} && ! $manifest_commit =~ $SHA_RE ]]; then
-  usage_error "--manifest-commit '$manifest_commit' must be a full 40-character lowercase commit SHA"
-fi
-if [[ -n ${arg[--manifest-file]+set} ]]; then
-  if [[ $manifest_file != /* ]]; then
-    usage_error "--manifest-file '$manifest_file' must be an absolute path"
-  elif [[ ! -f $manifest_file || ! -r $manifest_file ]]; then
-    usage_error "--manifest-file '$manifest_file' is not a readable file"
+  if [[ -n ${arg[--run-id]+set} && ! $run_id =~ $RUN_ID_RE ]]; then
+    usage_error "--run-id '$run_id' must be a DNS label of at most 40 lowercase letters, digits and '-'"
   fi
-fi
-if [[ -n ${arg[--environment]+set} && $environment != dev ]]; then
-  usage_error "--environment '$environment' must be dev (the only environment this runner proves)"
-fi
-if [[ -n ${arg[--result-dir]+set} ]]; then
-  if [[ ! $result_dir =~ ^/[A-Za-z0-9._/-]+$ || $result_dir == *..* ]]; then
-    usage_error "--result-dir '$result_dir' must be an absolute path of letters, digits, '.', '_', '-' and '/' without '..'"
-  elif [[ -n $run_id && ${result_dir%/} != */"$run_id" ]]; then
-    usage_error "--result-dir '$result_dir' must end with the run id ($run_id)"
+  if [[ -n ${arg[--repo-url]+set} && ! $repo_url =~ $REPO_RE ]]; then
+    usage_error "--repo-url '$repo_url' must be an https:// git URL without credentials or shell characters"
   fi
-fi
-if [[ -n ${arg[--timeout-ms]+set} ]]; then
-  if [[ ! $timeout_ms =~ ^[1-9][0-9]{0,8}$ ]] || ((timeout_ms < TIMEOUT_MS_MIN || timeout_ms > TIMEOUT_MS_MAX)); then
-    usage_error "--timeout-ms '$timeout_ms' must be an integer between $TIMEOUT_MS_MIN and $TIMEOUT_MS_MAX"
+  if [[ -n ${arg[--desired-ref]+set} && $desired_ref != master ]]; then
+    usage_error "--desired-ref '$desired_ref' must be master"
   fi
-fi
+  if [[ -n ${arg[--manifest-commit]+set} && ! $manifest_commit =~ $SHA_RE ]]; then
+    usage_error "--manifest-commit '$manifest_commit' must be a full 40-character lowercase commit SHA"
+  fi
+  if [[ -n ${arg[--manifest-file]+set} ]]; then
+    if [[ $manifest_file != /* ]]; then
+      usage_error "--manifest-file '$manifest_file' must be an absolute path"
+    elif [[ ! -f $manifest_file || ! -r $manifest_file ]]; then
+      usage_error "--manifest-file '$manifest_file' is not a readable file"
+    fi
+  fi
+  if [[ -n ${arg[--environment]+set} && $environment != dev ]]; then
+    usage_error "--environment '$environment' must be dev (the only environment this runner proves)"
+  fi
+  if [[ -n ${arg[--result-dir]+set} ]]; then
+    if [[ ! $result_dir =~ ^/[A-Za-z0-9._/-]+$ || $result_dir == *..* ]]; then
+      usage_error "--result-dir '$result_dir' must be an absolute path of letters, digits, '.', '_', '-' and '/' without '..'"
+    elif [[ -n $run_id && ${result_dir%/} != */"$run_id" ]]; then
+      usage_error "--result-dir '$result_dir' must end with the run id ($run_id)"
+    fi
+  fi
+  if [[ -n ${arg[--timeout-ms]+set} ]]; then
+    if [[ ! $timeout_ms =~ ^[1-9][0-9]{0,8}$ ]] || ((timeout_ms < TIMEOUT_MS_MIN || timeout_ms > TIMEOUT_MS_MAX)); then
+      usage_error "--timeout-ms '$timeout_ms' must be an integer between $TIMEOUT_MS_MIN and $TIMEOUT_MS_MAX"
+    fi
+  fi
 
-poll_ms=${UNIDESK_CI_RUNNER_POLL_MS:-5000}
-cancel_wait_ms=${UNIDESK_CI_RUNNER_CANCEL_WAIT_MS:-30000}
-kubectl_timeout=${UNIDESK_CI_KUBECTL_TIMEOUT:-30s}
-if [[ ! $poll_ms =~ ^[0-9]{2,6}$ ]] || ((poll_ms < 50 || poll_ms > 600000)); then
-  usage_error "UNIDESK_CI_RUNNER_POLL_MS '$poll_ms' must be an integer between 50 and 600000"
-fi
-if [[ ! $cancel_wait_ms =~ ^[0-9]{1,7}$ ]]; then
-  usage_error "UNIDESK_CI_RUNNER_CANCEL_WAIT_MS '$cancel_wait_ms' must be an integer number of milliseconds"
-fi
-if [[ ! $kubectl_timeout =~ ^[0-9]+(ms|s|m)$ ]]; then
-  usage_error "UNIDESK_CI_KUBECTL_TIMEOUT '$kubectl_timeout' must be a duration such as 30s"
-fi
-keep_runs=${UNIDESK_CI_KEEP_RUNS:-$KEEP_RUNS_DEFAULT}
-if [[ ! $keep_runs =~ ^[1-9][0-9]{0,5}$ ]] || ((keep_runs > 100000)); then
-  usage_error "UNIDESK_CI_KEEP_RUNS '$keep_runs' must be an integer between 1 and 100000 (finished runs kept in the runs root)"
-fi
+  poll_ms=${UNIDESK_CI_RUNNER_POLL_MS:-5000}
+  cancel_wait_ms=${UNIDESK_CI_RUNNER_CANCEL_WAIT_MS:-30000}
+  kubectl_timeout=${UNIDESK_CI_KUBECTL_TIMEOUT:-30s}
+  if [[ ! $poll_ms =~ ^[0-9]{2,6}$ ]] || ((poll_ms < 50 || poll_ms > 600000)); then
+    usage_error "UNIDESK_CI_RUNNER_POLL_MS '$poll_ms' must be an integer between 50 and 600000"
+  fi
+  if [[ ! $cancel_wait_ms =~ ^[0-9]{1,7}$ ]]; then
+    usage_error "UNIDESK_CI_RUNNER_CANCEL_WAIT_MS '$cancel_wait_ms' must be an integer number of milliseconds"
+  fi
+  if [[ ! $kubectl_timeout =~ ^[0-9]+(ms|s|m)$ ]]; then
+    usage_error "UNIDESK_CI_KUBECTL_TIMEOUT '$kubectl_timeout' must be a duration such as 30s"
+  fi
+  keep_runs=${UNIDESK_CI_KEEP_RUNS:-$KEEP_RUNS_DEFAULT}
+  if [[ ! $keep_runs =~ ^[1-9][0-9]{0,5}$ ]] || ((keep_runs > 100000)); then
+    usage_error "UNIDESK_CI_KEEP_RUNS '$keep_runs' must be an integer between 1 and 100000 (finished runs kept in the runs root)"
+  fi
 
-if ((${#usage_errors[@]} > 0)); then
-  for e in "${usage_errors[@]}"; do printf 'dev-e2e.sh: error: %s\n' "$e" >&2; done
-  printf "run 'dev-e2e.sh --help' for usage; nothing was started\n" >&2
-  exit 2
-fi
+  if ((${#usage_errors[@]} > 0)); then
+    for e in "${usage_errors[@]}"; do printf 'dev-e2e.sh: error: %s\n' "$e" >&2; done
+    printf "run 'dev-e2e.sh --help' for usage; nothing was started\n" >&2
+    exit 2
+  fi
 
-export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
-readonly temp_namespace="unidesk-ci-$run_id"
-readonly pipeline_run="e2e-$run_id"
-result_dir=${result_dir%/}
-# Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
-if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
-  result_dir=${canonical_parent%/}/${result_dir##*/}
-fi
+  export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
+  readonly temp_namespace="unidesk-ci-$run_id"
+  readonly pipeline_run="e2e-$run_id"
+  result_dir=${result_dir%/}
+  # Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
+  if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
+    result_dir=${canonical_parent%/}/${result_dir##*/}
+  fi
+}
 
 # ---------------------------------------------------------------- result directory and log
-
-if ! mkdir -p "$result_dir/pods"; then
-  printf 'dev-e2e.sh: error: cannot create result directory %s\n' "$result_dir" >&2
-  exit 3
-fi
-if [[ -e $result_dir/result.json ]]; then
-  printf 'dev-e2e.sh: error: %s/result.json already exists: run %s has finished; use a new run id\n' "$result_dir" "$run_id" >&2
-  exit 3
-fi
-# noclobber makes the pid file the lock: a second runner for the same result dir stops here.
-if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
-  pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
-  printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
-    "$result_dir" "$pid_owner" "$run_id" >&2
-  exit 3
-fi
-
-exec 3>&2
-exec >>"$result_dir/runner.log" 2>&1
 
 ms_now() { date -u +%s%3N; }
 iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
@@ -201,17 +187,6 @@ one_line() { printf '%s' "$1" | tr '\n' ' ' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED"
 # Every runner.log line is one clean line, whatever it quotes.
 log() { printf '%s %s\n' "$(iso_now)" "$(one_line "$*")"; }
 
-started_at=$(iso_now)
-start_ms=$(ms_now)
-instance="$(od -An -N6 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')"
-instance=${instance:-$$$RANDOM}
-# Every object sent to kubectl and every answer read back goes through files here, never argv.
-if ! work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX"); then
-  work_tmp="$result_dir/.runner-tmp"
-  mkdir -p "$work_tmp"
-fi
-kubectl_err="$work_tmp/kubectl.err"
-
 pipeline_run_created=false
 pipeline_run_attempted=false
 namespace_attempted=false
@@ -221,9 +196,44 @@ tekton_reason=""
 nap_pid=""
 cond_status="" cond_reason="" cond_message=""
 
-log "runner started: pid $$, run $run_id, manifest commit $manifest_commit"
-log "repo $repo_url, desired ref $desired_ref, environment $environment, timeout ${timeout_ms}ms, keep namespace $keep_namespace"
-log "KUBECONFIG=$KUBECONFIG, poll ${poll_ms}ms, kubectl request timeout $kubectl_timeout"
+# Creates the result dir and takes its lock (runner.pid), then sends all output to runner.log; exits 3 when
+# another runner owns the run or it has finished.
+open_run() {
+  local pid_owner
+  if ! mkdir -p "$result_dir/pods"; then
+    printf 'dev-e2e.sh: error: cannot create result directory %s\n' "$result_dir" >&2
+    exit 3
+  fi
+  if [[ -e $result_dir/result.json ]]; then
+    printf 'dev-e2e.sh: error: %s/result.json already exists: run %s has finished; use a new run id\n' "$result_dir" "$run_id" >&2
+    exit 3
+  fi
+  # noclobber makes the pid file the lock: a second runner for the same result dir stops here.
+  if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
+    pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
+    printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
+      "$result_dir" "$pid_owner" "$run_id" >&2
+    exit 3
+  fi
+
+  exec 3>&2
+  exec >>"$result_dir/runner.log" 2>&1
+
+  started_at=$(iso_now)
+  start_ms=$(ms_now)
+  instance="$(od -An -N6 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')"
+  instance=${instance:-$$$RANDOM}
+  # Every object sent to kubectl and every answer read back goes through files here, never argv.
+  if ! work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX"); then
+    work_tmp="$result_dir/.runner-tmp"
+    mkdir -p "$work_tmp"
+  fi
+  kubectl_err="$work_tmp/kubectl.err"
+
+  log "runner started: pid $$, run $run_id, manifest commit $manifest_commit"
+  log "repo $repo_url, desired ref $desired_ref, environment $environment, timeout ${timeout_ms}ms, keep namespace $keep_namespace"
+  log "KUBECONFIG=$KUBECONFIG, poll ${poll_ms}ms, kubectl request timeout $kubectl_timeout"
+}
 
 # ---------------------------------------------------------------- helpers
 
@@ -415,7 +425,6 @@ live_complete_log() {
   mv -f "$tmp_file" "$file"
   log "saved pods/${pod}_${container}.log ($(wc -c <"$file") bytes, $streamed streamed, $note)"
 }
-trap live_stop_streams EXIT
 
 # ---------------------------------------------------------------- failures and phases of result.json
 # docs/runner.md#failures and #phases; their bounds are in the generated rules block at the top.
@@ -695,21 +704,22 @@ on_signal() {
   log "received $1"
   finish cancelled "runner received $1; PipelineRun cancelled and temporary namespace cleaned up"
 }
-trap 'on_signal SIGTERM 143' TERM
-trap 'on_signal SIGINT 130' INT
 
 # ---------------------------------------------------------------- sweep: what dead runs left behind
 
-# The runs root holds one directory per run id; every run sweeps it before it creates anything.
-readonly runs_root=${result_dir%/*}
-# The work root, when --manifest-file is <workRoot>/<runId>/deploy.json (the launcher's layout); else none is known.
-work_root=${manifest_file%/*}
-if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
-  work_root=${work_root%/*}
-else
-  work_root=""
-fi
-readonly work_root
+# The runs root holds one directory per run id; every run sweeps it before it creates anything. The work root is
+# known when --manifest-file is <workRoot>/<runId>/deploy.json (the launcher's layout); else it is empty.
+init_roots() {
+  readonly runs_root=${result_dir%/*}
+  work_root=${manifest_file%/*}
+  if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
+    work_root=${work_root%/*}
+  else
+    work_root=""
+  fi
+  readonly work_root
+}
+
 # Per run id: state (live/finished/dead), why it is dead, result.json's keepNamespace and finishedAt, what
 # the cluster holds of it and what the sweep did there, and whether something is left to sweep.
 declare -A run_state=() run_why=() result_keep=() result_finished=() commit_of=() sweep_pending=()
@@ -1060,199 +1070,240 @@ manifest_duplicate_key() {
 
 # ---------------------------------------------------------------- checks
 
-missing_tools=()
-for tool in bash git kubectl jq; do
-  command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
-done
-if ((${#missing_tools[@]} > 0)); then
-  finish error "required tool(s) not found on PATH: ${missing_tools[*]}"
-fi
+# The tools every run needs; a missing one ends the run with error.
+check_tools() {
+  local tool
+  local -a missing_tools=()
+  for tool in bash git kubectl jq; do
+    command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+  done
+  if ((${#missing_tools[@]} > 0)); then
+    finish error "required tool(s) not found on PATH: ${missing_tools[*]}"
+  fi
+}
 
-sweep_and_prune
-
-# Only what the runner uses (environments.dev.services) and the bounds `unidesk-ci validate` enforces.
-log "reading $manifest_file"
-manifest_bytes=$(wc -c <"$manifest_file")
-if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
-  finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
-fi
-manifest_duplicate=$(manifest_duplicate_key)
-if [[ -n $manifest_duplicate ]]; then
-  finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
-fi
-if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
-  def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
-  def text: if type == "string" then . else "" end;
-  if type != "object" then "problem\tdeploy.json must be a JSON object"
-  elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
-  elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
-  elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
-  elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
-  elif (.environments.dev.services | length) > $maxServices then
-    "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
-  else .environments.dev.services | to_entries[] | .key as $i | .value |
-    if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
-    else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
-  end' "$manifest_file" 2>"$kubectl_err"); then
-  if grep -q 'depth limit' "$kubectl_err"; then
-    finish error "deploy.json nests deeper than jq can parse; at most $MANIFEST_MAX_DEPTH levels are accepted"
+# Reads deploy.json: only what the runner uses (environments.dev.services) and the bounds `unidesk-ci validate`
+# enforces; a problem ends the run with error before any cluster write.
+check_manifest() {
+  local manifest_bytes manifest_duplicate manifest_rows row field problems kind="" index="" id="" repo="" commit=""
+  local -a manifest_problems=() service_ids=()
+  local -A service_index=()
+  log "reading $manifest_file"
+  manifest_bytes=$(wc -c <"$manifest_file")
+  if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
+    finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
   fi
-  finish error "deploy.json is not valid JSON: $(tr '\n' ' ' <"$kubectl_err")"
-fi
-manifest_problems=()
-service_ids=()
-declare -A service_index=()
-kind="" index="" id="" repo="" commit=""
-while IFS= read -r row; do
-  [[ -n $row ]] || continue
-  read_tsv "$row" kind index id repo commit
-  if [[ $kind == problem ]]; then
-    manifest_problems+=("$index")
-    continue
+  manifest_duplicate=$(manifest_duplicate_key)
+  if [[ -n $manifest_duplicate ]]; then
+    finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
   fi
-  field="environments.dev.services[$index]"
-  [[ $id =~ $SERVICE_ID_RE ]] || manifest_problems+=("$field.id must be lowercase letters, digits and '-' (at most 40), e.g. backend-core")
-  [[ $repo =~ $REPO_RE ]] || manifest_problems+=("$field.repo must be an https:// git URL without credentials, spaces or shell characters")
-  [[ $commit =~ $SHA_RE ]] || manifest_problems+=("$field.commitId must be a full 40-character commit SHA")
-  if [[ -n $id && -n ${service_index[$id]+set} ]]; then
-    manifest_problems+=("$field.id duplicates environments.dev.services[${service_index[$id]}].id '$id'; ids must be unique")
+  if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
+    def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
+    def text: if type == "string" then . else "" end;
+    if type != "object" then "problem\tdeploy.json must be a JSON object"
+    elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
+    elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
+    elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
+    elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
+    elif (.environments.dev.services | length) > $maxServices then
+      "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
+    else .environments.dev.services | to_entries[] | .key as $i | .value |
+      if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
+      else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
+    end' "$manifest_file" 2>"$kubectl_err"); then
+    if grep -q 'depth limit' "$kubectl_err"; then
+      finish error "deploy.json nests deeper than jq can parse; at most $MANIFEST_MAX_DEPTH levels are accepted"
+    fi
+    finish error "deploy.json is not valid JSON: $(tr '\n' ' ' <"$kubectl_err")"
   fi
-  if [[ -n $id && -z ${service_index[$id]+set} ]]; then
-    service_index[$id]=$index
-    service_ids+=("$id")
+  while IFS= read -r row; do
+    [[ -n $row ]] || continue
+    read_tsv "$row" kind index id repo commit
+    if [[ $kind == problem ]]; then
+      manifest_problems+=("$index")
+      continue
+    fi
+    field="environments.dev.services[$index]"
+    [[ $id =~ $SERVICE_ID_RE ]] || manifest_problems+=("$field.id must be lowercase letters, digits and '-' (at most 40), e.g. backend-core")
+    [[ $repo =~ $REPO_RE ]] || manifest_problems+=("$field.repo must be an https:// git URL without credentials, spaces or shell characters")
+    [[ $commit =~ $SHA_RE ]] || manifest_problems+=("$field.commitId must be a full 40-character commit SHA")
+    if [[ -n $id && -n ${service_index[$id]+set} ]]; then
+      manifest_problems+=("$field.id duplicates environments.dev.services[${service_index[$id]}].id '$id'; ids must be unique")
+    fi
+    if [[ -n $id && -z ${service_index[$id]+set} ]]; then
+      service_index[$id]=$index
+      service_ids+=("$id")
+    fi
+  done <<<"$manifest_rows"
+  if ((${#manifest_problems[@]} > 0)); then
+    problems=$(printf '%s; ' "${manifest_problems[@]:0:10}")
+    problems=${problems%; }
+    ((${#manifest_problems[@]} > 10)) && problems+=" (and $((${#manifest_problems[@]} - 10)) more)"
+    finish error "deploy.json is invalid: $problems"
   fi
-done <<<"$manifest_rows"
-if ((${#manifest_problems[@]} > 0)); then
-  problems=$(printf '%s; ' "${manifest_problems[@]:0:10}")
-  problems=${problems%; }
-  ((${#manifest_problems[@]} > 10)) && problems+=" (and $((${#manifest_problems[@]} - 10)) more)"
-  finish error "deploy.json is invalid: $problems"
-fi
-log "dev services (${#service_ids[@]}): ${service_ids[*]}"
+  log "dev services (${#service_ids[@]}): ${service_ids[*]}"
+}
 
 # ---------------------------------------------------------------- cluster
 
-log "checking the cluster: namespace $CI_NAMESPACE"
-if ! kc get namespace "$CI_NAMESPACE" -o name; then
-  finish error "cannot use the cluster (KUBECONFIG=$KUBECONFIG): $(kc_error)"
-fi
-if ! existing=$(kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o name --ignore-not-found); then
-  finish error "cannot read PipelineRuns in $CI_NAMESPACE: $(kc_error)"
-fi
-if [[ -n $existing ]]; then
-  finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used; nothing was created"
-fi
-
-# Labels and annotations shared by everything the run creates (a file, like every object below).
-jq -n --arg by "$MANAGED_BY" --arg run "$run_id" --arg sha "$manifest_commit" --arg inst "$instance" \
-  --arg repo "$repo_url" --arg ref "$desired_ref" --arg keep "$keep_namespace" \
-  '{labels: {"app.kubernetes.io/managed-by": $by, "unidesk.ci/run-id": $run, "unidesk.ci/manifest-commit": $sha},
-    annotations: {"unidesk.ci/runner-instance": $inst, "unidesk.ci/repo-url": $repo, "unidesk.ci/desired-ref": $ref,
-      "unidesk.ci/keep-namespace": $keep}}' >"$work_tmp/meta.json" || finish error "jq could not build the object labels"
-
-assert_own_namespace "$temp_namespace" || finish error "refused to create namespace $temp_namespace"
-log "creating temporary namespace $temp_namespace"
-jq -n --arg name "$temp_namespace" --slurpfile meta "$work_tmp/meta.json" \
-  '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $meta[0].labels, annotations: $meta[0].annotations}}' \
-  >"$work_tmp/namespace-object.json" || finish error "jq could not build the namespace object"
-namespace_attempted=true
-phase_begin namespace
-if ! kc create -f "$work_tmp/namespace-object.json" -o name; then
-  err=$(kc_error)
-  if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
-    namespace_attempted=false
-    finish error "namespace $temp_namespace already exists and is not this run's; it was left untouched"
+# The cluster answers and the run id is unused: nothing is created before this.
+check_cluster() {
+  local existing
+  log "checking the cluster: namespace $CI_NAMESPACE"
+  if ! kc get namespace "$CI_NAMESPACE" -o name; then
+    finish error "cannot use the cluster (KUBECONFIG=$KUBECONFIG): $(kc_error)"
   fi
-  finish error "cannot create namespace $temp_namespace: $err"
-fi
-namespace_created=true
-
-log "granting $CI_NAMESPACE/$SERVICE_ACCOUNT edit rights in $temp_namespace"
-jq -n --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMESPACE" --slurpfile meta "$work_tmp/meta.json" \
-  '{apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
-    metadata: {name: $sa, namespace: $ns, labels: $meta[0].labels},
-    roleRef: {apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit"},
-    subjects: [{kind: "ServiceAccount", name: $sa, namespace: $ci}]}' >"$work_tmp/rolebinding.json" ||
-  finish error "jq could not build the RoleBinding"
-if ! kc create -f "$work_tmp/rolebinding.json" -o name; then
-  finish error "cannot create the RoleBinding in $temp_namespace: $(kc_error)"
-fi
-phase_done namespace
-
-pipeline_timeout="${timeout_ms}ms"
-# Built from the manifest file itself: service data never passes through argv or a shell string.
-jq -c \
-  --arg name "$pipeline_run" --arg ns "$CI_NAMESPACE" --arg pipeline "$PIPELINE_NAME" --arg sa "$SERVICE_ACCOUNT" \
-  --arg run "$run_id" --arg sha "$manifest_commit" --arg tmpns "$temp_namespace" --arg keep "$keep_namespace" \
-  --arg timeout "$pipeline_timeout" --slurpfile meta "$work_tmp/meta.json" \
-  '[.environments.dev.services[] | {id, repo, commitId}] as $services |
-   {apiVersion: "tekton.dev/v1", kind: "PipelineRun",
-    metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
-    spec: {
-      pipelineRef: {name: $pipeline},
-      params: ([
-        {name: "run-id", value: $run},
-        {name: "manifest-commit", value: $sha},
-        {name: "temporary-namespace", value: $tmpns},
-        {name: "keep-namespace", value: $keep},
-        {name: "dev-services", value: ($services | tojson)}
-      ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
-      timeouts: {pipeline: $timeout},
-      taskRunTemplate: {serviceAccountName: $sa}
-    }}' "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
-log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
-pipeline_run_attempted=true
-phase_begin pipelinerun
-if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
-  err=$(kc_error)
-  pipeline_run_attempted=false
-  if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
-    finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used"
+  if ! existing=$(kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o name --ignore-not-found); then
+    finish error "cannot read PipelineRuns in $CI_NAMESPACE: $(kc_error)"
   fi
-  finish error "cannot create PipelineRun $CI_NAMESPACE/$pipeline_run: $err"
-fi
-pipeline_run_created=true
-printf '%s\n' "$pipeline_run" >"$result_dir/pipelinerun.txt"
+  if [[ -n $existing ]]; then
+    finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used; nothing was created"
+  fi
+}
+
+# The temporary namespace and its RoleBinding, labelled as this run's (docs/runner.md#what-it-does).
+create_namespace() {
+  local err
+  # Labels and annotations shared by everything the run creates (a file, like every object below).
+  jq -n --arg by "$MANAGED_BY" --arg run "$run_id" --arg sha "$manifest_commit" --arg inst "$instance" \
+    --arg repo "$repo_url" --arg ref "$desired_ref" --arg keep "$keep_namespace" \
+    '{labels: {"app.kubernetes.io/managed-by": $by, "unidesk.ci/run-id": $run, "unidesk.ci/manifest-commit": $sha},
+      annotations: {"unidesk.ci/runner-instance": $inst, "unidesk.ci/repo-url": $repo, "unidesk.ci/desired-ref": $ref,
+        "unidesk.ci/keep-namespace": $keep}}' >"$work_tmp/meta.json" || finish error "jq could not build the object labels"
+
+  assert_own_namespace "$temp_namespace" || finish error "refused to create namespace $temp_namespace"
+  log "creating temporary namespace $temp_namespace"
+  jq -n --arg name "$temp_namespace" --slurpfile meta "$work_tmp/meta.json" \
+    '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $meta[0].labels, annotations: $meta[0].annotations}}' \
+    >"$work_tmp/namespace-object.json" || finish error "jq could not build the namespace object"
+  namespace_attempted=true
+  phase_begin namespace
+  if ! kc create -f "$work_tmp/namespace-object.json" -o name; then
+    err=$(kc_error)
+    if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
+      namespace_attempted=false
+      finish error "namespace $temp_namespace already exists and is not this run's; it was left untouched"
+    fi
+    finish error "cannot create namespace $temp_namespace: $err"
+  fi
+  namespace_created=true
+
+  log "granting $CI_NAMESPACE/$SERVICE_ACCOUNT edit rights in $temp_namespace"
+  jq -n --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMESPACE" --slurpfile meta "$work_tmp/meta.json" \
+    '{apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
+      metadata: {name: $sa, namespace: $ns, labels: $meta[0].labels},
+      roleRef: {apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit"},
+      subjects: [{kind: "ServiceAccount", name: $sa, namespace: $ci}]}' >"$work_tmp/rolebinding.json" ||
+    finish error "jq could not build the RoleBinding"
+  if ! kc create -f "$work_tmp/rolebinding.json" -o name; then
+    finish error "cannot create the RoleBinding in $temp_namespace: $(kc_error)"
+  fi
+  phase_done namespace
+}
+
+# The PipelineRun unidesk-ci/e2e-<runId>, built from deploy.json itself; then pipelinerun.txt.
+create_pipeline_run() {
+  local err pipeline_timeout
+  pipeline_timeout="${timeout_ms}ms"
+  # Built from the manifest file itself: service data never passes through argv or a shell string.
+  jq -c \
+    --arg name "$pipeline_run" --arg ns "$CI_NAMESPACE" --arg pipeline "$PIPELINE_NAME" --arg sa "$SERVICE_ACCOUNT" \
+    --arg run "$run_id" --arg sha "$manifest_commit" --arg tmpns "$temp_namespace" --arg keep "$keep_namespace" \
+    --arg timeout "$pipeline_timeout" --slurpfile meta "$work_tmp/meta.json" \
+    '[.environments.dev.services[] | {id, repo, commitId}] as $services |
+     {apiVersion: "tekton.dev/v1", kind: "PipelineRun",
+      metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
+      spec: {
+        pipelineRef: {name: $pipeline},
+        params: ([
+          {name: "run-id", value: $run},
+          {name: "manifest-commit", value: $sha},
+          {name: "temporary-namespace", value: $tmpns},
+          {name: "keep-namespace", value: $keep},
+          {name: "dev-services", value: ($services | tojson)}
+        ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
+        timeouts: {pipeline: $timeout},
+        taskRunTemplate: {serviceAccountName: $sa}
+      }}' "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
+  log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
+  pipeline_run_attempted=true
+  phase_begin pipelinerun
+  if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
+    err=$(kc_error)
+    pipeline_run_attempted=false
+    if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
+      finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used"
+    fi
+    finish error "cannot create PipelineRun $CI_NAMESPACE/$pipeline_run: $err"
+  fi
+  pipeline_run_created=true
+  printf '%s\n' "$pipeline_run" >"$result_dir/pipelinerun.txt"
+}
 
 # ---------------------------------------------------------------- wait
 
-deadline_ms=$((start_ms + timeout_ms))
-failures=0
-last_reason=""
-while :; do
-  if read_condition; then
-    failures=0
-    if [[ $cond_reason != "$last_reason" ]]; then
-      log "PipelineRun $cond_status/$cond_reason: $cond_message"
-      last_reason=$cond_reason
+# Polls the PipelineRun until it ends or the timeout runs out; every way out is finish (which exits).
+wait_pipeline_run() {
+  local deadline_ms failures last_reason remaining
+  deadline_ms=$((start_ms + timeout_ms))
+  failures=0
+  last_reason=""
+  while :; do
+    if read_condition; then
+      failures=0
+      if [[ $cond_reason != "$last_reason" ]]; then
+        log "PipelineRun $cond_status/$cond_reason: $cond_message"
+        last_reason=$cond_reason
+      fi
+      if [[ $cond_status == True ]]; then
+        tekton_reason=$cond_reason
+        finish succeeded "PipelineRun $pipeline_run succeeded: $cond_message"
+      elif [[ $cond_status == False ]]; then
+        tekton_reason=$cond_reason
+        case $cond_reason in
+          CouldntGetPipeline)
+            finish error "pipeline/$PIPELINE_NAME is missing in namespace $CI_NAMESPACE (install scripts/ci/tekton/$PIPELINE_NAME.yaml): $cond_message" ;;
+          PipelineRunTimeout)
+            finish timeout "PipelineRun $pipeline_run timed out in Tekton: $cond_message" ;;
+          Cancelled | PipelineRunCancelled | StoppedRunFinally | CancelledRunFinally)
+            finish cancelled "PipelineRun $pipeline_run was cancelled outside the runner: $cond_message" ;;
+          *)
+            finish failed "PipelineRun $pipeline_run failed ($cond_reason): $cond_message" ;;
+        esac
+      fi
+    else
+      failures=$((failures + 1))
+      log "could not read PipelineRun ($failures): $(kc_error)"
+      if ((failures >= 5)); then
+        finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $(kc_error)"
+      fi
     fi
-    if [[ $cond_status == True ]]; then
-      tekton_reason=$cond_reason
-      finish succeeded "PipelineRun $pipeline_run succeeded: $cond_message"
-    elif [[ $cond_status == False ]]; then
-      tekton_reason=$cond_reason
-      case $cond_reason in
-        CouldntGetPipeline)
-          finish error "pipeline/$PIPELINE_NAME is missing in namespace $CI_NAMESPACE (install scripts/ci/tekton/$PIPELINE_NAME.yaml): $cond_message" ;;
-        PipelineRunTimeout)
-          finish timeout "PipelineRun $pipeline_run timed out in Tekton: $cond_message" ;;
-        Cancelled | PipelineRunCancelled | StoppedRunFinally | CancelledRunFinally)
-          finish cancelled "PipelineRun $pipeline_run was cancelled outside the runner: $cond_message" ;;
-        *)
-          finish failed "PipelineRun $pipeline_run failed ($cond_reason): $cond_message" ;;
-      esac
+    live_poll
+    remaining=$((deadline_ms - $(ms_now)))
+    if ((remaining <= 0)); then
+      finish timeout "PipelineRun $pipeline_run did not finish within ${timeout_ms}ms; it was cancelled"
     fi
-  else
-    failures=$((failures + 1))
-    log "could not read PipelineRun ($failures): $(kc_error)"
-    if ((failures >= 5)); then
-      finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $(kc_error)"
-    fi
-  fi
-  live_poll
-  remaining=$((deadline_ms - $(ms_now)))
-  if ((remaining <= 0)); then
-    finish timeout "PipelineRun $pipeline_run did not finish within ${timeout_ms}ms; it was cancelled"
-  fi
-  nap_ms "$((remaining < poll_ms ? remaining : poll_ms))"
-done
+    nap_ms "$((remaining < poll_ms ? remaining : poll_ms))"
+  done
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+  parse_args "$@"
+  open_run
+  trap live_stop_streams EXIT
+  trap 'on_signal SIGTERM 143' TERM
+  trap 'on_signal SIGINT 130' INT
+  init_roots
+  check_tools
+  sweep_and_prune
+  check_manifest
+  check_cluster
+  create_namespace
+  create_pipeline_run
+  wait_pipeline_run
+}
+
+# Sourced (tests: docs/runner.md#testing-in-parts), the runner only defines; run, it runs.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi
