@@ -260,9 +260,14 @@ nap_ms() {
   nap_pid=""
 }
 
-# kubectl with a request timeout; stderr is kept for error reasons and copied to the log.
+# THE seam to the cluster: every kubectl call of the runner is `kc …` (tests that source the runner define their own
+# kc: docs/runner.md#testing-in-parts). kubectl with a request timeout; stderr is kept for error reasons and copied
+# to the log. `kc --follow-for <s> …` is a log stream (live_start_stream runs it in the background): no request
+# timeout (it would cut the stream), `timeout` bounds an orphan that outlives a SIGKILLed runner, and exec makes
+# the background job's pid the stream's own, so killing that pid (or the runner's process group) ends it.
 kc() {
   local rc=0
+  if [[ ${1-} == --follow-for ]]; then exec timeout --foreground -k 5 "$2" kubectl --request-timeout=0 "${@:3}"; fi
   kubectl --request-timeout="$kubectl_timeout" "$@" 2>"$kubectl_err" || rc=$?
   if [[ -s $kubectl_err ]]; then LC_ALL=C sed -e "$UNSAFE_TEXT_SED" -e 's/^/  kubectl: /' "$kubectl_err" >&2; fi
   return "$rc"
@@ -345,14 +350,13 @@ live_write_progress() {
   jq --arg t "$(iso_now)" '{updatedAt: $t} + .' <<<"$body" >"$tmp_file" 2>/dev/null && mv -f "$tmp_file" "$file"
 }
 
-# One `kubectl logs -f` per container into pods/<pod>_<container>.log. No request timeout (it would cut
-# the stream); `timeout` bounds an orphan that outlives a SIGKILLed runner, and --foreground keeps it in the
-# runner's process group, so killing the group kills the streams too.
+# One `kubectl logs -f` per container into pods/<pod>_<container>.log (`kc --follow-for`: no request timeout, bounded
+# by the run's timeout plus a margin); --foreground keeps it in the runner's process group, so killing the group
+# kills the streams too.
 live_start_stream() {
   local key="$1/$2/$3" file="$result_dir/pods/${2}_${3}.log"
   live_streams=$((live_streams + 1))
-  timeout --foreground -k 5 "$((timeout_ms / 1000 + 600))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
-    >"$file" 2>"$work_tmp/stream-$live_streams.err" &
+  kc --follow-for "$((timeout_ms / 1000 + 600))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
 }
@@ -431,8 +435,8 @@ live_complete_log() {
 # The runner's own phases: name → ISO start / end, in the order they began.
 declare -A phase_start=() phase_end=()
 phase_names=()
-# The compact `"failures": […],` and `"phases": […],` lines write_result adds (empty: none known, e.g. no jq).
-result_record_fields=""
+# result.json's `failures` and `phases` as compact JSON, set by record_failures_phases (empty: none known, e.g. no jq).
+result_failures="" result_phases=""
 
 phase_begin() {
   phase_names+=("$1")
@@ -456,12 +460,12 @@ failure_tail_json() {
       'split("\n") | (if .[-1] == "" then .[:-1] else . end) | map(if length > $max then .[0:$max - 1] + "\u2026" else . end)'
 }
 
-# Sets result_record_fields for result.json: `failures` (the failed steps of the run's TaskRuns, only when the run
+# Sets result_failures and result_phases for result.json: `failures` (the failed steps of the run's TaskRuns, only when the run
 # did not succeed; [] otherwise) and `phases`, both fitted into what RESULT_MAX_BYTES leaves beside the other
 # fields. Reads pipelinerun.json, taskruns.json and pods/ as collected; never fails the run.
 record_failures_phases() {
   local status=$1 reason=$2 tmp="$work_tmp/record" launcher_line fetch_start="" name log budget tails more fields
-  result_record_fields=""
+  result_failures="" result_phases=""
   command -v jq >/dev/null 2>&1 || return 0
   mkdir -p "$tmp" || return 0
   # fetch: the launcher accepted the run (first line of its launcher.log) → this runner started.
@@ -546,8 +550,8 @@ record_failures_phases() {
     | [$failures[0][:$n] | to_entries[] | .value + ($tails[.key] // {log: null, tail: []})] as $all
     | ($rest / ([$all | length, 1] | max) | floor) as $each
     | [$all[] | fit($each)] | until(length == 0 or size <= $rest; .[:-1])
-    | "  \"failures\": \(tojson),\n  \"phases\": \($phases | tojson),"' 2>"$tmp/jq.err"); then
-    result_record_fields=$fields
+    | tojson, ($phases | tojson)' 2>"$tmp/jq.err"); then
+    { IFS= read -r result_failures && IFS= read -r result_phases; } <<<"$fields" || result_failures="" result_phases=""
   else
     log "could not record failures and phases: $(head -c 300 "$tmp/jq.err")"
   fi
@@ -555,34 +559,48 @@ record_failures_phases() {
 
 # ---------------------------------------------------------------- the end of every path
 
+# THE writer of result.json, the runner's own (write_result) and a lost run's (write_lost_result): the fields, given
+# as `name json-value` pairs, as one object with one field a line, written to a temp file in dir $1 first. $2 how:
+# `replace` moves it over (the run's own runner), `new` links it only where no result.json is (no-clobber: a
+# result written meanwhile wins, status 1). No jq: result.json must be writable even when jq is missing.
+write_result_json() {
+  local dir=$1 how=$2 tmp sep="" rc=0
+  shift 2
+  tmp="$dir/.result.json.$$"
+  [[ $how == replace ]] || tmp="$dir/.result.json.sweep.$$"
+  {
+    printf '{'
+    while (($# >= 2)); do
+      printf '%s\n  "%s": %s' "$sep" "$1" "$2"
+      sep=,
+      shift 2
+    done
+    printf '\n}\n'
+  } >"$tmp" || rc=1
+  if ((rc == 0)) && [[ $how == replace ]]; then
+    mv -f -- "$tmp" "$dir/result.json" || rc=1
+  elif ((rc == 0)); then
+    ln -- "$tmp" "$dir/result.json" 2>/dev/null || rc=1
+  fi
+  rm -f -- "$tmp"
+  return "$rc"
+}
+
+# This run's result.json (docs/runner.md#resultjson), last of all.
 write_result() {
-  local status=$1 reason=$2 ok=false finished_at end_ms tmp
+  local status=$1 reason=$2 ok=false pr_field="" ns_field="" finished_at end_ms
+  local -a record=()
   [[ $status == succeeded ]] && ok=true
   finished_at=$(iso_now)
   end_ms=$(ms_now)
-  local pr_field="" ns_field=""
   $pipeline_run_created && pr_field=$pipeline_run
   $namespace_created && ns_field=$temp_namespace
-  tmp="$result_dir/.result.json.$$"
-  {
-    printf '{\n'
-    printf '  "ok": %s,\n' "$ok"
-    printf '  "status": %s,\n' "$(json_str "$status")"
-    printf '  "runId": %s,\n' "$(json_str "$run_id")"
-    printf '  "manifestCommit": %s,\n' "$(json_str "$manifest_commit")"
-    printf '  "pipelineRun": %s,\n' "$(json_or_null "$pr_field")"
-    printf '  "temporaryNamespace": %s,\n' "$(json_or_null "$ns_field")"
-    printf '  "keepNamespace": %s,\n' "$keep_namespace"
-    printf '  "namespaceDeleted": %s,\n' "$namespace_deleted"
-    printf '  "startedAt": %s,\n' "$(json_str "$started_at")"
-    printf '  "finishedAt": %s,\n' "$(json_str "$finished_at")"
-    printf '  "durationMs": %d,\n' "$((end_ms - start_ms))"
-    printf '  "reason": %s,\n' "$(json_str "$reason")"
-    printf '  "tektonReason": %s,\n' "$(json_or_null "$tekton_reason")"
-    [[ -z $result_record_fields ]] || printf '%s\n' "$result_record_fields"
-    printf '  "writer": "runner"\n'
-    printf '}\n'
-  } >"$tmp" && mv -f "$tmp" "$result_dir/result.json"
+  [[ -n $result_failures && -n $result_phases ]] && record=(failures "$result_failures" phases "$result_phases")
+  write_result_json "$result_dir" replace ok "$ok" status "$(json_str "$status")" runId "$(json_str "$run_id")" \
+    manifestCommit "$(json_str "$manifest_commit")" pipelineRun "$(json_or_null "$pr_field")" \
+    temporaryNamespace "$(json_or_null "$ns_field")" keepNamespace "$keep_namespace" namespaceDeleted "$namespace_deleted" \
+    startedAt "$(json_str "$started_at")" finishedAt "$(json_str "$finished_at")" durationMs "$((end_ms - start_ms))" \
+    reason "$(json_str "$reason")" tektonReason "$(json_or_null "$tekton_reason")" "${record[@]}" writer '"runner"'
 }
 
 # Reads the PipelineRun's Succeeded condition into cond_status/cond_reason/cond_message.
@@ -951,7 +969,7 @@ sweep_cluster() {
 
 # Writes the definite result.json of dead run $1 (no-clobber: a result written meanwhile wins).
 write_lost_result() {
-  local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at tmp reason ns_deleted=false keep=false pr=${pr_of[$1]-}
+  local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at reason ns_deleted=false keep=false pr=${pr_of[$1]-}
   if [[ -z $commit ]]; then
     commit=$(cat "$dir/runner.log" "$dir/launcher.log" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
     commit=${commit#commit }
@@ -970,18 +988,16 @@ write_lost_result() {
   $ns_deleted && reason+="; temporary namespace ${ns_of[$id]} deleted"
   $keep && reason+="; temporary namespace ${ns_of[$id]} kept (--keep-namespace)"
   finished_at=$(iso_now)
-  tmp="$dir/.result.json.sweep.$$"
-  printf '{"ok":false,"status":"lost","runId":%s,"manifestCommit":%s,"pipelineRun":%s,"temporaryNamespace":%s,"keepNamespace":%s,"namespaceDeleted":%s,"finishedAt":%s,"reason":%s,"writer":"sweep","sweptBy":%s}\n' \
-    "$(json_str "$id")" "$(json_str "$commit")" "$(json_or_null "$pr")" "$(json_or_null "${ns_of[$id]-}")" \
-    "$keep" "$ns_deleted" "$(json_str "$finished_at")" "$(json_str "$reason")" "$(json_str "$run_id")" >"$tmp" || return 1
-  if ln -- "$tmp" "$dir/result.json" 2>/dev/null; then
+  if write_result_json "$dir" new ok false status '"lost"' runId "$(json_str "$id")" manifestCommit "$(json_str "$commit")" \
+    pipelineRun "$(json_or_null "$pr")" temporaryNamespace "$(json_or_null "${ns_of[$id]-}")" keepNamespace "$keep" \
+    namespaceDeleted "$ns_deleted" finishedAt "$(json_str "$finished_at")" reason "$(json_str "$reason")" writer '"sweep"' \
+    sweptBy "$(json_str "$run_id")"; then
     log "sweep: $reason"
     result_finished[$id]=$finished_at
     run_state[$id]=finished
   else
     log "sweep: run $id got a result.json meanwhile; leaving it"
   fi
-  rm -f -- "$tmp"
 }
 
 # Retention: keeps the newest keep_runs finished runs (by finishedAt); running runs, runs without a
