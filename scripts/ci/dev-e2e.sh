@@ -322,28 +322,34 @@ live_poll() {
       | select(.state.running != null or .state.terminated != null) | [$m.namespace, $m.name, .name] | @tsv' "$ci" "$tmp" 2>/dev/null)
 }
 
+# >>> generated from src/runner/jq/progress.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_PROGRESS='# progress.json: body (docs/runner.md#live-progress-progressjson-and-pods-streaming), without updatedAt.
+# Input (jq -s): the objects of the run in unidesk-ci and the pods of the temporary namespace, two `kubectl get -o json` lists.
+# Args: --arg run <runId> --arg sha <manifestCommit> --arg started <ISO> --arg pr <PipelineRun name>.
+def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+def short: if type == "string" then .[0:500] else null end;
+[.[].items[]] as $all
+| ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
+| {runId: $run, manifestCommit: $sha, startedAt: $started,
+   pipelineRun: (if $p == null then null else ($p | cond) as $c
+     | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+        startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
+   tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
+   taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
+     | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
+        status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+        startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
+     | sort_by(.startTime // "", .name)),
+   pods: [$all[] | select(.kind == "Pod") | .metadata as $m
+     | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
+        containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
+          | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]}'
+# <<< generated <<<
 # progress.json from the two lists, rewritten (temp file + mv) only when its content changed.
 live_write_progress() {
   local body file="$result_dir/progress.json" tmp_file="$result_dir/.progress.json.$$"
-  body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" '
-    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
-    def short: if type == "string" then .[0:500] else null end;
-    [.[].items[]] as $all
-    | ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
-    | {runId: $run, manifestCommit: $sha, startedAt: $started,
-       pipelineRun: (if $p == null then null else ($p | cond) as $c
-         | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
-            startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
-       tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
-       taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
-         | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
-            status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
-            startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
-         | sort_by(.startTime // "", .name)),
-       pods: [$all[] | select(.kind == "Pod") | .metadata as $m
-         | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
-            containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
-              | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]}' \
+  body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" "$JQ_PROGRESS" \
     "$1" "$2" 2>/dev/null) || return 0
   [[ $body != "$live_progress_body" ]] || return 0
   live_progress_body=$body
@@ -451,6 +457,62 @@ phases_at_finish() {
   for name in "${phase_names[@]}"; do [[ -n ${phase_end[$name]+set} ]] || phase_done "$name"; done
 }
 
+# >>> generated from src/runner/jq/failures.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_FAILURES='# The failed steps of a run (docs/runner.md#failures), in TaskRun start order, without their log tails.
+# Input: taskruns.json (a `kubectl get taskruns -o json` list). Args: --argjson max <FAILURE_LINE_MAX_CHARS>.
+def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+def text: if type == "string" then . else "" end;
+def cut: text | .[0:$max];
+[.items[]? | select(.kind == null or .kind == "TaskRun") | cond as $c
+ | select($c.status == "False" and ($c.reason | text) != "TaskRunCancelled")
+ | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name | text) as $task
+ | (.status.podName | text) as $pod | (.status.startTime | text) as $at | (.status.completionTime // "~" | text) as $done
+ | [.status.steps[]? | select(type == "object" and (.terminated | type) == "object"
+     and (.terminated.exitCode | type) == "number" and .terminated.exitCode != 0 and .terminationReason != "Skipped")] as $failed
+ | if ($failed | length) > 0 then $failed[]
+     | ((.container | text) as $k | if $k != "" then $k else "step-\(.name | text)" end) as $container
+     | {at: $at, done: $done, task: $task, step: ((.name | text) as $n | if $n != "" then $n else ($container | ltrimstr("step-")) end),
+        exitCode: .terminated.exitCode, reason: ((.terminated.reason | text) as $r | if $r != "" then $r else $c.reason end | cut),
+        message: (if ($failed | length) == 1 or ($c.message | text | contains("\"\($container)\"")) then $c.message | cut
+                  else "\"\($container)\" exited with code \(.terminated.exitCode)" end),
+        log: (if $pod != "" then "pods/\($pod)_\($container).log" else null end)}
+   else {at: $at, done: $done, task: $task, step: null, exitCode: null, reason: ($c.reason | cut), message: ($c.message | cut), log: null} end]
+| sort_by(.at, .done) | map(del(.at, .done))'
+# <<< generated <<<
+# >>> generated from src/runner/jq/record.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_RECORD='# result.json: `failures` and `phases` (docs/runner.md#failures, #phases), fitted into the budget: two lines of
+# compact JSON, the failures then the phases. Input: none (jq -n). Args: --slurpfile failures (the output of failures.jq),
+# --slurpfile tails (one {log, tail} per failure), --slurpfile pr (pipelinerun.json), --slurpfile trs (taskruns.json),
+# --rawfile own (the phases of the runner: name<TAB>start<TAB>end lines), --argjson created <bool>, --argjson n
+# <FAILURES_MAX>, --argjson budget <bytes>, --arg iso <ISO_TIME_RE>.
+def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+def time: if type == "string" and test($iso) then . else null end;
+def stopped: (cond) as $c | ($c.status != "True" and $c.status != "False")
+  or (($c.reason // "") | IN("TaskRunCancelled", "Cancelled", "PipelineRunCancelled", "StoppedRunFinally", "CancelledRunFinally", "PipelineRunTimeout"));
+def ended: if stopped then null else (.status.completionTime | time) end;
+def size: tojson | utf8bytelength;
+def fit($b): if size <= $b or (.tail | length) == 0 then . else .tail |= .[1:] | fit($b) end;
+($pr[0] | if .kind == "PipelineRun" then . else null end) as $p
+| [$own | split("\n")[] | select(. != "") | split("\t") | {name: .[0], startedAt: (.[1] | time), finishedAt: (.[2] | time)}
+   | if .name != "pipelinerun" or ($created | not) then .
+     elif $p == null then .finishedAt = null
+     else .startedAt = (($p.status.startTime | time) // ($p.metadata.creationTimestamp | time) // .startedAt) | .finishedAt = ($p | ended) end
+   | select(.startedAt != null)] as $runner
+| [$p.status.pipelineSpec? // {} | (.tasks // []) + (.finally // []) | .[].name?] as $declared
+| [$trs[0].items[]? | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name) as $task
+   | {name: "task:\($task)", declared: ($declared | index([$task]) // 1e9),
+    startedAt: ((.status.startTime | time) // (.metadata.creationTimestamp | time)), finishedAt: ended}
+   | select(.startedAt != null)] | sort_by(.startedAt, .finishedAt // "~", .declared, .name) | map(del(.declared)) as $tasks
+| ($runner | map(select(.name != "logs"))) + $tasks + ($runner | map(select(.name == "logs")))
+| until(length == 0 or size <= ($budget / 4 | floor); .[:-1]) as $phases
+| ($budget - ($phases | size)) as $rest
+| [$failures[0][:$n] | to_entries[] | .value + ($tails[.key] // {log: null, tail: []})] as $all
+| ($rest / ([$all | length, 1] | max) | floor) as $each
+| [$all[] | fit($each)] | until(length == 0 or size <= $rest; .[:-1])
+| tojson, ($phases | tojson)'
+# <<< generated <<<
 # One failed step's log tail as a JSON array: the last FAILURE_TAIL_LINES lines, each cut to FAILURE_LINE_MAX_CHARS
 # characters (a cut line ends in '…'). Only the first bytes of each line are read (a character is at most 4
 # bytes), so a huge line costs nothing; invalid UTF-8 becomes U+FFFD, NUL and other controls are JSON-escaped.
@@ -483,25 +545,7 @@ record_failures_phases() {
   # The failed steps, in TaskRun start order: a step that exited non-zero (not one Tekton skipped after an
   # earlier failure), or the TaskRun itself (step null) when it failed without such a step. Cancelled TaskRuns
   # did not fail. The message is Tekton's when it names this step or this is the TaskRun's only failed step.
-  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" '
-    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
-    def text: if type == "string" then . else "" end;
-    def cut: text | .[0:$max];
-    [.items[]? | select(.kind == null or .kind == "TaskRun") | cond as $c
-     | select($c.status == "False" and ($c.reason | text) != "TaskRunCancelled")
-     | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name | text) as $task
-     | (.status.podName | text) as $pod | (.status.startTime | text) as $at | (.status.completionTime // "~" | text) as $done
-     | [.status.steps[]? | select(type == "object" and (.terminated | type) == "object"
-         and (.terminated.exitCode | type) == "number" and .terminated.exitCode != 0 and .terminationReason != "Skipped")] as $failed
-     | if ($failed | length) > 0 then $failed[]
-         | ((.container | text) as $k | if $k != "" then $k else "step-\(.name | text)" end) as $container
-         | {at: $at, done: $done, task: $task, step: ((.name | text) as $n | if $n != "" then $n else ($container | ltrimstr("step-")) end),
-            exitCode: .terminated.exitCode, reason: ((.terminated.reason | text) as $r | if $r != "" then $r else $c.reason end | cut),
-            message: (if ($failed | length) == 1 or ($c.message | text | contains("\"\($container)\"")) then $c.message | cut
-                      else "\"\($container)\" exited with code \(.terminated.exitCode)" end),
-            log: (if $pod != "" then "pods/\($pod)_\($container).log" else null end)}
-       else {at: $at, done: $done, task: $task, step: null, exitCode: null, reason: ($c.reason | cut), message: ($c.message | cut), log: null} end]
-    | sort_by(.at, .done) | map(del(.at, .done))' "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
+  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" "$JQ_FAILURES" "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
     [[ $status == succeeded ]] || log "failures: could not read taskruns.json: $(head -c 300 "$tmp/jq.err")"
     printf '[]' >"$tmp/failures.json"
   fi
@@ -525,32 +569,7 @@ record_failures_phases() {
   # tail lines go first), and entries beyond it go from the end.
   if fields=$(jq -n -r --slurpfile failures "$tmp/failures.json" --slurpfile tails "$tmp/tails.ndjson" \
     --slurpfile pr "$tmp/pipelinerun.json" --slurpfile trs "$tmp/taskruns.json" --rawfile own "$tmp/phases.tsv" \
-    --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" '
-    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
-    def time: if type == "string" and test($iso) then . else null end;
-    def stopped: (cond) as $c | ($c.status != "True" and $c.status != "False")
-      or (($c.reason // "") | IN("TaskRunCancelled", "Cancelled", "PipelineRunCancelled", "StoppedRunFinally", "CancelledRunFinally", "PipelineRunTimeout"));
-    def ended: if stopped then null else (.status.completionTime | time) end;
-    def size: tojson | utf8bytelength;
-    def fit($b): if size <= $b or (.tail | length) == 0 then . else .tail |= .[1:] | fit($b) end;
-    ($pr[0] | if .kind == "PipelineRun" then . else null end) as $p
-    | [$own | split("\n")[] | select(. != "") | split("\t") | {name: .[0], startedAt: (.[1] | time), finishedAt: (.[2] | time)}
-       | if .name != "pipelinerun" or ($created | not) then .
-         elif $p == null then .finishedAt = null
-         else .startedAt = (($p.status.startTime | time) // ($p.metadata.creationTimestamp | time) // .startedAt) | .finishedAt = ($p | ended) end
-       | select(.startedAt != null)] as $runner
-    | [$p.status.pipelineSpec? // {} | (.tasks // []) + (.finally // []) | .[].name?] as $declared
-    | [$trs[0].items[]? | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name) as $task
-       | {name: "task:\($task)", declared: ($declared | index([$task]) // 1e9),
-        startedAt: ((.status.startTime | time) // (.metadata.creationTimestamp | time)), finishedAt: ended}
-       | select(.startedAt != null)] | sort_by(.startedAt, .finishedAt // "~", .declared, .name) | map(del(.declared)) as $tasks
-    | ($runner | map(select(.name != "logs"))) + $tasks + ($runner | map(select(.name == "logs")))
-    | until(length == 0 or size <= ($budget / 4 | floor); .[:-1]) as $phases
-    | ($budget - ($phases | size)) as $rest
-    | [$failures[0][:$n] | to_entries[] | .value + ($tails[.key] // {log: null, tail: []})] as $all
-    | ($rest / ([$all | length, 1] | max) | floor) as $each
-    | [$all[] | fit($each)] | until(length == 0 or size <= $rest; .[:-1])
-    | tojson, ($phases | tojson)' 2>"$tmp/jq.err"); then
+    --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" "$JQ_RECORD" 2>"$tmp/jq.err"); then
     { IFS= read -r result_failures && IFS= read -r result_phases; } <<<"$fields" || result_failures="" result_phases=""
   else
     log "could not record failures and phases: $(head -c 300 "$tmp/jq.err")"
@@ -898,6 +917,24 @@ read_finished_results() {
        ($r | objects | .finishedAt | strings) // ""] | @tsv')
 }
 
+# >>> generated from src/runner/jq/sweep-namespaces.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_SWEEP_NAMESPACES='# Rows for the sweep: the unidesk-ci namespaces (docs/runner.md#the-sweep-every-run-ends-even-after-a-crash):
+# name, run id, keep-namespace annotation, terminating|active, manifest commit, as TSV (jq -r).
+# Input: `kubectl get namespaces -l … -o json`.
+.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+(.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
+(if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
+(.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
+# <<< generated <<<
+# >>> generated from src/runner/jq/sweep-pipelineruns.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_SWEEP_PIPELINERUNS='# Rows for the sweep: the unidesk-ci PipelineRuns: name, run id, Succeeded status (Unknown when none), spec.status,
+# manifest commit, as TSV (jq -r). Input: `kubectl -n unidesk-ci get pipelineruns -l … -o json`.
+.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+(([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
+(.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
+# <<< generated <<<
 # Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
 sweep_delete_namespace() {
   local ns=$1 id=$2
@@ -945,10 +982,7 @@ sweep_cluster() {
       log "sweep: namespace $name of finished run $id: neither result.json nor the namespace says whether to keep it; leaving it"
       sweep_pending[$id]=1
     fi
-  done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
-      (.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
-      (if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
-      (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-namespaces.json")
+  done < <(jq -r "$JQ_SWEEP_NAMESPACES" "$work_tmp/sweep-namespaces.json")
   while IFS= read -r row; do
     read_tsv "$row" name id cond spec_status sha
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "e2e-$id" ]] || continue
@@ -962,9 +996,7 @@ sweep_cluster() {
       log "sweep: could not cancel PipelineRun $name: $(kc_error)"
       sweep_pending[$id]=1
     fi
-  done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
-      (([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
-      (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-pipelineruns.json")
+  done < <(jq -r "$JQ_SWEEP_PIPELINERUNS" "$work_tmp/sweep-pipelineruns.json")
 }
 
 # Writes the definite result.json of dead run $1 (no-clobber: a result written meanwhile wins).
@@ -1062,26 +1094,32 @@ sweep_and_prune() {
   fi
 }
 
+# >>> generated from src/runner/jq/duplicate-key.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_DUPLICATE_KEY='# The first key deploy.json repeats in one object, at any depth: `duplicate key "<k>" at <path>` (jq -r), nothing
+# when none does (docs/runner.md#hostile-input). Input: jq -n --stream (the raw events, before a parser keeps one of
+# the two values).
+def where: if length == 0 then "." else map(if type == "number" then "[\(.)]" elif test("^[A-Za-z_][A-Za-z0-9_]*$") then ".\(.)" else "[\(tojson)]" end) | join("") end;
+reduce inputs as $e ({s: {}, dup: null};
+  if .dup != null then . else
+    $e[0] as $p | ($p | length) as $n |
+    reduce range(0; if ($e | length) == 2 then $n else $n - 1 end) as $i (.;
+      if .dup != null or ($p[$i] | type) != "string" then . else
+        ($p[0:$i] | tojson) as $c | $p[$i] as $k |
+        if .s[$c].cur == $k then .
+        elif .s[$c].keys[$k] == true then .dup = "duplicate key \($k[0:100] | tojson) at \($p[0:$i] | where)"
+        else .s[$c].keys[$k] = true | .s[$c].cur = $k end
+      end)
+    | if ($e | length) == 2 then (if $n > 0 then .s[$p[0:$n - 1] | tojson].cur = null else . end)
+      else $p[0:$n - 1] as $q | del(.s[$q | tojson]) | (if $n > 1 then .s[$q[0:-1] | tojson].cur = null else . end) end
+  end)
+| .dup // empty'
+# <<< generated <<<
 # "duplicate key "<k>" at <path>" for the first key deploy.json repeats in one object, at any depth; nothing when
 # none does (or jq cannot read it: the parse below says why). jq --stream sees the raw input, before a parser keeps
 # one of the two values: a duplicate could hide what `unidesk-ci validate` checked (docs/runner.md).
 manifest_duplicate_key() {
-  jq -n --stream -r '
-    def where: if length == 0 then "." else map(if type == "number" then "[\(.)]" elif test("^[A-Za-z_][A-Za-z0-9_]*$") then ".\(.)" else "[\(tojson)]" end) | join("") end;
-    reduce inputs as $e ({s: {}, dup: null};
-      if .dup != null then . else
-        $e[0] as $p | ($p | length) as $n |
-        reduce range(0; if ($e | length) == 2 then $n else $n - 1 end) as $i (.;
-          if .dup != null or ($p[$i] | type) != "string" then . else
-            ($p[0:$i] | tojson) as $c | $p[$i] as $k |
-            if .s[$c].cur == $k then .
-            elif .s[$c].keys[$k] == true then .dup = "duplicate key \($k[0:100] | tojson) at \($p[0:$i] | where)"
-            else .s[$c].keys[$k] = true | .s[$c].cur = $k end
-          end)
-        | if ($e | length) == 2 then (if $n > 0 then .s[$p[0:$n - 1] | tojson].cur = null else . end)
-          else $p[0:$n - 1] as $q | del(.s[$q | tojson]) | (if $n > 1 then .s[$q[0:-1] | tojson].cur = null else . end) end
-      end)
-    | .dup // empty' "$manifest_file" 2>/dev/null
+  jq -n --stream -r "$JQ_DUPLICATE_KEY" "$manifest_file" 2>/dev/null
 }
 
 # ---------------------------------------------------------------- checks
@@ -1098,6 +1136,25 @@ check_tools() {
   fi
 }
 
+# >>> generated from src/runner/jq/manifest-rows.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_MANIFEST_ROWS='# deploy.json: checks that need jq, and the services (docs/runner.md#contract): `problem<TAB><text>` or
+# `service<TAB><index><TAB><id><TAB><repo><TAB><commitId>` lines (jq -r); the runner checks the values in bash.
+# Input: deploy.json. Args: --argjson maxDepth <MANIFEST_MAX_DEPTH> --argjson maxServices <SERVICES_MAX>.
+def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
+def text: if type == "string" then . else "" end;
+if type != "object" then "problem\tdeploy.json must be a JSON object"
+elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
+elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
+elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
+elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
+elif (.environments.dev.services | length) > $maxServices then
+  "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
+else .environments.dev.services | to_entries[] | .key as $i | .value |
+  if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
+  else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
+end'
+# <<< generated <<<
 # Reads deploy.json: only what the runner uses (environments.dev.services) and the bounds `unidesk-ci validate`
 # enforces; a problem ends the run with error before any cluster write.
 check_manifest() {
@@ -1113,20 +1170,7 @@ check_manifest() {
   if [[ -n $manifest_duplicate ]]; then
     finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
   fi
-  if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
-    def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
-    def text: if type == "string" then . else "" end;
-    if type != "object" then "problem\tdeploy.json must be a JSON object"
-    elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
-    elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
-    elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
-    elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
-    elif (.environments.dev.services | length) > $maxServices then
-      "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
-    else .environments.dev.services | to_entries[] | .key as $i | .value |
-      if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
-      else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
-    end' "$manifest_file" 2>"$kubectl_err"); then
+  if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" "$JQ_MANIFEST_ROWS" "$manifest_file" 2>"$kubectl_err"); then
     if grep -q 'depth limit' "$kubectl_err"; then
       finish error "deploy.json nests deeper than jq can parse; at most $MANIFEST_MAX_DEPTH levels are accepted"
     fi
@@ -1217,6 +1261,27 @@ create_namespace() {
   phase_done namespace
 }
 
+# >>> generated from src/runner/jq/pipelinerun-object.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_PIPELINERUN_OBJECT='# The PipelineRun unidesk-ci/e2e-<runId> (docs/runner.md#what-it-does), built from deploy.json itself (jq -c).
+# Input: deploy.json. Args: --arg name, ns, pipeline, sa, run, sha, tmpns, keep, timeout; --slurpfile meta (labels,
+# annotations).
+[.environments.dev.services[] | {id, repo, commitId}] as $services |
+{apiVersion: "tekton.dev/v1", kind: "PipelineRun",
+ metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
+ spec: {
+   pipelineRef: {name: $pipeline},
+   params: ([
+     {name: "run-id", value: $run},
+     {name: "manifest-commit", value: $sha},
+     {name: "temporary-namespace", value: $tmpns},
+     {name: "keep-namespace", value: $keep},
+     {name: "dev-services", value: ($services | tojson)}
+   ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
+   timeouts: {pipeline: $timeout},
+   taskRunTemplate: {serviceAccountName: $sa}
+ }}'
+# <<< generated <<<
 # The PipelineRun unidesk-ci/e2e-<runId>, built from deploy.json itself; then pipelinerun.txt.
 create_pipeline_run() {
   local err pipeline_timeout
@@ -1226,21 +1291,7 @@ create_pipeline_run() {
     --arg name "$pipeline_run" --arg ns "$CI_NAMESPACE" --arg pipeline "$PIPELINE_NAME" --arg sa "$SERVICE_ACCOUNT" \
     --arg run "$run_id" --arg sha "$manifest_commit" --arg tmpns "$temp_namespace" --arg keep "$keep_namespace" \
     --arg timeout "$pipeline_timeout" --slurpfile meta "$work_tmp/meta.json" \
-    '[.environments.dev.services[] | {id, repo, commitId}] as $services |
-     {apiVersion: "tekton.dev/v1", kind: "PipelineRun",
-      metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
-      spec: {
-        pipelineRef: {name: $pipeline},
-        params: ([
-          {name: "run-id", value: $run},
-          {name: "manifest-commit", value: $sha},
-          {name: "temporary-namespace", value: $tmpns},
-          {name: "keep-namespace", value: $keep},
-          {name: "dev-services", value: ($services | tojson)}
-        ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
-        timeouts: {pipeline: $timeout},
-        taskRunTemplate: {serviceAccountName: $sa}
-      }}' "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
+    "$JQ_PIPELINERUN_OBJECT" "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
   log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
   pipeline_run_attempted=true
   phase_begin pipelinerun
