@@ -5,6 +5,7 @@
  * test/runner/assembled.test.ts fails while the committed runner differs from the assembled one. Everything
  * outside the regions is the runner's own and stays where it is (docs/runner.md#generated-regions).
  */
+import { readFileSync } from "node:fs";
 import * as rules from "../src/rules.ts";
 import { ruleAssignment, withIncludes } from "../src/host/template.ts";
 
@@ -37,10 +38,36 @@ function rulesBlock(): string {
   return RUNNER_RULES.map(([name, rule]) => `readonly ${name}=${ruleAssignment(rule).replace(/^UCI_(RE_)?[A-Z0-9_]+=/, "")}\n`).join("");
 }
 
+/**
+ * The runner's jq programs, one `.jq` part each (docs/runner.md#jq-parts): the bash variable holding it and its file
+ * under src/runner/jq/, tested alone with `jq -f` (test/runner/jq-parts.test.ts).
+ */
+export const RUNNER_JQ: ReadonlyArray<readonly [string, string]> = [
+  ["JQ_PROGRESS", "progress.jq"],
+  ["JQ_FAILURES", "failures.jq"],
+  ["JQ_RECORD", "record.jq"],
+  ["JQ_SWEEP_NAMESPACES", "sweep-namespaces.jq"],
+  ["JQ_SWEEP_PIPELINERUNS", "sweep-pipelineruns.jq"],
+  ["JQ_DUPLICATE_KEY", "duplicate-key.jq"],
+  ["JQ_MANIFEST_ROWS", "manifest-rows.jq"],
+  ["JQ_PIPELINERUN_OBJECT", "pipelinerun-object.jq"],
+];
+
+/** Where the jq parts live, relative to the repository. */
+export const RUNNER_JQ_DIR = "src/runner/jq";
+
+/** `readonly <name>='<the program>'`: the file as it is, in single quotes (a `'` in it as `'\''`). */
+function jqBlock(name: string, file: string): string {
+  const program = readFileSync(new URL(`../${RUNNER_JQ_DIR}/${file}`, import.meta.url), "utf8").replace(/\n$/, "");
+  // SC2016: the `$` in it are jq's, not the shell's.
+  return `# shellcheck disable=SC2016\nreadonly ${name}='${program.replaceAll("'", "'\\''")}'\n`;
+}
+
 /** What each region's source renders to. */
 const SOURCES: Readonly<Record<string, () => string>> = {
   "src/rules.ts": rulesBlock,
   "src/host/run-liveness.sh": () => withIncludes("# uci:include run-liveness.sh\n", RUNNER_PATH),
+  ...Object.fromEntries(RUNNER_JQ.map(([name, file]) => [`${RUNNER_JQ_DIR}/${file}`, () => jqBlock(name, file)])),
 };
 
 const REGION = /^# >>> generated from (\S+) \(npm run build\) >>>\n[\s\S]*?^# <<< generated <<<$/gm;

@@ -62,135 +62,121 @@ EOF
 usage_errors=()
 usage_error() { usage_errors+=("$1"); }
 
-declare -A arg=()
-keep_namespace=false
-while (($# > 0)); do
-  case "$1" in
-    --run-id | --repo-url | --desired-ref | --manifest-commit | --manifest-file | --environment | --result-dir | --timeout-ms)
-      if (($# < 2)); then
-        usage_error "$1 needs a value"
+# Reads and checks the arguments and environment into the run's settings; exits 2 on any problem (nothing done).
+parse_args() {
+  local -A arg=()
+  local name e canonical_parent
+  usage_errors=()
+  keep_namespace=false
+  while (($# > 0)); do
+    case "$1" in
+      --run-id | --repo-url | --desired-ref | --manifest-commit | --manifest-file | --environment | --result-dir | --timeout-ms)
+        if (($# < 2)); then
+          usage_error "$1 needs a value"
+          shift
+          continue
+        fi
+        if [[ -n ${arg[$1]+set} ]]; then usage_error "$1 is given more than once"; fi
+        arg[$1]=$2
+        shift 2
+        ;;
+      --keep-namespace)
+        keep_namespace=true
         shift
-        continue
-      fi
-      if [[ -n ${arg[$1]+set} ]]; then usage_error "$1 is given more than once"; fi
-      arg[$1]=$2
-      shift 2
-      ;;
-    --keep-namespace)
-      keep_namespace=true
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *)
-      usage_error "unknown argument: $(printf '%q' "$1")"
-      shift
-      ;;
-  esac
-done
+        ;;
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      *)
+        usage_error "unknown argument: $(printf '%q' "$1")"
+        shift
+        ;;
+    esac
+  done
 
-for name in --run-id --repo-url --desired-ref --manifest-commit --manifest-file --environment --result-dir --timeout-ms; do
-  [[ -n ${arg[$name]+set} ]] || usage_error "missing required argument $name"
-done
+  for name in --run-id --repo-url --desired-ref --manifest-commit --manifest-file --environment --result-dir --timeout-ms; do
+    [[ -n ${arg[$name]+set} ]] || usage_error "missing required argument $name"
+  done
 
-run_id=${arg[--run-id]-}
-repo_url=${arg[--repo-url]-}
-desired_ref=${arg[--desired-ref]-}
-manifest_commit=${arg[--manifest-commit]-}
-manifest_file=${arg[--manifest-file]-}
-environment=${arg[--environment]-}
-result_dir=${arg[--result-dir]-}
-timeout_ms=${arg[--timeout-ms]-}
+  run_id=${arg[--run-id]-}
+  repo_url=${arg[--repo-url]-}
+  desired_ref=${arg[--desired-ref]-}
+  manifest_commit=${arg[--manifest-commit]-}
+  manifest_file=${arg[--manifest-file]-}
+  environment=${arg[--environment]-}
+  result_dir=${arg[--result-dir]-}
+  timeout_ms=${arg[--timeout-ms]-}
 
-if [[ -n ${arg[--run-id]+set} && ! $run_id =~ $RUN_ID_RE ]]; then
-  usage_error "--run-id '$run_id' must be a DNS label of at most 40 lowercase letters, digits and '-'"
-fi
-if [[ -n ${arg[--repo-url]+set} && ! $repo_url =~ $REPO_RE ]]; then
-  usage_error "--repo-url '$repo_url' must be an https:// git URL without credentials or shell characters"
-fi
-if [[ -n ${arg[--desired-ref]+set} && $desired_ref != master ]]; then
-  usage_error "--desired-ref '$desired_ref' must be master"
-fi
-if [[ -n ${arg[--manifest-commit]+set} && ! $manifest_commit =~ $SHA_RE ]]; then
-  usage_error "--manifest-commit '$manifest_commit' must be a full 40-character lowercase commit SHA"
-fi
-if [[ -n ${arg[--manifest-file]+set} ]]; then
-  if [[ $manifest_file != /* ]]; then
-    usage_error "--manifest-file '$manifest_file' must be an absolute path"
-  elif [[ ! -f $manifest_file || ! -r $manifest_file ]]; then
-    usage_error "--manifest-file '$manifest_file' is not a readable file"
+  if [[ -n ${arg[--run-id]+set} && ! $run_id =~ $RUN_ID_RE ]]; then
+    usage_error "--run-id '$run_id' must be a DNS label of at most 40 lowercase letters, digits and '-'"
   fi
-fi
-if [[ -n ${arg[--environment]+set} && $environment != dev ]]; then
-  usage_error "--environment '$environment' must be dev (the only environment this runner proves)"
-fi
-if [[ -n ${arg[--result-dir]+set} ]]; then
-  if [[ ! $result_dir =~ ^/[A-Za-z0-9._/-]+$ || $result_dir == *..* ]]; then
-    usage_error "--result-dir '$result_dir' must be an absolute path of letters, digits, '.', '_', '-' and '/' without '..'"
-  elif [[ -n $run_id && ${result_dir%/} != */"$run_id" ]]; then
-    usage_error "--result-dir '$result_dir' must end with the run id ($run_id)"
+  if [[ -n ${arg[--repo-url]+set} && ! $repo_url =~ $REPO_RE ]]; then
+    usage_error "--repo-url '$repo_url' must be an https:// git URL without credentials or shell characters"
   fi
-fi
-if [[ -n ${arg[--timeout-ms]+set} ]]; then
-  if [[ ! $timeout_ms =~ ^[1-9][0-9]{0,8}$ ]] || ((timeout_ms < TIMEOUT_MS_MIN || timeout_ms > TIMEOUT_MS_MAX)); then
-    usage_error "--timeout-ms '$timeout_ms' must be an integer between $TIMEOUT_MS_MIN and $TIMEOUT_MS_MAX"
+  if [[ -n ${arg[--desired-ref]+set} && $desired_ref != master ]]; then
+    usage_error "--desired-ref '$desired_ref' must be master"
   fi
-fi
+  if [[ -n ${arg[--manifest-commit]+set} && ! $manifest_commit =~ $SHA_RE ]]; then
+    usage_error "--manifest-commit '$manifest_commit' must be a full 40-character lowercase commit SHA"
+  fi
+  if [[ -n ${arg[--manifest-file]+set} ]]; then
+    if [[ $manifest_file != /* ]]; then
+      usage_error "--manifest-file '$manifest_file' must be an absolute path"
+    elif [[ ! -f $manifest_file || ! -r $manifest_file ]]; then
+      usage_error "--manifest-file '$manifest_file' is not a readable file"
+    fi
+  fi
+  if [[ -n ${arg[--environment]+set} && $environment != dev ]]; then
+    usage_error "--environment '$environment' must be dev (the only environment this runner proves)"
+  fi
+  if [[ -n ${arg[--result-dir]+set} ]]; then
+    if [[ ! $result_dir =~ ^/[A-Za-z0-9._/-]+$ || $result_dir == *..* ]]; then
+      usage_error "--result-dir '$result_dir' must be an absolute path of letters, digits, '.', '_', '-' and '/' without '..'"
+    elif [[ -n $run_id && ${result_dir%/} != */"$run_id" ]]; then
+      usage_error "--result-dir '$result_dir' must end with the run id ($run_id)"
+    fi
+  fi
+  if [[ -n ${arg[--timeout-ms]+set} ]]; then
+    if [[ ! $timeout_ms =~ ^[1-9][0-9]{0,8}$ ]] || ((timeout_ms < TIMEOUT_MS_MIN || timeout_ms > TIMEOUT_MS_MAX)); then
+      usage_error "--timeout-ms '$timeout_ms' must be an integer between $TIMEOUT_MS_MIN and $TIMEOUT_MS_MAX"
+    fi
+  fi
 
-poll_ms=${UNIDESK_CI_RUNNER_POLL_MS:-5000}
-cancel_wait_ms=${UNIDESK_CI_RUNNER_CANCEL_WAIT_MS:-30000}
-kubectl_timeout=${UNIDESK_CI_KUBECTL_TIMEOUT:-30s}
-if [[ ! $poll_ms =~ ^[0-9]{2,6}$ ]] || ((poll_ms < 50 || poll_ms > 600000)); then
-  usage_error "UNIDESK_CI_RUNNER_POLL_MS '$poll_ms' must be an integer between 50 and 600000"
-fi
-if [[ ! $cancel_wait_ms =~ ^[0-9]{1,7}$ ]]; then
-  usage_error "UNIDESK_CI_RUNNER_CANCEL_WAIT_MS '$cancel_wait_ms' must be an integer number of milliseconds"
-fi
-if [[ ! $kubectl_timeout =~ ^[0-9]+(ms|s|m)$ ]]; then
-  usage_error "UNIDESK_CI_KUBECTL_TIMEOUT '$kubectl_timeout' must be a duration such as 30s"
-fi
-keep_runs=${UNIDESK_CI_KEEP_RUNS:-$KEEP_RUNS_DEFAULT}
-if [[ ! $keep_runs =~ ^[1-9][0-9]{0,5}$ ]] || ((keep_runs > 100000)); then
-  usage_error "UNIDESK_CI_KEEP_RUNS '$keep_runs' must be an integer between 1 and 100000 (finished runs kept in the runs root)"
-fi
+  poll_ms=${UNIDESK_CI_RUNNER_POLL_MS:-5000}
+  cancel_wait_ms=${UNIDESK_CI_RUNNER_CANCEL_WAIT_MS:-30000}
+  kubectl_timeout=${UNIDESK_CI_KUBECTL_TIMEOUT:-30s}
+  if [[ ! $poll_ms =~ ^[0-9]{2,6}$ ]] || ((poll_ms < 50 || poll_ms > 600000)); then
+    usage_error "UNIDESK_CI_RUNNER_POLL_MS '$poll_ms' must be an integer between 50 and 600000"
+  fi
+  if [[ ! $cancel_wait_ms =~ ^[0-9]{1,7}$ ]]; then
+    usage_error "UNIDESK_CI_RUNNER_CANCEL_WAIT_MS '$cancel_wait_ms' must be an integer number of milliseconds"
+  fi
+  if [[ ! $kubectl_timeout =~ ^[0-9]+(ms|s|m)$ ]]; then
+    usage_error "UNIDESK_CI_KUBECTL_TIMEOUT '$kubectl_timeout' must be a duration such as 30s"
+  fi
+  keep_runs=${UNIDESK_CI_KEEP_RUNS:-$KEEP_RUNS_DEFAULT}
+  if [[ ! $keep_runs =~ ^[1-9][0-9]{0,5}$ ]] || ((keep_runs > 100000)); then
+    usage_error "UNIDESK_CI_KEEP_RUNS '$keep_runs' must be an integer between 1 and 100000 (finished runs kept in the runs root)"
+  fi
 
-if ((${#usage_errors[@]} > 0)); then
-  for e in "${usage_errors[@]}"; do printf 'dev-e2e.sh: error: %s\n' "$e" >&2; done
-  printf "run 'dev-e2e.sh --help' for usage; nothing was started\n" >&2
-  exit 2
-fi
+  if ((${#usage_errors[@]} > 0)); then
+    for e in "${usage_errors[@]}"; do printf 'dev-e2e.sh: error: %s\n' "$e" >&2; done
+    printf "run 'dev-e2e.sh --help' for usage; nothing was started\n" >&2
+    exit 2
+  fi
 
-export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
-readonly temp_namespace="unidesk-ci-$run_id"
-readonly pipeline_run="e2e-$run_id"
-result_dir=${result_dir%/}
-# Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
-if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
-  result_dir=${canonical_parent%/}/${result_dir##*/}
-fi
+  export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
+  readonly temp_namespace="unidesk-ci-$run_id"
+  readonly pipeline_run="e2e-$run_id"
+  result_dir=${result_dir%/}
+  # Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
+  if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
+    result_dir=${canonical_parent%/}/${result_dir##*/}
+  fi
+}
 
 # ---------------------------------------------------------------- result directory and log
-
-if ! mkdir -p "$result_dir/pods"; then
-  printf 'dev-e2e.sh: error: cannot create result directory %s\n' "$result_dir" >&2
-  exit 3
-fi
-if [[ -e $result_dir/result.json ]]; then
-  printf 'dev-e2e.sh: error: %s/result.json already exists: run %s has finished; use a new run id\n' "$result_dir" "$run_id" >&2
-  exit 3
-fi
-# noclobber makes the pid file the lock: a second runner for the same result dir stops here.
-if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
-  pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
-  printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
-    "$result_dir" "$pid_owner" "$run_id" >&2
-  exit 3
-fi
-
-exec 3>&2
-exec >>"$result_dir/runner.log" 2>&1
 
 ms_now() { date -u +%s%3N; }
 iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
@@ -201,17 +187,6 @@ one_line() { printf '%s' "$1" | tr '\n' ' ' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED"
 # Every runner.log line is one clean line, whatever it quotes.
 log() { printf '%s %s\n' "$(iso_now)" "$(one_line "$*")"; }
 
-started_at=$(iso_now)
-start_ms=$(ms_now)
-instance="$(od -An -N6 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')"
-instance=${instance:-$$$RANDOM}
-# Every object sent to kubectl and every answer read back goes through files here, never argv.
-if ! work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX"); then
-  work_tmp="$result_dir/.runner-tmp"
-  mkdir -p "$work_tmp"
-fi
-kubectl_err="$work_tmp/kubectl.err"
-
 pipeline_run_created=false
 pipeline_run_attempted=false
 namespace_attempted=false
@@ -221,9 +196,44 @@ tekton_reason=""
 nap_pid=""
 cond_status="" cond_reason="" cond_message=""
 
-log "runner started: pid $$, run $run_id, manifest commit $manifest_commit"
-log "repo $repo_url, desired ref $desired_ref, environment $environment, timeout ${timeout_ms}ms, keep namespace $keep_namespace"
-log "KUBECONFIG=$KUBECONFIG, poll ${poll_ms}ms, kubectl request timeout $kubectl_timeout"
+# Creates the result dir and takes its lock (runner.pid), then sends all output to runner.log; exits 3 when
+# another runner owns the run or it has finished.
+open_run() {
+  local pid_owner
+  if ! mkdir -p "$result_dir/pods"; then
+    printf 'dev-e2e.sh: error: cannot create result directory %s\n' "$result_dir" >&2
+    exit 3
+  fi
+  if [[ -e $result_dir/result.json ]]; then
+    printf 'dev-e2e.sh: error: %s/result.json already exists: run %s has finished; use a new run id\n' "$result_dir" "$run_id" >&2
+    exit 3
+  fi
+  # noclobber makes the pid file the lock: a second runner for the same result dir stops here.
+  if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
+    pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
+    printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
+      "$result_dir" "$pid_owner" "$run_id" >&2
+    exit 3
+  fi
+
+  exec 3>&2
+  exec >>"$result_dir/runner.log" 2>&1
+
+  started_at=$(iso_now)
+  start_ms=$(ms_now)
+  instance="$(od -An -N6 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')"
+  instance=${instance:-$$$RANDOM}
+  # Every object sent to kubectl and every answer read back goes through files here, never argv.
+  if ! work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX"); then
+    work_tmp="$result_dir/.runner-tmp"
+    mkdir -p "$work_tmp"
+  fi
+  kubectl_err="$work_tmp/kubectl.err"
+
+  log "runner started: pid $$, run $run_id, manifest commit $manifest_commit"
+  log "repo $repo_url, desired ref $desired_ref, environment $environment, timeout ${timeout_ms}ms, keep namespace $keep_namespace"
+  log "KUBECONFIG=$KUBECONFIG, poll ${poll_ms}ms, kubectl request timeout $kubectl_timeout"
+}
 
 # ---------------------------------------------------------------- helpers
 
@@ -250,9 +260,14 @@ nap_ms() {
   nap_pid=""
 }
 
-# kubectl with a request timeout; stderr is kept for error reasons and copied to the log.
+# THE seam to the cluster: every kubectl call of the runner is `kc …` (tests that source the runner define their own
+# kc: docs/runner.md#testing-in-parts). kubectl with a request timeout; stderr is kept for error reasons and copied
+# to the log. `kc --follow-for <s> …` is a log stream (live_start_stream runs it in the background): no request
+# timeout (it would cut the stream), `timeout` bounds an orphan that outlives a SIGKILLed runner, and exec makes
+# the background job's pid the stream's own, so killing that pid (or the runner's process group) ends it.
 kc() {
   local rc=0
+  if [[ ${1-} == --follow-for ]]; then exec timeout --foreground -k 5 "$2" kubectl --request-timeout=0 "${@:3}"; fi
   kubectl --request-timeout="$kubectl_timeout" "$@" 2>"$kubectl_err" || rc=$?
   if [[ -s $kubectl_err ]]; then LC_ALL=C sed -e "$UNSAFE_TEXT_SED" -e 's/^/  kubectl: /' "$kubectl_err" >&2; fi
   return "$rc"
@@ -307,42 +322,47 @@ live_poll() {
       | select(.state.running != null or .state.terminated != null) | [$m.namespace, $m.name, .name] | @tsv' "$ci" "$tmp" 2>/dev/null)
 }
 
+# >>> generated from src/runner/jq/progress.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_PROGRESS='# progress.json: body (docs/runner.md#live-progress-progressjson-and-pods-streaming), without updatedAt.
+# Input (jq -s): the objects of the run in unidesk-ci and the pods of the temporary namespace, two `kubectl get -o json` lists.
+# Args: --arg run <runId> --arg sha <manifestCommit> --arg started <ISO> --arg pr <PipelineRun name>.
+def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+def short: if type == "string" then .[0:500] else null end;
+[.[].items[]] as $all
+| ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
+| {runId: $run, manifestCommit: $sha, startedAt: $started,
+   pipelineRun: (if $p == null then null else ($p | cond) as $c
+     | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+        startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
+   tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
+   taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
+     | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
+        status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+        startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
+     | sort_by(.startTime // "", .name)),
+   pods: [$all[] | select(.kind == "Pod") | .metadata as $m
+     | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
+        containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
+          | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]}'
+# <<< generated <<<
 # progress.json from the two lists, rewritten (temp file + mv) only when its content changed.
 live_write_progress() {
   local body file="$result_dir/progress.json" tmp_file="$result_dir/.progress.json.$$"
-  body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" '
-    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
-    def short: if type == "string" then .[0:500] else null end;
-    [.[].items[]] as $all
-    | ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
-    | {runId: $run, manifestCommit: $sha, startedAt: $started,
-       pipelineRun: (if $p == null then null else ($p | cond) as $c
-         | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
-            startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
-       tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
-       taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
-         | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
-            status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
-            startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
-         | sort_by(.startTime // "", .name)),
-       pods: [$all[] | select(.kind == "Pod") | .metadata as $m
-         | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
-            containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
-              | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]}' \
+  body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" "$JQ_PROGRESS" \
     "$1" "$2" 2>/dev/null) || return 0
   [[ $body != "$live_progress_body" ]] || return 0
   live_progress_body=$body
   jq --arg t "$(iso_now)" '{updatedAt: $t} + .' <<<"$body" >"$tmp_file" 2>/dev/null && mv -f "$tmp_file" "$file"
 }
 
-# One `kubectl logs -f` per container into pods/<pod>_<container>.log. No request timeout (it would cut
-# the stream); `timeout` bounds an orphan that outlives a SIGKILLed runner, and --foreground keeps it in the
-# runner's process group, so killing the group kills the streams too.
+# One `kubectl logs -f` per container into pods/<pod>_<container>.log (`kc --follow-for`: no request timeout, bounded
+# by the run's timeout plus a margin); --foreground keeps it in the runner's process group, so killing the group
+# kills the streams too.
 live_start_stream() {
   local key="$1/$2/$3" file="$result_dir/pods/${2}_${3}.log"
   live_streams=$((live_streams + 1))
-  timeout --foreground -k 5 "$((timeout_ms / 1000 + 600))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
-    >"$file" 2>"$work_tmp/stream-$live_streams.err" &
+  kc --follow-for "$((timeout_ms / 1000 + 600))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
 }
@@ -415,15 +435,14 @@ live_complete_log() {
   mv -f "$tmp_file" "$file"
   log "saved pods/${pod}_${container}.log ($(wc -c <"$file") bytes, $streamed streamed, $note)"
 }
-trap live_stop_streams EXIT
 
 # ---------------------------------------------------------------- failures and phases of result.json
 # docs/runner.md#failures and #phases; their bounds are in the generated rules block at the top.
 # The runner's own phases: name → ISO start / end, in the order they began.
 declare -A phase_start=() phase_end=()
 phase_names=()
-# The compact `"failures": […],` and `"phases": […],` lines write_result adds (empty: none known, e.g. no jq).
-result_record_fields=""
+# result.json's `failures` and `phases` as compact JSON, set by record_failures_phases (empty: none known, e.g. no jq).
+result_failures="" result_phases=""
 
 phase_begin() {
   phase_names+=("$1")
@@ -438,6 +457,62 @@ phases_at_finish() {
   for name in "${phase_names[@]}"; do [[ -n ${phase_end[$name]+set} ]] || phase_done "$name"; done
 }
 
+# >>> generated from src/runner/jq/failures.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_FAILURES='# The failed steps of a run (docs/runner.md#failures), in TaskRun start order, without their log tails.
+# Input: taskruns.json (a `kubectl get taskruns -o json` list). Args: --argjson max <FAILURE_LINE_MAX_CHARS>.
+def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+def text: if type == "string" then . else "" end;
+def cut: text | .[0:$max];
+[.items[]? | select(.kind == null or .kind == "TaskRun") | cond as $c
+ | select($c.status == "False" and ($c.reason | text) != "TaskRunCancelled")
+ | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name | text) as $task
+ | (.status.podName | text) as $pod | (.status.startTime | text) as $at | (.status.completionTime // "~" | text) as $done
+ | [.status.steps[]? | select(type == "object" and (.terminated | type) == "object"
+     and (.terminated.exitCode | type) == "number" and .terminated.exitCode != 0 and .terminationReason != "Skipped")] as $failed
+ | if ($failed | length) > 0 then $failed[]
+     | ((.container | text) as $k | if $k != "" then $k else "step-\(.name | text)" end) as $container
+     | {at: $at, done: $done, task: $task, step: ((.name | text) as $n | if $n != "" then $n else ($container | ltrimstr("step-")) end),
+        exitCode: .terminated.exitCode, reason: ((.terminated.reason | text) as $r | if $r != "" then $r else $c.reason end | cut),
+        message: (if ($failed | length) == 1 or ($c.message | text | contains("\"\($container)\"")) then $c.message | cut
+                  else "\"\($container)\" exited with code \(.terminated.exitCode)" end),
+        log: (if $pod != "" then "pods/\($pod)_\($container).log" else null end)}
+   else {at: $at, done: $done, task: $task, step: null, exitCode: null, reason: ($c.reason | cut), message: ($c.message | cut), log: null} end]
+| sort_by(.at, .done) | map(del(.at, .done))'
+# <<< generated <<<
+# >>> generated from src/runner/jq/record.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_RECORD='# result.json: `failures` and `phases` (docs/runner.md#failures, #phases), fitted into the budget: two lines of
+# compact JSON, the failures then the phases. Input: none (jq -n). Args: --slurpfile failures (the output of failures.jq),
+# --slurpfile tails (one {log, tail} per failure), --slurpfile pr (pipelinerun.json), --slurpfile trs (taskruns.json),
+# --rawfile own (the phases of the runner: name<TAB>start<TAB>end lines), --argjson created <bool>, --argjson n
+# <FAILURES_MAX>, --argjson budget <bytes>, --arg iso <ISO_TIME_RE>.
+def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
+def time: if type == "string" and test($iso) then . else null end;
+def stopped: (cond) as $c | ($c.status != "True" and $c.status != "False")
+  or (($c.reason // "") | IN("TaskRunCancelled", "Cancelled", "PipelineRunCancelled", "StoppedRunFinally", "CancelledRunFinally", "PipelineRunTimeout"));
+def ended: if stopped then null else (.status.completionTime | time) end;
+def size: tojson | utf8bytelength;
+def fit($b): if size <= $b or (.tail | length) == 0 then . else .tail |= .[1:] | fit($b) end;
+($pr[0] | if .kind == "PipelineRun" then . else null end) as $p
+| [$own | split("\n")[] | select(. != "") | split("\t") | {name: .[0], startedAt: (.[1] | time), finishedAt: (.[2] | time)}
+   | if .name != "pipelinerun" or ($created | not) then .
+     elif $p == null then .finishedAt = null
+     else .startedAt = (($p.status.startTime | time) // ($p.metadata.creationTimestamp | time) // .startedAt) | .finishedAt = ($p | ended) end
+   | select(.startedAt != null)] as $runner
+| [$p.status.pipelineSpec? // {} | (.tasks // []) + (.finally // []) | .[].name?] as $declared
+| [$trs[0].items[]? | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name) as $task
+   | {name: "task:\($task)", declared: ($declared | index([$task]) // 1e9),
+    startedAt: ((.status.startTime | time) // (.metadata.creationTimestamp | time)), finishedAt: ended}
+   | select(.startedAt != null)] | sort_by(.startedAt, .finishedAt // "~", .declared, .name) | map(del(.declared)) as $tasks
+| ($runner | map(select(.name != "logs"))) + $tasks + ($runner | map(select(.name == "logs")))
+| until(length == 0 or size <= ($budget / 4 | floor); .[:-1]) as $phases
+| ($budget - ($phases | size)) as $rest
+| [$failures[0][:$n] | to_entries[] | .value + ($tails[.key] // {log: null, tail: []})] as $all
+| ($rest / ([$all | length, 1] | max) | floor) as $each
+| [$all[] | fit($each)] | until(length == 0 or size <= $rest; .[:-1])
+| tojson, ($phases | tojson)'
+# <<< generated <<<
 # One failed step's log tail as a JSON array: the last FAILURE_TAIL_LINES lines, each cut to FAILURE_LINE_MAX_CHARS
 # characters (a cut line ends in '…'). Only the first bytes of each line are read (a character is at most 4
 # bytes), so a huge line costs nothing; invalid UTF-8 becomes U+FFFD, NUL and other controls are JSON-escaped.
@@ -447,12 +522,12 @@ failure_tail_json() {
       'split("\n") | (if .[-1] == "" then .[:-1] else . end) | map(if length > $max then .[0:$max - 1] + "\u2026" else . end)'
 }
 
-# Sets result_record_fields for result.json: `failures` (the failed steps of the run's TaskRuns, only when the run
+# Sets result_failures and result_phases for result.json: `failures` (the failed steps of the run's TaskRuns, only when the run
 # did not succeed; [] otherwise) and `phases`, both fitted into what RESULT_MAX_BYTES leaves beside the other
 # fields. Reads pipelinerun.json, taskruns.json and pods/ as collected; never fails the run.
 record_failures_phases() {
   local status=$1 reason=$2 tmp="$work_tmp/record" launcher_line fetch_start="" name log budget tails more fields
-  result_record_fields=""
+  result_failures="" result_phases=""
   command -v jq >/dev/null 2>&1 || return 0
   mkdir -p "$tmp" || return 0
   # fetch: the launcher accepted the run (first line of its launcher.log) → this runner started.
@@ -470,25 +545,7 @@ record_failures_phases() {
   # The failed steps, in TaskRun start order: a step that exited non-zero (not one Tekton skipped after an
   # earlier failure), or the TaskRun itself (step null) when it failed without such a step. Cancelled TaskRuns
   # did not fail. The message is Tekton's when it names this step or this is the TaskRun's only failed step.
-  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" '
-    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
-    def text: if type == "string" then . else "" end;
-    def cut: text | .[0:$max];
-    [.items[]? | select(.kind == null or .kind == "TaskRun") | cond as $c
-     | select($c.status == "False" and ($c.reason | text) != "TaskRunCancelled")
-     | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name | text) as $task
-     | (.status.podName | text) as $pod | (.status.startTime | text) as $at | (.status.completionTime // "~" | text) as $done
-     | [.status.steps[]? | select(type == "object" and (.terminated | type) == "object"
-         and (.terminated.exitCode | type) == "number" and .terminated.exitCode != 0 and .terminationReason != "Skipped")] as $failed
-     | if ($failed | length) > 0 then $failed[]
-         | ((.container | text) as $k | if $k != "" then $k else "step-\(.name | text)" end) as $container
-         | {at: $at, done: $done, task: $task, step: ((.name | text) as $n | if $n != "" then $n else ($container | ltrimstr("step-")) end),
-            exitCode: .terminated.exitCode, reason: ((.terminated.reason | text) as $r | if $r != "" then $r else $c.reason end | cut),
-            message: (if ($failed | length) == 1 or ($c.message | text | contains("\"\($container)\"")) then $c.message | cut
-                      else "\"\($container)\" exited with code \(.terminated.exitCode)" end),
-            log: (if $pod != "" then "pods/\($pod)_\($container).log" else null end)}
-       else {at: $at, done: $done, task: $task, step: null, exitCode: null, reason: ($c.reason | cut), message: ($c.message | cut), log: null} end]
-    | sort_by(.at, .done) | map(del(.at, .done))' "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
+  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" "$JQ_FAILURES" "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
     [[ $status == succeeded ]] || log "failures: could not read taskruns.json: $(head -c 300 "$tmp/jq.err")"
     printf '[]' >"$tmp/failures.json"
   fi
@@ -512,33 +569,8 @@ record_failures_phases() {
   # tail lines go first), and entries beyond it go from the end.
   if fields=$(jq -n -r --slurpfile failures "$tmp/failures.json" --slurpfile tails "$tmp/tails.ndjson" \
     --slurpfile pr "$tmp/pipelinerun.json" --slurpfile trs "$tmp/taskruns.json" --rawfile own "$tmp/phases.tsv" \
-    --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" '
-    def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
-    def time: if type == "string" and test($iso) then . else null end;
-    def stopped: (cond) as $c | ($c.status != "True" and $c.status != "False")
-      or (($c.reason // "") | IN("TaskRunCancelled", "Cancelled", "PipelineRunCancelled", "StoppedRunFinally", "CancelledRunFinally", "PipelineRunTimeout"));
-    def ended: if stopped then null else (.status.completionTime | time) end;
-    def size: tojson | utf8bytelength;
-    def fit($b): if size <= $b or (.tail | length) == 0 then . else .tail |= .[1:] | fit($b) end;
-    ($pr[0] | if .kind == "PipelineRun" then . else null end) as $p
-    | [$own | split("\n")[] | select(. != "") | split("\t") | {name: .[0], startedAt: (.[1] | time), finishedAt: (.[2] | time)}
-       | if .name != "pipelinerun" or ($created | not) then .
-         elif $p == null then .finishedAt = null
-         else .startedAt = (($p.status.startTime | time) // ($p.metadata.creationTimestamp | time) // .startedAt) | .finishedAt = ($p | ended) end
-       | select(.startedAt != null)] as $runner
-    | [$p.status.pipelineSpec? // {} | (.tasks // []) + (.finally // []) | .[].name?] as $declared
-    | [$trs[0].items[]? | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name) as $task
-       | {name: "task:\($task)", declared: ($declared | index([$task]) // 1e9),
-        startedAt: ((.status.startTime | time) // (.metadata.creationTimestamp | time)), finishedAt: ended}
-       | select(.startedAt != null)] | sort_by(.startedAt, .finishedAt // "~", .declared, .name) | map(del(.declared)) as $tasks
-    | ($runner | map(select(.name != "logs"))) + $tasks + ($runner | map(select(.name == "logs")))
-    | until(length == 0 or size <= ($budget / 4 | floor); .[:-1]) as $phases
-    | ($budget - ($phases | size)) as $rest
-    | [$failures[0][:$n] | to_entries[] | .value + ($tails[.key] // {log: null, tail: []})] as $all
-    | ($rest / ([$all | length, 1] | max) | floor) as $each
-    | [$all[] | fit($each)] | until(length == 0 or size <= $rest; .[:-1])
-    | "  \"failures\": \(tojson),\n  \"phases\": \($phases | tojson),"' 2>"$tmp/jq.err"); then
-    result_record_fields=$fields
+    --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" "$JQ_RECORD" 2>"$tmp/jq.err"); then
+    { IFS= read -r result_failures && IFS= read -r result_phases; } <<<"$fields" || result_failures="" result_phases=""
   else
     log "could not record failures and phases: $(head -c 300 "$tmp/jq.err")"
   fi
@@ -546,34 +578,48 @@ record_failures_phases() {
 
 # ---------------------------------------------------------------- the end of every path
 
+# THE writer of result.json, the runner's own (write_result) and a lost run's (write_lost_result): the fields, given
+# as `name json-value` pairs, as one object with one field a line, written to a temp file in dir $1 first. $2 how:
+# `replace` moves it over (the run's own runner), `new` links it only where no result.json is (no-clobber: a
+# result written meanwhile wins, status 1). No jq: result.json must be writable even when jq is missing.
+write_result_json() {
+  local dir=$1 how=$2 tmp sep="" rc=0
+  shift 2
+  tmp="$dir/.result.json.$$"
+  [[ $how == replace ]] || tmp="$dir/.result.json.sweep.$$"
+  {
+    printf '{'
+    while (($# >= 2)); do
+      printf '%s\n  "%s": %s' "$sep" "$1" "$2"
+      sep=,
+      shift 2
+    done
+    printf '\n}\n'
+  } >"$tmp" || rc=1
+  if ((rc == 0)) && [[ $how == replace ]]; then
+    mv -f -- "$tmp" "$dir/result.json" || rc=1
+  elif ((rc == 0)); then
+    ln -- "$tmp" "$dir/result.json" 2>/dev/null || rc=1
+  fi
+  rm -f -- "$tmp"
+  return "$rc"
+}
+
+# This run's result.json (docs/runner.md#resultjson), last of all.
 write_result() {
-  local status=$1 reason=$2 ok=false finished_at end_ms tmp
+  local status=$1 reason=$2 ok=false pr_field="" ns_field="" finished_at end_ms
+  local -a record=()
   [[ $status == succeeded ]] && ok=true
   finished_at=$(iso_now)
   end_ms=$(ms_now)
-  local pr_field="" ns_field=""
   $pipeline_run_created && pr_field=$pipeline_run
   $namespace_created && ns_field=$temp_namespace
-  tmp="$result_dir/.result.json.$$"
-  {
-    printf '{\n'
-    printf '  "ok": %s,\n' "$ok"
-    printf '  "status": %s,\n' "$(json_str "$status")"
-    printf '  "runId": %s,\n' "$(json_str "$run_id")"
-    printf '  "manifestCommit": %s,\n' "$(json_str "$manifest_commit")"
-    printf '  "pipelineRun": %s,\n' "$(json_or_null "$pr_field")"
-    printf '  "temporaryNamespace": %s,\n' "$(json_or_null "$ns_field")"
-    printf '  "keepNamespace": %s,\n' "$keep_namespace"
-    printf '  "namespaceDeleted": %s,\n' "$namespace_deleted"
-    printf '  "startedAt": %s,\n' "$(json_str "$started_at")"
-    printf '  "finishedAt": %s,\n' "$(json_str "$finished_at")"
-    printf '  "durationMs": %d,\n' "$((end_ms - start_ms))"
-    printf '  "reason": %s,\n' "$(json_str "$reason")"
-    printf '  "tektonReason": %s,\n' "$(json_or_null "$tekton_reason")"
-    [[ -z $result_record_fields ]] || printf '%s\n' "$result_record_fields"
-    printf '  "writer": "runner"\n'
-    printf '}\n'
-  } >"$tmp" && mv -f "$tmp" "$result_dir/result.json"
+  [[ -n $result_failures && -n $result_phases ]] && record=(failures "$result_failures" phases "$result_phases")
+  write_result_json "$result_dir" replace ok "$ok" status "$(json_str "$status")" runId "$(json_str "$run_id")" \
+    manifestCommit "$(json_str "$manifest_commit")" pipelineRun "$(json_or_null "$pr_field")" \
+    temporaryNamespace "$(json_or_null "$ns_field")" keepNamespace "$keep_namespace" namespaceDeleted "$namespace_deleted" \
+    startedAt "$(json_str "$started_at")" finishedAt "$(json_str "$finished_at")" durationMs "$((end_ms - start_ms))" \
+    reason "$(json_str "$reason")" tektonReason "$(json_or_null "$tekton_reason")" "${record[@]}" writer '"runner"'
 }
 
 # Reads the PipelineRun's Succeeded condition into cond_status/cond_reason/cond_message.
@@ -695,21 +741,22 @@ on_signal() {
   log "received $1"
   finish cancelled "runner received $1; PipelineRun cancelled and temporary namespace cleaned up"
 }
-trap 'on_signal SIGTERM 143' TERM
-trap 'on_signal SIGINT 130' INT
 
 # ---------------------------------------------------------------- sweep: what dead runs left behind
 
-# The runs root holds one directory per run id; every run sweeps it before it creates anything.
-readonly runs_root=${result_dir%/*}
-# The work root, when --manifest-file is <workRoot>/<runId>/deploy.json (the launcher's layout); else none is known.
-work_root=${manifest_file%/*}
-if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
-  work_root=${work_root%/*}
-else
-  work_root=""
-fi
-readonly work_root
+# The runs root holds one directory per run id; every run sweeps it before it creates anything. The work root is
+# known when --manifest-file is <workRoot>/<runId>/deploy.json (the launcher's layout); else it is empty.
+init_roots() {
+  readonly runs_root=${result_dir%/*}
+  work_root=${manifest_file%/*}
+  if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
+    work_root=${work_root%/*}
+  else
+    work_root=""
+  fi
+  readonly work_root
+}
+
 # Per run id: state (live/finished/dead), why it is dead, result.json's keepNamespace and finishedAt, what
 # the cluster holds of it and what the sweep did there, and whether something is left to sweep.
 declare -A run_state=() run_why=() result_keep=() result_finished=() commit_of=() sweep_pending=()
@@ -856,6 +903,24 @@ read_finished_results() {
        ($r | objects | .finishedAt | strings) // ""] | @tsv')
 }
 
+# >>> generated from src/runner/jq/sweep-namespaces.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_SWEEP_NAMESPACES='# Rows for the sweep: the unidesk-ci namespaces (docs/runner.md#the-sweep-every-run-ends-even-after-a-crash):
+# name, run id, keep-namespace annotation, terminating|active, manifest commit, as TSV (jq -r).
+# Input: `kubectl get namespaces -l … -o json`.
+.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+(.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
+(if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
+(.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
+# <<< generated <<<
+# >>> generated from src/runner/jq/sweep-pipelineruns.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_SWEEP_PIPELINERUNS='# Rows for the sweep: the unidesk-ci PipelineRuns: name, run id, Succeeded status (Unknown when none), spec.status,
+# manifest commit, as TSV (jq -r). Input: `kubectl -n unidesk-ci get pipelineruns -l … -o json`.
+.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+(([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
+(.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
+# <<< generated <<<
 # Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
 sweep_delete_namespace() {
   local ns=$1 id=$2
@@ -903,10 +968,7 @@ sweep_cluster() {
       log "sweep: namespace $name of finished run $id: neither result.json nor the namespace says whether to keep it; leaving it"
       sweep_pending[$id]=1
     fi
-  done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
-      (.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
-      (if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
-      (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-namespaces.json")
+  done < <(jq -r "$JQ_SWEEP_NAMESPACES" "$work_tmp/sweep-namespaces.json")
   while IFS= read -r row; do
     read_tsv "$row" name id cond spec_status sha
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "e2e-$id" ]] || continue
@@ -920,14 +982,12 @@ sweep_cluster() {
       log "sweep: could not cancel PipelineRun $name: $(kc_error)"
       sweep_pending[$id]=1
     fi
-  done < <(jq -r '.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
-      (([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
-      (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-pipelineruns.json")
+  done < <(jq -r "$JQ_SWEEP_PIPELINERUNS" "$work_tmp/sweep-pipelineruns.json")
 }
 
 # Writes the definite result.json of dead run $1 (no-clobber: a result written meanwhile wins).
 write_lost_result() {
-  local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at tmp reason ns_deleted=false keep=false pr=${pr_of[$1]-}
+  local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at reason ns_deleted=false keep=false pr=${pr_of[$1]-}
   if [[ -z $commit ]]; then
     commit=$(cat "$dir/runner.log" "$dir/launcher.log" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
     commit=${commit#commit }
@@ -946,18 +1006,16 @@ write_lost_result() {
   $ns_deleted && reason+="; temporary namespace ${ns_of[$id]} deleted"
   $keep && reason+="; temporary namespace ${ns_of[$id]} kept (--keep-namespace)"
   finished_at=$(iso_now)
-  tmp="$dir/.result.json.sweep.$$"
-  printf '{"ok":false,"status":"lost","runId":%s,"manifestCommit":%s,"pipelineRun":%s,"temporaryNamespace":%s,"keepNamespace":%s,"namespaceDeleted":%s,"finishedAt":%s,"reason":%s,"writer":"sweep","sweptBy":%s}\n' \
-    "$(json_str "$id")" "$(json_str "$commit")" "$(json_or_null "$pr")" "$(json_or_null "${ns_of[$id]-}")" \
-    "$keep" "$ns_deleted" "$(json_str "$finished_at")" "$(json_str "$reason")" "$(json_str "$run_id")" >"$tmp" || return 1
-  if ln -- "$tmp" "$dir/result.json" 2>/dev/null; then
+  if write_result_json "$dir" new ok false status '"lost"' runId "$(json_str "$id")" manifestCommit "$(json_str "$commit")" \
+    pipelineRun "$(json_or_null "$pr")" temporaryNamespace "$(json_or_null "${ns_of[$id]-}")" keepNamespace "$keep" \
+    namespaceDeleted "$ns_deleted" finishedAt "$(json_str "$finished_at")" reason "$(json_str "$reason")" writer '"sweep"' \
+    sweptBy "$(json_str "$run_id")"; then
     log "sweep: $reason"
     result_finished[$id]=$finished_at
     run_state[$id]=finished
   else
     log "sweep: run $id got a result.json meanwhile; leaving it"
   fi
-  rm -f -- "$tmp"
 }
 
 # Retention: keeps the newest keep_runs finished runs (by finishedAt); running runs, runs without a
@@ -1022,223 +1080,283 @@ sweep_and_prune() {
   fi
 }
 
+# >>> generated from src/runner/jq/duplicate-key.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_DUPLICATE_KEY='# The first key deploy.json repeats in one object, at any depth: `duplicate key "<k>" at <path>` (jq -r), nothing
+# when none does (docs/runner.md#hostile-input). Input: jq -n --stream (the raw events, before a parser keeps one of
+# the two values).
+def where: if length == 0 then "." else map(if type == "number" then "[\(.)]" elif test("^[A-Za-z_][A-Za-z0-9_]*$") then ".\(.)" else "[\(tojson)]" end) | join("") end;
+reduce inputs as $e ({s: {}, dup: null};
+  if .dup != null then . else
+    $e[0] as $p | ($p | length) as $n |
+    reduce range(0; if ($e | length) == 2 then $n else $n - 1 end) as $i (.;
+      if .dup != null or ($p[$i] | type) != "string" then . else
+        ($p[0:$i] | tojson) as $c | $p[$i] as $k |
+        if .s[$c].cur == $k then .
+        elif .s[$c].keys[$k] == true then .dup = "duplicate key \($k[0:100] | tojson) at \($p[0:$i] | where)"
+        else .s[$c].keys[$k] = true | .s[$c].cur = $k end
+      end)
+    | if ($e | length) == 2 then (if $n > 0 then .s[$p[0:$n - 1] | tojson].cur = null else . end)
+      else $p[0:$n - 1] as $q | del(.s[$q | tojson]) | (if $n > 1 then .s[$q[0:-1] | tojson].cur = null else . end) end
+  end)
+| .dup // empty'
+# <<< generated <<<
 # "duplicate key "<k>" at <path>" for the first key deploy.json repeats in one object, at any depth; nothing when
 # none does (or jq cannot read it: the parse below says why). jq --stream sees the raw input, before a parser keeps
 # one of the two values: a duplicate could hide what `unidesk-ci validate` checked (docs/runner.md).
 manifest_duplicate_key() {
-  jq -n --stream -r '
-    def where: if length == 0 then "." else map(if type == "number" then "[\(.)]" elif test("^[A-Za-z_][A-Za-z0-9_]*$") then ".\(.)" else "[\(tojson)]" end) | join("") end;
-    reduce inputs as $e ({s: {}, dup: null};
-      if .dup != null then . else
-        $e[0] as $p | ($p | length) as $n |
-        reduce range(0; if ($e | length) == 2 then $n else $n - 1 end) as $i (.;
-          if .dup != null or ($p[$i] | type) != "string" then . else
-            ($p[0:$i] | tojson) as $c | $p[$i] as $k |
-            if .s[$c].cur == $k then .
-            elif .s[$c].keys[$k] == true then .dup = "duplicate key \($k[0:100] | tojson) at \($p[0:$i] | where)"
-            else .s[$c].keys[$k] = true | .s[$c].cur = $k end
-          end)
-        | if ($e | length) == 2 then (if $n > 0 then .s[$p[0:$n - 1] | tojson].cur = null else . end)
-          else $p[0:$n - 1] as $q | del(.s[$q | tojson]) | (if $n > 1 then .s[$q[0:-1] | tojson].cur = null else . end) end
-      end)
-    | .dup // empty' "$manifest_file" 2>/dev/null
+  jq -n --stream -r "$JQ_DUPLICATE_KEY" "$manifest_file" 2>/dev/null
 }
 
 # ---------------------------------------------------------------- checks
 
-missing_tools=()
-for tool in bash git kubectl jq; do
-  command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
-done
-if ((${#missing_tools[@]} > 0)); then
-  finish error "required tool(s) not found on PATH: ${missing_tools[*]}"
-fi
+# The tools every run needs; a missing one ends the run with error.
+check_tools() {
+  local tool
+  local -a missing_tools=()
+  for tool in bash git kubectl jq; do
+    command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+  done
+  if ((${#missing_tools[@]} > 0)); then
+    finish error "required tool(s) not found on PATH: ${missing_tools[*]}"
+  fi
+}
 
-sweep_and_prune
-
-# Only what the runner uses (environments.dev.services) and the bounds `unidesk-ci validate` enforces.
-log "reading $manifest_file"
-manifest_bytes=$(wc -c <"$manifest_file")
-if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
-  finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
-fi
-manifest_duplicate=$(manifest_duplicate_key)
-if [[ -n $manifest_duplicate ]]; then
-  finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
-fi
-if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" '
-  def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
-  def text: if type == "string" then . else "" end;
-  if type != "object" then "problem\tdeploy.json must be a JSON object"
-  elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
-  elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
-  elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
-  elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
-  elif (.environments.dev.services | length) > $maxServices then
-    "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
-  else .environments.dev.services | to_entries[] | .key as $i | .value |
-    if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
-    else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
-  end' "$manifest_file" 2>"$kubectl_err"); then
-  if grep -q 'depth limit' "$kubectl_err"; then
-    finish error "deploy.json nests deeper than jq can parse; at most $MANIFEST_MAX_DEPTH levels are accepted"
+# >>> generated from src/runner/jq/manifest-rows.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_MANIFEST_ROWS='# deploy.json: checks that need jq, and the services (docs/runner.md#contract): `problem<TAB><text>` or
+# `service<TAB><index><TAB><id><TAB><repo><TAB><commitId>` lines (jq -r); the runner checks the values in bash.
+# Input: deploy.json. Args: --argjson maxDepth <MANIFEST_MAX_DEPTH> --argjson maxServices <SERVICES_MAX>.
+def depth: if type == "object" or type == "array" then 1 + ([.[] | depth] | max // 0) else 0 end;
+def text: if type == "string" then . else "" end;
+if type != "object" then "problem\tdeploy.json must be a JSON object"
+elif depth > $maxDepth then "problem\tdeploy.json nests \(depth) levels deep; at most \($maxDepth) are accepted"
+elif .schemaVersion != 2 then "problem\tschemaVersion must be 2 (this runner reads deploy.json schema version 2)"
+elif (.environments | type) != "object" or (.environments.dev | type) != "object" then "problem\tenvironments.dev is missing"
+elif (.environments.dev.services | type) != "array" then "problem\tenvironments.dev.services must be an array of { id, repo, commitId }"
+elif (.environments.dev.services | length) > $maxServices then
+  "problem\tenvironments.dev.services has \(.environments.dev.services | length) entries; at most \($maxServices) are accepted"
+else .environments.dev.services | to_entries[] | .key as $i | .value |
+  if type != "object" then "problem\tenvironments.dev.services[\($i)] must be an object { id, repo, commitId }"
+  else ["service", $i, (.id | text), (.repo | text), (.commitId | text)] | @tsv end
+end'
+# <<< generated <<<
+# Reads deploy.json: only what the runner uses (environments.dev.services) and the bounds `unidesk-ci validate`
+# enforces; a problem ends the run with error before any cluster write.
+check_manifest() {
+  local manifest_bytes manifest_duplicate manifest_rows row field problems kind="" index="" id="" repo="" commit=""
+  local -a manifest_problems=() service_ids=()
+  local -A service_index=()
+  log "reading $manifest_file"
+  manifest_bytes=$(wc -c <"$manifest_file")
+  if ((manifest_bytes > MANIFEST_MAX_BYTES)); then
+    finish error "deploy.json is $manifest_bytes bytes; at most $MANIFEST_MAX_BYTES are accepted"
   fi
-  finish error "deploy.json is not valid JSON: $(tr '\n' ' ' <"$kubectl_err")"
-fi
-manifest_problems=()
-service_ids=()
-declare -A service_index=()
-kind="" index="" id="" repo="" commit=""
-while IFS= read -r row; do
-  [[ -n $row ]] || continue
-  read_tsv "$row" kind index id repo commit
-  if [[ $kind == problem ]]; then
-    manifest_problems+=("$index")
-    continue
+  manifest_duplicate=$(manifest_duplicate_key)
+  if [[ -n $manifest_duplicate ]]; then
+    finish error "deploy.json is invalid: $manifest_duplicate (each key at most once per object)"
   fi
-  field="environments.dev.services[$index]"
-  [[ $id =~ $SERVICE_ID_RE ]] || manifest_problems+=("$field.id must be lowercase letters, digits and '-' (at most 40), e.g. backend-core")
-  [[ $repo =~ $REPO_RE ]] || manifest_problems+=("$field.repo must be an https:// git URL without credentials, spaces or shell characters")
-  [[ $commit =~ $SHA_RE ]] || manifest_problems+=("$field.commitId must be a full 40-character commit SHA")
-  if [[ -n $id && -n ${service_index[$id]+set} ]]; then
-    manifest_problems+=("$field.id duplicates environments.dev.services[${service_index[$id]}].id '$id'; ids must be unique")
+  if ! manifest_rows=$(jq -r --argjson maxDepth "$MANIFEST_MAX_DEPTH" --argjson maxServices "$SERVICES_MAX" "$JQ_MANIFEST_ROWS" "$manifest_file" 2>"$kubectl_err"); then
+    if grep -q 'depth limit' "$kubectl_err"; then
+      finish error "deploy.json nests deeper than jq can parse; at most $MANIFEST_MAX_DEPTH levels are accepted"
+    fi
+    finish error "deploy.json is not valid JSON: $(tr '\n' ' ' <"$kubectl_err")"
   fi
-  if [[ -n $id && -z ${service_index[$id]+set} ]]; then
-    service_index[$id]=$index
-    service_ids+=("$id")
+  while IFS= read -r row; do
+    [[ -n $row ]] || continue
+    read_tsv "$row" kind index id repo commit
+    if [[ $kind == problem ]]; then
+      manifest_problems+=("$index")
+      continue
+    fi
+    field="environments.dev.services[$index]"
+    [[ $id =~ $SERVICE_ID_RE ]] || manifest_problems+=("$field.id must be lowercase letters, digits and '-' (at most 40), e.g. backend-core")
+    [[ $repo =~ $REPO_RE ]] || manifest_problems+=("$field.repo must be an https:// git URL without credentials, spaces or shell characters")
+    [[ $commit =~ $SHA_RE ]] || manifest_problems+=("$field.commitId must be a full 40-character commit SHA")
+    if [[ -n $id && -n ${service_index[$id]+set} ]]; then
+      manifest_problems+=("$field.id duplicates environments.dev.services[${service_index[$id]}].id '$id'; ids must be unique")
+    fi
+    if [[ -n $id && -z ${service_index[$id]+set} ]]; then
+      service_index[$id]=$index
+      service_ids+=("$id")
+    fi
+  done <<<"$manifest_rows"
+  if ((${#manifest_problems[@]} > 0)); then
+    problems=$(printf '%s; ' "${manifest_problems[@]:0:10}")
+    problems=${problems%; }
+    ((${#manifest_problems[@]} > 10)) && problems+=" (and $((${#manifest_problems[@]} - 10)) more)"
+    finish error "deploy.json is invalid: $problems"
   fi
-done <<<"$manifest_rows"
-if ((${#manifest_problems[@]} > 0)); then
-  problems=$(printf '%s; ' "${manifest_problems[@]:0:10}")
-  problems=${problems%; }
-  ((${#manifest_problems[@]} > 10)) && problems+=" (and $((${#manifest_problems[@]} - 10)) more)"
-  finish error "deploy.json is invalid: $problems"
-fi
-log "dev services (${#service_ids[@]}): ${service_ids[*]}"
+  log "dev services (${#service_ids[@]}): ${service_ids[*]}"
+}
 
 # ---------------------------------------------------------------- cluster
 
-log "checking the cluster: namespace $CI_NAMESPACE"
-if ! kc get namespace "$CI_NAMESPACE" -o name; then
-  finish error "cannot use the cluster (KUBECONFIG=$KUBECONFIG): $(kc_error)"
-fi
-if ! existing=$(kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o name --ignore-not-found); then
-  finish error "cannot read PipelineRuns in $CI_NAMESPACE: $(kc_error)"
-fi
-if [[ -n $existing ]]; then
-  finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used; nothing was created"
-fi
-
-# Labels and annotations shared by everything the run creates (a file, like every object below).
-jq -n --arg by "$MANAGED_BY" --arg run "$run_id" --arg sha "$manifest_commit" --arg inst "$instance" \
-  --arg repo "$repo_url" --arg ref "$desired_ref" --arg keep "$keep_namespace" \
-  '{labels: {"app.kubernetes.io/managed-by": $by, "unidesk.ci/run-id": $run, "unidesk.ci/manifest-commit": $sha},
-    annotations: {"unidesk.ci/runner-instance": $inst, "unidesk.ci/repo-url": $repo, "unidesk.ci/desired-ref": $ref,
-      "unidesk.ci/keep-namespace": $keep}}' >"$work_tmp/meta.json" || finish error "jq could not build the object labels"
-
-assert_own_namespace "$temp_namespace" || finish error "refused to create namespace $temp_namespace"
-log "creating temporary namespace $temp_namespace"
-jq -n --arg name "$temp_namespace" --slurpfile meta "$work_tmp/meta.json" \
-  '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $meta[0].labels, annotations: $meta[0].annotations}}' \
-  >"$work_tmp/namespace-object.json" || finish error "jq could not build the namespace object"
-namespace_attempted=true
-phase_begin namespace
-if ! kc create -f "$work_tmp/namespace-object.json" -o name; then
-  err=$(kc_error)
-  if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
-    namespace_attempted=false
-    finish error "namespace $temp_namespace already exists and is not this run's; it was left untouched"
+# The cluster answers and the run id is unused: nothing is created before this.
+check_cluster() {
+  local existing
+  log "checking the cluster: namespace $CI_NAMESPACE"
+  if ! kc get namespace "$CI_NAMESPACE" -o name; then
+    finish error "cannot use the cluster (KUBECONFIG=$KUBECONFIG): $(kc_error)"
   fi
-  finish error "cannot create namespace $temp_namespace: $err"
-fi
-namespace_created=true
-
-log "granting $CI_NAMESPACE/$SERVICE_ACCOUNT edit rights in $temp_namespace"
-jq -n --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMESPACE" --slurpfile meta "$work_tmp/meta.json" \
-  '{apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
-    metadata: {name: $sa, namespace: $ns, labels: $meta[0].labels},
-    roleRef: {apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit"},
-    subjects: [{kind: "ServiceAccount", name: $sa, namespace: $ci}]}' >"$work_tmp/rolebinding.json" ||
-  finish error "jq could not build the RoleBinding"
-if ! kc create -f "$work_tmp/rolebinding.json" -o name; then
-  finish error "cannot create the RoleBinding in $temp_namespace: $(kc_error)"
-fi
-phase_done namespace
-
-pipeline_timeout="${timeout_ms}ms"
-# Built from the manifest file itself: service data never passes through argv or a shell string.
-jq -c \
-  --arg name "$pipeline_run" --arg ns "$CI_NAMESPACE" --arg pipeline "$PIPELINE_NAME" --arg sa "$SERVICE_ACCOUNT" \
-  --arg run "$run_id" --arg sha "$manifest_commit" --arg tmpns "$temp_namespace" --arg keep "$keep_namespace" \
-  --arg timeout "$pipeline_timeout" --slurpfile meta "$work_tmp/meta.json" \
-  '[.environments.dev.services[] | {id, repo, commitId}] as $services |
-   {apiVersion: "tekton.dev/v1", kind: "PipelineRun",
-    metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
-    spec: {
-      pipelineRef: {name: $pipeline},
-      params: ([
-        {name: "run-id", value: $run},
-        {name: "manifest-commit", value: $sha},
-        {name: "temporary-namespace", value: $tmpns},
-        {name: "keep-namespace", value: $keep},
-        {name: "dev-services", value: ($services | tojson)}
-      ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
-      timeouts: {pipeline: $timeout},
-      taskRunTemplate: {serviceAccountName: $sa}
-    }}' "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
-log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
-pipeline_run_attempted=true
-phase_begin pipelinerun
-if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
-  err=$(kc_error)
-  pipeline_run_attempted=false
-  if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
-    finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used"
+  if ! existing=$(kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o name --ignore-not-found); then
+    finish error "cannot read PipelineRuns in $CI_NAMESPACE: $(kc_error)"
   fi
-  finish error "cannot create PipelineRun $CI_NAMESPACE/$pipeline_run: $err"
-fi
-pipeline_run_created=true
-printf '%s\n' "$pipeline_run" >"$result_dir/pipelinerun.txt"
+  if [[ -n $existing ]]; then
+    finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used; nothing was created"
+  fi
+}
+
+# The temporary namespace and its RoleBinding, labelled as this run's (docs/runner.md#what-it-does).
+create_namespace() {
+  local err
+  # Labels and annotations shared by everything the run creates (a file, like every object below).
+  jq -n --arg by "$MANAGED_BY" --arg run "$run_id" --arg sha "$manifest_commit" --arg inst "$instance" \
+    --arg repo "$repo_url" --arg ref "$desired_ref" --arg keep "$keep_namespace" \
+    '{labels: {"app.kubernetes.io/managed-by": $by, "unidesk.ci/run-id": $run, "unidesk.ci/manifest-commit": $sha},
+      annotations: {"unidesk.ci/runner-instance": $inst, "unidesk.ci/repo-url": $repo, "unidesk.ci/desired-ref": $ref,
+        "unidesk.ci/keep-namespace": $keep}}' >"$work_tmp/meta.json" || finish error "jq could not build the object labels"
+
+  assert_own_namespace "$temp_namespace" || finish error "refused to create namespace $temp_namespace"
+  log "creating temporary namespace $temp_namespace"
+  jq -n --arg name "$temp_namespace" --slurpfile meta "$work_tmp/meta.json" \
+    '{apiVersion: "v1", kind: "Namespace", metadata: {name: $name, labels: $meta[0].labels, annotations: $meta[0].annotations}}' \
+    >"$work_tmp/namespace-object.json" || finish error "jq could not build the namespace object"
+  namespace_attempted=true
+  phase_begin namespace
+  if ! kc create -f "$work_tmp/namespace-object.json" -o name; then
+    err=$(kc_error)
+    if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
+      namespace_attempted=false
+      finish error "namespace $temp_namespace already exists and is not this run's; it was left untouched"
+    fi
+    finish error "cannot create namespace $temp_namespace: $err"
+  fi
+  namespace_created=true
+
+  log "granting $CI_NAMESPACE/$SERVICE_ACCOUNT edit rights in $temp_namespace"
+  jq -n --arg ns "$temp_namespace" --arg sa "$SERVICE_ACCOUNT" --arg ci "$CI_NAMESPACE" --slurpfile meta "$work_tmp/meta.json" \
+    '{apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
+      metadata: {name: $sa, namespace: $ns, labels: $meta[0].labels},
+      roleRef: {apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit"},
+      subjects: [{kind: "ServiceAccount", name: $sa, namespace: $ci}]}' >"$work_tmp/rolebinding.json" ||
+    finish error "jq could not build the RoleBinding"
+  if ! kc create -f "$work_tmp/rolebinding.json" -o name; then
+    finish error "cannot create the RoleBinding in $temp_namespace: $(kc_error)"
+  fi
+  phase_done namespace
+}
+
+# >>> generated from src/runner/jq/pipelinerun-object.jq (npm run build) >>>
+# shellcheck disable=SC2016
+readonly JQ_PIPELINERUN_OBJECT='# The PipelineRun unidesk-ci/e2e-<runId> (docs/runner.md#what-it-does), built from deploy.json itself (jq -c).
+# Input: deploy.json. Args: --arg name, ns, pipeline, sa, run, sha, tmpns, keep, timeout; --slurpfile meta (labels,
+# annotations).
+[.environments.dev.services[] | {id, repo, commitId}] as $services |
+{apiVersion: "tekton.dev/v1", kind: "PipelineRun",
+ metadata: {name: $name, namespace: $ns, labels: $meta[0].labels, annotations: $meta[0].annotations},
+ spec: {
+   pipelineRef: {name: $pipeline},
+   params: ([
+     {name: "run-id", value: $run},
+     {name: "manifest-commit", value: $sha},
+     {name: "temporary-namespace", value: $tmpns},
+     {name: "keep-namespace", value: $keep},
+     {name: "dev-services", value: ($services | tojson)}
+   ] + [$services[] | {name: ("service-" + .id + "-commit"), value: .commitId}]),
+   timeouts: {pipeline: $timeout},
+   taskRunTemplate: {serviceAccountName: $sa}
+ }}'
+# <<< generated <<<
+# The PipelineRun unidesk-ci/e2e-<runId>, built from deploy.json itself; then pipelinerun.txt.
+create_pipeline_run() {
+  local err pipeline_timeout
+  pipeline_timeout="${timeout_ms}ms"
+  # Built from the manifest file itself: service data never passes through argv or a shell string.
+  jq -c \
+    --arg name "$pipeline_run" --arg ns "$CI_NAMESPACE" --arg pipeline "$PIPELINE_NAME" --arg sa "$SERVICE_ACCOUNT" \
+    --arg run "$run_id" --arg sha "$manifest_commit" --arg tmpns "$temp_namespace" --arg keep "$keep_namespace" \
+    --arg timeout "$pipeline_timeout" --slurpfile meta "$work_tmp/meta.json" \
+    "$JQ_PIPELINERUN_OBJECT" "$manifest_file" >"$work_tmp/pipelinerun-object.json" || finish error "jq could not build the PipelineRun from deploy.json"
+  log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
+  pipeline_run_attempted=true
+  phase_begin pipelinerun
+  if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
+    err=$(kc_error)
+    pipeline_run_attempted=false
+    if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
+      finish error "PipelineRun $CI_NAMESPACE/$pipeline_run already exists: run id $run_id was already used"
+    fi
+    finish error "cannot create PipelineRun $CI_NAMESPACE/$pipeline_run: $err"
+  fi
+  pipeline_run_created=true
+  printf '%s\n' "$pipeline_run" >"$result_dir/pipelinerun.txt"
+}
 
 # ---------------------------------------------------------------- wait
 
-deadline_ms=$((start_ms + timeout_ms))
-failures=0
-last_reason=""
-while :; do
-  if read_condition; then
-    failures=0
-    if [[ $cond_reason != "$last_reason" ]]; then
-      log "PipelineRun $cond_status/$cond_reason: $cond_message"
-      last_reason=$cond_reason
+# Polls the PipelineRun until it ends or the timeout runs out; every way out is finish (which exits).
+wait_pipeline_run() {
+  local deadline_ms failures last_reason remaining
+  deadline_ms=$((start_ms + timeout_ms))
+  failures=0
+  last_reason=""
+  while :; do
+    if read_condition; then
+      failures=0
+      if [[ $cond_reason != "$last_reason" ]]; then
+        log "PipelineRun $cond_status/$cond_reason: $cond_message"
+        last_reason=$cond_reason
+      fi
+      if [[ $cond_status == True ]]; then
+        tekton_reason=$cond_reason
+        finish succeeded "PipelineRun $pipeline_run succeeded: $cond_message"
+      elif [[ $cond_status == False ]]; then
+        tekton_reason=$cond_reason
+        case $cond_reason in
+          CouldntGetPipeline)
+            finish error "pipeline/$PIPELINE_NAME is missing in namespace $CI_NAMESPACE (install scripts/ci/tekton/$PIPELINE_NAME.yaml): $cond_message" ;;
+          PipelineRunTimeout)
+            finish timeout "PipelineRun $pipeline_run timed out in Tekton: $cond_message" ;;
+          Cancelled | PipelineRunCancelled | StoppedRunFinally | CancelledRunFinally)
+            finish cancelled "PipelineRun $pipeline_run was cancelled outside the runner: $cond_message" ;;
+          *)
+            finish failed "PipelineRun $pipeline_run failed ($cond_reason): $cond_message" ;;
+        esac
+      fi
+    else
+      failures=$((failures + 1))
+      log "could not read PipelineRun ($failures): $(kc_error)"
+      if ((failures >= 5)); then
+        finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $(kc_error)"
+      fi
     fi
-    if [[ $cond_status == True ]]; then
-      tekton_reason=$cond_reason
-      finish succeeded "PipelineRun $pipeline_run succeeded: $cond_message"
-    elif [[ $cond_status == False ]]; then
-      tekton_reason=$cond_reason
-      case $cond_reason in
-        CouldntGetPipeline)
-          finish error "pipeline/$PIPELINE_NAME is missing in namespace $CI_NAMESPACE (install scripts/ci/tekton/$PIPELINE_NAME.yaml): $cond_message" ;;
-        PipelineRunTimeout)
-          finish timeout "PipelineRun $pipeline_run timed out in Tekton: $cond_message" ;;
-        Cancelled | PipelineRunCancelled | StoppedRunFinally | CancelledRunFinally)
-          finish cancelled "PipelineRun $pipeline_run was cancelled outside the runner: $cond_message" ;;
-        *)
-          finish failed "PipelineRun $pipeline_run failed ($cond_reason): $cond_message" ;;
-      esac
+    live_poll
+    remaining=$((deadline_ms - $(ms_now)))
+    if ((remaining <= 0)); then
+      finish timeout "PipelineRun $pipeline_run did not finish within ${timeout_ms}ms; it was cancelled"
     fi
-  else
-    failures=$((failures + 1))
-    log "could not read PipelineRun ($failures): $(kc_error)"
-    if ((failures >= 5)); then
-      finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $(kc_error)"
-    fi
-  fi
-  live_poll
-  remaining=$((deadline_ms - $(ms_now)))
-  if ((remaining <= 0)); then
-    finish timeout "PipelineRun $pipeline_run did not finish within ${timeout_ms}ms; it was cancelled"
-  fi
-  nap_ms "$((remaining < poll_ms ? remaining : poll_ms))"
-done
+    nap_ms "$((remaining < poll_ms ? remaining : poll_ms))"
+  done
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+  parse_args "$@"
+  open_run
+  trap live_stop_streams EXIT
+  trap 'on_signal SIGTERM 143' TERM
+  trap 'on_signal SIGINT 130' INT
+  init_roots
+  check_tools
+  sweep_and_prune
+  check_manifest
+  check_cluster
+  create_namespace
+  create_pipeline_run
+  wait_pipeline_run
+}
+
+# Sourced (tests: docs/runner.md#testing-in-parts), the runner only defines; run, it runs.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

@@ -24,7 +24,7 @@ describe("dev-e2e.sh is assembled from its parts", () => {
   });
 
   it("its rules are src/rules.ts, as bash evaluates them", () => {
-    const lines = committed.split("\n").filter((l) => /^readonly [A-Z_]+=/.test(l)).join("\n");
+    const lines = committed.split("\n").filter((l) => /^readonly [A-Z_]+=/.test(l) && !l.startsWith("readonly JQ_")).join("\n");
     const out = spawnSync("bash", ["-c", `${lines}\nprintf '%s\\0' ${RUNNER_RULES.map(([n]) => `"$${n}"`).join(" ")}`], { encoding: "utf8" }).stdout.split("\0");
     RUNNER_RULES.forEach(([name, rule], i) => {
       const value = rules[rule];
@@ -34,6 +34,6 @@ describe("dev-e2e.sh is assembled from its parts", () => {
 
   it("a region naming an unknown source, or a missing region, is a build error", () => {
     assert.throws(() => assembleRunner(committed.replace("generated from src/rules.ts", "generated from src/nope.ts")), /unknown source src\/nope\.ts/);
-    assert.throws(() => assembleRunner("#!/usr/bin/env bash\n"), /expected 2 generated regions, found 0/);
+    assert.throws(() => assembleRunner("#!/usr/bin/env bash\n"), /expected \d+ generated regions, found 0/);
   });
 });

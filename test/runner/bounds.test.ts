@@ -10,7 +10,7 @@ const COPIES = ["RUN_ID_RE", "SHA_RE", "REPO_RE", "SERVICE_ID_RE", "TIMEOUT_MS_M
 
 /** The runner's `readonly NAME=value` rule copies, as bash evaluates them. */
 function runnerCopies(): Record<(typeof COPIES)[number], string> {
-  const lines = readFileSync(RUNNER, "utf8").split("\n").filter((l) => /^readonly [A-Z_]+=/.test(l));
+  const lines = readFileSync(RUNNER, "utf8").split("\n").filter((l) => /^readonly [A-Z_]+=/.test(l) && !l.startsWith("readonly JQ_"));
   const out = execFileSync("bash", ["-c", `${lines.join("\n")}\nprintf '%s\\0' ${COPIES.map((c) => `"$${c}"`).join(" ")}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const values = out.split("\0");
   return Object.fromEntries(COPIES.map((c, i) => [c, values[i]!])) as Record<(typeof COPIES)[number], string>;
