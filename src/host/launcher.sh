@@ -141,8 +141,8 @@ uci_main() {
     printf "$l" conflict ",\"manifestCommit\":\"$o\""
     uci_die "run id taken by commit ${o:-unknown}; nothing started" 3
   fi
-  # The owner, renamed into place: a racing duplicate reads all of it.
-  echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || uci_die "cannot write to $UCI_DIR" 1
+  # Owner record, renamed in (racers read all of it); unwritable: dir goes.
+  echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || { rm -rf "$UCI_DIR"; uci_die "cannot write to $UCI_DIR" 1; }
   uci_log "launcher accepted run $UCI_RUN_ID: commit $c"
   # A new session, fds redirected: the dispatch returns at once.
   setsid bash -c "$(declare -p "${!UCI_@}"; declare -f)"$'\n'uci_detached </dev/null >>"$UCI_LOG" 2>&1 &

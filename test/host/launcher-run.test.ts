@@ -7,6 +7,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
@@ -30,6 +32,8 @@ import {
   waitForLauncherExit,
   waitForResult,
 } from "./helpers.ts";
+
+const execFileP = promisify(execFile);
 
 /** Only a sanity bound: the dispatch budget is 60 s and the launcher should take milliseconds. */
 const RETURNS_WITHIN_MS = 10_000;
@@ -332,6 +336,27 @@ describe("launcher run against local git", () => {
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /cannot create runs root/);
     assert.equal(run.stdout, "");
+  });
+});
+
+describe("launcher: a full runs root", () => {
+  // Found by the soak (seed 1, run 2, disk-full): the launcher said "nothing was started" but left an empty run
+  // dir that no sweep can ever record (no commit, no pid) and that holds the run id forever.
+  it("soak disk-full: cannot write the owner record → exit 1, and the run dir it created is gone (run id free)", async () => {
+    const runsRoot = join(root, "full-runs");
+    await mkdir(runsRoot, { recursive: true });
+    await execFileP("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", runsRoot]);
+    try {
+      await execFileP("dd", ["if=/dev/zero", `of=${join(runsRoot, "fill")}`, "bs=4k"]).catch(() => undefined);
+      const s = settings("run-disk-full", { runsRoot });
+      const run = await runBash(renderLauncher(s), launcherEnv(root));
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /cannot write to .*run-disk-full/);
+      assert.equal(run.stdout, "");
+      assert.equal(existsSync(join(runsRoot, "run-disk-full")), false, "the half-made run dir is removed");
+    } finally {
+      await execFileP("umount", ["-l", runsRoot]);
+    }
   });
 });
 
