@@ -90,7 +90,7 @@ const TARGETS: Partial<Record<FaultKind, (ctx: FaultContext) => boolean | Promis
   "kill-launcher": (ctx) => livePid(ctx, "launcher.pid"),
   "kill-reader": async (ctx) => (await ctx.sb.d601.processes()).some((p) => /unidesk-ci-(watch|status|logs|runs)/.test(p.cmdline) && !p.cmdline.includes("UCI_RUN_ID=")),
   "pod-deleted": (ctx) => podsOf(ctx).length > 0,
-  "pr-cancelled": (ctx) => ctx.runIds.some((id) => prOf(ctx, id) !== undefined),
+  "pr-cancelled": (ctx) => ctx.runIds.some((id) => (prOf(ctx, id)?.status?.["conditions"] as { status?: string }[] | undefined)?.[0]?.status === "Unknown"),
   "kube-drop-watch": (ctx) => ctx.runIds.some((id) => prOf(ctx, id) !== undefined),
 };
 
@@ -105,10 +105,10 @@ async function emptyDir(dir: string): Promise<void> {
  */
 export async function applyFault(f: PlannedFault, runIndex: number, ctx: FaultContext): Promise<FaultRecord> {
   const { sb } = ctx;
-  // A targeted fault waits (up to forMs) for its target to exist: a moment inside the run's life, not before it.
+  // A targeted fault waits (up to 20 s) for its target to exist: a moment inside the run's life, not before it.
   const target = TARGETS[f.kind];
   if (target) {
-    const until = Date.now() + f.forMs;
+    const until = Date.now() + 20_000;
     while (Date.now() < until && !(await target(ctx))) await sleep(50);
   }
   const from = Date.now();

@@ -21,6 +21,8 @@ export const SOAK_KEEP_RUNS = 6;
 /** The sandbox run timeout: the minimum the CLI accepts, so a hang ends in a minute. */
 const RUN_TIMEOUT_MS = 60_000;
 const WAIT_MS = 100_000;
+/** Faults that strike one run's own processes or objects; every other kind hits the whole host. */
+const TARGETED = new Set<FaultKind>(["kill-launcher", "kill-runner", "kill-cli", "pod-deleted", "pr-cancelled"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Options of {@link soak}. */
@@ -32,6 +34,8 @@ export interface SoakOptions {
   only?: number;
   /** Where kept run directories go. @default a new dir under os.tmpdir() */
   outDir?: string;
+  /** Keep every run's files, not only a violating run's. */
+  keepAll?: boolean;
   /** One line per event (stderr by default). */
   log?: (line: string) => void;
 }
@@ -62,6 +66,8 @@ export interface RunReport {
   checks: Check[];
   keptDir?: string;
   status: Record<string, string>;
+  /** No fault of its own and none of the host's overlapped it. */
+  clean: boolean;
 }
 
 /** What the whole soak found. */
@@ -125,6 +131,8 @@ interface Ctx {
   liveRuns: Set<string>;
   runsTmpfs: boolean;
   log: (line: string) => void;
+  /** Every fault so far (`to` is Infinity while one is on): a fault of the whole host touches every run it overlaps. */
+  faultLog: FaultRecord[];
   /** Runs whose cluster leftovers and lost verdicts the next clean run's sweep must settle. */
   pending: { index: number; runIds: string[]; endedAt: number }[];
 }
@@ -260,7 +268,10 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   if (p.fault) {
     const f = p.fault;
     faultDone = sleep(f.atMs).then(async () => {
-      faults.push(await applyFault(f, p.index, { sb, runIds: ids, liveClis: () => children, liveRunIds: () => [...ctx.liveRuns], runsTmpfs: ctx.runsTmpfs }));
+      const entry: FaultRecord = { kind: f.kind, runIndex: p.index, hit: true, spoiled: [], from: Date.now(), to: Number.POSITIVE_INFINITY, detail: "on" };
+      ctx.faultLog.push(entry);
+      Object.assign(entry, await applyFault(f, p.index, { sb, runIds: ids, liveClis: () => children, liveRunIds: () => [...ctx.liveRuns], runsTmpfs: ctx.runsTmpfs }));
+      faults.push(entry);
     });
   }
   await commands(ctx, p, ids, clis, children);
@@ -270,8 +281,11 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   await sleep(300);
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail?: string) => checks.push({ name, ok, ...(ok ? {} : { detail }) });
-  const spoiled = new Set(faults.flatMap((f) => f.spoiled));
-  const anyFault = faults.length > 0 || p.fault !== null;
+  // This run's own faults, and every fault of the whole host (drawn by runs alongside) that overlapped it.
+  const now = Date.now();
+  const touching = ctx.faultLog.filter((e) => e.runIndex === p.index || (!TARGETED.has(e.kind) && e.from <= now && e.to >= started));
+  const spoiled = new Set(ctx.faultLog.flatMap((f) => f.spoiled));
+  const anyFault = touching.length > 0 || p.fault !== null;
   const status: Record<string, string> = {};
 
   for (const id of ids) {
@@ -308,16 +322,16 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
     check("json-documents", c.jsonProblem === undefined, `${c.args.join(" ")}: ${c.jsonProblem}`);
   }
   // 4. exit codes: the documented one for what happened, or one the run's faults explain
-  const extra = new Set(faults.filter((f) => f.hit).flatMap((f) => extraCodes(f.kind)));
+  const extra = new Set(touching.filter((f) => f.hit).flatMap((f) => extraCodes(f.kind)));
   for (const c of clis) {
     const idOf = c.args[1] === "--run-id" ? c.args[2]! : c.args[1] ?? "";
     const st = status[idOf];
     const finalStatus = st === "none" ? undefined : st;
     const waitRanOut = c.code === 3;
     const documented = documentedCode(c, waitRanOut ? undefined : finalStatus, existsSync(join(sb.runsRoot, idOf)));
-    const killed = c.code === null && faults.some((f) => f.kind === "kill-cli" && f.hit && f.detail.startsWith("SIGKILL"));
+    const killed = c.code === null && touching.some((f) => f.kind === "kill-cli" && f.hit && f.detail.startsWith("SIGKILL"));
     // A wait that ran out is documented only for a run still going at the deadline: a hang, or a slowed chain.
-    const ranOutOk = waitRanOut && (p.outcome.kind === "hang" || faults.some((f) => f.hit && ["backend-slow", "kube-slow", "backend-down", "backend-5xx"].includes(f.kind)));
+    const ranOutOk = waitRanOut && (p.outcome.kind === "hang" || touching.some((f) => f.hit && ["backend-slow", "kube-slow", "backend-down", "backend-5xx"].includes(f.kind)));
     const ok = killed || (c.code !== null && (documented.includes(c.code) || extra.has(c.code))) || ranOutOk;
     check("exit-code", ok, `${c.args.join(" ")} exited ${c.code ?? c.signal}; documented ${documented.join("/")} for ${finalStatus ?? "no end"}${extra.size ? `, faults allow ${[...extra].join("/")}` : ""}\n${c.stdout.slice(0, 600)}${c.stderr.slice(0, 600)}`);
   }
@@ -343,7 +357,7 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   for (const id of ids) ctx.liveRuns.delete(id);
   ctx.pending.push({ index: p.index, runIds: ids, endedAt: Date.now() });
   void started;
-  return { plan: p, runIds: ids, faults, clis, checks, status };
+  return { plan: p, runIds: ids, faults, clis, checks, status, clean: !anyFault };
 }
 
 /** The checks a clean run's sweep makes possible for every earlier run: lost runs recorded, cluster clean. */
@@ -419,11 +433,12 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), `unidesk-soak-${options.seed}-`)));
   const sb = await startSandbox({ timeoutMs: RUN_TIMEOUT_MS, d601Env: { UNIDESK_CI_KEEP_RUNS: String(SOAK_KEEP_RUNS) } });
   const runsTmpfs = await mountRunsTmpfs(sb.runsRoot, 24);
-  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [] };
+  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [] };
   const reports: RunReport[] = [];
   const violations: SoakReport["violations"] = [];
   const final: Check[] = [];
   try {
+    log(`kept runs go to ${outDir}`);
     log(`sandbox ${sb.root}; runs root on ${runsTmpfs ? "a 24 MiB tmpfs" : "the disk (mount failed: disk-full misses)"}; ${plan.length} runs, seed ${options.seed}`);
     /** Sweep verdicts go to the runs they judge; a late violation keeps that run's files now. */
     const addSweepChecks = async (began: number, fallback: Check[]) => {
@@ -440,11 +455,11 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
         const began = Date.now();
         const r = await runOne(ctx, p);
         // A clean run's runner swept what runs ended before it began.
-        if (!r.plan.fault && Object.values(r.status).every((s) => s === "succeeded" || s === "failed" || s === "timeout" || s === "cancelled")) {
+        if (r.clean && Object.values(r.status).every((s) => s === "succeeded" || s === "failed" || s === "timeout" || s === "cancelled")) {
           await addSweepChecks(began, r.checks);
           r.checks.push(await retentionCheck(ctx, r.runIds.length + ctx.liveRuns.size * 2));
         }
-        if (r.checks.some((c) => !c.ok)) r.keptDir = await keep(ctx, outDir, r);
+        if (options.keepAll || r.checks.some((c) => !c.ok)) r.keptDir = await keep(ctx, outDir, r);
         reports.push(r);
         const bad = r.checks.filter((c) => !c.ok);
         log(`${describeRun(p)} → ${Object.values(r.status).join("/")}; ${r.faults.map((f) => `${f.kind}: ${f.hit ? f.detail : `missed (${f.detail})`}`).join("; ") || "-"}${bad.length ? `; VIOLATED ${bad.map((c) => c.name).join(", ")}` : ""} (${Math.round((Date.now() - began) / 1000)} s)`);
@@ -544,7 +559,7 @@ function parseArgs(argv: string[]): SoakOptions & { plan: boolean; json?: string
     } else if (a === "--plan") o.plan = true;
     else if (a === "--out") o.outDir = v();
     else if (a === "--json") o.json = v();
-    else throw new Error(`unknown option ${a}; usage: npm run soak -- --runs N --seed S [--parallel P] [--faults LIST] [--only K] [--plan] [--out DIR] [--json FILE]`);
+    else throw new Error(`unknown option ${a}; usage: npm run soak -- --runs N --seed S [--parallel P] [--faults LIST] [--only K] [--plan] [--keep-all] [--out DIR] [--json FILE]`);
   }
   if (!seedGiven) process.stderr.write(`soak: no --seed given, using ${o.seed}\n`);
   return o;
