@@ -133,6 +133,8 @@ interface Ctx {
   log: (line: string) => void;
   /** Every fault so far (`to` is Infinity while one is on): a fault of the whole host touches every run it overlaps. */
   faultLog: FaultRecord[];
+  /** Runs found with no result.json and nothing alive: only the sweep may write their verdict now. */
+  judgedLost: Set<string>;
   /** Runs whose cluster leftovers and lost verdicts the next clean run's sweep must settle. */
   pending: { index: number; runIds: string[]; endedAt: number }[];
 }
@@ -211,6 +213,22 @@ async function processesOf(sb: Sandbox, id: string) {
   return (await sb.d601.processes()).filter((p) => p.cmdline.includes(id));
 }
 
+/** The runner's liveness rule: a pid file names a live process whose command line names the run's dir. */
+function pidAlive(sb: Sandbox, id: string): boolean {
+  const dir = join(sb.runsRoot, id);
+  for (const f of ["launcher.pid", "runner.pid"]) {
+    try {
+      const pid = readFileSync(join(dir, f), "utf8").trim();
+      const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2))) continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(dir)) return true;
+    } catch {
+      // no pid file, or the process is gone
+    }
+  }
+  return false;
+}
+
 /** Waits until each run has a result.json, or nothing of it lives (lost, or never started); returns the ids still lost. */
 async function settle(ctx: Ctx, ids: string[], timeoutMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
@@ -223,12 +241,15 @@ async function settle(ctx: Ctx, ids: string[], timeoutMs: number): Promise<strin
     }
     if (open.length === 0) return [];
     let alive = false;
-    for (const id of open) if ((await processesOf(ctx.sb, id)).length > 0) alive = true;
+    for (const id of open) if (pidAlive(ctx.sb, id) || (await processesOf(ctx.sb, id)).length > 0) alive = true;
     if (!alive) {
       await sleep(1000); // a process between two pid files (launcher → runner) is not gone: look once more
       let still = false;
-      for (const id of open) if ((await processesOf(ctx.sb, id)).length > 0 || resultOf(ctx.sb, id)) still = true;
-      if (!still) return open;
+      for (const id of open) if (pidAlive(ctx.sb, id) || (await processesOf(ctx.sb, id)).length > 0 || resultOf(ctx.sb, id)) still = true;
+      if (!still) {
+        for (const id of open) ctx.judgedLost.add(id);
+        return open;
+      }
     }
     if (Date.now() > deadline) return open;
     await sleep(250);
@@ -372,7 +393,10 @@ function sweepChecks(ctx: Ctx, before: number): { index: number; check: Check }[
     for (const id of item.runIds) {
       const problems: string[] = [];
       // Retention may have pruned a finished run's dir: that is an end too.
-      if (existsSync(join(ctx.sb.runsRoot, id)) && !resultOf(ctx.sb, id)) problems.push(`${id}: still no result.json after the next sweep`);
+      const res = resultOf(ctx.sb, id);
+      if (existsSync(join(ctx.sb.runsRoot, id)) && !res) problems.push(`${id}: still no result.json after the next sweep`);
+      // A run that was dead (nothing alive, no result) cannot come back with a runner's or launcher's verdict.
+      if (ctx.judgedLost.has(id) && res && res["writer"] !== "sweep") problems.push(`${id}: judged lost (no live process), then ${String(res["writer"])} wrote ${String(res["status"])}`);
       if (kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${id}`)) problems.push(`namespace unidesk-ci-${id} left after the next sweep`);
       const pr = kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${id}`);
       if ((pr?.status?.["conditions"] as { status?: string }[] | undefined)?.[0]?.status === "Unknown") problems.push(`PipelineRun e2e-${id} still running after the next sweep`);
@@ -433,7 +457,7 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), `unidesk-soak-${options.seed}-`)));
   const sb = await startSandbox({ timeoutMs: RUN_TIMEOUT_MS, d601Env: { UNIDESK_CI_KEEP_RUNS: String(SOAK_KEEP_RUNS) } });
   const runsTmpfs = await mountRunsTmpfs(sb.runsRoot, 24);
-  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [] };
+  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [], judgedLost: new Set() };
   const reports: RunReport[] = [];
   const violations: SoakReport["violations"] = [];
   const final: Check[] = [];
@@ -557,6 +581,7 @@ function parseArgs(argv: string[]): SoakOptions & { plan: boolean; json?: string
       if (bad.length) throw new Error(`unknown fault kind ${bad.join(", ")}; known: ${FAULT_KINDS.join(", ")}`);
       o.faults = list as FaultKind[];
     } else if (a === "--plan") o.plan = true;
+    else if (a === "--keep-all") o.keepAll = true;
     else if (a === "--out") o.outDir = v();
     else if (a === "--json") o.json = v();
     else throw new Error(`unknown option ${a}; usage: npm run soak -- --runs N --seed S [--parallel P] [--faults LIST] [--only K] [--plan] [--keep-all] [--out DIR] [--json FILE]`);
