@@ -473,6 +473,12 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
       }
     };
     const queue = [...plan];
+    // SIGINT/SIGTERM: take no new run, finish the ones in flight, sweep and report (a long soak cut short still reports).
+    const drain = (sig: string) => {
+      log(`${sig}: no new runs; finishing the ${ctx.liveRuns.size} in flight, then the final sweep and the report`);
+      queue.length = 0;
+    };
+    process.once("SIGINT", drain).once("SIGTERM", drain);
     const parallel = Math.max(1, options.parallel ?? 1);
     const worker = async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
@@ -490,6 +496,7 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
       }
     };
     await Promise.all([...Array(parallel)].map(worker));
+    process.off("SIGINT", drain).off("SIGTERM", drain);
 
     // Final sweep: clean runs until every dead run is recorded (a dir without pid files waits out the 60 s grace).
     for (let i = 0; i < 3 && (i === 0 || ctx.pending.length > 0); i++) {
