@@ -84,11 +84,16 @@ const podsOf = (ctx: FaultContext) =>
   ]);
 const livePid = (ctx: FaultContext, file: string) => ctx.runIds.some((id) => !hasResult(ctx.sb, id) && readPid(join(ctx.sb.runsRoot, id, file)) !== undefined);
 
+/** A reader D601 is running now (an exec still open that is neither the launcher nor the cancel script). */
+function runningReader(ctx: FaultContext): { pid: number } | undefined {
+  return ctx.sb.d601.execs.find((x) => x.durationMs === null && !x.command.includes("UCI_RUN_ID=") && !x.command.includes("unidesk-ci-cancel") && existsSync(`/proc/${x.pid}`));
+}
+
 /** What a targeted fault waits for before it strikes. */
 const TARGETS: Partial<Record<FaultKind, (ctx: FaultContext) => boolean | Promise<boolean>>> = {
   "kill-runner": (ctx) => livePid(ctx, "runner.pid"),
   "kill-launcher": (ctx) => livePid(ctx, "launcher.pid"),
-  "kill-reader": async (ctx) => (await ctx.sb.d601.processes()).some((p) => /unidesk-ci-(watch|status|logs|runs)/.test(p.cmdline) && !p.cmdline.includes("UCI_RUN_ID=")),
+  "kill-reader": (ctx) => runningReader(ctx) !== undefined,
   "pod-deleted": (ctx) => podsOf(ctx).length > 0,
   "pr-cancelled": (ctx) => ctx.runIds.some((id) => (prOf(ctx, id)?.status?.["conditions"] as { status?: string }[] | undefined)?.[0]?.status === "Unknown"),
   "kube-drop-watch": (ctx) => ctx.runIds.some((id) => prOf(ctx, id) !== undefined),
@@ -130,7 +135,7 @@ export async function applyFault(f: PlannedFault, runIndex: number, ctx: FaultCo
         r = await killHostProcess(ctx, "runner", f.signal);
         break;
       case "kill-reader": {
-        const reader = (await sb.d601.processes()).find((p) => /unidesk-ci-(watch|status|logs|runs)/.test(p.cmdline) && !p.cmdline.includes("UCI_RUN_ID="));
+        const reader = runningReader(ctx);
         r = reader && tryKill(reader.pid, f.signal) ? { hit: true, spoiled: [], detail: `${f.signal} to reader pid ${reader.pid}` } : { hit: false, spoiled: [], detail: "no reader running" };
         break;
       }
@@ -223,8 +228,10 @@ export async function applyFault(f: PlannedFault, runIndex: number, ctx: FaultCo
         break;
       }
       case "reboot": {
-        const live = ctx.liveRunIds().filter((id) => !hasResult(sb, id));
+        // Spoiled: runs already on the host (a run dir) that had no result.json once everything was dead.
+        const onHost = ctx.liveRunIds().filter((id) => existsSync(join(sb.runsRoot, id)));
         await sb.d601.killProcesses();
+        const live = onHost.filter((id) => !hasResult(sb, id));
         await emptyDir(join(sb.d601Home, "tmp"));
         await emptyDir(join(sb.root, "d601", "tmp"));
         r = { hit: true, spoiled: live, detail: `reboot: every D601 process killed, /tmp emptied (runs live: ${live.join(", ") || "none"})` };
