@@ -84,9 +84,9 @@ const podsOf = (ctx: FaultContext) =>
   ]);
 const livePid = (ctx: FaultContext, file: string) => ctx.runIds.some((id) => !hasResult(ctx.sb, id) && readPid(join(ctx.sb.runsRoot, id, file)) !== undefined);
 
-/** A reader D601 is running now (an exec still open that is neither the launcher nor the cancel script). */
+/** A reader D601 is running now (an open exec whose script prints a reader's record tag). */
 function runningReader(ctx: FaultContext): { pid: number } | undefined {
-  return ctx.sb.d601.execs.find((x) => x.durationMs === null && !x.command.includes("UCI_RUN_ID=") && !x.command.includes("unidesk-ci-cancel") && existsSync(`/proc/${x.pid}`));
+  return ctx.sb.d601.execs.find((x) => x.durationMs === null && /unidesk-ci-(watch|status|logs|runs)/.test(x.command) && existsSync(`/proc/${x.pid}`));
 }
 
 /** What a targeted fault waits for before it strikes. */
