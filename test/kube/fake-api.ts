@@ -140,6 +140,8 @@ export interface FakeKube {
   apiFaultHits(): number;
   /** Breaks every open watch stream and `logs -f` stream (connections destroyed mid-response); returns how many. */
   dropWatches(): number;
+  /** How many watch and `logs -f` streams are open now. */
+  openWatches(): number;
   /** Cancels a PipelineRun from outside (someone's `tkn pr cancel`): spec.status Cancelled, not recorded as a write of ours. */
   cancelFromOutside(namespace: string, name: string): boolean;
   /** A container's whole log (bytes), or undefined when the fake holds none (e.g. its namespace is gone). */
@@ -565,6 +567,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       for (const res of watches) res.socket?.destroy();
       return n;
     },
+    openWatches: () => watches.size,
     cancelFromOutside(namespace, name) {
       const t = typeOf("tekton.dev/v1", "pipelineruns");
       const pr = store.get(t, namespace, name);

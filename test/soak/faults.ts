@@ -96,7 +96,7 @@ const TARGETS: Partial<Record<FaultKind, (ctx: FaultContext) => boolean | Promis
   "kill-reader": (ctx) => runningReader(ctx) !== undefined,
   "pod-deleted": (ctx) => podsOf(ctx).length > 0,
   "pr-cancelled": (ctx) => ctx.runIds.some((id) => (prOf(ctx, id)?.status?.["conditions"] as { status?: string }[] | undefined)?.[0]?.status === "Unknown"),
-  "kube-drop-watch": (ctx) => ctx.runIds.some((id) => prOf(ctx, id) !== undefined),
+  "kube-drop-watch": (ctx) => ctx.sb.kube!.openWatches() > 0,
 };
 
 /** Removes everything inside `dir` (the dir stays). */
@@ -181,8 +181,10 @@ export async function applyFault(f: PlannedFault, runIndex: number, ctx: FaultCo
         r = await during(() => kube.setApiFault({ delayMs: 300 + f.forMs / 4 }), () => kube.setApiFault(null), `kube API slow (${300 + f.forMs / 4} ms a request) for ${f.forMs} ms`);
         break;
       case "kube-drop-watch": {
-        const n = kube.dropWatches();
-        r = { hit: n > 0, spoiled: [], detail: `dropped ${n} watch/log streams` };
+        // Every stream opened during the window is cut too (kubectl and the runner open new ones).
+        let n = 0;
+        for (const until = Date.now() + f.forMs; Date.now() < until; await sleep(100)) n += kube.dropWatches();
+        r = { hit: n > 0, spoiled: [], detail: `dropped ${n} watch/log streams in ${f.forMs} ms` };
         break;
       }
       case "pod-deleted": {
