@@ -118,6 +118,9 @@ function extraCodes(kind: FaultKind): number[] {
       return [5];
     case "kill-cli":
       return [130];
+    case "git-5xx":
+      // The operator's own `git fetch origin master` fails too: a git ref error, exit 2, nothing dispatched.
+      return [2];
     default:
       return [];
   }
