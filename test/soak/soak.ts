@@ -301,6 +301,8 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   await commands(ctx, p, ids, clis, children);
   await faultDone;
   await clearAll(sb);
+  // A killed CLI's dispatch may still be running in backend-core (the launcher not yet started): let it land.
+  await sb.backend.idle();
   const lost = await settle(ctx, ids, RUN_TIMEOUT_MS + 60_000);
   await sleep(300);
   const checks: Check[] = [];
