@@ -302,7 +302,8 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   await faultDone;
   await clearAll(sb);
   // A killed CLI's dispatch may still be running in backend-core (the launcher not yet started): let it land.
-  await sb.backend.idle();
+  const inFlight = () => sb.backend.requests.some((r) => r.status === 0 && ids.some((id) => JSON.stringify(r.body ?? "").includes(id)));
+  for (const until = Date.now() + 60_000; inFlight() && Date.now() < until; ) await sleep(100);
   const lost = await settle(ctx, ids, RUN_TIMEOUT_MS + 60_000);
   await sleep(300);
   const checks: Check[] = [];
