@@ -356,7 +356,10 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
     const finalStatus = st === "none" ? undefined : st;
     const waitRanOut = c.code === 3;
     const documented = documentedCode(c, waitRanOut ? undefined : finalStatus, existsSync(join(sb.runsRoot, idOf)));
-    const killed = c.code === null && touching.some((f) => f.kind === "kill-cli" && f.hit && f.detail.startsWith("SIGKILL"));
+    // SIGKILL has no exit code. A SIGTERM in the CLI's first moments (node still starting, before any handler
+    // can exist) is a death by signal too, acceptable only if it did nothing yet: no output, nothing dispatched.
+    const silent = c.stdout === "" && c.stderr === "" && !sb.backend.requests.some((r) => JSON.stringify(r.body ?? "").includes(idOf));
+    const killed = c.code === null && touching.some((f) => f.kind === "kill-cli" && f.hit && (f.detail.startsWith("SIGKILL") || (c.signal === "SIGTERM" && silent)));
     // A wait that ran out is documented only for a run still going at the deadline: a hang, or a slowed chain.
     const ranOutOk = waitRanOut && (p.outcome.kind === "hang" || touching.some((f) => f.hit && ["backend-slow", "kube-slow", "backend-down", "backend-5xx"].includes(f.kind)));
     const ok = killed || (c.code !== null && (documented.includes(c.code) || extra.has(c.code))) || ranOutOk;
