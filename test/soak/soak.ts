@@ -47,6 +47,8 @@ interface CliRecord {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** When it was spawned (ms). */
+  startedAt: number;
   jsonProblem?: string;
 }
 
@@ -145,7 +147,7 @@ interface Ctx {
 function spawnCli(ctx: Ctx, args: string[], clis: CliRecord[], children: ChildProcess[]): Promise<CliRecord> {
   const child = spawn(process.execPath, [BUNDLE, ...args], { cwd: ctx.sb.operatorRepoDir, env: { NO_COLOR: "1", ...ctx.sb.cliEnv() }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
-  const rec: CliRecord = { args, code: null, signal: null, stdout: "", stderr: "" };
+  const rec: CliRecord = { args, code: null, signal: null, stdout: "", stderr: "", startedAt: Date.now() };
   clis.push(rec);
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (rec.stdout += s));
   child.stderr!.setEncoding("utf8").on("data", (s: string) => (rec.stderr += s));
@@ -358,7 +360,7 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
     const documented = documentedCode(c, waitRanOut ? undefined : finalStatus, existsSync(join(sb.runsRoot, idOf)));
     // SIGKILL has no exit code. A SIGTERM in the CLI's first moments (node still starting, before any handler
     // can exist) is a death by signal too, acceptable only if it did nothing yet: no output, nothing dispatched.
-    const silent = c.stdout === "" && c.stderr === "" && !sb.backend.requests.some((r) => JSON.stringify(r.body ?? "").includes(idOf));
+    const silent = c.stdout === "" && c.stderr === "" && !sb.backend.requests.some((r) => Date.parse(r.at) >= c.startedAt && JSON.stringify(r.body ?? "").includes(idOf));
     const killed = c.code === null && touching.some((f) => f.kind === "kill-cli" && f.hit && (f.detail.startsWith("SIGKILL") || (c.signal === "SIGTERM" && silent)));
     // A wait that ran out is documented only for a run still going at the deadline: a hang, or a slowed chain.
     const ranOutOk = waitRanOut && (p.outcome.kind === "hang" || touching.some((f) => f.hit && ["backend-slow", "kube-slow", "backend-down", "backend-5xx"].includes(f.kind)));
