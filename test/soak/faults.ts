@@ -101,7 +101,7 @@ const TARGETS: Partial<Record<FaultKind, (ctx: FaultContext) => boolean | Promis
 
 /** Removes everything inside `dir` (the dir stays). */
 async function emptyDir(dir: string): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, name), { recursive: true, force: true });
+  for (const name of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, name), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 
 /**

@@ -70,6 +70,7 @@ export interface RunReport {
   status: Record<string, string>;
   /** No fault of its own and none of the host's overlapped it. */
   clean: boolean;
+  endedAt: number;
 }
 
 /** What the whole soak found. */
@@ -389,7 +390,7 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   for (const id of ids) ctx.liveRuns.delete(id);
   ctx.pending.push({ index: p.index, runIds: ids, endedAt: Date.now() });
   void started;
-  return { plan: p, runIds: ids, faults, clis, checks, status, clean: !anyFault };
+  return { plan: p, runIds: ids, faults, clis, checks, status, clean: !anyFault, endedAt: Date.now() };
 }
 
 /** The checks a clean run's sweep makes possible for every earlier run: lost runs recorded, cluster clean. */
@@ -498,7 +499,9 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
         // A clean run's runner swept what runs ended before it began.
         if (r.clean && Object.values(r.status).every((s) => s === "succeeded" || s === "failed" || s === "timeout" || s === "cancelled")) {
           await addSweepChecks(began, r.checks);
-          r.checks.push(await retentionCheck(ctx, r.runIds.length + ctx.liveRuns.size * 2));
+          // Runs that ended after this run's runner pruned are not pruned yet.
+          const endedSince = ctx.pending.length + reports.filter((x) => x.endedAt >= began).reduce((n, x) => n + x.runIds.length, 0);
+          r.checks.push(await retentionCheck(ctx, r.runIds.length + endedSince + ctx.liveRuns.size * 2));
         }
         if (options.keepAll || r.checks.some((c) => !c.ok)) r.keptDir = await keep(ctx, outDir, r);
         reports.push(r);
