@@ -71,7 +71,9 @@ async function killHostProcess(ctx: FaultContext, which: "launcher" | "runner", 
       // Still inside the dispatch call: the launcher bash names the run in its command line.
       pid = (await ctx.sb.d601.processes()).find((p) => p.cmdline.includes(`UCI_RUN_ID='${id}'`) || p.cmdline.includes(`UCI_RUN_ID=${id}`))?.pid;
     }
-    if (pid !== undefined && tryKill(pid, signal)) return { hit: true, spoiled: [id], detail: `${signal} to the ${which} of ${id} (pid ${pid})` };
+    // A launcher SIGKILLed while its runner runs spoils nothing: the runner goes on and its verdict stands.
+    const spoils = which === "runner" || signal === "SIGTERM" || !existsSync(join(ctx.sb.runsRoot, id, "runner.pid"));
+    if (pid !== undefined && tryKill(pid, signal)) return { hit: true, spoiled: spoils ? [id] : [], detail: `${signal} to the ${which} of ${id} (pid ${pid})` };
   }
   return { hit: false, spoiled: [], detail: `no live ${which}` };
 }
