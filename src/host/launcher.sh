@@ -76,7 +76,7 @@ uci_on_signal() {
   local m="before the runner started (during $UCI_PHASE)"
   trap - TERM INT
   [[ $UCI_CHILD ]] && kill "$UCI_CHILD" && wait "$UCI_CHILD"
-  [[ $UCI_PHASE == runner ]] && m="while the runner ran, and the runner wrote no result.json"
+  [[ $UCI_PHASE == runner ]] && m="while the runner ran, which wrote no result.json"
   uci_fail cancelled "launcher received SIG$1 $m"
   exit 143
 }
@@ -123,7 +123,7 @@ uci_detached() {
   t=$(($(date +%s%3N) - t))
   uci_log "runner exited with code $rc"
   # timeout exits 124 (137 after KILL), never before s seconds; else 128+N is another signal.
-  ((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s and wrote no result.json"
+  ((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s, no result.json"
   ((rc > 128)) && m="killed by signal $((rc - 128))" || m="exited with code $rc"
   uci_fail error "runner $m without writing result.json"
   uci_log "launcher done"
@@ -148,8 +148,8 @@ uci_main() {
     printf "$l" conflict ",\"manifestCommit\":\"$o\""
     uci_die "run id taken by commit ${o:-unknown}; nothing started" 3
   fi
-  # The owner, renamed into place: a racing duplicate reads all of it.
-  echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || uci_die "cannot write to $UCI_DIR" 1
+  # Owner record, renamed in (racers read all of it); unwritable: dir goes.
+  echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || { rm -r "$UCI_DIR"; uci_die "cannot write to $UCI_DIR" 1; }
   uci_log "launcher accepted run $UCI_RUN_ID: commit $c"
   if [[ $w == /* ]]; then
     # A new session, fds redirected: the dispatch returns at once.

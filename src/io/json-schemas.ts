@@ -104,9 +104,11 @@ function buildSchemas() {
       failureOf({ event: literal("result"), ...runPlan, runMayHaveStarted: boolean(), state, ...waitFields, result: nullable(resultSchema), ...unusableResult, ...lastPoll, ...digestFields }),
     ]),
     /** `cancel <runId> --json`: what the cancel script did, then (with --wait-ms) the result. */
+    // The wider member first: a union takes the first that parses, and objects drop unknown keys, so the plain
+    // answer would swallow a --wait-ms document and lose result/waitedMs/polls (found by the soak).
     cancel: union([
-      object({ ok: literal(true), ...cancelAnswer }),
       object({ ok: literal(true), ...cancelAnswer, ...waitFields }),
+      object({ ok: literal(true), ...cancelAnswer }),
       failureOf({ ...cancelAnswer, ...waitFields, result: nullable(resultSchema), resultProblem: string(), ...lastPoll, ...digestFields }),
     ]),
     /** `doctor --json`: every check in order; a failure adds the error of the first failed check's kind. */

@@ -90,7 +90,7 @@ uci_on_signal() {
 local m="before the runner started (during $UCI_PHASE)"
 trap - TERM INT
 [[ $UCI_CHILD ]] && kill "$UCI_CHILD" && wait "$UCI_CHILD"
-[[ $UCI_PHASE == runner ]] && m="while the runner ran, and the runner wrote no result.json"
+[[ $UCI_PHASE == runner ]] && m="while the runner ran, which wrote no result.json"
 uci_fail cancelled "launcher received SIG$1 $m"
 exit 143
 }
@@ -131,7 +131,7 @@ uci_child 120 $s bash runner.sh "${a[@]}"
 rc=$?
 t=$(($(date +%s%3N) - t))
 uci_log "runner exited with code $rc"
-((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s and wrote no result.json"
+((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s, no result.json"
 ((rc > 128)) && m="killed by signal $((rc - 128))" || m="exited with code $rc"
 uci_fail error "runner $m without writing result.json"
 uci_log "launcher done"
@@ -152,7 +152,7 @@ o=$(uci_owner)
 printf "$l" conflict ",\"manifestCommit\":\"$o\""
 uci_die "run id taken by commit ${o:-unknown}; nothing started" 3
 fi
-echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || uci_die "cannot write to $UCI_DIR" 1
+echo "$c" >"$UCI_DIR/.c" && mv "$UCI_DIR/.c" "$UCI_DIR/manifest-commit" || { rm -r "$UCI_DIR"; uci_die "cannot write to $UCI_DIR" 1; }
 uci_log "launcher accepted run $UCI_RUN_ID: commit $c"
 if [[ $w == /* ]]; then
 setsid bash -c "$(declare -p "${!UCI_@}"; declare -f)"$'\n'uci_detached </dev/null >>"$UCI_LOG" 2>&1 &

@@ -17,6 +17,7 @@ import { fakeEnv } from "../../src/env.ts";
 import { resultSchema } from "../../src/host/result.ts";
 import { submitLauncher } from "../../src/runs/submit.ts";
 import { shellQuote } from "../../src/host/shell-quote.ts";
+import { runProcess } from "../support/spawn.ts";
 import {
   addCommit,
   FIXTURE_REPO,
@@ -346,6 +347,29 @@ describe("launcher run against local git", () => {
   });
 });
 
+describe("launcher: a full runs root", () => {
+  // Found by the soak (seed 1, run 2, disk-full): the launcher said "nothing was started" but left an empty run
+  // dir that no sweep can ever record (no commit, no pid) and that holds the run id forever.
+  it("soak disk-full: cannot write the owner record → exit 1, and the run dir it created is gone (run id free)", async () => {
+    const runsRoot = join(root, "full-runs");
+    await mkdir(runsRoot, { recursive: true });
+    // A root only we can write (docs/security.md), on a tiny tmpfs filled up.
+    const mounted = await runProcess("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", runsRoot]);
+    assert.equal(mounted.code, 0, mounted.stderr);
+    try {
+      await runProcess("dd", ["if=/dev/zero", `of=${join(runsRoot, "fill")}`, "bs=4k"]);
+      const s = settings("run-disk-full", { runsRoot });
+      const run = await runBash(renderLauncher(s), launcherEnv(root));
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /cannot write to .*run-disk-full/);
+      assert.equal(run.stdout, "");
+      assert.equal(existsSync(join(runsRoot, "run-disk-full")), false, "the half-made run dir is removed");
+    } finally {
+      await runProcess("umount", ["-l", runsRoot]);
+    }
+  });
+});
+
 /** Submits a rendered launcher through the real submit code, with a dispatch that runs it in bash. */
 function submitThroughBash(s: LauncherSettings, extraEnv: Record<string, string>) {
   resultDirs.push(join(s.runsRoot, s.runId));
@@ -467,7 +491,7 @@ describe("launcher: host hygiene and definite ends", () => {
     const run = await runBash(script.replace(watchdog, "s=2").replace(killAfter, "uci_child 1 $s"), launcherEnv(root, rewriteToLocal(bare)));
     assert.equal(run.code, 0, run.stderr);
     const result = await waitForResult(join(s.runsRoot, s.runId));
-    assertLauncherFailure(result, "run-watchdog", "timeout", /^runner exceeded the launcher watchdog of 2s and wrote no result\.json$/);
+    assertLauncherFailure(result, "run-watchdog", "timeout", /^runner exceeded the launcher watchdog of 2s, no result\.json$/);
     assert.equal(result.pipelineRun, null, "no pipelinerun.txt: nothing proven");
     assert.equal(result.temporaryNamespace, null);
     await waitForLauncherExit(join(s.runsRoot, s.runId));

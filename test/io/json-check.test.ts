@@ -22,6 +22,15 @@ describe("the --json check of the e2e helpers", () => {
     assert.equal(documentName(["run-dev-e2e", "--follow", "--json"]), "follow");
   });
 
+  // Found by the soak (seed 2, run 5, proxy-refusing + cancel): the schema's plain cancel member swallowed the
+  // --wait-ms fields, so every cancel --wait-ms --json document failed the check.
+  it("soak cancel --wait-ms --json: the answer with its result, waitedMs and polls is a valid cancel document", () => {
+    const answer = { runId: "r-1", reference: null, outcome: "signalled", process: "runner", pid: 42, status: null, problem: null };
+    checkJsonRun(["cancel", "r-1", "--wait-ms", "9", "--json"], { code: 0, stdout: line({ ok: true, ...answer, result: { ...result, status: "cancelled" }, waitedMs: 5, polls: 1 }) });
+    checkJsonRun(["cancel", "r-1", "--json"], { code: 0, stdout: line({ ok: true, ...answer }) });
+    assert.throws(() => checkJsonRun(["cancel", "r-1", "--json"], { code: 0, stdout: line({ ok: true, ...answer, waitedMs: 5 }) }), /does not list|does not match/);
+  });
+
   const events = [
     { event: "submitted", ...plan, state: "started" },
     { event: "status", phase: "running", pipelineRun: "e2e-r-1", alive: true, elapsedMs: 10 },

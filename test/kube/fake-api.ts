@@ -88,6 +88,20 @@ export interface FakeKubeOptions {
   tasks?: string[];
 }
 
+/**
+ * A fault switch of the API itself (the soak's Kubernetes faults): requests matching `methods` (default all) and
+ * `resources` (plural names, default all; discovery and /version match only without `resources`) are answered
+ * `status` (a `Status` body; 409 as a Conflict) and/or delayed `delayMs` first. `count` limits how many
+ * requests it hits (default: until cleared). Access reviews are never hit.
+ */
+export interface ApiFault {
+  status?: number;
+  delayMs?: number;
+  methods?: string[];
+  resources?: string[];
+  count?: number;
+}
+
 /** A running fake cluster. */
 export interface FakeKube {
   /** The TCP port on 127.0.0.1. */
@@ -120,6 +134,16 @@ export interface FakeKube {
   deleteObject(apiVersion: string, resource: string, namespace: string | undefined, name: string): boolean;
   /** Breaks every open `logs -f` stream (its connection is destroyed mid-response); returns how many. */
   dropLogStreams(): number;
+  /** Sets (or with `null` clears) the API fault switch; see {@link ApiFault}. */
+  setApiFault(fault: ApiFault | null): void;
+  /** How many requests the fault switch has hit so far. */
+  apiFaultHits(): number;
+  /** Breaks every open watch stream and `logs -f` stream (connections destroyed mid-response); returns how many. */
+  dropWatches(): number;
+  /** How many watch and `logs -f` streams are open now. */
+  openWatches(): number;
+  /** Cancels a PipelineRun from outside (someone's `tkn pr cancel`): spec.status Cancelled, not recorded as a write of ours. */
+  cancelFromOutside(namespace: string, name: string): boolean;
   /** A container's whole log (bytes), or undefined when the fake holds none (e.g. its namespace is gone). */
   podLog(namespace: string, pod: string, container: string): Buffer | undefined;
   /** Closes watches, connections and timers. */
@@ -212,18 +236,44 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const watches = new Set<ServerResponse>();
   const followers = new Set<ServerResponse>();
   let port = 0;
+  let apiFault: (ApiFault & { left: number }) | null = null;
+  let apiFaultHits = 0;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      const delayMs = faultDelay(req);
+      if (delayMs === "status") return;
+      if (delayMs > 0) return void setTimeout(() => !res.destroyed && serve(), delayMs);
+      serve();
+    });
+    const serve = () => {
       try {
         handle(req, res, Buffer.concat(chunks));
       } catch (err) {
         if (err instanceof SyntaxError) send(res, 400, status(400, "BadRequest", `the request body is not JSON: ${err.message}`));
         else send(res, 500, status(500, "InternalError", `fake kube: ${String(err)}`));
       }
-    });
+    };
+
+    /** Applies the API fault switch: "status" when it answered, else the delay before serving. */
+    function faultDelay(r: IncomingMessage): number | "status" {
+      const f = apiFault;
+      if (!f || f.left <= 0) return 0;
+      const path = new URL(r.url ?? "/", "http://fake").pathname;
+      if (path.endsWith("/selfsubjectaccessreviews")) return 0;
+      if (f.methods && !f.methods.includes(r.method ?? "GET")) return 0;
+      if (f.resources && !f.resources.some((res) => path.split("/").includes(res))) return 0;
+      f.left--;
+      apiFaultHits++;
+      if (f.status === undefined) return f.delayMs ?? 0;
+      const code = f.status;
+      const answer = () => send(res, code, code === 409 ? status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified (fake fault switch)") : status(code, code === 503 ? "ServiceUnavailable" : "InternalError", `fake kube fault switch: ${code}`));
+      if (f.delayMs) setTimeout(answer, f.delayMs);
+      else answer();
+      return "status";
+    }
   });
 
   function send(res: ServerResponse, code: number, body: object | string, contentType = "application/json"): void {
@@ -509,6 +559,22 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       const n = followers.size;
       for (const res of followers) res.socket?.destroy();
       return n;
+    },
+    setApiFault: (fault) => void (apiFault = fault ? { ...fault, left: fault.count ?? Number.POSITIVE_INFINITY } : null),
+    apiFaultHits: () => apiFaultHits,
+    dropWatches() {
+      const n = watches.size;
+      for (const res of watches) res.socket?.destroy();
+      return n;
+    },
+    openWatches: () => watches.size,
+    cancelFromOutside(namespace, name) {
+      const t = typeOf("tekton.dev/v1", "pipelineruns");
+      const pr = store.get(t, namespace, name);
+      if (!pr) return false;
+      pr.spec = { ...pr.spec, status: "Cancelled" };
+      tekton.onUpdate(store.update(t, pr));
+      return true;
     },
     podLog: (namespace, pod, container) => store.logs.get(`${namespace}/${pod}/${container}`),
     async stop() {

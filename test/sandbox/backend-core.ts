@@ -25,7 +25,9 @@ export type BackendFailure =
   /** 200 with a body that is not the contract's JSON. `body` @default an HTML page */
   | { mode: "garbage"; body?: string }
   /** Valid, authorized requests get 503 provider_unavailable; D601 is never contacted. */
-  | { mode: "host_unreachable" };
+  | { mode: "host_unreachable" }
+  /** Requests are handled normally (D601 runs the command), then the connection drops mid-answer: headers and half the body, then the socket is destroyed. */
+  | { mode: "drop" };
 
 /** A token and the providers it may dispatch to. */
 export interface TokenGrant {
@@ -168,6 +170,11 @@ export async function startBackendCore(options: BackendCoreOptions): Promise<Bac
       options.onLog?.(`${record.method} ${record.path} ${status}${record.errorCode ? ` ${record.errorCode}` : ""} ${record.durationMs}ms`);
       if (res.headersSent || res.destroyed) return;
       res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+      if (failure?.mode === "drop") {
+        res.write(body.slice(0, Math.floor(body.length / 2)));
+        res.socket?.destroy();
+        return;
+      }
       res.end(body);
     };
     try {

@@ -99,6 +99,8 @@ export interface D601 {
   hideTools(tools: string[]): Promise<void>;
   /** Stops the SSH server and kills every process group/session it started (TERM, then KILL). */
   stop(): Promise<void>;
+  /** A host reboot's first half: SIGKILLs every process this instance started (detached ones included); the server keeps listening. */
+  killProcesses(): Promise<void>;
 }
 
 /** Finds an executable on the current PATH, or undefined. */
@@ -312,6 +314,12 @@ export async function startD601(options: D601Options): Promise<D601> {
         }
       }
       commandEnv.PATH = dir;
+    },
+    killProcesses: async () => {
+      for (let i = 0; i < 20 && (await processes()).length > 0; i++) {
+        for (const p of await processes()) tryKill(p.pid, "SIGKILL");
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     stop: async () => {
       await dropShim();

@@ -79,6 +79,8 @@ export interface GitHttpsServer {
   repoUrl(repoPath: string): string;
   /** Closes the listener, drops open connections and kills running http-backend processes. */
   stop(): Promise<void>;
+  /** From now on every request is answered with this HTTP status (e.g. 503) without running git; `null` serves again. */
+  setFailure(status: number | null): void;
 }
 
 /** Options for {@link startGitHttpsServer}. */
@@ -93,6 +95,7 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
   const { projectRoot, certs } = options;
   await mkdir(projectRoot, { recursive: true });
   const requests: GitRequestRecord[] = [];
+  let failStatus: number | null = null;
   const backendErrors: string[] = [];
   const children = new Set<ChildProcess>();
   const [cert, key] = await Promise.all([readFile(certs.certPath), readFile(certs.keyPath)]);
@@ -108,6 +111,12 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
       status: 0,
     };
     requests.push(record);
+    if (failStatus !== null) {
+      record.status = failStatus;
+      res.writeHead(failStatus, { "content-type": "text/plain" });
+      res.end(`git server failure switch: ${failStatus}\n`);
+      return;
+    }
     runHttpBackend(req, res, projectRoot, children, backendErrors, (status) => void (record.status = status));
   });
   // closeAllConnections() misses sockets still in the TLS handshake: track raw sockets too.
@@ -123,6 +132,7 @@ export async function startGitHttpsServer(options: GitHttpsServerOptions): Promi
     requests,
     backendErrors,
     repoUrl: (repoPath) => `${url}/${repoPath.replace(/^\/+/, "")}`,
+    setFailure: (status) => void (failStatus = status),
     stop: async () => {
       for (const child of children) child.kill("SIGKILL");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
