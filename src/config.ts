@@ -221,7 +221,7 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
   ];
   const tokenFound = tokenCandidates.find(([value]) => value !== undefined && value !== "");
   const token = await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
-  // From here on no output shows it, whatever echoes it back (docs/security-cli.md).
+  // From here on no output shows it, whatever echoes it back (docs/security.md).
   if (token.token !== undefined) env.secrets.add(token.token);
 
   const insecure = flags.allowInsecureBackend

@@ -60,7 +60,7 @@ export interface Env {
   signal: AbortSignal;
   /**
    * Values never printed (the token, added by resolveConfig): every message about outside text redacts them, and
-   * the output writers of runMain replace them with `***` once more (docs/security-cli.md).
+   * the output writers of runMain replace them with `***` once more (docs/security.md).
    */
   secrets: Set<string>;
 }
@@ -121,7 +121,7 @@ export function decodeText(bytes: Uint8Array, path: string): string {
 /**
  * The environment a child process gets (git, and everything git starts: hooks, credential helpers, ssh):
  * the CLI's own, minus every `UNIDESK_*` variable (the token, its file, the backend URL) and every variable whose
- * value holds one of `secrets`, plus `extra` (docs/security-cli.md).
+ * value holds one of `secrets`, plus `extra` (docs/security.md).
  */
 export function childEnvironment(vars: Readonly<Record<string, string | undefined>>, secrets: Iterable<string>, extra: Record<string, string> = {}): Record<string, string> {
   const hidden = [...secrets].filter((s) => s !== "");

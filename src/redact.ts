@@ -1,5 +1,5 @@
 /**
- * The one redaction and the one cleaning of text that comes from outside (docs/security-cli.md): backend
+ * The one redaction and the one cleaning of text that comes from outside (docs/security.md): backend
  * `error.code` and `error.message`, launcher and reader stderr, git's stderr, runtime network errors. Nothing
  * from outside is shown without {@link untrustedLine}; the output writers redact {@link Env.secrets} again.
  */

@@ -232,7 +232,7 @@ export function reportError(error: unknown, env: Env, json: boolean): number {
 }
 
 /**
- * `env` with its writers behind the output boundary (docs/security-cli.md): every text has the secrets in
+ * `env` with its writers behind the output boundary (docs/security.md): every text has the secrets in
  * `env.secrets` redacted, and in human mode (stderr always: `--json` puts its document on stdout) every
  * control, C1 and bidi character not marked as the CLI's own is shown escaped (io/terminal.ts).
  */

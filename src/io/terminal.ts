@@ -1,5 +1,5 @@
 /**
- * The terminal boundary (docs/security-cli.md): every text a human-mode command writes passes
+ * The terminal boundary (docs/security.md): every text a human-mode command writes passes
  * {@link guardTerminalText}. Pod log lines, condition messages, reasons, task names, backend, launcher and git
  * text can carry escape sequences (OSC 52 clipboard writes, OSC 8 links, title changes, cursor moves, erases),
  * bare CRs, C1 controls and bidi overrides; they are shown visibly escaped (`\x1b`, `\u202e`). The CLI's own

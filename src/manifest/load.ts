@@ -106,7 +106,7 @@ export async function loadFromFile(file: string, env: Env): Promise<{ source: st
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GCM_INTERACTIVE: "never" } as const;
 
 /**
- * How every read of the clone runs (docs/security-cli.md): objects raw, as origin sent them. Replace refs
+ * How every read of the clone runs (docs/security.md): objects raw, as origin sent them. Replace refs
  * (`git replace`, `--graft`) and an `info/grafts` file are ignored, system and global config are not read
  * (nothing there may change what a read returns; a clone owned by another user is refused, as git does without
  * `safe.directory`), and no hook or fsmonitor runs. `cat-file --batch` applies no textconv or filter.
