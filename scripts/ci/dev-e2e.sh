@@ -45,6 +45,23 @@ readonly FAILURE_LINE_MAX_CHARS=400
 readonly RESULT_MAX_BYTES=262144
 readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
 # <<< generated <<<
+# The run-directory contract: the names of the files of a run dir and of a run's cluster objects (docs/runner.md).
+# >>> generated from src/host/run-dir.ts (npm run build) >>>
+readonly RESULT_FILE='result.json'
+readonly PROGRESS_FILE='progress.json'
+readonly PIPELINERUN_FILE='pipelinerun.txt'
+readonly LAUNCHER_PID_FILE='launcher.pid'
+readonly RUNNER_PID_FILE='runner.pid'
+readonly LAUNCHER_LOG='launcher.log'
+readonly RUNNER_LOG='runner.log'
+readonly MANIFEST_FILE='deploy.json'
+readonly PODS_DIR='pods'
+readonly TASKRUNS_FILE='taskruns.json'
+readonly PIPELINERUN_JSON_FILE='pipelinerun.json'
+readonly NAMESPACE_PREFIX='unidesk-ci-'
+readonly PIPELINERUN_PREFIX='e2e-'
+readonly WATCHDOG_MARGIN_S=600
+# <<< generated <<<
 readonly KEEP_RUNS_DEFAULT=100
 
 usage() {
@@ -163,8 +180,8 @@ if ((${#usage_errors[@]} > 0)); then
 fi
 
 export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
-readonly temp_namespace="unidesk-ci-$run_id"
-readonly pipeline_run="e2e-$run_id"
+readonly temp_namespace="${NAMESPACE_PREFIX}$run_id"
+readonly pipeline_run="${PIPELINERUN_PREFIX}$run_id"
 result_dir=${result_dir%/}
 # Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
 if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
@@ -177,20 +194,20 @@ if ! mkdir -p "$result_dir/pods"; then
   printf 'dev-e2e.sh: error: cannot create result directory %s\n' "$result_dir" >&2
   exit 3
 fi
-if [[ -e $result_dir/result.json ]]; then
+if [[ -e $result_dir/${RESULT_FILE} ]]; then
   printf 'dev-e2e.sh: error: %s/result.json already exists: run %s has finished; use a new run id\n' "$result_dir" "$run_id" >&2
   exit 3
 fi
 # noclobber makes the pid file the lock: a second runner for the same result dir stops here.
-if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
-  pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
+if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/${RUNNER_PID_FILE}") 2>/dev/null; then
+  pid_owner=$(head -c 20 "$result_dir/${RUNNER_PID_FILE}" 2>/dev/null | tr -dc '0-9')
   printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
     "$result_dir" "$pid_owner" "$run_id" >&2
   exit 3
 fi
 
 exec 3>&2
-exec >>"$result_dir/runner.log" 2>&1
+exec >>"$result_dir/${RUNNER_LOG}" 2>&1
 
 ms_now() { date -u +%s%3N; }
 iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
@@ -309,7 +326,7 @@ live_poll() {
 
 # progress.json from the two lists, rewritten (temp file + mv) only when its content changed.
 live_write_progress() {
-  local body file="$result_dir/progress.json" tmp_file="$result_dir/.progress.json.$$"
+  local body file="$result_dir/${PROGRESS_FILE}" tmp_file="$result_dir/.${PROGRESS_FILE}.$$"
   body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" '
     def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
     def short: if type == "string" then .[0:500] else null end;
@@ -339,9 +356,9 @@ live_write_progress() {
 # the stream); `timeout` bounds an orphan that outlives a SIGKILLed runner, and --foreground keeps it in the
 # runner's process group, so killing the group kills the streams too.
 live_start_stream() {
-  local key="$1/$2/$3" file="$result_dir/pods/${2}_${3}.log"
+  local key="$1/$2/$3" file="$result_dir/${PODS_DIR}/${2}_${3}.log"
   live_streams=$((live_streams + 1))
-  timeout --foreground -k 5 "$((timeout_ms / 1000 + 600))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
+  timeout --foreground -k 5 "$((timeout_ms / 1000 + WATCHDOG_MARGIN_S))" kubectl --request-timeout=0 -n "$1" logs -f "$2" -c "$3" \
     >"$file" 2>"$work_tmp/stream-$live_streams.err" &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
@@ -395,7 +412,7 @@ live_finish() {
 # file atomically when the streamed bytes are its prefix: readers' offsets stay valid, nothing is repeated.
 # When the fetch fails (pod gone) or does not start with the streamed bytes, the streamed file stays.
 live_complete_log() {
-  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/pods/.${2}_${3}.log.$$" streamed=0 note
+  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/${PODS_DIR}/.${2}_${3}.log.$$" streamed=0 note
   [[ -f $file ]] && streamed=$(wc -c <"$file")
   note="stream exit ${live_stream_rc["$ns/$pod/$container"]-none}"
   if ! (kc -n "$ns" logs "$pod" -c "$container") >"$tmp_file"; then
@@ -456,7 +473,7 @@ record_failures_phases() {
   command -v jq >/dev/null 2>&1 || return 0
   mkdir -p "$tmp" || return 0
   # fetch: the launcher accepted the run (first line of its launcher.log) → this runner started.
-  IFS= read -r launcher_line 2>/dev/null <"$result_dir/launcher.log"
+  IFS= read -r launcher_line 2>/dev/null <"$result_dir/${LAUNCHER_LOG}"
   [[ ${launcher_line-} == *" launcher accepted run "* && ${launcher_line%% *} =~ $ISO_TIME_RE ]] && fetch_start=${launcher_line%% *}
   {
     [[ -n $fetch_start ]] && printf 'fetch\t%s\t%s\n' "$fetch_start" "$started_at"
@@ -488,7 +505,7 @@ record_failures_phases() {
                       else "\"\($container)\" exited with code \(.terminated.exitCode)" end),
             log: (if $pod != "" then "pods/\($pod)_\($container).log" else null end)}
        else {at: $at, done: $done, task: $task, step: null, exitCode: null, reason: ($c.reason | cut), message: ($c.message | cut), log: null} end]
-    | sort_by(.at, .done) | map(del(.at, .done))' "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
+    | sort_by(.at, .done) | map(del(.at, .done))' "$tmp/${TASKRUNS_FILE}" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
     [[ $status == succeeded ]] || log "failures: could not read taskruns.json: $(head -c 300 "$tmp/jq.err")"
     printf '[]' >"$tmp/failures.json"
   fi
@@ -497,7 +514,7 @@ record_failures_phases() {
   # One tail per recorded failure, in order (null log: the file is not there or the name is not a pods/ log).
   : >"$tmp/tails.ndjson"
   while IFS= read -r log; do
-    if [[ $log =~ ^pods/[a-z0-9][a-z0-9.-]*_[a-z0-9][a-z0-9-]*\.log$ && -f $result_dir/$log ]] && tails=$(failure_tail_json "$result_dir/$log"); then
+    if [[ $log =~ ^${PODS_DIR}/[a-z0-9][a-z0-9.-]*_[a-z0-9][a-z0-9-]*\.log$ && -f $result_dir/$log ]] && tails=$(failure_tail_json "$result_dir/$log"); then
       printf '{"log":"%s","tail":%s}\n' "$log" "$tails"
     else
       printf '{"log":null,"tail":[]}\n'
@@ -511,7 +528,7 @@ record_failures_phases() {
   # fitted: phases get at most a quarter of the budget, each failure an equal share of the rest (its oldest
   # tail lines go first), and entries beyond it go from the end.
   if fields=$(jq -n -r --slurpfile failures "$tmp/failures.json" --slurpfile tails "$tmp/tails.ndjson" \
-    --slurpfile pr "$tmp/pipelinerun.json" --slurpfile trs "$tmp/taskruns.json" --rawfile own "$tmp/phases.tsv" \
+    --slurpfile pr "$tmp/${PIPELINERUN_JSON_FILE}" --slurpfile trs "$tmp/${TASKRUNS_FILE}" --rawfile own "$tmp/phases.tsv" \
     --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" '
     def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
     def time: if type == "string" and test($iso) then . else null end;
@@ -554,7 +571,7 @@ write_result() {
   local pr_field="" ns_field=""
   $pipeline_run_created && pr_field=$pipeline_run
   $namespace_created && ns_field=$temp_namespace
-  tmp="$result_dir/.result.json.$$"
+  tmp="$result_dir/.${RESULT_FILE}.$$"
   {
     printf '{\n'
     printf '  "ok": %s,\n' "$ok"
@@ -573,7 +590,7 @@ write_result() {
     [[ -z $result_record_fields ]] || printf '%s\n' "$result_record_fields"
     printf '  "writer": "runner"\n'
     printf '}\n'
-  } >"$tmp" && mv -f "$tmp" "$result_dir/result.json"
+  } >"$tmp" && mv -f "$tmp" "$result_dir/${RESULT_FILE}"
 }
 
 # Reads the PipelineRun's Succeeded condition into cond_status/cond_reason/cond_message.
@@ -616,16 +633,16 @@ collect_pod_logs() {
   fi
   while read -r pod container; do
     [[ -n $pod && -n $container ]] || continue
-    file="$result_dir/pods/${pod}_${container}.log"
+    file="$result_dir/${PODS_DIR}/${pod}_${container}.log"
     live_complete_log "$ns" "$pod" "$container" "$file"
   done < <(jq -r '.items[] | .metadata.name as $p | ((.spec.initContainers // []) + (.spec.containers // []))[] | "\($p) \(.name)"' "$work_tmp/pods.json")
 }
 
 collect_artifacts() {
   log "collecting PipelineRun, TaskRuns and pod logs"
-  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$result_dir/pipelinerun.json" ||
+  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$result_dir/${PIPELINERUN_JSON_FILE}" ||
     log "could not save pipelinerun.json: $(kc_error)"
-  kc -n "$CI_NAMESPACE" get taskruns.tekton.dev -l "tekton.dev/pipelineRun=$pipeline_run" -o json >"$result_dir/taskruns.json" ||
+  kc -n "$CI_NAMESPACE" get taskruns.tekton.dev -l "tekton.dev/pipelineRun=$pipeline_run" -o json >"$result_dir/${TASKRUNS_FILE}" ||
     log "could not save taskruns.json: $(kc_error)"
   collect_pod_logs "$CI_NAMESPACE" "tekton.dev/pipelineRun=$pipeline_run"
   if $namespace_attempted; then collect_pod_logs "$temp_namespace" ""; fi
@@ -704,7 +721,7 @@ trap 'on_signal SIGINT 130' INT
 readonly runs_root=${result_dir%/*}
 # The work root, when --manifest-file is <workRoot>/<runId>/deploy.json (the launcher's layout); else none is known.
 work_root=${manifest_file%/*}
-if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
+if [[ ${manifest_file##*/} == "$MANIFEST_FILE" && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
   work_root=${work_root%/*}
 else
   work_root=""
@@ -820,7 +837,7 @@ uci_liveness_record() {
 classify_run() {
   local id=$1 dir=$2 f pid has_pid=false mtime now
   run_why[$id]=""
-  for f in launcher.pid runner.pid; do
+  for f in "$LAUNCHER_PID_FILE" "$RUNNER_PID_FILE"; do
     [[ -f $dir/$f ]] || continue
     has_pid=true
     pid=""
@@ -834,7 +851,7 @@ classify_run() {
     run_why[$id]+="${run_why[$id]:+, }$f $pid is $UCI_PID_SEEN"
   done
   # Checked after the pids: a run writes result.json before its processes exit, so none can appear now.
-  if [[ -f $dir/result.json ]]; then
+  if [[ -f $dir/${RESULT_FILE} ]]; then
     run_state[$id]=finished
     return
   fi
@@ -858,12 +875,12 @@ read_finished_results() {
   local row file rid keep at id
   while IFS= read -r row; do
     read_tsv "$row" file rid keep at
-    id=${file%/result.json}
+    id=${file%/"$RESULT_FILE"}
     id=${id##*/}
     [[ ${run_state[$id]-} == finished && $rid == "$id" ]] || continue
     result_keep[$id]=$keep
     result_finished[$id]=$at
-  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name result.json -type f -size -257k -print0 2>/dev/null |
+  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name "$RESULT_FILE" -type f -size -257k -print0 2>/dev/null |
     xargs -0 -r awk 'FNR == 1 { printf "\036%s\n", FILENAME } { print }' |
     jq -R -s -r 'split("\u001e")[1:][] | split("\n") | .[0] as $file | (.[1:] | join("\n") | try fromjson catch null) as $r |
       [$file, ($r | objects | .runId | strings) // "", ($r | objects | .keepNamespace | tostring) // "",
@@ -873,7 +890,7 @@ read_finished_results() {
 # Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
 sweep_delete_namespace() {
   local ns=$1 id=$2
-  if [[ $PROTECTED_NAMESPACES == *" $ns "* || $ns != "unidesk-ci-$id" ]]; then
+  if [[ $PROTECTED_NAMESPACES == *" $ns "* || $ns != "${NAMESPACE_PREFIX}$id" ]]; then
     log "sweep: refusing to delete namespace $ns for run $id"
     return 1
   fi
@@ -898,7 +915,7 @@ sweep_cluster() {
     read_tsv "$row" name id keep phase sha
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} ]] || continue
     [[ ${run_state[$id]} == live ]] && continue
-    [[ $name == "unidesk-ci-$id" ]] || { log "sweep: namespace $name is labelled for run $id but not named unidesk-ci-$id; leaving it alone"; continue; }
+    [[ $name == "${NAMESPACE_PREFIX}$id" ]] || { log "sweep: namespace $name is labelled for run $id but not named unidesk-ci-$id; leaving it alone"; continue; }
     [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
     ns_of[$id]=$name
     if [[ $phase == terminating ]]; then continue; fi
@@ -923,7 +940,7 @@ sweep_cluster() {
       (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv' "$work_tmp/sweep-namespaces.json")
   while IFS= read -r row; do
     read_tsv "$row" name id cond spec_status sha
-    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "e2e-$id" ]] || continue
+    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "${PIPELINERUN_PREFIX}$id" ]] || continue
     [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
     pr_of[$id]=$name
     [[ $cond == Unknown && $spec_status != Cancelled* && $spec_status != StoppedRunFinally ]] || continue
@@ -943,7 +960,7 @@ sweep_cluster() {
 write_lost_result() {
   local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at tmp reason ns_deleted=false keep=false pr=${pr_of[$1]-}
   if [[ -z $commit ]]; then
-    commit=$(cat "$dir/runner.log" "$dir/launcher.log" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
+    commit=$(cat "$dir/${RUNNER_LOG}" "$dir/${LAUNCHER_LOG}" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
     commit=${commit#commit }
   fi
   if [[ ! $commit =~ $SHA_RE ]]; then
@@ -952,7 +969,7 @@ write_lost_result() {
     return 1
   fi
   # A PipelineRun gone from the cluster is still named when the run had recorded it.
-  [[ -z $pr && -f $dir/pipelinerun.txt && $(head -c 100 "$dir/pipelinerun.txt") == "e2e-$id" ]] && pr="e2e-$id"
+  [[ -z $pr && -f $dir/${PIPELINERUN_FILE} && $(head -c 100 "$dir/${PIPELINERUN_FILE}") == "${PIPELINERUN_PREFIX}$id" ]] && pr="${PIPELINERUN_PREFIX}$id"
   [[ ${ns_done[$id]-} == deleted ]] && ns_deleted=true
   [[ ${ns_done[$id]-} == kept ]] && keep=true
   reason="run lost: it ended without result.json and no launcher or runner of it is running (${run_why[$id]}); swept by run $run_id"
@@ -960,11 +977,11 @@ write_lost_result() {
   $ns_deleted && reason+="; temporary namespace ${ns_of[$id]} deleted"
   $keep && reason+="; temporary namespace ${ns_of[$id]} kept (--keep-namespace)"
   finished_at=$(iso_now)
-  tmp="$dir/.result.json.sweep.$$"
+  tmp="$dir/.${RESULT_FILE}.sweep.$$"
   printf '{"ok":false,"status":"lost","runId":%s,"manifestCommit":%s,"pipelineRun":%s,"temporaryNamespace":%s,"keepNamespace":%s,"namespaceDeleted":%s,"finishedAt":%s,"reason":%s,"writer":"sweep","sweptBy":%s}\n' \
     "$(json_str "$id")" "$(json_str "$commit")" "$(json_or_null "$pr")" "$(json_or_null "${ns_of[$id]-}")" \
     "$keep" "$ns_deleted" "$(json_str "$finished_at")" "$(json_str "$reason")" "$(json_str "$run_id")" >"$tmp" || return 1
-  if ln -- "$tmp" "$dir/result.json" 2>/dev/null; then
+  if ln -- "$tmp" "$dir/${RESULT_FILE}" 2>/dev/null; then
     log "sweep: $reason"
     result_finished[$id]=$finished_at
     run_state[$id]=finished
@@ -982,7 +999,7 @@ prune_runs() {
     [[ ${run_state[$id]} == finished && -n ${result_finished[$id]} && -z ${sweep_pending[$id]-} ]] && total=$((total + 1))
   done
   while read -r at id; do
-    [[ -n $id && -f $runs_root/$id/result.json && ! -L $runs_root/$id ]] || continue
+    [[ -n $id && -f $runs_root/$id/${RESULT_FILE} && ! -L $runs_root/$id ]] || continue
     if rm -rf -- "${runs_root:?}/$id"; then removed=$((removed + 1)); else log "retention: could not remove $runs_root/$id"; fi
   done < <(for id in "${!result_finished[@]}"; do
     [[ ${run_state[$id]} == finished && -n ${result_finished[$id]} && -z ${sweep_pending[$id]-} ]] && printf '%s %s\n' "${result_finished[$id]}" "$id"
@@ -1004,7 +1021,7 @@ clean_work_root() {
   fi
   for id in "${!run_state[@]}"; do
     [[ ${run_state[$id]} == finished && $id =~ $RUN_ID_RE && $id != "$run_id" ]] || continue
-    [[ -d $work_root/$id && ! -L $work_root/$id && -f $runs_root/$id/result.json ]] || continue
+    [[ -d $work_root/$id && ! -L $work_root/$id && -f $runs_root/$id/${RESULT_FILE} ]] || continue
     if rm -rf -- "${work_root:?}/$id"; then removed=$((removed + 1)); else log "work root: could not remove $work_root/$id"; fi
   done
   log "work root: removed $removed work dirs of finished runs from $work_root"
@@ -1212,7 +1229,7 @@ if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
   finish error "cannot create PipelineRun $CI_NAMESPACE/$pipeline_run: $err"
 fi
 pipeline_run_created=true
-printf '%s\n' "$pipeline_run" >"$result_dir/pipelinerun.txt"
+printf '%s\n' "$pipeline_run" >"$result_dir/${PIPELINERUN_FILE}"
 
 # ---------------------------------------------------------------- wait
 

@@ -34,6 +34,6 @@ describe("dev-e2e.sh is assembled from its parts", () => {
 
   it("a region naming an unknown source, or a missing region, is a build error", () => {
     assert.throws(() => assembleRunner(committed.replace("generated from src/rules.ts", "generated from src/nope.ts")), /unknown source src\/nope\.ts/);
-    assert.throws(() => assembleRunner("#!/usr/bin/env bash\n"), /expected 2 generated regions, found 0/);
+    assert.throws(() => assembleRunner("#!/usr/bin/env bash\n"), /expected 3 generated regions, found 0/);
   });
 });
