@@ -1,7 +1,7 @@
 /** `result.json`: the schema of the file that ends every run (docs/runner.md), and the one judgement of it (docs/readers.md). */
 import { array, boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { parseRunJson } from "./records.ts";
+import { parseRunJson } from "./run-json.ts";
 import { FULL_SHA, RESULT_MAX_BYTES } from "../rules.ts";
 
 import { RESULT_FILE, RUN_STATUSES, STATE_CORRUPT, STATE_MISMATCH, STATE_RUNNING, STATUS_LOST, STATUS_SUCCEEDED } from "./run-dir.ts";

@@ -5,7 +5,7 @@ import type { RunSnapshot } from "../runs/wait.ts";
 import { textOrBytes } from "../host/records.ts";
 import { palette } from "./color.ts";
 import type { FollowDocument } from "./json-schemas.ts";
-import { toBase64 } from "./render-logs.ts";
+import { toBase64 } from "./base64.ts";
 import { describeSnapshot, formatDuration } from "./render-run.ts";
 
 /**
