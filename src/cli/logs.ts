@@ -1,6 +1,6 @@
 /** `unidesk-ci logs <runId>`: status and every result file of a run in one dispatch; `--follow` streams a running one; `--file` prints one file. */
 import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, namesValue, runRefValue, textValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, namesValue, runRefValue, textValue, waitMsOption } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
@@ -11,7 +11,6 @@ import { renderResolved } from "../io/render-digest.ts";
 import { fetchRunLogs } from "../runs/read.ts";
 import { logsJson, renderFileWhole, renderLogs } from "../io/render-logs.ts";
 import { writeJson } from "../io/json.ts";
-import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
 import { waitAndReport } from "./wait-report.ts";
 
 /** Parser of `logs`. */
@@ -22,7 +21,7 @@ export const logsCommand = lazy(() =>
       command: constant("logs" as const),
       runId: argument(runRefValue, { description: message`The run id printed by run-dev-e2e, or @latest (the newest run) or @latest-failed (the newest that did not succeed).` }),
       follow: option("-f", "--follow", { description: message`Print what exists, then each new line as it arrives, until the run ends; then its summary. Exit 0 when it succeeded, 1 when it ended otherwise.` }),
-      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`With --follow: stop following after MS milliseconds (exit 3; the run goes on).` })),
+      waitMs: waitMsOption(message`With --follow: stop following after MS milliseconds (exit 3; the run goes on).`),
       file: optional(option("--file", textValue("NAME"), { description: message`Print one file of the run directory whole (e.g. taskruns.json, pods/<pod>_<container>.log).` })),
       task: optional(option("--task", namesValue("NAME", { regex: TASK_NAME, error: "is not a pipeline task name (a DNS label)" }), { description: message`Only the logs of this pipeline task (repeatable, or a comma list).` })),
       failed: option("--failed", { description: message`Only the failed steps' logs, after the failure digest.` }),

@@ -1,6 +1,6 @@
 /** `unidesk-ci run-dev-e2e`: submit the fixed launcher for origin/master's dev desired state. */
 import { command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue, textValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, runIdValue, textValue, waitMsOption } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { AuthError, ConfigError, DispatchError, ManifestError, UsageError, withContext } from "../errors.ts";
@@ -15,8 +15,6 @@ import { dispatchRequestBody, redactedRequest } from "../dispatch/wire.ts";
 import { renderSubmitted } from "../io/render-submit.ts";
 import { writeJson } from "../io/json.ts";
 
-/** Longest `--wait-ms`: one day. */
-export const WAIT_MS_MAX = 86_400_000;
 
 /** Parser of `run-dev-e2e`: syntax and help only. */
 export const runDevE2eCommand = lazy(() =>
@@ -24,7 +22,7 @@ export const runDevE2eCommand = lazy(() =>
     "run-dev-e2e",
     object({
       command: constant("run-dev-e2e" as const),
-      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
+      waitMs: waitMsOption(message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).`),
       follow: option("-f", "--follow", { description: message`Then follow the run like logs --follow (bounded by --wait-ms): exit 0 when it succeeded, 1 when it ended otherwise.` }),
       keepNamespace: option("--keep-namespace", { description: message`Keep the temporary namespace after the run (for debugging).` }),
       dryRun: option("--dry-run", { description: message`Offline: no fetch, no network, no token; print the exact launcher a real run would send.` }),
