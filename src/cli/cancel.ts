@@ -19,7 +19,7 @@ export const cancelCommand = lazy(() =>
     object({
       command: constant("cancel" as const),
       runId: argument(runRefValue, { description: message`The run to cancel, or @latest (the newest run).` }),
-      waitMs: waitMsOption(message`Then wait up to MS milliseconds for its result.json.`),
+      deadlineMs: waitMsOption(message`Then wait up to MS milliseconds for its result.json.`),
       json: jsonOption(),
       ...backendOptions(),
     }),
@@ -49,9 +49,9 @@ export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   if (answer.outcome === "unproven") throw new RunFailedError(`run ${runId}: ${answer.problem}`, { hint: `it may be starting: retry in a few seconds; see: ${follow}` });
   const finished = answer.problem ? `${answer.status}: ${answer.problem}` : `status: ${answer.status}`;
   const line = answer.outcome === "finished" ? `run ${runId} already finished (${finished}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
-  if (answer.outcome === "signalled" && opts.waitMs) {
+  if (answer.outcome === "signalled" && opts.deadlineMs) {
     if (!json) env.stderr.write(line);
-    return waitAndReport(target, { ...where, waitMs: opts.waitMs, json, summary: answer, expect: "cancelled" }, env);
+    return waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, json, summary: answer, expect: "cancelled" }, env);
   }
   if (json) writeJson(env, { ok: true, ...answer });
   else env.stdout.write(line);

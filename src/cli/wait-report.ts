@@ -27,7 +27,7 @@ export interface WaitRequest {
   /** The manifest commit this CLI submitted: a result.json of another commit is a `mismatch`, never a success. */
   manifestCommit?: string;
   /** Give up after this long (the run goes on); undefined only with `follow`: until the run ends. */
-  waitMs: number | undefined;
+  deadlineMs: number | undefined;
   json: boolean;
   /** Fields of the submit summary repeated in the final JSON document. */
   summary: Record<string, unknown>;
@@ -54,7 +54,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   let drawn = 0;
   let end: FollowEnd;
   try {
-    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.waitMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
+    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.deadlineMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
     for (;;) {
       const next = await events.next();
       if (next.done) {
@@ -71,7 +71,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
       } else if (req.json) continue;
       else if (tty) {
         if (e.type !== "answer") continue;
-        const block = renderWaitBlock(e, { color: env.color, waitMs: req.waitMs ?? 0, now: env.now() });
+        const block = renderWaitBlock(e, { color: env.color, deadlineMs: req.deadlineMs ?? 0, now: env.now() });
         // Back to the block's first line, clear to the end of the screen, draw it again.
         env.stderr.write((drawn ? `\x1b[${drawn}F\x1b[J` : "") + block);
         drawn = block.split("\n").length - 1;
