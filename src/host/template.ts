@@ -74,7 +74,7 @@ export function ruleAssignment(name: string): string {
   if (rule instanceof RegExp) return `UCI_RE_${name}=${shellQuote(toBashRegex(rule))}`;
   if (typeof rule === "number" && Number.isSafeInteger(rule)) return `UCI_${name}=${rule}`;
   if (typeof rule === "string") return `UCI_${name}=${shellQuote(rule)}`;
-  throw new Error(`@@RULES@@: ${name} is not a RegExp, integer or string of src/rules.ts or src/host/run-dir.ts`);
+  throw new Error(`@@RULES@@: ${name} is not a RegExp or integer rule of src/rules.ts, nor a string or integer of src/host/run-dir.ts`);
 }
 
 /** `@@=NAME@@`: a contract word written in place (any number of times), for scripts that count their bytes. */

@@ -115,7 +115,9 @@ function runnerVerdict(runId: string): { state: string; why: string } {
     assert.ok(m, `no ${name}() in the runner`);
     return m[0];
   };
-  const constants = text.split("\n").filter((l) => /^readonly SWEEP_GRACE_S=/.test(l));
+  // The grace and the run-dir contract's names (its generated region) are what classify_run reads.
+  const contract = /^# >>> generated from src\/host\/run-dir\.ts \(npm run build\) >>>\n([\s\S]*?)^# <<< generated <<<$/m.exec(text)?.[1] ?? "";
+  const constants = [...text.split("\n").filter((l) => /^readonly SWEEP_GRACE_S=/.test(l)), contract];
   // The runner's liveness rule is its generated region (build/runner.ts), from the include the readers use.
   const liveness = /^# >>> generated from src\/host\/run-liveness\.sh \(npm run build\) >>>\n([\s\S]*?)^# <<< generated <<<$/m.exec(text)?.[1];
   assert.ok(liveness, "no generated liveness region in the runner");
