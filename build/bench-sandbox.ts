@@ -82,8 +82,8 @@ export async function benchSandbox(bundle: string, waitRuns: number, quietMs = N
     rows.push([`dispatches per minute, following a quiet run (${quietMs / 1000} s)`, perMinute.toFixed(1), "≤ 2", perMinute <= 2]);
     // The bytes of an answer that had nothing to tell: the offsets and progress version of a first answer, then a 1 s wait.
     const where = { runsRoot: sb.runsRoot, runId: "bench-quiet" };
-    const first = parseWatchOutput(await watchOnce(sb, { ...where, waitMs: 0 }));
-    const quiet = await watchOnce(sb, { ...where, offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), waitMs: 1000 });
+    const first = parseWatchOutput(await watchOnce(sb, { ...where, answerWaitMs: 0 }));
+    const quiet = await watchOnce(sb, { ...where, offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), answerWaitMs: 1000 });
     const quietBytes = Buffer.byteLength(quiet);
     rows.push(["bytes of an answer with nothing new", String(quietBytes), "≤ 1024", quietBytes <= 1024 && parseWatchOutput(quiet).chunks.length === 0]);
     follower.child.kill("SIGINT");

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as rules from "../src/rules.ts";
+import * as runDir from "../src/host/run-dir.ts";
 import { ruleAssignment, withIncludes } from "../src/host/template.ts";
 
 /** Where the runner lives in the repository. */
@@ -33,9 +34,15 @@ export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> 
   ["ISO_TIME_RE", "ISO_TIME"],
 ];
 
+/** The runner's `readonly` copies of the run-directory contract (src/host/run-dir.ts), under the contract's own names. */
+export const RUNNER_CONTRACT: ReadonlyArray<keyof typeof runDir> = [
+  "RESULT_FILE", "PROGRESS_FILE", "PIPELINERUN_FILE", "LAUNCHER_PID_FILE", "RUNNER_PID_FILE", "LAUNCHER_LOG", "RUNNER_LOG",
+  "MANIFEST_FILE", "PODS_DIR", "TASKRUNS_FILE", "PIPELINERUN_JSON_FILE", "NAMESPACE_PREFIX", "PIPELINERUN_PREFIX", "WATCHDOG_MARGIN_S",
+];
+
 /** `readonly <name>=<value>` per copy, the value as the launcher's `# @@RULES@@` line renders it. */
-function rulesBlock(): string {
-  return RUNNER_RULES.map(([name, rule]) => `readonly ${name}=${ruleAssignment(rule).replace(/^UCI_(RE_)?[A-Z0-9_]+=/, "")}\n`).join("");
+function readonlyBlock(copies: ReadonlyArray<readonly [string, string]>): string {
+  return copies.map(([name, rule]) => `readonly ${name}=${ruleAssignment(rule).replace(/^UCI_(RE_)?[A-Z0-9_]+=/, "")}\n`).join("");
 }
 
 /**
@@ -65,7 +72,8 @@ function jqBlock(name: string, file: string): string {
 
 /** What each region's source renders to. */
 const SOURCES: Readonly<Record<string, () => string>> = {
-  "src/rules.ts": rulesBlock,
+  "src/rules.ts": () => readonlyBlock(RUNNER_RULES),
+  "src/host/run-dir.ts": () => readonlyBlock(RUNNER_CONTRACT.map((name) => [name, name])),
   "src/host/run-liveness.sh": () => withIncludes("# uci:include run-liveness.sh\n", RUNNER_PATH),
   ...Object.fromEntries(RUNNER_JQ.map(([name, file]) => [`${RUNNER_JQ_DIR}/${file}`, () => jqBlock(name, file)])),
 };

@@ -164,6 +164,8 @@ export const PIPELINE_SERVICE_ACCOUNT = "unidesk-ci-e2e";
 export const RUN_YOUNG_GRACE_S = 60;
 /** Least free disk `doctor` accepts under the runs root and the work root: 256 MiB (logs, the fetched commit). */
 export const DOCTOR_MIN_FREE_BYTES = 268_435_456;
+/** Longest `--wait-ms` (run-dev-e2e, logs --follow, cancel), the operator's deadline: one day. */
+export const WAIT_MS_MAX = 86_400_000;
 /** How long the watch reader waits on the host for something new (ms): under 2 answers a minute for a quiet run, inside host.ssh's 60 s budget with ANSWER_MARGIN_MS. */
 export const WATCH_WAIT_MS = 35_000;
 /** Longest wait a caller may ask of the watch reader (ms), leaving 20 s of the 60 s budget for the answer. */

@@ -45,6 +45,22 @@ readonly FAILURE_LINE_MAX_CHARS=400
 readonly RESULT_MAX_BYTES=262144
 readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
 # <<< generated <<<
+# >>> generated from src/host/run-dir.ts (npm run build) >>>
+readonly RESULT_FILE='result.json'
+readonly PROGRESS_FILE='progress.json'
+readonly PIPELINERUN_FILE='pipelinerun.txt'
+readonly LAUNCHER_PID_FILE='launcher.pid'
+readonly RUNNER_PID_FILE='runner.pid'
+readonly LAUNCHER_LOG='launcher.log'
+readonly RUNNER_LOG='runner.log'
+readonly MANIFEST_FILE='deploy.json'
+readonly PODS_DIR='pods'
+readonly TASKRUNS_FILE='taskruns.json'
+readonly PIPELINERUN_JSON_FILE='pipelinerun.json'
+readonly NAMESPACE_PREFIX='unidesk-ci-'
+readonly PIPELINERUN_PREFIX='e2e-'
+readonly WATCHDOG_MARGIN_S=600
+# <<< generated <<<
 readonly KEEP_RUNS_DEFAULT=100
 
 usage() {
@@ -167,8 +183,8 @@ parse_args() {
   fi
 
   export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
-  readonly temp_namespace="unidesk-ci-$run_id"
-  readonly pipeline_run="e2e-$run_id"
+  readonly temp_namespace="${NAMESPACE_PREFIX}$run_id"
+  readonly pipeline_run="${PIPELINERUN_PREFIX}$run_id"
   result_dir=${result_dir%/}
   # Its parent by the canonical path, as the launcher passes it: liveness compares command lines with it as text.
   if canonical_parent=$(realpath -m -- "${result_dir%/*}" 2>/dev/null) && [[ $canonical_parent == /* ]]; then
@@ -204,20 +220,20 @@ open_run() {
     printf 'dev-e2e.sh: error: cannot create result directory %s\n' "$result_dir" >&2
     exit 3
   fi
-  if [[ -e $result_dir/result.json ]]; then
-    printf 'dev-e2e.sh: error: %s/result.json already exists: run %s has finished; use a new run id\n' "$result_dir" "$run_id" >&2
+  if [[ -e $result_dir/${RESULT_FILE} ]]; then
+    printf 'dev-e2e.sh: error: %s/%s already exists: run %s has finished; use a new run id\n' "$result_dir" "$RESULT_FILE" "$run_id" >&2
     exit 3
   fi
   # noclobber makes the pid file the lock: a second runner for the same result dir stops here.
-  if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/runner.pid") 2>/dev/null; then
-    pid_owner=$(head -c 20 "$result_dir/runner.pid" 2>/dev/null | tr -dc '0-9')
-    printf 'dev-e2e.sh: error: %s/runner.pid exists: another runner (pid %s) already owns run %s\n' \
-      "$result_dir" "$pid_owner" "$run_id" >&2
+  if ! (set -o noclobber && printf '%s\n' "$$" >"$result_dir/${RUNNER_PID_FILE}") 2>/dev/null; then
+    pid_owner=$(head -c 20 "$result_dir/${RUNNER_PID_FILE}" 2>/dev/null | tr -dc '0-9')
+    printf 'dev-e2e.sh: error: %s/%s exists: another runner (pid %s) already owns run %s\n' \
+      "$result_dir" "$RUNNER_PID_FILE" "$pid_owner" "$run_id" >&2
     exit 3
   fi
 
   exec 3>&2
-  exec >>"$result_dir/runner.log" 2>&1
+  exec >>"$result_dir/${RUNNER_LOG}" 2>&1
 
   started_at=$(iso_now)
   start_ms=$(ms_now)
@@ -348,7 +364,7 @@ def short: if type == "string" then .[0:500] else null end;
 # <<< generated <<<
 # progress.json from the two lists, rewritten (temp file + mv) only when its content changed.
 live_write_progress() {
-  local body file="$result_dir/progress.json" tmp_file="$result_dir/.progress.json.$$"
+  local body file="$result_dir/${PROGRESS_FILE}" tmp_file="$result_dir/.${PROGRESS_FILE}.$$"
   body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" "$JQ_PROGRESS" \
     "$1" "$2" 2>/dev/null) || return 0
   [[ $body != "$live_progress_body" ]] || return 0
@@ -360,9 +376,9 @@ live_write_progress() {
 # by the run's timeout plus a margin); --foreground keeps it in the runner's process group, so killing the group
 # kills the streams too.
 live_start_stream() {
-  local key="$1/$2/$3" file="$result_dir/pods/${2}_${3}.log"
+  local key="$1/$2/$3" file="$result_dir/${PODS_DIR}/${2}_${3}.log"
   live_streams=$((live_streams + 1))
-  kc --follow-for "$((timeout_ms / 1000 + 600))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" &
+  kc --follow-for "$((timeout_ms / 1000 + WATCHDOG_MARGIN_S))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
 }
@@ -415,7 +431,7 @@ live_finish() {
 # file atomically when the streamed bytes are its prefix: readers' offsets stay valid, nothing is repeated.
 # When the fetch fails (pod gone) or does not start with the streamed bytes, the streamed file stays.
 live_complete_log() {
-  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/pods/.${2}_${3}.log.$$" streamed=0 note
+  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/${PODS_DIR}/.${2}_${3}.log.$$" streamed=0 note
   [[ -f $file ]] && streamed=$(wc -c <"$file")
   note="stream exit ${live_stream_rc["$ns/$pod/$container"]-none}"
   if ! (kc -n "$ns" logs "$pod" -c "$container") >"$tmp_file"; then
@@ -531,7 +547,7 @@ record_failures_phases() {
   command -v jq >/dev/null 2>&1 || return 0
   mkdir -p "$tmp" || return 0
   # fetch: the launcher accepted the run (first line of its launcher.log) → this runner started.
-  IFS= read -r launcher_line 2>/dev/null <"$result_dir/launcher.log"
+  IFS= read -r launcher_line 2>/dev/null <"$result_dir/${LAUNCHER_LOG}"
   [[ ${launcher_line-} == *" launcher accepted run "* && ${launcher_line%% *} =~ $ISO_TIME_RE ]] && fetch_start=${launcher_line%% *}
   {
     [[ -n $fetch_start ]] && printf 'fetch\t%s\t%s\n' "$fetch_start" "$started_at"
@@ -545,7 +561,7 @@ record_failures_phases() {
   # The failed steps, in TaskRun start order: a step that exited non-zero (not one Tekton skipped after an
   # earlier failure), or the TaskRun itself (step null) when it failed without such a step. Cancelled TaskRuns
   # did not fail. The message is Tekton's when it names this step or this is the TaskRun's only failed step.
-  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" "$JQ_FAILURES" "$tmp/taskruns.json" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
+  if [[ $status == succeeded ]] || ! jq -c --argjson max "$FAILURE_LINE_MAX_CHARS" "$JQ_FAILURES" "$tmp/${TASKRUNS_FILE}" >"$tmp/failures.json" 2>"$tmp/jq.err"; then
     [[ $status == succeeded ]] || log "failures: could not read taskruns.json: $(head -c 300 "$tmp/jq.err")"
     printf '[]' >"$tmp/failures.json"
   fi
@@ -554,7 +570,7 @@ record_failures_phases() {
   # One tail per recorded failure, in order (null log: the file is not there or the name is not a pods/ log).
   : >"$tmp/tails.ndjson"
   while IFS= read -r log; do
-    if [[ $log =~ ^pods/[a-z0-9][a-z0-9.-]*_[a-z0-9][a-z0-9-]*\.log$ && -f $result_dir/$log ]] && tails=$(failure_tail_json "$result_dir/$log"); then
+    if [[ $log =~ ^${PODS_DIR}/[a-z0-9][a-z0-9.-]*_[a-z0-9][a-z0-9-]*\.log$ && -f $result_dir/$log ]] && tails=$(failure_tail_json "$result_dir/$log"); then
       printf '{"log":"%s","tail":%s}\n' "$log" "$tails"
     else
       printf '{"log":null,"tail":[]}\n'
@@ -568,7 +584,7 @@ record_failures_phases() {
   # fitted: phases get at most a quarter of the budget, each failure an equal share of the rest (its oldest
   # tail lines go first), and entries beyond it go from the end.
   if fields=$(jq -n -r --slurpfile failures "$tmp/failures.json" --slurpfile tails "$tmp/tails.ndjson" \
-    --slurpfile pr "$tmp/pipelinerun.json" --slurpfile trs "$tmp/taskruns.json" --rawfile own "$tmp/phases.tsv" \
+    --slurpfile pr "$tmp/${PIPELINERUN_JSON_FILE}" --slurpfile trs "$tmp/${TASKRUNS_FILE}" --rawfile own "$tmp/phases.tsv" \
     --argjson created "$pipeline_run_created" --argjson n "$FAILURES_MAX" --argjson budget "$budget" --arg iso "${ISO_TIME_RE}" "$JQ_RECORD" 2>"$tmp/jq.err"); then
     { IFS= read -r result_failures && IFS= read -r result_phases; } <<<"$fields" || result_failures="" result_phases=""
   else
@@ -585,8 +601,8 @@ record_failures_phases() {
 write_result_json() {
   local dir=$1 how=$2 tmp sep="" rc=0
   shift 2
-  tmp="$dir/.result.json.$$"
-  [[ $how == replace ]] || tmp="$dir/.result.json.sweep.$$"
+  tmp="$dir/.${RESULT_FILE}.$$"
+  [[ $how == replace ]] || tmp="$dir/.${RESULT_FILE}.sweep.$$"
   {
     printf '{'
     while (($# >= 2)); do
@@ -597,9 +613,9 @@ write_result_json() {
     printf '\n}\n'
   } >"$tmp" || rc=1
   if ((rc == 0)) && [[ $how == replace ]]; then
-    mv -f -- "$tmp" "$dir/result.json" || rc=1
+    mv -f -- "$tmp" "$dir/${RESULT_FILE}" || rc=1
   elif ((rc == 0)); then
-    ln -- "$tmp" "$dir/result.json" 2>/dev/null || rc=1
+    ln -- "$tmp" "$dir/${RESULT_FILE}" 2>/dev/null || rc=1
   fi
   rm -f -- "$tmp"
   return "$rc"
@@ -662,16 +678,16 @@ collect_pod_logs() {
   fi
   while read -r pod container; do
     [[ -n $pod && -n $container ]] || continue
-    file="$result_dir/pods/${pod}_${container}.log"
+    file="$result_dir/${PODS_DIR}/${pod}_${container}.log"
     live_complete_log "$ns" "$pod" "$container" "$file"
   done < <(jq -r '.items[] | .metadata.name as $p | ((.spec.initContainers // []) + (.spec.containers // []))[] | "\($p) \(.name)"' "$work_tmp/pods.json")
 }
 
 collect_artifacts() {
   log "collecting PipelineRun, TaskRuns and pod logs"
-  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$result_dir/pipelinerun.json" ||
+  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$result_dir/${PIPELINERUN_JSON_FILE}" ||
     log "could not save pipelinerun.json: $(kc_error)"
-  kc -n "$CI_NAMESPACE" get taskruns.tekton.dev -l "tekton.dev/pipelineRun=$pipeline_run" -o json >"$result_dir/taskruns.json" ||
+  kc -n "$CI_NAMESPACE" get taskruns.tekton.dev -l "tekton.dev/pipelineRun=$pipeline_run" -o json >"$result_dir/${TASKRUNS_FILE}" ||
     log "could not save taskruns.json: $(kc_error)"
   collect_pod_logs "$CI_NAMESPACE" "tekton.dev/pipelineRun=$pipeline_run"
   if $namespace_attempted; then collect_pod_logs "$temp_namespace" ""; fi
@@ -749,7 +765,7 @@ on_signal() {
 init_roots() {
   readonly runs_root=${result_dir%/*}
   work_root=${manifest_file%/*}
-  if [[ ${manifest_file##*/} == deploy.json && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
+  if [[ ${manifest_file##*/} == "$MANIFEST_FILE" && ${work_root##*/} == "$run_id" && ${work_root%/*} == /?* ]]; then
     work_root=${work_root%/*}
   else
     work_root=""
@@ -853,7 +869,7 @@ uci_liveness_record() {
 classify_run() {
   local id=$1 dir=$2 f pid has_pid=false mtime now
   run_why[$id]=""
-  for f in launcher.pid runner.pid; do
+  for f in "$LAUNCHER_PID_FILE" "$RUNNER_PID_FILE"; do
     [[ -f $dir/$f ]] || continue
     has_pid=true
     pid=""
@@ -867,7 +883,7 @@ classify_run() {
     run_why[$id]+="${run_why[$id]:+, }$f $pid is $UCI_PID_SEEN"
   done
   # Checked after the pids: a run writes result.json before its processes exit, so none can appear now.
-  if [[ -f $dir/result.json ]]; then
+  if [[ -f $dir/${RESULT_FILE} ]]; then
     run_state[$id]=finished
     return
   fi
@@ -891,12 +907,12 @@ read_finished_results() {
   local row file rid keep at id
   while IFS= read -r row; do
     read_tsv "$row" file rid keep at
-    id=${file%/result.json}
+    id=${file%/"$RESULT_FILE"}
     id=${id##*/}
     [[ ${run_state[$id]-} == finished && $rid == "$id" ]] || continue
     result_keep[$id]=$keep
     result_finished[$id]=$at
-  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name result.json -type f -size -257k -print0 2>/dev/null |
+  done < <(find "$runs_root" -mindepth 2 -maxdepth 2 -name "$RESULT_FILE" -type f -size -257k -print0 2>/dev/null |
     xargs -0 -r awk 'FNR == 1 { printf "\036%s\n", FILENAME } { print }' |
     jq -R -s -r 'split("\u001e")[1:][] | split("\n") | .[0] as $file | (.[1:] | join("\n") | try fromjson catch null) as $r |
       [$file, ($r | objects | .runId | strings) // "", ($r | objects | .keepNamespace | tostring) // "",
@@ -924,7 +940,7 @@ readonly JQ_SWEEP_PIPELINERUNS='# Rows for the sweep: the unidesk-ci PipelineRun
 # Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
 sweep_delete_namespace() {
   local ns=$1 id=$2
-  if [[ $PROTECTED_NAMESPACES == *" $ns "* || $ns != "unidesk-ci-$id" ]]; then
+  if [[ $PROTECTED_NAMESPACES == *" $ns "* || $ns != "${NAMESPACE_PREFIX}$id" ]]; then
     log "sweep: refusing to delete namespace $ns for run $id"
     return 1
   fi
@@ -949,7 +965,7 @@ sweep_cluster() {
     read_tsv "$row" name id keep phase sha
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} ]] || continue
     [[ ${run_state[$id]} == live ]] && continue
-    [[ $name == "unidesk-ci-$id" ]] || { log "sweep: namespace $name is labelled for run $id but not named unidesk-ci-$id; leaving it alone"; continue; }
+    [[ $name == "${NAMESPACE_PREFIX}$id" ]] || { log "sweep: namespace $name is labelled for run $id but not named ${NAMESPACE_PREFIX}$id; leaving it alone"; continue; }
     [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
     ns_of[$id]=$name
     if [[ $phase == terminating ]]; then continue; fi
@@ -971,7 +987,7 @@ sweep_cluster() {
   done < <(jq -r "$JQ_SWEEP_NAMESPACES" "$work_tmp/sweep-namespaces.json")
   while IFS= read -r row; do
     read_tsv "$row" name id cond spec_status sha
-    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "e2e-$id" ]] || continue
+    [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "${PIPELINERUN_PREFIX}$id" ]] || continue
     [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
     pr_of[$id]=$name
     [[ $cond == Unknown && $spec_status != Cancelled* && $spec_status != StoppedRunFinally ]] || continue
@@ -989,7 +1005,7 @@ sweep_cluster() {
 write_lost_result() {
   local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at reason ns_deleted=false keep=false pr=${pr_of[$1]-}
   if [[ -z $commit ]]; then
-    commit=$(cat "$dir/runner.log" "$dir/launcher.log" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
+    commit=$(cat "$dir/${RUNNER_LOG}" "$dir/${LAUNCHER_LOG}" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
     commit=${commit#commit }
   fi
   if [[ ! $commit =~ $SHA_RE ]]; then
@@ -998,7 +1014,7 @@ write_lost_result() {
     return 1
   fi
   # A PipelineRun gone from the cluster is still named when the run had recorded it.
-  [[ -z $pr && -f $dir/pipelinerun.txt && $(head -c 100 "$dir/pipelinerun.txt") == "e2e-$id" ]] && pr="e2e-$id"
+  [[ -z $pr && -f $dir/${PIPELINERUN_FILE} && $(head -c 100 "$dir/${PIPELINERUN_FILE}") == "${PIPELINERUN_PREFIX}$id" ]] && pr="${PIPELINERUN_PREFIX}$id"
   [[ ${ns_done[$id]-} == deleted ]] && ns_deleted=true
   [[ ${ns_done[$id]-} == kept ]] && keep=true
   reason="run lost: it ended without result.json and no launcher or runner of it is running (${run_why[$id]}); swept by run $run_id"
@@ -1026,7 +1042,7 @@ prune_runs() {
     [[ ${run_state[$id]} == finished && -n ${result_finished[$id]} && -z ${sweep_pending[$id]-} ]] && total=$((total + 1))
   done
   while read -r at id; do
-    [[ -n $id && -f $runs_root/$id/result.json && ! -L $runs_root/$id ]] || continue
+    [[ -n $id && -f $runs_root/$id/${RESULT_FILE} && ! -L $runs_root/$id ]] || continue
     if rm -rf -- "${runs_root:?}/$id"; then removed=$((removed + 1)); else log "retention: could not remove $runs_root/$id"; fi
   done < <(for id in "${!result_finished[@]}"; do
     [[ ${run_state[$id]} == finished && -n ${result_finished[$id]} && -z ${sweep_pending[$id]-} ]] && printf '%s %s\n' "${result_finished[$id]}" "$id"
@@ -1048,7 +1064,7 @@ clean_work_root() {
   fi
   for id in "${!run_state[@]}"; do
     [[ ${run_state[$id]} == finished && $id =~ $RUN_ID_RE && $id != "$run_id" ]] || continue
-    [[ -d $work_root/$id && ! -L $work_root/$id && -f $runs_root/$id/result.json ]] || continue
+    [[ -d $work_root/$id && ! -L $work_root/$id && -f $runs_root/$id/${RESULT_FILE} ]] || continue
     if rm -rf -- "${work_root:?}/$id"; then removed=$((removed + 1)); else log "work root: could not remove $work_root/$id"; fi
   done
   log "work root: removed $removed work dirs of finished runs from $work_root"
@@ -1290,7 +1306,7 @@ create_pipeline_run() {
     finish error "cannot create PipelineRun $CI_NAMESPACE/$pipeline_run: $err"
   fi
   pipeline_run_created=true
-  printf '%s\n' "$pipeline_run" >"$result_dir/pipelinerun.txt"
+  printf '%s\n' "$pipeline_run" >"$result_dir/${PIPELINERUN_FILE}"
 }
 
 # ---------------------------------------------------------------- wait

@@ -1,12 +1,11 @@
 /** `unidesk-ci cancel <runId>`: SIGTERM to a run's own runner (or launcher) on D601, in one fixed dispatch. */
 import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, runRefValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, runRefValue, waitMsOption } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { RunFailedError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { requestCancel } from "../runs/cancel.ts";
-import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
 import { waitAndReport } from "./wait-report.ts";
 import { LOST_HINT } from "../io/render-run.ts";
 import { unknownRun } from "./logs.ts";
@@ -20,7 +19,7 @@ export const cancelCommand = lazy(() =>
     object({
       command: constant("cancel" as const),
       runId: argument(runRefValue, { description: message`The run to cancel, or @latest (the newest run).` }),
-      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Then wait up to MS milliseconds for its result.json.` })),
+      deadlineMs: waitMsOption(message`Then wait up to MS milliseconds for its result.json.`),
       json: jsonOption(),
       ...backendOptions(),
     }),
@@ -50,9 +49,9 @@ export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   if (answer.outcome === "unproven") throw new RunFailedError(`run ${runId}: ${answer.problem}`, { hint: `it may be starting: retry in a few seconds; see: ${follow}` });
   const finished = answer.problem ? `${answer.status}: ${answer.problem}` : `status: ${answer.status}`;
   const line = answer.outcome === "finished" ? `run ${runId} already finished (${finished}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
-  if (answer.outcome === "signalled" && opts.waitMs) {
+  if (answer.outcome === "signalled" && opts.deadlineMs) {
     if (!json) env.stderr.write(line);
-    return waitAndReport(target, { ...where, waitMs: opts.waitMs, json, summary: answer, expect: "cancelled" }, env);
+    return waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, json, summary: answer, expect: "cancelled" }, env);
   }
   if (json) writeJson(env, { ok: true, ...answer });
   else env.stdout.write(line);

@@ -1,8 +1,8 @@
 /** Options shared by the commands that reach backend-core. */
-import { message, option, optional, text, type NonEmptyString, type ValueParser } from "@optique/core";
+import { message, option, optional, text, type Message, type NonEmptyString, type ValueParser } from "@optique/core";
 import { maxLength, maximum, minLength, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
-import { RUN_ID, RUN_ID_MAX, checkBackendUrl, checkRunRef } from "../rules.ts";
+import { RUN_ID, RUN_ID_MAX, WAIT_MS_MAX, checkBackendUrl, checkRunRef } from "../rules.ts";
 import { redactUserinfo } from "../redact.ts";
 import { zodValue } from "./zod-value.ts";
 
@@ -91,6 +91,11 @@ export function foldRepeated(args: readonly string[]): string[] {
 export function millisecondsValue(max: number) {
   const digits = zString().check(regex(/^[0-9]{1,12}$/, { error: `is not a whole number of milliseconds from 0 to ${max}` }));
   return zodValue(pipe(pipe(digits, transform(Number)), number().check(maximum(max, { error: `is more than ${max} ms` }))), "MS", 0);
+}
+
+/** `--wait-ms MS`, the operator's deadline (0 … WAIT_MS_MAX), for the three commands that take it (run-dev-e2e, logs, cancel), each saying what it waits for. */
+export function waitMsOption(description: Message) {
+  return optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description }));
 }
 
 /** Where and as whom to dispatch (fields for a command's object()); each overrides its environment variable and the config file. */

@@ -1,6 +1,6 @@
 /** `unidesk-ci logs <runId>`: status and every result file of a run in one dispatch; `--follow` streams a running one; `--file` prints one file. */
 import { argument, command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, namesValue, runRefValue, textValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, namesValue, runRefValue, textValue, waitMsOption } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
@@ -11,7 +11,6 @@ import { renderResolved } from "../io/render-digest.ts";
 import { fetchRunLogs } from "../runs/read.ts";
 import { logsJson, renderFileWhole, renderLogs } from "../io/render-logs.ts";
 import { writeJson } from "../io/json.ts";
-import { WAIT_MS_MAX } from "./run-dev-e2e.ts";
 import { waitAndReport } from "./wait-report.ts";
 
 /** Parser of `logs`. */
@@ -22,7 +21,7 @@ export const logsCommand = lazy(() =>
       command: constant("logs" as const),
       runId: argument(runRefValue, { description: message`The run id printed by run-dev-e2e, or @latest (the newest run) or @latest-failed (the newest that did not succeed).` }),
       follow: option("-f", "--follow", { description: message`Print what exists, then each new line as it arrives, until the run ends; then its summary. Exit 0 when it succeeded, 1 when it ended otherwise.` }),
-      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`With --follow: stop following after MS milliseconds (exit 3; the run goes on).` })),
+      deadlineMs: waitMsOption(message`With --follow: stop following after MS milliseconds (exit 3; the run goes on).`),
       file: optional(option("--file", textValue("NAME"), { description: message`Print one file of the run directory whole (e.g. taskruns.json, pods/<pod>_<container>.log).` })),
       task: optional(option("--task", namesValue("NAME", { regex: TASK_NAME, error: "is not a pipeline task name (a DNS label)" }), { description: message`Only the logs of this pipeline task (repeatable, or a comma list).` })),
       failed: option("--failed", { description: message`Only the failed steps' logs, after the failure digest.` }),
@@ -44,12 +43,12 @@ export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
   if (opts.file !== undefined && opts.follow) throw new UsageError("--file cannot be combined with --follow", { hint: "follow the run, or print one file once it is written" });
   if (opts.file !== undefined && (opts.task?.length || opts.failed)) throw new UsageError("--file prints one whole file: it cannot be combined with --task or --failed", { hint: `unidesk-ci logs ${opts.runId} --file ${opts.file}` });
   if (opts.failed && opts.follow) throw new UsageError("--failed reads a finished run: it cannot be combined with --follow", { hint: `follow it, then: unidesk-ci logs ${opts.runId} --failed` });
-  if (opts.waitMs !== undefined && !opts.follow) throw new UsageError("--wait-ms needs --follow (logs without it answers at once)", { hint: `unidesk-ci logs ${opts.runId} --follow --wait-ms ${opts.waitMs}` });
+  if (opts.deadlineMs !== undefined && !opts.follow) throw new UsageError("--wait-ms needs --follow (logs without it answers at once)", { hint: `unidesk-ci logs ${opts.runId} --follow --wait-ms ${opts.deadlineMs}` });
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
   const where = { runsRoot: config.runsRoot, runId: opts.runId };
   if (opts.follow) {
-    await waitAndReport(target, { ...where, waitMs: opts.waitMs, json: opts.json, summary: { runId: opts.runId, event: "result" }, follow: true, tasks: opts.task ?? [], unknown: unknownRun(opts.runId, config) }, env);
+    await waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, json: opts.json, summary: { runId: opts.runId, event: "result" }, follow: true, tasks: opts.task ?? [], unknown: unknownRun(opts.runId, config) }, env);
     return;
   }
   const whole = opts.file !== undefined ? { only: opts.file, fileCapBytes: LOGS_CAP_MAX_BYTES, totalCapBytes: LOGS_CAP_MAX_BYTES } : {};

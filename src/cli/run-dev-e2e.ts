@@ -1,6 +1,6 @@
 /** `unidesk-ci run-dev-e2e`: submit the fixed launcher for origin/master's dev desired state. */
 import { command, constant, message, object, option, optional, type InferValue } from "@optique/core";
-import { backendFlags, backendOptions, jsonOption, millisecondsValue, runIdValue, textValue } from "./common.ts";
+import { backendFlags, backendOptions, jsonOption, runIdValue, textValue, waitMsOption } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { AuthError, ConfigError, DispatchError, ManifestError, UsageError, withContext } from "../errors.ts";
@@ -15,8 +15,6 @@ import { dispatchRequestBody, redactedRequest } from "../dispatch/wire.ts";
 import { renderSubmitted } from "../io/render-submit.ts";
 import { writeJson } from "../io/json.ts";
 
-/** Longest `--wait-ms`: one day. */
-export const WAIT_MS_MAX = 86_400_000;
 
 /** Parser of `run-dev-e2e`: syntax and help only. */
 export const runDevE2eCommand = lazy(() =>
@@ -24,7 +22,7 @@ export const runDevE2eCommand = lazy(() =>
     "run-dev-e2e",
     object({
       command: constant("run-dev-e2e" as const),
-      waitMs: optional(option("--wait-ms", millisecondsValue(WAIT_MS_MAX), { description: message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).` })),
+      deadlineMs: waitMsOption(message`Wait up to MS milliseconds for result.json, polling D601 (0: do not wait).`),
       follow: option("-f", "--follow", { description: message`Then follow the run like logs --follow (bounded by --wait-ms): exit 0 when it succeeded, 1 when it ended otherwise.` }),
       keepNamespace: option("--keep-namespace", { description: message`Keep the temporary namespace after the run (for debugging).` }),
       dryRun: option("--dry-run", { description: message`Offline: no fetch, no network, no token; print the exact launcher a real run would send.` }),
@@ -45,7 +43,7 @@ export type RunDevE2eOptions = InferValue<ReturnType<typeof runDevE2eCommand>>;
 
 /** Runs `run-dev-e2e`. */
 export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<void> {
-  if (opts.dryRun && (opts.waitMs !== undefined || opts.follow)) {
+  if (opts.dryRun && (opts.deadlineMs !== undefined || opts.follow)) {
     throw new UsageError(`${opts.follow ? "--follow" : "--wait-ms"} cannot be combined with --dry-run (a dry run starts nothing to wait for)`, { hint: "drop one of the two flags" });
   }
   const repoDir = opts.repoDir ?? env.cwd;
@@ -118,17 +116,17 @@ async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { confi
   if (opts.follow) {
     if (opts.json) writeJson(env, { event: "submitted", ...summary });
     else env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
-    await waitAndReport(target, { ...wait, waitMs: opts.waitMs, summary: { runId, event: "result", state: submitted.state }, follow: true }, env);
+    await waitAndReport(target, { ...wait, deadlineMs: opts.deadlineMs, summary: { runId, event: "result", state: submitted.state }, follow: true }, env);
     return;
   }
-  if (opts.waitMs === undefined || opts.waitMs === 0) {
+  if (opts.deadlineMs === undefined || opts.deadlineMs === 0) {
     if (opts.json) writeJson(env, { ok: true, ...summary, next: nextCommands(runId) });
     else env.stdout.write(renderSubmitted(summary, nextCommands(runId), { color: env.color }));
     if (submitted.state === "duplicate" && !opts.json) env.stderr.write(`warning: run ${runId} already existed on ${config.providerId}; nothing new was started\n`);
     return;
   }
   if (!opts.json) env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
-  await waitAndReport(target, { ...wait, waitMs: opts.waitMs, summary }, env);
+  await waitAndReport(target, { ...wait, deadlineMs: opts.deadlineMs, summary }, env);
 }
 
 /** The commands an operator runs next for this run. */

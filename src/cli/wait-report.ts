@@ -53,7 +53,7 @@ export interface WaitRequest {
   /** The manifest commit this CLI submitted: a result.json of another commit is a `mismatch`, never a success. */
   manifestCommit?: string;
   /** Give up after this long (the run goes on); undefined only with `follow`: until the run ends. */
-  waitMs: number | undefined;
+  deadlineMs: number | undefined;
   json: boolean;
   /** Fields of the submit summary repeated in the final JSON document. */
   summary: Record<string, unknown>;
@@ -88,7 +88,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   let tick: ((n: number) => void) | undefined;
   let end: FollowEnd;
   try {
-    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.waitMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
+    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.deadlineMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
     for (;;) {
       const next = await ticking(events.next(), tick, env);
       if (next.done) {
@@ -105,7 +105,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
       } else if (req.json) continue;
       else if (tty) {
         if (e.type !== "answer") continue;
-        const opts = { color: env.color, waitMs: req.waitMs ?? 0 };
+        const opts = { color: env.color, deadlineMs: req.deadlineMs ?? 0 };
         const at = env.now().getTime();
         draw(renderWaitBlock(e, { ...opts, now: env.now() }));
         tick = e.snapshot.phase === "finished" ? undefined : (n) => draw(renderWaitBlock({ ...e, elapsedMs: e.elapsedMs + env.now().getTime() - at, answers: e.answers + n }, { ...opts, now: env.now() }));

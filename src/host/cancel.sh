@@ -19,7 +19,7 @@ uci_term() {
 
 # Any result.json, even a corrupt one, means the run is over; the CLI judges what it says.
 uci_finished() {
-  [[ -e $d/result.json || -L $d/result.json ]] || return 1
+  [[ -e $d/@@=RESULT_FILE@@ || -L $d/@@=RESULT_FILE@@ ]] || return 1
   printf 'outcome\tfinished\n'
   uci_result_record "$d"
 }

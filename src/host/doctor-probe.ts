@@ -18,16 +18,6 @@ export interface DoctorCheck {
 /** The tools the launcher and the runner call, checked in this order. */
 export const PROBE_TOOLS = ["bash", "git", "kubectl", "jq", "setsid", "timeout"] as const;
 
-/** The packages that ship each tool on Ubuntu (D601). */
-const TOOL_PACKAGES: Record<(typeof PROBE_TOOLS)[number], string> = {
-  bash: "apt-get install -y bash",
-  git: "apt-get install -y git",
-  kubectl: "k3s ships it: ln -s /usr/local/bin/k3s /usr/local/bin/kubectl (or install kubectl)",
-  jq: "apt-get install -y jq",
-  setsid: "apt-get install -y util-linux",
-  timeout: "apt-get install -y coreutils",
-};
-
 /** A namespace name of the kind the runner creates (unidesk-ci-<runId>), for the access reviews aimed at temporary namespaces. */
 export const SAMPLE_TEMP_NAMESPACE = `${CI_NAMESPACE}-doctor`;
 
@@ -72,8 +62,6 @@ export interface DoctorProbeSettings {
   /** `environments.dev.ci.repo`, tried through the proxy; "" when there is no valid one to try. */
   repo: string;
 }
-
-const SETUP = "docs/setup-d601.md";
 
 /** The probe script; throws a UsageError naming a bad field. */
 export function renderDoctorProbe(settings: DoctorProbeSettings): string {
@@ -122,63 +110,13 @@ export const PROBE_CHECK_IDS: readonly string[] = [
 /** Where a host check is reported, e.g. `host.tool.jq`. */
 export const hostCheckId = (probeId: string) => `host.${probeId}`;
 
-/** Settings the hints name. */
-export interface HintContext {
-  providerId: string;
-  runsRoot: string;
-  workRoot: string;
-  egressProxy: string;
-}
-
-/** How to fix a failed host check, from its id and the probe's reason. */
-export function hostHint(probeId: string, reason: string, ctx: HintContext): string {
-  if (reason === "budget") return "the cluster answers slowly; run unidesk-ci doctor again, and check the API server's load";
-  if (probeId.startsWith("tool.")) {
-    const tool = probeId.slice(5) as (typeof PROBE_TOOLS)[number];
-    return `install ${tool} on ${ctx.providerId} for the dispatch user (${TOOL_PACKAGES[tool] ?? `install ${tool}`})`;
-  }
-  if (probeId.startsWith("can-i.")) {
-    const check = ACCESS_CHECKS.find((c) => `can-i.${c.id}` === probeId);
-    if (reason === "kube-api" || reason === "no-kubectl") return "fix host.kube-api first";
-    return `the runner needs this (${check?.why ?? "see the runner"}): apply scripts/ci/tekton/runner-rbac.yaml and point KUBECONFIG at the unidesk-ci-runner kubeconfig (${SETUP}#permissions)`;
-  }
-  if (reason === "kube-api" || reason === "no-kubectl") return reason === "no-kubectl" ? "install kubectl first (host.tool.kubectl)" : "fix host.kube-api first";
-  switch (probeId) {
-    case "runs-root":
-    case "work-root": {
-      const [dir, variable, key] = probeId === "runs-root" ? [ctx.runsRoot, "UNIDESK_CI_RUNS_ROOT", "runsRoot"] : [ctx.workRoot, "UNIDESK_CI_WORK_ROOT", "workRoot"];
-      if (reason === "unsafe") {
-        return `make ${dir} the dispatch user's alone on ${ctx.providerId}: no symlink or directory on its path owned by another user, ${dir} itself not writable by group or others (chmod 700), any shared parent sticky like /tmp; or set ${variable} (config: ${key}) to such a directory (docs/security.md)`;
-      }
-      if (reason === "low-disk" || reason === "no-df") return `free disk space on ${ctx.providerId} where ${dir} lives, or set ${variable} (config: ${key}) to a roomier place`;
-      return `create ${dir} for the dispatch user on ${ctx.providerId} (mkdir -p ${dir}), or set ${variable} (config: ${key}) to a directory it can write (${SETUP}#workspace)`;
-    }
-    case "kubeconfig":
-      return `make KUBECONFIG in the dispatch user's environment name a readable file: the unidesk-ci-runner kubeconfig of ${SETUP}#permissions`;
-    case "kube-api":
-      return "check that k3s runs on the host and that the kubeconfig's server address and credentials are current (kubectl version)";
-    case "namespace":
-      return `an admin applies it: kubectl apply -f scripts/ci/tekton/namespace.yaml (${SETUP}#one-time-setup)`;
-    case "tekton-crds":
-      return `install Tekton Pipelines (v0.50 or later, which serves tekton.dev/v1) on the cluster (${SETUP}#one-time-setup)`;
-    case "pipeline":
-      return reason === "missing" ? `an admin applies it: kubectl apply -f scripts/ci/tekton/${PIPELINE_NAME}.yaml (${SETUP}#one-time-setup)` : `let the runner read pipelines in ${CI_NAMESPACE}: apply scripts/ci/tekton/runner-rbac.yaml (${SETUP}#permissions)`;
-    case "service-account":
-      return reason === "missing" ? `an admin applies it: kubectl apply -f scripts/ci/tekton/pipeline-serviceaccount.yaml (${SETUP}#one-time-setup)` : `let the runner read serviceaccounts in ${CI_NAMESPACE}: apply scripts/ci/tekton/runner-rbac.yaml (${SETUP}#permissions)`;
-    case "egress-proxy":
-      if (reason === "proxy-down") return `start the egress proxy on ${ctx.providerId} (${ctx.egressProxy}), or set UNIDESK_CI_EGRESS_PROXY (config: egressProxy) to the one that runs; runs never fall back to a direct fetch`;
-      if (reason === "no-master") return "push master to the repository named by environments.dev.ci.repo";
-      if (reason === "no-git") return "install git first (host.tool.git)";
-      return `let the egress proxy reach the repository (its allow list), and check the repository URL in environments.dev.ci.repo`;
-    default:
-      return `see ${SETUP}`;
-  }
-}
+/** A failed check's hint from its id (without `host.`) and the probe's reason word: the words are src/io/doctor-hints.ts's. */
+export type HostHint = (probeId: string, reason: string) => string;
 
 const READER = "doctor probe";
 
-/** Parses the probe's stdout into host checks (ids `host.…`, hints filled in); DispatchError (exit 5) on a malformed answer. */
-export function parseDoctorProbeOutput(stdout: string, ctx: HintContext): DoctorCheck[] {
+/** Parses the probe's stdout into host checks (ids `host.…`, hints filled in by `hint`); DispatchError (exit 5) on a malformed answer. */
+export function parseDoctorProbeOutput(stdout: string, hint: HostHint): DoctorCheck[] {
   const records = readerRecords(stdout, "unidesk-ci-doctor", READER).filter((r) => r[0] === "check");
   const byId = new Map<string, DoctorCheck>();
   for (const [, id, state, reason, field] of records) {
@@ -189,7 +127,7 @@ export function parseDoctorProbeOutput(stdout: string, ctx: HintContext): Doctor
     // The host's words: one bounded line, so a detail never draws a fake check line under it.
     const detail = bytes === null ? "" : untrustedLine(lenientText(bytes));
     const ok = state === "pass";
-    byId.set(id, { id: hostCheckId(id), ok, detail, ...(ok ? {} : { hint: hostHint(id, reason, ctx) }) });
+    byId.set(id, { id: hostCheckId(id), ok, detail, ...(ok ? {} : { hint: hint(id, reason) }) });
   }
   const missing = PROBE_CHECK_IDS.filter((id) => !byId.has(id));
   if (missing.length > 0) throw malformed(READER, `no answer for ${missing.join(", ")}`);

@@ -68,15 +68,15 @@ declare -a uci_all=() uci_listed=()
 # At most UCI_SCAN_MAX names, so a directory of millions of files cannot use up the dispatch budget.
 mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
 # Most telling first, so the caps cut the least useful files: status, logs, pods, the rest.
-for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
+for uci_rel in @@=RESULT_FILE@@ @@=PIPELINERUN_FILE@@ @@=LAUNCHER_LOG@@ @@=RUNNER_LOG@@; do
   [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"
 done
 UCI_KNOWN=$UCI_COUNT
-for uci_rel in "${uci_all[@]}"; do [[ $uci_rel == pods/* ]] && uci_wanted "$uci_rel" && uci_listed+=("$uci_rel"); done
+for uci_rel in "${uci_all[@]}"; do [[ $uci_rel == @@=PODS_DIR@@/* ]] && uci_wanted "$uci_rel" && uci_listed+=("$uci_rel"); done
 for uci_rel in "${uci_all[@]}"; do
   uci_wanted "$uci_rel" || continue
   case $uci_rel in
-    result.json | pipelinerun.txt | launcher.log | runner.log | pods/*) ;;
+    @@=RESULT_FILE@@ | @@=PIPELINERUN_FILE@@ | @@=LAUNCHER_LOG@@ | @@=RUNNER_LOG@@ | @@=PODS_DIR@@/*) ;;
     *) uci_listed+=("$uci_rel") ;;
   esac
 done

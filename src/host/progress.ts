@@ -1,7 +1,7 @@
 /** `progress.json`: what the runner records while it waits (docs/runner.md), its schema and parser. */
 import { array, looseObject, nullable, optional, string, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { parseRunJson } from "./records.ts";
+import { parseRunJson } from "./run-json.ts";
 
 const taskRunSchema = looseObject({
   name: string(),

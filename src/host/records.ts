@@ -90,22 +90,6 @@ export function decodeLiveness(fields: string[] | undefined, reader: string): Li
   return { live: state === "live", why: why.join("\t") };
 }
 
-/**
- * Parses the text of a small JSON file of a run (result.json, progress.json) against its schema: the value, or
- * why it is unusable (`<file> is not valid JSON`, `<file> does not match <schemaName>: path: message; …`).
- */
-export function parseRunJson<T>(text: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } } }, file: string, schemaName: string): { value: T | null; problem: string | null } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { value: null, problem: `${file} is not valid JSON` };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) return { value: null, problem: `${file} does not match ${schemaName}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
-  return { value: parsed.data, problem: null };
-}
-
 /** The fields of a `ref` record (run-ref.sh): the reference asked for; the run id it resolved to is the `runid` record. */
 export function decodeReference([reference, resolved]: string[], reader: string): string {
   if (reference === undefined || !RUN_REF.test(reference)) throw malformed(reader, `bad run reference ${JSON.stringify(reference)}`);

@@ -2,11 +2,12 @@
 import { untrustedLine } from "../redact.ts";
 import { array, boolean, int, iso, looseObject, minimum, nullable, optional, regex, string, enum as zenum, type infer as Infer } from "zod/mini";
 import "../zod-locale.ts";
-import { parseRunJson } from "./records.ts";
+import { parseRunJson } from "./run-json.ts";
 import { FULL_SHA, RESULT_MAX_BYTES } from "../rules.ts";
 
-/** Final statuses a run can end in (docs/runner.md). */
-export const RUN_STATUSES = ["succeeded", "failed", "timeout", "cancelled", "error", "lost"] as const;
+import { RESULT_FILE, RUN_STATUSES, STATE_CORRUPT, STATE_MISMATCH, STATE_RUNNING, STATUS_LOST, STATUS_SUCCEEDED } from "./run-dir.ts";
+
+export { RUN_STATUSES };
 
 /**
  * One failed step of a failed run, recorded by the runner (docs/runner.md#failures): the TaskRun's pipeline task,
@@ -58,9 +59,9 @@ export type RunResult = Infer<typeof resultSchema>;
 
 /** Parses result.json text against resultSchema: the result, or why it is unusable. */
 export function checkResultJson(text: string): { result: RunResult | null; resultProblem: string | null } {
-  const { value, problem } = parseRunJson(text, resultSchema, "result.json", "the result schema");
-  if (value !== null && value.ok !== (value.status === "succeeded")) {
-    return { result: null, resultProblem: `result.json contradicts itself: ok is ${value.ok} but status is ${value.status}` };
+  const { value, problem } = parseRunJson(text, resultSchema, RESULT_FILE, "the result schema");
+  if (value !== null && value.ok !== (value.status === STATUS_SUCCEEDED)) {
+    return { result: null, resultProblem: `${RESULT_FILE} contradicts itself: ok is ${value.ok} but status is ${value.status}` };
   }
   return { result: value, resultProblem: problem };
 }
@@ -94,7 +95,7 @@ export interface Liveness {
 export type ResultVerdict =
   | { resultState: "none"; result: null; resultProblem: null }
   | { resultState: "valid"; result: RunResult; resultProblem: null }
-  | { resultState: "corrupt" | "mismatch" | "lost"; result: null; resultProblem: string };
+  | { resultState: typeof STATE_CORRUPT | typeof STATE_MISMATCH | typeof STATUS_LOST; result: null; resultProblem: string };
 
 /** The states of {@link ResultVerdict}. */
 export type ResultState = ResultVerdict["resultState"];
@@ -109,9 +110,9 @@ export function lostProblem(liveness: Liveness): string {
  * reader, the logs reader and the cancel script.
  */
 export function judgeResult(file: ResultFile | null, expected: ResultExpectation, liveness?: Liveness): ResultVerdict {
-  if (file === null && liveness && !liveness.live) return { resultState: "lost", result: null, resultProblem: lostProblem(liveness) };
+  if (file === null && liveness && !liveness.live) return { resultState: STATUS_LOST, result: null, resultProblem: lostProblem(liveness) };
   if (file === null) return { resultState: "none", result: null, resultProblem: null };
-  const corrupt = (resultProblem: string): ResultVerdict => ({ resultState: "corrupt", result: null, resultProblem });
+  const corrupt = (resultProblem: string): ResultVerdict => ({ resultState: STATE_CORRUPT, result: null, resultProblem });
   if (file.bytes === null) return corrupt("result.json exists but is not a readable regular file");
   if (file.sizeBytes > RESULT_MAX_BYTES || file.sizeBytes > file.bytes.length) {
     return corrupt(`result.json is ${file.sizeBytes} bytes, more than the ${Math.min(RESULT_MAX_BYTES, file.bytes.length)} a result may have`);
@@ -124,7 +125,7 @@ export function judgeResult(file: ResultFile | null, expected: ResultExpectation
   }
   const { result, resultProblem } = checkResultJson(text);
   if (result === null) return corrupt(resultProblem ?? "result.json is unusable");
-  const mismatch = (resultProblem: string): ResultVerdict => ({ resultState: "mismatch", result: null, resultProblem });
+  const mismatch = (resultProblem: string): ResultVerdict => ({ resultState: STATE_MISMATCH, result: null, resultProblem });
   if (result.runId !== expected.runId) return mismatch(`result.json names run ${JSON.stringify(untrustedLine(String(result.runId)))}, not ${expected.runId}`);
   if (expected.manifestCommit !== undefined && result.manifestCommit !== expected.manifestCommit) {
     return mismatch(`result.json is the verdict of manifest commit ${result.manifestCommit}, not of ${expected.manifestCommit} that this run submitted`);
@@ -133,7 +134,7 @@ export function judgeResult(file: ResultFile | null, expected: ResultExpectation
 }
 
 /** The one word for a run's state: its final status, `running` before result.json, or `corrupt` / `mismatch` / `lost`. */
-export function resultStatusWord(verdict: ResultVerdict): RunResult["status"] | "running" | "corrupt" | "mismatch" {
+export function resultStatusWord(verdict: ResultVerdict): RunResult["status"] | typeof STATE_RUNNING | typeof STATE_CORRUPT | typeof STATE_MISMATCH {
   if (verdict.resultState === "valid") return verdict.result.status;
-  return verdict.resultState === "none" ? "running" : verdict.resultState;
+  return verdict.resultState === "none" ? STATE_RUNNING : verdict.resultState;
 }

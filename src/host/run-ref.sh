@@ -10,25 +10,25 @@ uci_run_order() {
   while IFS=$'\t' read -r depth type time rel; do
     id=${rel%%/*}
     [[ $id =~ $UCI_RE_RUN_ID ]] || continue
-    if ((depth == 2)) && [[ $type == f && $rel == "$id/launcher.pid" ]]; then
+    if ((depth == 2)) && [[ $type == f && $rel == "$id/@@=LAUNCHER_PID_FILE@@" ]]; then
       started[$id]=$time
     elif ((depth == 1)) && [[ $type == d && -z ${started[$id]+set} ]]; then
       started[$id]=$time
     fi
-  done < <(find -H "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name launcher.pid \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
+  done < <(find -H "$1" -mindepth 1 -maxdepth 2 \( -type d -o -name @@=LAUNCHER_PID_FILE@@ \) -printf '%d\t%y\t%T@\t%P\n' 2>/dev/null)
   for id in "${!started[@]}"; do printf '%s\t%s\n' "${started[$id]}" "$id"; done | LC_ALL=C sort -t$'\t' -k1,1gr -k2,2
 }
 
 # Does run dir $1 hold a result.json (a regular file) that says "status": "succeeded"? A JSON string cannot hold
 # an unescaped quote, so the match is a key of the document.
 uci_run_succeeded() {
-  [[ -f $1/result.json && ! -L $1/result.json ]] &&
-    head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | grep -Eq '"status"[[:space:]]*:[[:space:]]*"succeeded"'
+  [[ -f $1/@@=RESULT_FILE@@ && ! -L $1/@@=RESULT_FILE@@ ]] &&
+    head -c "$UCI_RESULT_CAP" -- "$1/@@=RESULT_FILE@@" 2>/dev/null | grep -Eq '"status"[[:space:]]*:[[:space:]]*"@@=STATUS_SUCCEEDED@@"'
 }
 
 # Did run dir $1 end without succeeding: a result.json (in any form) that does not say succeeded?
 uci_run_failed() {
-  [[ -e $1/result.json || -L $1/result.json ]] && ! uci_run_succeeded "$1"
+  [[ -e $1/@@=RESULT_FILE@@ || -L $1/@@=RESULT_FILE@@ ]] && ! uci_run_succeeded "$1"
 }
 
 # When UCI_RUN_ID is a reference: sets it to the run id it names and prints "ref\t<reference>\t<run id>"
@@ -60,9 +60,9 @@ uci_changes_record() {
     [[ $id == "$UCI_RUN_ID" ]] && seen=true
   done < <(uci_run_order "$UCI_RUNS_ROOT")
   if [[ $green == - ]]; then
-    printf 'changes\t-\t-\t-\t%s\n' "$(uci_file_field "$UCI_RUNS_ROOT/$UCI_RUN_ID/deploy.json" "$cap")"
+    printf 'changes\t-\t-\t-\t%s\n' "$(uci_file_field "$UCI_RUNS_ROOT/$UCI_RUN_ID/@@=MANIFEST_FILE@@" "$cap")"
   else
-    printf 'changes\t%s\t%s\t%s\t%s\n' "$green" "$(uci_file_field "$UCI_RUNS_ROOT/$green/result.json" "$UCI_RESULT_CAP")" \
-      "$(uci_file_field "$UCI_RUNS_ROOT/$green/deploy.json" "$cap")" "$(uci_file_field "$UCI_RUNS_ROOT/$UCI_RUN_ID/deploy.json" "$cap")"
+    printf 'changes\t%s\t%s\t%s\t%s\n' "$green" "$(uci_file_field "$UCI_RUNS_ROOT/$green/@@=RESULT_FILE@@" "$UCI_RESULT_CAP")" \
+      "$(uci_file_field "$UCI_RUNS_ROOT/$green/@@=MANIFEST_FILE@@" "$cap")" "$(uci_file_field "$UCI_RUNS_ROOT/$UCI_RUN_ID/@@=MANIFEST_FILE@@" "$cap")"
   fi
 }

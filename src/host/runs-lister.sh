@@ -36,13 +36,13 @@ printf 'root\tpresent\n'
 # (corrupt when it names none), else running or lost by the liveness rule (uci_liveness first).
 uci_status_word() {
   local head
-  if [[ -e $1/result.json || -L $1/result.json ]]; then
-    head=$(head -c "$UCI_RESULT_CAP" -- "$1/result.json" 2>/dev/null | tr -d '\000')
-    if [[ -f $1/result.json && ! -L $1/result.json && $head =~ \"status\"[[:space:]]*:[[:space:]]*\"([a-z]+)\" ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf corrupt; fi
+  if [[ -e $1/@@=RESULT_FILE@@ || -L $1/@@=RESULT_FILE@@ ]]; then
+    head=$(head -c "$UCI_RESULT_CAP" -- "$1/@@=RESULT_FILE@@" 2>/dev/null | tr -d '\000')
+    if [[ -f $1/@@=RESULT_FILE@@ && ! -L $1/@@=RESULT_FILE@@ && $head =~ \"status\"[[:space:]]*:[[:space:]]*\"([a-z]+)\" ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf @@=STATE_CORRUPT@@; fi
   elif [[ $UCI_LIVE == live ]]; then
-    printf running
+    printf @@=STATE_RUNNING@@
   else
-    printf lost
+    printf @@=STATUS_LOST@@
   fi
 }
 
@@ -55,7 +55,7 @@ declare -A uci_deploy_sent=()
 uci_deploy() {
   [[ -n ${uci_deploy_sent[$1]+set} ]] && return
   uci_deploy_sent[$1]=1
-  printf 'deploy\t%s\t%s\n' "$1" "$(uci_file_field "$UCI_RUNS_ROOT/$1/deploy.json" "$UCI_DEPLOY_CAP")"
+  printf 'deploy\t%s\t%s\n' "$1" "$(uci_file_field "$UCI_RUNS_ROOT/$1/@@=MANIFEST_FILE@@" "$UCI_DEPLOY_CAP")"
 }
 declare -a uci_order=()
 mapfile -t uci_order < <(uci_run_order "$UCI_RUNS_ROOT")
@@ -72,8 +72,8 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   # The runner's liveness rule: a pid counts only when its command line names this run's dir.
   uci_liveness "$uci_dir"
   [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
-  if [[ -f $uci_dir/result.json ]]; then
-    uci_result="$(uci_file_field "$uci_dir/result.json" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/result.json" 2>/dev/null || echo 0)"
+  if [[ -f $uci_dir/@@=RESULT_FILE@@ ]]; then
+    uci_result="$(uci_file_field "$uci_dir/@@=RESULT_FILE@@" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/@@=RESULT_FILE@@" 2>/dev/null || echo 0)"
   else
     uci_result=$'-\t0'
   fi
@@ -81,7 +81,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   ((uci_i + 1 < uci_total)) && uci_prev=${uci_order[uci_i + 1]#*$'\t'}
   printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
     "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
-    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")" "$uci_prev"
+    "$(uci_file_field "$uci_dir/@@=PIPELINERUN_FILE@@" 1024)" "$(uci_commit_field "$uci_dir/@@=LAUNCHER_LOG@@")" "$uci_prev"
   uci_deploy "$uci_id"
   [[ $uci_prev != - ]] && uci_want_prev=$uci_prev
   uci_count=$((uci_count + 1))

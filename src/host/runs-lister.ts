@@ -1,11 +1,10 @@
 /** The fixed read-only runs lister (runs-lister.sh): its renderer and the parser of its answer (docs/readers.md). */
-import { int, looseObject, minimum, nullable, optional, string, enum as zenum } from "zod/mini";
-import "../zod-locale.ts";
 import { UsageError } from "../errors.ts";
 import { checkAbsolutePath, checkStringSetting, FULL_SHA, RUN_ID, RUNS_DEPLOY_CAP_BYTES, RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX, RUNS_RESULT_CAP_BYTES } from "../rules.ts";
 import { diffServices, serviceCommits, type RunChanges } from "../runs/changes.ts";
 import { decodeCount, decodeField, lenientText, malformed, readerRecords } from "./records.ts";
-import { RUN_STATUSES } from "./result.ts";
+import { judgeResult } from "./result.ts";
+import { RUN_STATUSES, STATE_CORRUPT, STATE_RUNNING, STATUS_LOST } from "./run-dir.ts";
 import template from "./runs-lister.sh";
 import { fillTemplate, withIncludes } from "./template.ts";
 
@@ -36,10 +35,10 @@ export function renderRunsLister(settings: RunsListerSettings): string {
  * liveness rule), `running` (no result.json, alive by that rule) or `corrupt` (result.json unreadable, not JSON,
  * not a result, or too large).
  */
-export type ListedStatus = (typeof RUN_STATUSES)[number] | "running" | "corrupt";
+export type ListedStatus = (typeof RUN_STATUSES)[number] | typeof STATE_RUNNING | typeof STATE_CORRUPT;
 
 /** Every status a listed run can have, in the order `runs --status` documents them. */
-export const LISTED_STATUSES: readonly ListedStatus[] = ["running", ...RUN_STATUSES, "corrupt"];
+export const LISTED_STATUSES: readonly ListedStatus[] = [STATE_RUNNING, ...RUN_STATUSES, STATE_CORRUPT];
 
 /** One run as `runs` shows it. */
 export interface ListedRun {
@@ -68,17 +67,6 @@ export interface RunListing {
 }
 
 const READER = "runs lister";
-
-// Looser than resultSchema: a listing shows what it can of any run, including statuses other writers add.
-const listedResultSchema = looseObject({
-  status: zenum([...RUN_STATUSES, "lost"]),
-  manifestCommit: optional(string()),
-  pipelineRun: optional(nullable(string())),
-  startedAt: optional(string()),
-  finishedAt: optional(string()),
-  durationMs: optional(int().check(minimum(0))),
-  reason: optional(string()),
-});
 
 /**
  * Parses the runs lister's stdout (keeping only runs of `status` when given: the host cut by result.json's status
@@ -136,7 +124,7 @@ function parseRun([runId, startedS, lpid, lstate, rpid, rstate, liveness, result
   const pr = decodeField(prField, READER);
   const run: ListedRun = {
     runId,
-    status: liveness === "live" ? "running" : "lost",
+    status: liveness === "live" ? STATE_RUNNING : STATUS_LOST,
     manifestCommit: commit !== undefined && FULL_SHA.test(commit) ? commit : null,
     startedAt: new Date(decodeCount(startedS, READER) * 1000).toISOString(),
     finishedAt: null,
@@ -147,22 +135,16 @@ function parseRun([runId, startedS, lpid, lstate, rpid, rstate, liveness, result
   };
   const bytes = decodeField(resultField, READER);
   if (bytes === null) return run;
-  if (decodeCount(resultSize, READER) > bytes.length) return { ...run, status: "corrupt", reason: `result.json is larger than ${bytes.length} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(lenientText(bytes));
-  } catch {
-    return { ...run, status: "corrupt", reason: "result.json is not valid JSON" };
-  }
-  const parsed = listedResultSchema.safeParse(json);
-  if (!parsed.success) return { ...run, status: "corrupt", reason: "result.json is not a run result" };
-  const r = parsed.data;
+  // The one judgement of result.json (src/host/result.ts): a listing calls unusable, and another run's, corrupt.
+  const verdict = judgeResult({ bytes, sizeBytes: decodeCount(resultSize, READER) }, { runId });
+  if (verdict.resultState !== "valid") return { ...run, status: STATE_CORRUPT, reason: verdict.resultProblem };
+  const r = verdict.result;
   return {
     ...run,
     status: r.status,
-    manifestCommit: r.manifestCommit !== undefined && FULL_SHA.test(r.manifestCommit) ? r.manifestCommit : run.manifestCommit,
-    startedAt: r.startedAt && !Number.isNaN(Date.parse(r.startedAt)) ? r.startedAt : run.startedAt,
-    finishedAt: r.finishedAt ?? null,
+    manifestCommit: r.manifestCommit,
+    startedAt: r.startedAt ?? run.startedAt,
+    finishedAt: r.finishedAt,
     durationMs: r.durationMs ?? null,
     pipelineRun: r.pipelineRun ?? run.pipelineRun,
     reason: r.reason ?? null,

@@ -1,5 +1,6 @@
 /** Explicit `@@NAME@@` placeholder substitution for the fixed .sh templates, the `@@RULES …@@` line and the shared includes. */
 import * as rules from "../rules.ts";
+import * as runDir from "./run-dir.ts";
 import { checkRunId, checkRunRef, checkAbsolutePath, checkStringSetting, RUN_YOUNG_GRACE_S } from "../rules.ts";
 import resultRecord from "./result-record.sh";
 import runLiveness from "./run-liveness.sh";
@@ -57,12 +58,42 @@ export function toBashRegex(re: RegExp): string {
   return out;
 }
 
-/** The bash assignment of one rule of src/rules.ts: `UCI_RE_<NAME>='<ERE>'` for a RegExp, `UCI_<NAME>=<n>` for an integer. */
+/** An export of src/rules.ts or of the run-directory contract (src/host/run-dir.ts); a name in both is a bug. */
+function ruleValue(name: string): unknown {
+  const inRules = Object.hasOwn(rules, name);
+  if (inRules && Object.hasOwn(runDir, name)) throw new Error(`${name} is declared in both src/rules.ts and src/host/run-dir.ts`);
+  return ((inRules ? rules : runDir) as Readonly<Record<string, unknown>>)[name];
+}
+
+/**
+ * The bash assignment of one rule of src/rules.ts or src/host/run-dir.ts: `UCI_RE_<NAME>='<ERE>'` for a RegExp,
+ * `UCI_<NAME>=<n>` for an integer, `UCI_<NAME>='<text>'` for a string.
+ */
 export function ruleAssignment(name: string): string {
-  const rule = (rules as Readonly<Record<string, unknown>>)[name];
+  const rule = ruleValue(name);
   if (rule instanceof RegExp) return `UCI_RE_${name}=${shellQuote(toBashRegex(rule))}`;
   if (typeof rule === "number" && Number.isSafeInteger(rule)) return `UCI_${name}=${rule}`;
-  throw new Error(`@@RULES@@: ${name} is not a RegExp or integer rule of src/rules.ts`);
+  if (typeof rule === "string") return `UCI_${name}=${shellQuote(rule)}`;
+  throw new Error(`@@RULES@@: ${name} is not a RegExp or integer rule of src/rules.ts, nor a string or integer of src/host/run-dir.ts`);
+}
+
+/** `@@=NAME@@`: a contract word written in place (any number of times), for scripts that count their bytes. */
+const CONTRACT_WORD = /@@=([A-Z][A-Z0-9_]*)@@/g;
+/** What `@@=NAME@@` may stand for: a word bash reads the same quoted or not, in any context. */
+const BARE_WORD = /^[A-Za-z0-9._/-]+$/;
+
+/**
+ * Writes each `@@=NAME@@` of `text` as the value of NAME (an integer or a string of src/rules.ts or
+ * src/host/run-dir.ts), unquoted: only values of letters, digits, `.`, `_`, `/` and `-` are allowed, so the word
+ * means the same inside double quotes, in a pattern or bare, and the rendered script is as long as a literal.
+ */
+export function withContractWords(text: string, templateName: string): string {
+  return text.replace(CONTRACT_WORD, (_match, name: string) => {
+    const value = ruleValue(name);
+    const word = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+    if (typeof word !== "string" || !BARE_WORD.test(word)) throw new Error(`${templateName}: @@=${name}@@ is not a bare-word string or integer of src/rules.ts or src/host/run-dir.ts`);
+    return word;
+  });
 }
 
 /**
@@ -72,7 +103,7 @@ export function ruleAssignment(name: string): string {
  * placeholder is impossible; a mismatch is a bug in the template, not an operator error.
  */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>, templateName: string): string {
-  const withRules = template.replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(ruleAssignment).join("\n"));
+  const withRules = withContractWords(template, templateName).replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(ruleAssignment).join("\n"));
   const seen = new Map<string, number>();
   const out = withRules.replace(PLACEHOLDER, (_match, name: string) => {
     const value = values[name];
@@ -114,7 +145,7 @@ export function withIncludes(template: string, templateName: string): string {
     if (include === undefined) throw new Error(`${templateName}: unknown include ${name}`);
     if (seen.has(name)) throw new Error(`${templateName}: ${name} is included twice`);
     seen.add(name);
-    return include();
+    return withContractWords(include(), name);
   });
 }
 

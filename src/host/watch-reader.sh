@@ -59,15 +59,15 @@ uci_scan() {
   uci_liveness "$UCI_DIR"
   uci_size=()
   uci_has_result=false
-  [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]] && uci_has_result=true
+  [[ -e $UCI_DIR/@@=RESULT_FILE@@ || -L $UCI_DIR/@@=RESULT_FILE@@ ]] && uci_has_result=true
   uci_progress_version=-
   while IFS=$'\t' read -r rel size version; do
     case $rel in
-      result.json) ;;
-      progress.json) uci_progress_version=$version ;;
+      @@=RESULT_FILE@@) ;;
+      @@=PROGRESS_FILE@@) uci_progress_version=$version ;;
       *) [[ $UCI_LOGS == 1 && $rel =~ $UCI_PATH_RE ]] && uci_size[$rel]=$size ;;
     esac
-  done < <(find -H "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/pods/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
+  done < <(find -H "$UCI_DIR" -mindepth 1 -maxdepth 2 -type f \( -path "$UCI_DIR/@@=PODS_DIR@@/*" -o -path "$UCI_DIR/*.log" -o -path "$UCI_DIR/*.json" \) \
     -printf '%P\t%s\t%i:%s:%T@\n' 2>/dev/null)
 }
 
@@ -113,7 +113,7 @@ if ! uci_has_news; then
     # appears (the run is over: the runner's last log bytes come just before it), and not when it is over.
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
-      while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
+      while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/@@=RESULT_FILE@@ && ! -L $UCI_DIR/@@=RESULT_FILE@@ ]]; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
     fi
     break
@@ -124,7 +124,7 @@ uci_waited=$(($(uci_ms) - uci_start))
 printf 'launcher\t%s\n' "$(uci_process_field launcher)"
 printf 'runner\t%s\n' "$(uci_process_field runner)"
 uci_liveness_record
-printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
+printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/@@=PIPELINERUN_FILE@@" 1024)"
 uci_result_record "$UCI_DIR"
 # A run that ended without succeeding: the last green run before it, for the digest.
 $uci_has_result && uci_changes_record "$UCI_DEPLOY_CAP"
@@ -135,7 +135,7 @@ if [[ $uci_progress_version == - ]]; then
 elif [[ $uci_progress_version == "$UCI_PROGRESS_SEEN" ]]; then
   printf 'progress\t%s\t%s\tsame\n' "$uci_progress_version" "$uci_psize"
 else
-  printf 'progress\t%s\t%s\t%s\n' "$uci_progress_version" "$uci_psize" "$(uci_file_field "$UCI_DIR/progress.json" "$UCI_PROGRESS_CAP")"
+  printf 'progress\t%s\t%s\t%s\n' "$uci_progress_version" "$uci_psize" "$(uci_file_field "$UCI_DIR/@@=PROGRESS_FILE@@" "$UCI_PROGRESS_CAP")"
 fi
 
 # The new bytes of each log, launcher.log and runner.log first, then pods/ (bytewise order), within the cap.
@@ -144,8 +144,8 @@ uci_count=0
 uci_kept=0
 uci_more=0
 uci_order=()
-for uci_rel in launcher.log runner.log; do [[ -n ${uci_size[$uci_rel]+set} ]] && uci_order+=("$uci_rel"); done
-mapfile -t -O "${#uci_order[@]}" uci_order < <(printf '%s\n' "${!uci_size[@]}" | grep '^pods/' | LC_ALL=C sort)
+for uci_rel in @@=LAUNCHER_LOG@@ @@=RUNNER_LOG@@; do [[ -n ${uci_size[$uci_rel]+set} ]] && uci_order+=("$uci_rel"); done
+mapfile -t -O "${#uci_order[@]}" uci_order < <(printf '%s\n' "${!uci_size[@]}" | grep '^@@=PODS_DIR@@/' | LC_ALL=C sort)
 for uci_rel in "${uci_order[@]}"; do
   uci_off=${uci_offset[$uci_rel]:-0}
   uci_sz=${uci_size[$uci_rel]}

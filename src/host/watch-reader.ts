@@ -36,7 +36,7 @@ export interface WatchReaderSettings {
   /** `progress.version` of the last answer: progress.json is only sent again when it changed. @default null */
   progressVersion?: string | null;
   /** How long to wait on the host when nothing is new; 0 answers at once. @default WATCH_WAIT_MS */
-  waitMs?: number;
+  answerWaitMs?: number;
   /** New bytes per answer, over all files. @default WATCH_ANSWER_CAP_BYTES */
   capBytes?: number;
   /** Watch the logs too; false: only the status, progress.json and result.json count as news, no file is sent. @default true */
@@ -45,10 +45,10 @@ export interface WatchReaderSettings {
 
 /** The watch reader script for one request; throws a UsageError naming a bad field. */
 export function renderWatchReader(settings: WatchReaderSettings): string {
-  const waitMs = settings.waitMs ?? WATCH_WAIT_MS;
+  const answerWaitMs = settings.answerWaitMs ?? WATCH_WAIT_MS;
   const cap = settings.capBytes ?? WATCH_ANSWER_CAP_BYTES;
-  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > WATCH_WAIT_MS_MAX) {
-    throw new UsageError(`waitMs ${JSON.stringify(waitMs)} must be an integer number of milliseconds from 0 to ${WATCH_WAIT_MS_MAX}`);
+  if (!Number.isInteger(answerWaitMs) || answerWaitMs < 0 || answerWaitMs > WATCH_WAIT_MS_MAX) {
+    throw new UsageError(`answerWaitMs ${JSON.stringify(answerWaitMs)} must be an integer number of milliseconds from 0 to ${WATCH_WAIT_MS_MAX}`);
   }
   checkCapSetting("capBytes", cap, 1, WATCH_ANSWER_CAP_MAX_BYTES);
   const version = settings.progressVersion ?? "";
@@ -58,7 +58,7 @@ export function renderWatchReader(settings: WatchReaderSettings): string {
   return fillRunTemplate(template, "watch-reader.sh", settings, {
     OFFSETS: formatOffsets(settings.offsets ?? new Map()),
     PROGRESS_VERSION: version,
-    WAIT_MS: String(waitMs),
+    WAIT_MS: String(answerWaitMs),
     POLL_MS: String(WATCH_POLL_MS),
     BURST_MS: String(WATCH_BURST_MS),
     CAP_BYTES: String(cap),

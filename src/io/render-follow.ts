@@ -5,7 +5,7 @@ import type { RunSnapshot } from "../runs/wait.ts";
 import { textOrBytes } from "../host/records.ts";
 import { palette } from "./color.ts";
 import type { FollowDocument } from "./json-schemas.ts";
-import { toBase64 } from "./render-logs.ts";
+import { toBase64 } from "./base64.ts";
 import { describeSnapshot, formatDuration } from "./render-run.ts";
 
 /**
@@ -61,9 +61,9 @@ export function renderTaskTable(tasks: readonly TaskState[], opts: { color: bool
 const SPINNER = ["|", "/", "-", "\\"];
 
 /** The block a terminal shows while waiting: spinner, elapsed/limit, phase, then the task table. */
-export function renderWaitBlock(e: { snapshot: RunSnapshot; tasks: readonly TaskState[]; elapsedMs: number; answers: number }, opts: { color: boolean; waitMs: number; now: Date }): string {
+export function renderWaitBlock(e: { snapshot: RunSnapshot; tasks: readonly TaskState[]; elapsedMs: number; answers: number }, opts: { color: boolean; deadlineMs: number; now: Date }): string {
   const spin = e.snapshot.phase === "finished" ? " " : SPINNER[e.answers % SPINNER.length]!;
-  const head = `${palette(opts.color).dim(spin)} ${formatDuration(e.elapsedMs)}/${formatDuration(opts.waitMs)} ${describeSnapshot(e.snapshot)}\n`;
+  const head = `${palette(opts.color).dim(spin)} ${formatDuration(e.elapsedMs)}/${formatDuration(opts.deadlineMs)} ${describeSnapshot(e.snapshot)}\n`;
   return head + renderTaskTable(e.tasks, { ...opts, symbols: true });
 }
 

@@ -8,6 +8,7 @@ import { digestOf, tailLines, type RunDigest } from "../runs/digest.ts";
 import { renderDigest } from "./render-digest.ts";
 import { keyValueLines, palette, type Palette } from "./color.ts";
 import { lineText, renderSourceLine, renderTaskTable } from "./render-follow.ts";
+import { toBase64 } from "./base64.ts";
 import type { LogsReport } from "./json-schemas.ts";
 import { LOST_HINT, renderRunSummary, renderUnusableSummary } from "./render-run.ts";
 
@@ -176,11 +177,4 @@ export function logsJson(logs: FoundLogs, opts: { now: Date } & LogsFilter = { n
     totalCapBytes: logs.totalCapBytes,
     maxFiles: logs.maxFiles,
   };
-}
-
-/** Base64 of bytes with web standards only (btoa), chunked to stay under argument limits. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }

@@ -8,6 +8,7 @@ import { redactUserinfo, untrustedLine } from "../redact.ts";
 import { checkRepoUrl, FULL_SHA } from "../rules.ts";
 import { runHostScript } from "../host/run-script.ts";
 import { hostChecksNotRun, parseDoctorProbeOutput, renderDoctorProbe, type DoctorCheck } from "../host/doctor-probe.ts";
+import { hostHints } from "../io/doctor-hints.ts";
 
 export type { DoctorCheck };
 
@@ -161,7 +162,7 @@ export async function runDoctorChecks(repoDir: string, flags: ConfigFlags, env: 
     const startedMs = env.now().getTime();
     try {
       const stdout = await runHostScript(target, { name: "doctor probe", command, timeoutMs: HOST_SSH_BUDGET_MS }, env);
-      const host = parseDoctorProbeOutput(stdout, config);
+      const host = parseDoctorProbeOutput(stdout, hostHints(config));
       checks.push({ id: "dispatch", ok: true, detail: `the probe ran on ${config.providerId} through ${config.backendUrl} in ${env.now().getTime() - startedMs} ms` }, ...host);
     } catch (e) {
       if (!(e instanceof AuthError || e instanceof DispatchError)) throw e;

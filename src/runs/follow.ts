@@ -87,11 +87,11 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
   }
   for (;;) {
     // The first answer comes at once (the CLI knows nothing yet); later ones wait on the host for news.
-    const waitMs = answers === 0 ? 0 : Math.max(0, Math.min(req.answerWaitMs ?? WATCH_WAIT_MS, deadline - env.now().getTime()));
-    const command = renderWatchReader({ runsRoot: req.runsRoot, runId, offsets, progressVersion: version, waitMs, capBytes: req.capBytes, logs: req.logs });
+    const answerWaitMs = answers === 0 ? 0 : Math.max(0, Math.min(req.answerWaitMs ?? WATCH_WAIT_MS, deadline - env.now().getTime()));
+    const command = renderWatchReader({ runsRoot: req.runsRoot, runId, offsets, progressVersion: version, answerWaitMs, capBytes: req.capBytes, logs: req.logs });
     let answer;
     try {
-      answer = parseWatchOutput(await runHostScript(target, { name: "watch reader", command, timeoutMs: waitMs + ANSWER_MARGIN_MS }, env), { runId, manifestCommit: req.manifestCommit });
+      answer = parseWatchOutput(await runHostScript(target, { name: "watch reader", command, timeoutMs: answerWaitMs + ANSWER_MARGIN_MS }, env), { runId, manifestCommit: req.manifestCommit });
       failures = 0;
     } catch (error) {
       if (!(error instanceof DispatchError) || ++failures > MAX_FAILED_POLLS) throw error;
@@ -161,7 +161,7 @@ export async function* followRun(target: DispatchTarget, req: FollowRequest, env
     }
     if (answer.more) continue;
     // An answer that did not wait and brought nothing: the reader had nothing to wait for (no run directory).
-    if (!news && answer.waitedMs < waitMs) await idle();
+    if (!news && answer.waitedMs < answerWaitMs) await idle();
     else idleMs = IDLE_MS[0];
   }
 }

@@ -7,6 +7,7 @@ import { untrustedLine } from "../redact.ts";
 import { dispatch } from "../dispatch/client.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
+import { LAUNCHER_CONFLICT, LAUNCHER_CONFLICT_EXIT, LAUNCHER_DUPLICATE, LAUNCHER_STARTED, LAUNCHER_UNSAFE_ROOT_EXIT } from "../host/run-dir.ts";
 
 /**
  * The launcher's last stdout line (docs/launcher.md). With `conflict` (exit 3), `manifestCommit` is the other
@@ -14,22 +15,19 @@ import type { DispatchTarget } from "../dispatch/client.ts";
  */
 export const launchStateSchema = object({
   runId: string(),
-  state: union([literal("started"), literal("duplicate"), literal("conflict")]),
+  state: union([literal(LAUNCHER_STARTED), literal(LAUNCHER_DUPLICATE), literal(LAUNCHER_CONFLICT)]),
   resultDir: string(),
   manifestCommit: optional(string()),
 });
 
 /** What the launcher answered. */
 export interface Launched {
-  state: "started" | "duplicate";
+  state: typeof LAUNCHER_STARTED | typeof LAUNCHER_DUPLICATE;
   resultDir: string;
 }
 
-/** The launcher's exit code when the run id belongs to another manifest commit. */
-export const LAUNCHER_CONFLICT_EXIT = 3;
-
-/** The launcher's exit code when the runs root is one other local users could change (docs/security.md). */
-export const LAUNCHER_UNSAFE_ROOT_EXIT = 4;
+// The launcher's exit codes: the run id belongs to another manifest commit; the runs root is one other local users could change (docs/security.md).
+export { LAUNCHER_CONFLICT_EXIT, LAUNCHER_UNSAFE_ROOT_EXIT };
 
 /** The budget the launcher dispatch asks for: all of host.ssh's, though it detaches within a second. */
 export const LAUNCH_TIMEOUT_MS = HOST_SSH_BUDGET_MS;
@@ -42,7 +40,7 @@ export async function submitLauncher(target: DispatchTarget, launcher: string, r
   const answer = await dispatch(target, { command: launcher, timeoutMs: LAUNCH_TIMEOUT_MS }, env);
   const lastLine = answer.stdout.trimEnd().split("\n").at(-1) ?? "";
   const state = launchStateSchema.safeParse(parseJson(lastLine));
-  if (state.success && state.data.runId === runId && state.data.state === "conflict" && answer.exitCode === LAUNCHER_CONFLICT_EXIT) {
+  if (state.success && state.data.runId === runId && state.data.state === LAUNCHER_CONFLICT && answer.exitCode === LAUNCHER_CONFLICT_EXIT) {
     const owner = state.data.manifestCommit || "an unknown commit (its result dir has no commit record)";
     throw new UsageError(`run id ${runId} belongs to manifest commit ${owner}${manifestCommit ? `, not ${manifestCommit}` : ""}: nothing was started on ${target.providerId}`, {
       hint: `a run id proves one commit; omit --run-id for a new one, or see that run with 'unidesk-ci logs ${runId}'`,
@@ -62,7 +60,7 @@ export async function submitLauncher(target: DispatchTarget, launcher: string, r
       context: { runMayHaveStarted: false },
     });
   }
-  if (!state.success || state.data.runId !== runId || state.data.state === "conflict") {
+  if (!state.success || state.data.runId !== runId || state.data.state === LAUNCHER_CONFLICT) {
     throw new DispatchError(`malformed answer from the launcher on ${target.providerId}: expected its JSON state line for ${runId}, got ${JSON.stringify(untrustedLine(lastLine, [target.token, ...env.secrets]))}`);
   }
   return { state: state.data.state, resultDir: state.data.resultDir };

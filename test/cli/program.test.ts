@@ -36,7 +36,7 @@ describe("parser", () => {
     assert.equal(parsed.options.runId, "demo-1");
     assert.equal(parsed.options.repoDir, "/r");
     assert.equal(parsed.options.json, true);
-    assert.equal(parsed.options.waitMs, undefined);
+    assert.equal(parsed.options.deadlineMs, undefined);
   });
 
   it("logs --task is repeatable and takes a comma list; repeats fold into one list, nothing after --", () => {
@@ -60,7 +60,7 @@ describe("parser", () => {
 
   it("parses --wait-ms as an integer", () => {
     const parsed = parseArgs(["run-dev-e2e", "--wait-ms", "600000"], fakeEnv());
-    assert.ok(parsed.kind === "run" && parsed.options.command === "run-dev-e2e" && parsed.options.waitMs === 600000);
+    assert.ok(parsed.kind === "run" && parsed.options.command === "run-dev-e2e" && parsed.options.deadlineMs === 600000);
   });
 
   const bad: { name: string; args: string[]; mentions: RegExp }[] = [

@@ -17,7 +17,7 @@ const TOKEN = "tok-wait-7d2e";
 const RUN = "dev-20261127-162626-k3x9a2";
 const COMMIT = testResult(RUN).manifestCommit;
 const target: DispatchTarget = { backendUrl: "http://backend.test", token: TOKEN, providerId: "D601" };
-const request = (over: Partial<WaitRequest> = {}): WaitRequest => ({ runId: RUN, runsRoot: "/home/ubuntu/.unidesk/runs", manifestCommit: COMMIT, waitMs: 600_000, json: false, summary: { runId: RUN }, ...over });
+const request = (over: Partial<WaitRequest> = {}): WaitRequest => ({ runId: RUN, runsRoot: "/home/ubuntu/.unidesk/runs", manifestCommit: COMMIT, deadlineMs: 600_000, json: false, summary: { runId: RUN }, ...over });
 const status = dispatchOf("watch");
 const running = hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}` }));
 const finished = (over = {}) => hostAnswer(watchAnswer(RUN, { result: testResult(RUN, over), pipelineRun: `e2e-${RUN}` }));
@@ -28,7 +28,7 @@ describe("--wait-ms answers (exact)", () => {
   it("a quiet run whose answers come back at once: asked at 0, 0, 1 s, 2.5 s, 4.75 s and on the 5 s deadline, then exit 3", async () => {
     const mock = new HttpMock().registerTimes(6, status, running);
     const env = fakeEnv({ fetch: mock.fetch });
-    await assert.rejects(waitAndReport(target, request({ waitMs: 5000 }), env), (e) => e instanceof WaitTimeoutError && e.exitCode === ExitCode.waitTimeout && e.hint === `follow it with: unidesk-ci logs ${RUN} --follow`);
+    await assert.rejects(waitAndReport(target, request({ deadlineMs: 5000 }), env), (e) => e instanceof WaitTimeoutError && e.exitCode === ExitCode.waitTimeout && e.hint === `follow it with: unidesk-ci logs ${RUN} --follow`);
     mock.verify();
     assert.equal(env.clockMs() - new Date("2026-01-01T00:00:00Z").getTime(), 5000);
   });

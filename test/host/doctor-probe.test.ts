@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError, UsageError } from "../../src/errors.ts";
 import { ACCESS_CHECKS, PROBE_CHECK_IDS, parseDoctorProbeOutput, renderDoctorProbe, type DoctorProbeSettings } from "../../src/host/doctor-probe.ts";
+import { hostHints } from "../../src/io/doctor-hints.ts";
 import { DEFAULT_WORKSPACE } from "../../src/rules.ts";
 import { assertGolden } from "../golden/golden.ts";
 import { startFakeKube, type FakeKube } from "../kube/fake-api.ts";
@@ -69,7 +70,7 @@ describe("the probe's answer", () => {
   const all = PROBE_CHECK_IDS.map((id) => line(id));
 
   it("becomes host checks in the probe's order, hints only on failures", () => {
-    const checks = parseDoctorProbeOutput(answer(all.map((l, i) => (i === 0 ? line(PROBE_CHECK_IDS[0]!, "fail", "missing", "bash not found") : l))), ctx);
+    const checks = parseDoctorProbeOutput(answer(all.map((l, i) => (i === 0 ? line(PROBE_CHECK_IDS[0]!, "fail", "missing", "bash not found") : l))), hostHints(ctx));
     assert.deepEqual(checks.map((c) => c.id), PROBE_CHECK_IDS.map((id) => `host.${id}`));
     assert.deepEqual(checks[0], { id: "host.tool.bash", ok: false, detail: "bash not found", hint: "install bash on D601 for the dispatch user (apt-get install -y bash)" });
     assert.deepEqual(checks[1], { id: "host.tool.git", ok: true, detail: "fine" });
@@ -85,7 +86,7 @@ describe("the probe's answer", () => {
   ];
   for (const [name, stdout] of garbled) {
     it(`${name} is a malformed answer (exit 5)`, () => {
-      assert.throws(() => parseDoctorProbeOutput(stdout, ctx), (e: unknown) => e instanceof DispatchError && e.exitCode === 5);
+      assert.throws(() => parseDoctorProbeOutput(stdout, hostHints(ctx)), (e: unknown) => e instanceof DispatchError && e.exitCode === 5);
     });
   }
 });
@@ -112,7 +113,7 @@ describe("the probe in real bash against the fake cluster", () => {
     const full = { runsRoot: join(tmp.dir, "runs"), workRoot: join(tmp.dir, "work", "unidesk-ci"), egressProxy: proxy, repo: base.repo, ...settings };
     const r = await runBash(renderDoctorProbe(full), { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", KUBECONFIG: kubeconfig, ...vars });
     assert.equal(r.code, 0, r.stderr);
-    return new Map(parseDoctorProbeOutput(r.stdout, { ...ctx, ...full }).map((c) => [c.id, c]));
+    return new Map(parseDoctorProbeOutput(r.stdout, hostHints({ ...ctx, ...full })).map((c) => [c.id, c]));
   }
 
   it("a healthy cluster, absent roots and a dead proxy: only the proxy red; nothing created, no write to the cluster", async () => {

@@ -153,7 +153,7 @@ describe("launcher run against local git", () => {
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
 
     // The fixed readers see the finished run.
-    const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot: s.runsRoot, runId: "run-ok", waitMs: 0 }), launcherEnv(root))).stdout);
+    const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot: s.runsRoot, runId: "run-ok", answerWaitMs: 0 }), launcherEnv(root))).stdout);
     assert.equal(status.exists, true);
     assert.equal(status.result?.status, "succeeded");
     assert.equal(status.launcher.alive, false);

@@ -81,9 +81,9 @@ after(() => {
   return cleanup();
 });
 
-/** The watch reader's answer at once (waitMs 0): the reference the other readers are compared with. */
+/** The watch reader's answer at once (answerWaitMs 0): the reference the other readers are compared with. */
 async function status(runId: string, root = runsRoot) {
-  const run = await runBash(renderWatchReader({ runsRoot: root, runId, waitMs: 0 }), launcherEnv(root));
+  const run = await runBash(renderWatchReader({ runsRoot: root, runId, answerWaitMs: 0 }), launcherEnv(root));
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, "");
   return parseWatchOutput(run.stdout);
@@ -163,7 +163,7 @@ describe("the watch reader as the reference", () => {
   });
 
   it("returns a compact answer without the logs", async () => {
-    const run = await runBash(renderWatchReader({ runsRoot, runId: "finished", waitMs: 0, logs: false }), launcherEnv(root));
+    const run = await runBash(renderWatchReader({ runsRoot, runId: "finished", answerWaitMs: 0, logs: false }), launcherEnv(root));
     assert.ok(run.stdout.length < 2048, run.stdout);
     assert.match(run.stdout, /^unidesk-ci-watch\t1\nrunid\tfinished\nrun\tpresent\n/);
   });
@@ -284,7 +284,7 @@ describe("an ended run waited on: result.json has one definite state in every re
   }
 
   it("a wait knows the commit it submitted: another commit's result.json is a mismatch", async () => {
-    const run = await runBash(renderWatchReader({ runsRoot, runId: "rs-valid", waitMs: 0 }), launcherEnv(root));
+    const run = await runBash(renderWatchReader({ runsRoot, runId: "rs-valid", answerWaitMs: 0 }), launcherEnv(root));
     const other = "f".repeat(40);
     const s = parseWatchOutput(run.stdout, { runId: "rs-valid", manifestCommit: other });
     assert.deepEqual([s.resultState, s.result, s.resultProblem], ["mismatch", null, `result.json is the verdict of manifest commit ${COMMIT}, not of ${other} that this run submitted`]);

@@ -6,7 +6,7 @@ import { renderLogsReader } from "../../src/host/logs-reader.ts";
 import {
   ABSOLUTE_PATH_MAX, DEFAULT_WORKSPACE, LAUNCHER_MAX_BYTES, PROXY_URL_MAX, REPO_URL_MAX, RUN_ID, RUN_ID_MAX, SCRIPT_PATH_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN,
 } from "../../src/rules.ts";
-import { ruleAssignment, withIncludes } from "../../src/host/template.ts";
+import { ruleAssignment, withContractWords, withIncludes } from "../../src/host/template.ts";
 import { compactScript, type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { assertGolden } from "../golden/golden.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
@@ -67,8 +67,8 @@ describe("rendered launcher", () => {
     await assertGolden("launcher.sh", rendered);
   });
 
-  it("differs from the compacted template only in the ten quoted assignments and the injected rules", () => {
-    const t = compactScript(withIncludes(template, "launcher.sh")).split("\n");
+  it("differs from the compacted template only in the ten quoted assignments, the injected rules and the contract words", () => {
+    const t = withContractWords(compactScript(withIncludes(template, "launcher.sh")), "launcher.sh").split("\n");
     const at = t.findIndex((l) => l.startsWith("# @@RULES "));
     const names = t[at]!.slice("# @@RULES ".length, -"@@".length).split(" ");
     const expanded = [...t.slice(0, at), ...names.map(ruleAssignment), ...t.slice(at + 1)];

@@ -115,7 +115,9 @@ function runnerVerdict(runId: string): { state: string; why: string } {
     assert.ok(m, `no ${name}() in the runner`);
     return m[0];
   };
-  const constants = text.split("\n").filter((l) => /^readonly SWEEP_GRACE_S=/.test(l));
+  // The grace and the run-dir contract's names (its generated region) are what classify_run reads.
+  const contract = /^# >>> generated from src\/host\/run-dir\.ts \(npm run build\) >>>\n([\s\S]*?)^# <<< generated <<<$/m.exec(text)?.[1] ?? "";
+  const constants = [...text.split("\n").filter((l) => /^readonly SWEEP_GRACE_S=/.test(l)), contract];
   // The runner's liveness rule is its generated region (build/runner.ts), from the include the readers use.
   const liveness = /^# >>> generated from src\/host\/run-liveness\.sh \(npm run build\) >>>\n([\s\S]*?)^# <<< generated <<<$/m.exec(text)?.[1];
   assert.ok(liveness, "no generated liveness region in the runner");
@@ -133,7 +135,7 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
 
   it("(a) live process of the run / (b) reused pid / (c) dead pid / (d) young dir: running, lost, lost, running — in the watch reader", async () => {
     for (const c of cases) {
-      const s = parseWatchOutput(await run(renderWatchReader({ runsRoot, runId: c.runId, waitMs: 0 })));
+      const s = parseWatchOutput(await run(renderWatchReader({ runsRoot, runId: c.runId, answerWaitMs: 0 })));
       assert.equal(s.liveness.live, c.state === "running", `${c.runId}: ${s.liveness.why}`);
       assert.match(s.liveness.why, c.why, c.runId);
       assert.equal(s.resultState, c.state === "lost" ? "lost" : "none", c.runId);
@@ -154,7 +156,7 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
   it("the runner's sweep judges every dir alike (its generated liveness region and classify_run, in bash)", async () => {
     for (const c of cases) {
       const runner = runnerVerdict(c.runId);
-      const s = parseWatchOutput(await run(renderWatchReader({ runsRoot, runId: c.runId, waitMs: 0 })));
+      const s = parseWatchOutput(await run(renderWatchReader({ runsRoot, runId: c.runId, answerWaitMs: 0 })));
       assert.equal(runner.state, s.liveness.live ? "live" : "dead", `${c.runId}: the runner says ${runner.why}, the reader ${s.liveness.why}`);
       if (!s.liveness.live) assert.equal(runner.why, s.liveness.why, c.runId);
     }
@@ -173,7 +175,7 @@ describe("the liveness rule: readers, cancel and the runner's sweep agree", () =
 
   it("nothing on the host changes", async () => {
     const before = await readFile(join(runsRoot, "b-reused", "runner.pid"), "utf8");
-    await run(renderWatchReader({ runsRoot, runId: "b-reused", waitMs: 0 }));
+    await run(renderWatchReader({ runsRoot, runId: "b-reused", answerWaitMs: 0 }));
     assert.equal(await readFile(join(runsRoot, "b-reused", "runner.pid"), "utf8"), before);
   });
 });

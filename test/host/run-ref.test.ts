@@ -83,7 +83,7 @@ describe("run references in the host scripts", () => {
   });
 
   it("watch reader: resolves on the first answer and judges the resolved run's result.json", async () => {
-    const r = await runBash(renderWatchReader({ runsRoot, runId: "@latest", waitMs: 0 }), launcherEnv(root));
+    const r = await runBash(renderWatchReader({ runsRoot, runId: "@latest", answerWaitMs: 0 }), launcherEnv(root));
     assert.equal(r.code, 0, r.stderr);
     const answer = parseWatchOutput(r.stdout, { runId: "@latest" });
     assert.deepEqual([answer.runId, answer.reference, answer.resultState, answer.result?.status], ["r-newest", "@latest", "valid", "cancelled"]);

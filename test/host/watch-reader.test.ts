@@ -77,7 +77,7 @@ after(async () => {
 describe("watch reader", () => {
   it("answers everything from offset 0: status, progress, each log (binary-exact), logs first then pods/ in order", async () => {
     await liveRun("w-all", { "pods/b_step.log": binary, "pods/a_step.log": "a line\n", "pipelinerun.json": "{}", ".progress.json.123": "tmp" });
-    const { answer } = await watch({ runId: "w-all", waitMs: 0 });
+    const { answer } = await watch({ runId: "w-all", answerWaitMs: 0 });
     assert.equal(answer.exists, true);
     assert.equal(answer.launcher.alive, true);
     assert.equal(answer.pipelineRun, "e2e-w-all");
@@ -93,32 +93,32 @@ describe("watch reader", () => {
 
   it("respects offsets and the progress version: only new bytes, progress not resent; a quiet answer is small", async () => {
     const dir = await liveRun("w-offs", { "pods/a_step.log": "one\ntwo\n" });
-    const first = (await watch({ runId: "w-offs", waitMs: 0 })).answer;
+    const first = (await watch({ runId: "w-offs", answerWaitMs: 0 })).answer;
     let offsets = advanceOffsets(new Map(), first);
     const version = nextProgressVersion(null, first);
     assert.deepEqual([...offsets], [["launcher.log", 18], ["runner.log", 15], ["pods/a_step.log", 8]]);
     await appendFile(join(dir, "pods/a_step.log"), "three\n");
-    const second = (await watch({ runId: "w-offs", offsets, progressVersion: version, waitMs: 0 })).answer;
+    const second = (await watch({ runId: "w-offs", offsets, progressVersion: version, answerWaitMs: 0 })).answer;
     assert.deepEqual(second.chunks.map((c) => [c.path, c.offset, Buffer.from(c.bytes!).toString()]), [["pods/a_step.log", 8, "three\n"]]);
     assert.deepEqual(second.progress, { state: "same", version });
     offsets = advanceOffsets(offsets, second);
-    const quiet = await watch({ runId: "w-offs", offsets, progressVersion: version, waitMs: 600 });
+    const quiet = await watch({ runId: "w-offs", offsets, progressVersion: version, answerWaitMs: 600 });
     assert.deepEqual(quiet.answer.chunks, []);
     assert.ok(quiet.answer.waitedMs >= 600, `waited ${quiet.answer.waitedMs} ms`);
     assert.ok(quiet.bytes <= 1024, `a quiet answer is ${quiet.bytes} bytes`);
     // A rewritten progress.json (temp file + mv, as the runner does) is sent again.
     await writeFile(join(dir, ".p"), progress("w-offs", "True"));
     await rename(join(dir, ".p"), join(dir, "progress.json"));
-    const changed = (await watch({ runId: "w-offs", offsets, progressVersion: version, waitMs: WATCH_WAIT_MS_MAX })).answer;
+    const changed = (await watch({ runId: "w-offs", offsets, progressVersion: version, answerWaitMs: WATCH_WAIT_MS_MAX })).answer;
     assert.ok(changed.progress.state === "changed" && changed.progress.progress?.pipelineRun?.status === "True");
     assert.ok(answeredOnNews(changed), "answered on the news");
   });
 
   it("waits on the host when nothing is new, then answers soon after a change, with the burst gathered", async () => {
     const dir = await liveRun("w-wait");
-    const first = (await watch({ runId: "w-wait", waitMs: 0 })).answer;
+    const first = (await watch({ runId: "w-wait", answerWaitMs: 0 })).answer;
     const offsets = advanceOffsets(new Map(), first);
-    const pending = watch({ runId: "w-wait", offsets, progressVersion: nextProgressVersion(null, first), waitMs: WATCH_WAIT_MS_MAX });
+    const pending = watch({ runId: "w-wait", offsets, progressVersion: nextProgressVersion(null, first), answerWaitMs: WATCH_WAIT_MS_MAX });
     await new Promise((r) => setTimeout(r, 800));
     await appendFile(join(dir, "runner.log"), "line 1\n");
     await new Promise((r) => setTimeout(r, 60));
@@ -133,11 +133,11 @@ describe("watch reader", () => {
   it("returns at once when result.json exists, and when nothing is alive (stale)", async () => {
     const result = JSON.stringify({ ok: true, status: "succeeded", runId: "w-done", manifestCommit: COMMIT, pipelineRun: "e2e-w-done", temporaryNamespace: null, finishedAt: "2026-11-27T16:30:00.000Z" });
     await liveRun("w-done", { "result.json": result });
-    const done = await watch({ runId: "w-done", offsets: new Map([["launcher.log", 18], ["runner.log", 15]]), waitMs: WATCH_WAIT_MS_MAX });
+    const done = await watch({ runId: "w-done", offsets: new Map([["launcher.log", 18], ["runner.log", 15]]), answerWaitMs: WATCH_WAIT_MS_MAX });
     assert.equal(done.answer.result?.status, "succeeded");
     assert.ok(answeredOnNews(done.answer), `${done.answer.waitedMs} ms on the host`);
     await runDir("w-stale", { "launcher.pid": "999999999\n", "runner.log": "x\n" });
-    const stale = await watch({ runId: "w-stale", offsets: new Map([["runner.log", 2]]), waitMs: WATCH_WAIT_MS_MAX });
+    const stale = await watch({ runId: "w-stale", offsets: new Map([["runner.log", 2]]), answerWaitMs: WATCH_WAIT_MS_MAX });
     assert.deepEqual([stale.answer.launcher.alive, stale.answer.runner.pid, stale.answer.result, stale.answer.resultState], [false, null, null, "lost"], "dead by the runner's liveness rule: lost");
     assert.match(stale.answer.resultProblem ?? "", /launcher\.pid 999999999 is gone/);
     assert.ok(answeredOnNews(stale.answer));
@@ -162,7 +162,7 @@ describe("watch reader", () => {
     let capped = 0;
     for (;;) {
       const finished = stop;
-      const { answer } = await watch({ runId: "w-race", offsets, waitMs: 0, capBytes: 700 });
+      const { answer } = await watch({ runId: "w-race", offsets, answerWaitMs: 0, capBytes: 700 });
       answers++;
       for (const c of answer.chunks) if (c.path === "pods/p_step.log") got.push(Buffer.from(c.bytes!));
       assert.ok(answer.keptBytes <= 700);
@@ -180,29 +180,29 @@ describe("watch reader", () => {
     await writeFile(outside, "secret\n");
     const dir = await liveRun("w-odd", { "runner.log": "short\n" });
     await symlink(outside, join(dir, "pods/link.log"));
-    const { answer } = await watch({ runId: "w-odd", offsets: new Map([["runner.log", 100], ["launcher.log", 18]]), waitMs: 0 });
+    const { answer } = await watch({ runId: "w-odd", offsets: new Map([["runner.log", 100], ["launcher.log", 18]]), answerWaitMs: 0 });
     assert.deepEqual(answer.chunks.map((c) => [c.path, c.offset, c.sizeBytes, c.bytes]), [["runner.log", 100, 6, null]]);
     const linked = await liveRun("w-linkdir");
     await mkdir(join(root, "elsewhere"), { recursive: true });
     await writeFile(join(root, "elsewhere", "x.log"), "outside\n");
     await rename(join(linked, "pods"), join(root, "gone"));
     await symlink(join(root, "elsewhere"), join(linked, "pods"));
-    assert.deepEqual((await watch({ runId: "w-linkdir", waitMs: 0 })).answer.chunks.filter((c) => c.path.startsWith("pods/")), []);
+    assert.deepEqual((await watch({ runId: "w-linkdir", answerWaitMs: 0 })).answer.chunks.filter((c) => c.path.startsWith("pods/")), []);
   });
 
   it("logs: false sends no file and does not wake for a growing log; progress.json still wakes it", async () => {
     const dir = await liveRun("w-nologs", { "pods/a_step.log": "one\n" });
-    const first = (await watch({ runId: "w-nologs", waitMs: 0, logs: false })).answer;
+    const first = (await watch({ runId: "w-nologs", answerWaitMs: 0, logs: false })).answer;
     assert.deepEqual(first.chunks, []);
     const version = nextProgressVersion(null, first);
-    const pending = watch({ runId: "w-nologs", progressVersion: version, waitMs: 1500, logs: false });
+    const pending = watch({ runId: "w-nologs", progressVersion: version, answerWaitMs: 1500, logs: false });
     await appendFile(join(dir, "runner.log"), "more\n");
     const quiet = (await pending).answer;
     assert.deepEqual(quiet.chunks, []);
     assert.ok(quiet.waitedMs >= 1400, `a log line is no news without logs: answered after ${quiet.waitedMs} ms`);
     await writeFile(join(dir, ".p"), progress("w-nologs", "True"));
     await rename(join(dir, ".p"), join(dir, "progress.json"));
-    const changed = (await watch({ runId: "w-nologs", progressVersion: version, waitMs: WATCH_WAIT_MS_MAX, logs: false })).answer;
+    const changed = (await watch({ runId: "w-nologs", progressVersion: version, answerWaitMs: WATCH_WAIT_MS_MAX, logs: false })).answer;
     assert.ok(changed.progress.state === "changed" && answeredOnNews(changed));
   });
 
@@ -213,7 +213,7 @@ describe("watch reader", () => {
     const dirResult = await liveRun("w-dir");
     await mkdir(join(dirResult, "result.json"));
     const judge = async (runId: string, manifestCommit?: string) => {
-      const run = await runBash(renderWatchReader({ runsRoot, runId, waitMs: WATCH_WAIT_MS_MAX }), launcherEnv(root));
+      const run = await runBash(renderWatchReader({ runsRoot, runId, answerWaitMs: WATCH_WAIT_MS_MAX }), launcherEnv(root));
       return parseWatchOutput(run.stdout, { runId, manifestCommit });
     };
     assert.deepEqual([(await judge("w-corrupt")).resultState, (await judge("w-other")).resultState], ["corrupt", "mismatch"]);
@@ -222,12 +222,12 @@ describe("watch reader", () => {
     await liveRun("w-commit", { "result.json": result("w-commit") });
     assert.equal((await judge("w-commit")).resultState, "valid");
     assert.match((await judge("w-commit", "f".repeat(40))).resultProblem ?? "", /manifest commit/);
-    const answer = await runBash(renderWatchReader({ runsRoot, runId: "w-commit", waitMs: 0 }), launcherEnv(root));
+    const answer = await runBash(renderWatchReader({ runsRoot, runId: "w-commit", answerWaitMs: 0 }), launcherEnv(root));
     assert.throws(() => parseWatchOutput(answer.stdout, { runId: "w-other" }), DispatchError);
   });
 
   it("answers distinctly for an unknown runId", async () => {
-    const { answer } = await watch({ runId: "w-none", waitMs: 0 });
+    const { answer } = await watch({ runId: "w-none", answerWaitMs: 0 });
     assert.equal(answer.exists, false);
     assert.equal(answer.runId, "w-none");
   });
@@ -250,7 +250,7 @@ describe("watch reader rendering", () => {
     ["a shell metacharacter", { offsets: new Map([["pods/a$(id).log", 0]]) }, /not a watched file/],
     ["a negative offset", { offsets: new Map([["runner.log", -1]]) }, /non-negative integer/],
     ["too many files", { offsets: new Map(Array.from({ length: WATCH_FILES_MAX + 1 }, (_, i) => [`pods/f${i}.log`, 0])) }, /at most 200/],
-    ["a wait past the budget", { waitMs: WATCH_WAIT_MS_MAX + 1 }, /waitMs/],
+    ["a wait past the budget", { answerWaitMs: WATCH_WAIT_MS_MAX + 1 }, /answerWaitMs/],
     ["a forged progress version", { progressVersion: "1'; rm -rf /" }, /progressVersion/],
     ["a zero cap", { capBytes: 0 }, /capBytes/],
   ];

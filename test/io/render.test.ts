@@ -118,7 +118,7 @@ describe("render functions (pure, golden files)", () => {
     assert.equal(renderTaskChange(tasks[0]!, 14_000, NOW), "[14s] task check-inputs succeeded (2s)\n");
     assert.equal(renderTaskChange({ ...tasks[1]!, state: "failed", reason: "TaskRunTimeout", completionTime: "2026-11-27T16:27:36Z" }, 65_000, NOW), "[1m05s] task smoke-namespace failed: TaskRunTimeout (1m00s)\n");
     assert.equal(
-      renderWaitBlock({ snapshot, tasks, elapsedMs: 14_000, answers: 3 }, { color: false, waitMs: 600_000, now: new Date("2026-11-27T16:26:50Z") }),
+      renderWaitBlock({ snapshot, tasks, elapsedMs: 14_000, answers: 3 }, { color: false, deadlineMs: 600_000, now: new Date("2026-11-27T16:26:50Z") }),
       "\\ 14s/10m00s running e2e-x\n  ✓ check-inputs     succeeded  2s\n  ● smoke-namespace  running    14s\n  · report           pending\n",
     );
     assert.equal(renderTaskTable([], { color: false, now: NOW }).split("\n")[0], "TASK  STATUS     DURATION");

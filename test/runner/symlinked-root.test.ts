@@ -38,7 +38,7 @@ describe("a symlinked runs root with a live run", () => {
     for (const f of ["launcher.pid", "runner.pid"]) pids.push(Number((await readFile(join(dirA, f), "utf8")).trim()));
 
     for (const runsRoot of [link, real]) {
-      const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot, runId: a, waitMs: 0 }), launcherEnv(world.dir))).stdout);
+      const status = parseWatchOutput((await runBash(renderWatchReader({ runsRoot, runId: a, answerWaitMs: 0 }), launcherEnv(world.dir))).stdout);
       assert.equal(status.liveness.live, true, `${runsRoot}: ${status.liveness.why}`);
       assert.equal(status.runner.alive, true);
       const listed = parseRunsOutput((await runBash(renderRunsLister({ runsRoot }), launcherEnv(world.dir))).stdout);

@@ -28,7 +28,7 @@ const done = testResult(RUN);
 const asked = (r: MockRequest) => {
   const body = JSON.parse(r.body) as { command: string; timeoutMs: number };
   const value = (name: string) => new RegExp(`^UCI_${name}='?([^']*)'?$`, "m").exec(body.command)?.[1] ?? "";
-  return { offsets: value("OFFSETS"), version: value("PROGRESS_SEEN"), waitMs: Number(value("WAIT_MS")), logs: value("LOGS"), timeoutMs: body.timeoutMs };
+  return { offsets: value("OFFSETS"), version: value("PROGRESS_SEEN"), answerWaitMs: Number(value("WAIT_MS")), logs: value("LOGS"), timeoutMs: body.timeoutMs };
 };
 
 async function drain(gen: AsyncGenerator<FollowEvent, WaitEnd>) {
@@ -54,7 +54,7 @@ describe("followRun", () => {
     const [, second, third] = mock.requests.map(asked);
     assert.deepEqual([second!.offsets, second!.version], [`runner.log=14\n${POD}=4`, "1:10:1"]);
     assert.equal(third!.offsets, `runner.log=22\n${POD}=11`);
-    assert.deepEqual([second!.waitMs, second!.timeoutMs, second!.logs], [WATCH_WAIT_MS, WATCH_WAIT_MS + ANSWER_MARGIN_MS, "1"]);
+    assert.deepEqual([second!.answerWaitMs, second!.timeoutMs, second!.logs], [WATCH_WAIT_MS, WATCH_WAIT_MS + ANSWER_MARGIN_MS, "1"]);
   });
 
   it("keeps binary bytes exact, and cuts an endless line into pieces of FOLLOW_LINE_MAX_BYTES", async () => {
@@ -104,13 +104,13 @@ describe("followRun", () => {
     const absent = hostAnswer(`unidesk-ci-watch\t1\nrunid\t${RUN}\nrun\tabsent\nend\t0\t0\t0\n`);
     const mock = new HttpMock()
       .registerTimes(4, watch, after(at, absent))
-      .register(watch, after((r) => (at(), void env.sleep(asked(r).waitMs)), hostAnswer(watchAnswer(RUN, { waitedMs: WATCH_WAIT_MS }))))
+      .register(watch, after((r) => (at(), void env.sleep(asked(r).answerWaitMs)), hostAnswer(watchAnswer(RUN, { waitedMs: WATCH_WAIT_MS }))))
       .register(watch, after(at, hostAnswer(watchAnswer(RUN, { result: done }))));
     await drain(followRun(target, request({ logs: false }), { ...env, fetch: mock.fetch }));
     mock.verify();
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     assert.deepEqual(gaps, [0, 1000, 1500, 2250, WATCH_WAIT_MS], "the first answer is news; then idle pauses; then the waited answer");
-    assert.deepEqual(mock.requests.slice(0, 2).map((r) => [asked(r).waitMs, asked(r).logs]), [[0, "0"], [WATCH_WAIT_MS, "0"]], "the first answer at once, then the reader waits");
+    assert.deepEqual(mock.requests.slice(0, 2).map((r) => [asked(r).answerWaitMs, asked(r).logs]), [[0, "0"], [WATCH_WAIT_MS, "0"]], "the first answer at once, then the reader waits");
   });
 
   it(`tolerates ${MAX_FAILED_POLLS} failed answers in a row, ends with exit 5 at the next`, async () => {
@@ -125,14 +125,14 @@ describe("followRun", () => {
 
   it("the last answer waits exactly until the deadline, then the follow ends (timeout, the last snapshot)", async () => {
     const env = fakeEnv();
-    const running = (r: MockRequest) => (void env.sleep(asked(r).waitMs), undefined);
+    const running = (r: MockRequest) => (void env.sleep(asked(r).answerWaitMs), undefined);
     const mock = new HttpMock()
       .register(watch, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}` })))
       .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: WATCH_WAIT_MS }))))
       .register(watch, after(running, hostAnswer(watchAnswer(RUN, { pipelineRun: `e2e-${RUN}`, waitedMs: 5_000 }))));
     const { end } = await drain(followRun(target, request({ timeoutMs: WATCH_WAIT_MS + 5_000 }), { ...env, fetch: mock.fetch }));
     mock.verify();
-    assert.deepEqual(mock.requests.map((r) => asked(r).waitMs), [0, WATCH_WAIT_MS, 5_000]);
+    assert.deepEqual(mock.requests.map((r) => asked(r).answerWaitMs), [0, WATCH_WAIT_MS, 5_000]);
     assert.deepEqual([end.kind, end.elapsedMs, end.kind === "timeout" && end.last?.pipelineRun], ["timeout", WATCH_WAIT_MS + 5_000, `e2e-${RUN}`]);
   });
 
