@@ -45,7 +45,7 @@ describe("e2e: cancelling a run", () => {
     const r = await cliCounted(e2e(), ["cancel", runId, "--json"]);
     assert.equal(r.code, 0, show(r));
     assert.equal(r.calls, 1);
-    assert.deepEqual(jsonOf(r), { ok: true, runId, outcome: "finished", process: null, pid: null, status: "succeeded", problem: null });
+    assert.deepEqual(jsonOf(r), { ok: true, runId, reference: null, outcome: "finished", process: null, pid: null, status: "succeeded", problem: null });
   });
 
   it("an unknown run id: exit 2, one read-only dispatch", async () => {

@@ -107,6 +107,7 @@ export function dispatchKinds(sb: Sandbox, from: number): string[] {
     if (command.includes("unidesk-ci-watch")) return "watch";
     if (command.includes("unidesk-ci-logs")) return "logs";
     if (command.includes("unidesk-ci-cancel")) return "cancel";
+    if (command.includes("unidesk-ci-runs")) return "runs";
     if (command.includes("UCI_RUN_ID=")) return "launcher";
     return "other";
   });

@@ -43,7 +43,7 @@ describe("e2e: runs", () => {
       const listed = await cliCounted(e2e, ["runs", "--json"]);
       assert.equal(listed.code, 0, show(listed));
       assert.equal(listed.calls, 1);
-      assert.deepEqual(dispatchKinds(sb, from), ["other"], "one dispatch, of the lister");
+      assert.deepEqual(dispatchKinds(sb, from), ["runs"], "one dispatch, of the lister");
       assert.match(String((sb.backend.requests[from]!.body as { command: string }).command), /unidesk-ci-runs/);
       const doc = jsonOf(listed);
       assert.equal(doc.ok, true);
@@ -63,8 +63,8 @@ describe("e2e: runs", () => {
       const text = await cli(e2e, ["runs"]);
       assert.equal(text.code, 0, show(text));
       const lines = text.stdout.trimEnd().split("\n");
-      assert.match(lines[0]!, /^RUN ID\s+STATUS\s+STARTED\s+DURATION\s+COMMIT\s+PIPELINERUN$/);
-      assert.match(lines[1]!, new RegExp(`^${killed}\\s+lost\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+-\\s+[0-9a-f]{12}\\s+e2e-${killed}$`));
+      assert.match(lines[0]!, /^RUN ID\s+STATUS\s+STARTED\s+DURATION\s+COMMIT\s+PIPELINERUN\s+CHANGED$/);
+      assert.match(lines[1]!, new RegExp(`^${killed}\\s+lost\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+-\\s+[0-9a-f]{12}\\s+e2e-${killed}\\s+-$`));
       assert.match(lines[3]!, /^e2e-runs-ok\s+succeeded\s+/);
       const limited = jsonOf(await cli(e2e, ["runs", "--limit", "2", "--json"]));
       assert.deepEqual([limited.runs.length, limited.total], [2, 3]);

@@ -15,7 +15,7 @@ describe("e2e: waiting for runs that fail, outlast the wait, or outlive the CLI"
     assert.equal(r.code, 1, show(r));
     assert.match(r.stdout, /^status:\s+failed$/m);
     assert.match(r.stdout, /^reason:\s+PipelineRun e2e-e2e-fail-1 failed \(Failed\): e2e assertion failed$/m);
-    assert.match(r.stderr, /run e2e-fail-1 failed; see its logs with: unidesk-ci logs e2e-fail-1/);
+    assert.match(r.stderr, /run e2e-fail-1 failed; the failed steps' logs: unidesk-ci logs e2e-fail-1 --failed/);
 
     const logs = await cliCounted(e2e, ["logs", runId]);
     assert.equal(logs.code, 0, show(logs));
