@@ -2,7 +2,7 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { boolean, optional, strictObject, string } from "zod/mini";
 import "./zod-locale.ts";
-import { FileReadError, type Env } from "./env.ts";
+import { FileReadError, type Env, type FileGuard } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";
 import { parseJson } from "./json-text.ts";
@@ -124,13 +124,16 @@ function readFix(error: FileReadError): string {
   if (error.code === "ENOTREG" || error.code === "EISDIR") return "use a regular file";
   if (error.code === "EFBIG") return "name the right file (config and token files are a few lines)";
   if (error.code === "EILSEQ") return "save it as UTF-8";
+  if (error.code === "EFOREIGN") return "use a file of your own";
+  if (error.code === "EWRITABLE") return "chmod go-w it";
+  if (error.code === "EREADABLE") return "chmod 600 it";
   return "fix its permissions";
 }
 
 /** Reads a config or token file, bounded; a FileReadError is returned, not thrown. Its reason never quotes the content. */
-async function readSmallFile(path: string, env: Env): Promise<{ text: string } | { error: FileReadError }> {
+async function readSmallFile(path: string, env: Env, guard: FileGuard): Promise<{ text: string } | { error: FileReadError }> {
   try {
-    return { text: await env.readFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES }) };
+    return { text: await env.readFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES, guard }) };
   } catch (error) {
     // Interrupted: the caller reports exit 130, not a config problem.
     if (env.signal.aborted || !(error instanceof FileReadError)) throw error;
@@ -140,7 +143,8 @@ async function readSmallFile(path: string, env: Env): Promise<{ text: string } |
 
 async function readConfigFile(file: string | undefined, env: Env): Promise<FileConfig> {
   if (file === undefined) return {};
-  const read = await readSmallFile(file, env);
+  // It says where the token goes: a file another user could write is refused (docs/configuration.md#the-token).
+  const read = await readSmallFile(file, env, "owned");
   if ("error" in read) {
     if (read.error.code === "ENOENT") return {};
     throw new ConfigError(`${file}: ${read.error.reason}; ${readFix(read.error)} or remove it`);
@@ -183,7 +187,7 @@ async function readToken(env: Env, found: [string, string] | undefined, isFile: 
   const [value, source] = found;
   let token = value;
   if (isFile) {
-    const read = await readSmallFile(value, env);
+    const read = await readSmallFile(value, env, "secret");
     if ("error" in read) {
       return { tokenSource: source, tokenError: new ConfigError(`token file ${value} (from ${source}) ${read.error.reason}; ${readFix(read.error)} or unset it`) };
     }
@@ -220,7 +224,12 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
     [file.tokenFile && resolve(fileDir, file.tokenFile), inFile("tokenFile"), true],
   ];
   const tokenFound = tokenCandidates.find(([value]) => value !== undefined && value !== "");
-  const token = await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
+  // A token written in the config file makes that file a secret: checked once more, as a token file is.
+  const exposed = tokenFound?.[1] === inFile("token") && configFile !== undefined ? await readSmallFile(configFile, env, "secret") : undefined;
+  const token =
+    exposed && "error" in exposed
+      ? { tokenSource: inFile("token"), tokenError: new ConfigError(`config file ${configFile} ${exposed.error.reason}; ${readFix(exposed.error)} or move the token to a tokenFile`) }
+      : await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
   // From here on no output shows it, whatever echoes it back (docs/security.md).
   if (token.token !== undefined) env.secrets.add(token.token);
 

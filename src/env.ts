@@ -71,6 +71,29 @@ export interface ReadFileOptions {
   maxBytes: number;
   /** Read standard input (pipe, terminal or file alike) for `-` and `/dev/stdin`. @default false */
   stdin?: boolean;
+  /**
+   * Refuse a file another local user could have written or could read (docs/security.md#files-on-the-laptop):
+   * `owned` — owned by someone else than the user or root (`EFOREIGN`), or writable by group or others
+   * (`EWRITABLE`); `secret` — that, or readable by group or others (`EREADABLE`). Checked on the opened file.
+   */
+  guard?: FileGuard;
+}
+
+/** See {@link ReadFileOptions.guard}. */
+export type FileGuard = "owned" | "secret";
+
+/**
+ * Why a file with this owner and mode cannot be trusted under `guard`, as a FileReadError, else null. `uid` is
+ * the user's (undefined where the platform has none: nothing is checked). Root's files are trusted: root could
+ * change anything the user runs anyway.
+ */
+export function untrustedFile(path: string, stats: { uid: number; mode: number }, guard: FileGuard, uid: number | undefined): FileReadError | null {
+  if (uid === undefined) return null;
+  const mode = `mode ${(stats.mode & 0o777).toString(8).padStart(4, "0")}`;
+  if (stats.uid !== uid && stats.uid !== 0) return new FileReadError(path, "EFOREIGN", `is owned by uid ${stats.uid}, not by you (uid ${uid}): another user could have written it`);
+  if (stats.mode & 0o022) return new FileReadError(path, "EWRITABLE", `is writable by group or others (${mode}): another user could change it`);
+  if (guard === "secret" && stats.mode & 0o044) return new FileReadError(path, "EREADABLE", `holds the token and is readable by group or others (${mode})`);
+  return null;
 }
 
 /** True when `path` names standard input for a reader that accepts it (`-` or `/dev/stdin`). */
@@ -81,7 +104,10 @@ export const isStdinPath = (path: string): boolean => path === "-" || path === "
  * and never quotes the file's content, so it is safe for token and config files.
  */
 export class FileReadError extends Error {
-  /** `ENOENT`, `EISDIR`, `EACCES`…, `ENOTREG` (not a regular file), `EFBIG` (too large) or `EILSEQ` (not UTF-8). */
+  /**
+   * `ENOENT`, `EISDIR`, `EACCES`…, `ENOTREG` (not a regular file), `EFBIG` (too large), `EILSEQ` (not UTF-8), or
+   * `EFOREIGN`/`EWRITABLE`/`EREADABLE` (refused by {@link ReadFileOptions.guard}).
+   */
   readonly code: string;
   /** What is wrong, e.g. "does not exist". */
   readonly reason: string;

@@ -1,5 +1,5 @@
 /** The real Env.readFile (main.ts wires it): regular files only, never blocking on a FIFO, bounded, interruptible. */
-import { decodeText, FileReadError, isStdinPath, toFileReadError, tooLargeError, type Env } from "./env.ts";
+import { decodeText, FileReadError, isStdinPath, toFileReadError, tooLargeError, untrustedFile, type Env, type FileGuard } from "./env.ts";
 
 /** What the real readFile needs from the process (main.ts passes it, so this module touches no globals). */
 export interface ReadFileContext {
@@ -39,7 +39,7 @@ const fsCall = <T>(path: string, work: Promise<T>): Promise<T> =>
     throw toFileReadError(path, error);
   });
 
-async function readRegular(path: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+async function readRegular(path: string, maxBytes: number, signal: AbortSignal, guard: FileGuard | undefined): Promise<Uint8Array> {
   const fs = await import("node:fs/promises");
   const { constants } = await import("node:fs");
   // stat first: open() on a FIFO blocks until a writer appears, and nothing could interrupt it.
@@ -51,6 +51,9 @@ async function readRegular(path: string, maxBytes: number, signal: AbortSignal):
   try {
     const opened = await handle.stat();
     if (!opened.isFile()) throw notRegular(path, opened);
+    // On the opened file, not the path: what is judged is what is read.
+    const untrusted = guard && untrustedFile(path, opened, guard, process.getuid?.());
+    if (untrusted) throw untrusted;
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
@@ -97,9 +100,9 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
 
 /** Builds the real {@link Env.readFile} over the process's signal and standard input. */
 export function makeReadFile(context: ReadFileContext): Env["readFile"] {
-  return async (path, { maxBytes, stdin }) => {
+  return async (path, { maxBytes, stdin, guard }) => {
     context.signal.throwIfAborted();
-    const bytes = stdin && isStdinPath(path) ? readStream(context.stdin(), path, maxBytes) : readRegular(path, maxBytes, context.signal);
+    const bytes = stdin && isStdinPath(path) ? readStream(context.stdin(), path, maxBytes) : readRegular(path, maxBytes, context.signal, guard);
     return decodeText(await abortable(bytes, context.signal), path);
   };
 }

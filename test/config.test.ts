@@ -1,12 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFilePath, DEFAULT_PROVIDER_ID, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
 import { DEFAULT_WORKSPACE } from "../src/rules.ts";
-import { fakeEnv, type Env } from "../src/env.ts";
+import { fakeEnv, untrustedFile, type Env } from "../src/env.ts";
 import { makeReadFile } from "../src/read-file.ts";
 import { AuthError, CliError, ConfigError, ExitCode, UsageError } from "../src/errors.ts";
 import { runCli } from "../src/cli/program.ts";
@@ -28,7 +28,7 @@ async function setup(config?: unknown, vars: Record<string, string> = {}): Promi
   const xdg = join(dir, "xdg");
   await mkdir(join(xdg, "unidesk-ci"), { recursive: true });
   const file = join(xdg, "unidesk-ci", "config.json");
-  if (config !== undefined) await writeFile(file, typeof config === "string" ? config : JSON.stringify(config));
+  if (config !== undefined) await writeFile(file, typeof config === "string" ? config : JSON.stringify(config), { mode: 0o600 });
   const env = realFiles(fakeEnv({ vars: { XDG_CONFIG_HOME: xdg, HOME: join(dir, "home"), ...vars }, cwd: dir }));
   return { env, dir, file };
 }
@@ -91,7 +91,7 @@ describe("resolveConfig", () => {
 
   it("flags beat the environment", async () => {
     const { env, dir } = await setup({ backendUrl: "https://file.example" }, { UNIDESK_BACKEND_URL: "https://env.example", UNIDESK_TOKEN: "from-env", UNIDESK_CI_PROVIDER: "D800" });
-    await writeFile(join(dir, "flag-token"), `  ${TOKEN}\n\n`);
+    await writeFile(join(dir, "flag-token"), `  ${TOKEN}\n\n`, { mode: 0o600 });
     const config = await resolveConfig({ backendUrl: "https://flag.example/base/", providerId: "D900", tokenFile: "flag-token" }, env);
     assert.equal(config.backendUrl, "https://flag.example/base");
     assert.equal(config.providerId, "D900");
@@ -102,14 +102,14 @@ describe("resolveConfig", () => {
   it("UNIDESK_TOKEN beats UNIDESK_TOKEN_FILE; the token file is trimmed", async () => {
     const { env: both, dir } = await setup(undefined, { UNIDESK_TOKEN: TOKEN, UNIDESK_TOKEN_FILE: "/nonexistent/token" });
     assert.equal((await resolveConfig({}, both)).token, TOKEN);
-    await writeFile(join(dir, "t"), `${TOKEN}\r\n`);
+    await writeFile(join(dir, "t"), `${TOKEN}\r\n`, { mode: 0o600 });
     const { env: fileOnly } = await setup(undefined, { UNIDESK_TOKEN_FILE: join(dir, "t") });
     assert.equal((await resolveConfig({}, fileOnly)).token, TOKEN);
   });
 
   it("config tokenFile is relative to the config file's directory", async () => {
     const { env, file } = await setup({ tokenFile: "token" });
-    await writeFile(join(file, "..", "token"), TOKEN);
+    await writeFile(join(file, "..", "token"), TOKEN, { mode: 0o600 });
     assert.equal((await resolveConfig({}, env)).token, TOKEN);
   });
 
@@ -190,7 +190,7 @@ describe("requireDispatchTarget", () => {
 
   it("an empty token file → AuthError, raised only when dispatching (a dry run resolves fine)", async () => {
     const { env, dir } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example" });
-    await writeFile(join(dir, "empty"), " \n");
+    await writeFile(join(dir, "empty"), " \n", { mode: 0o600 });
     const config = await resolveConfig({ tokenFile: join(dir, "empty") }, env);
     assert.equal(config.token, undefined);
     await rejects(target(config), AuthError, /token from --token-file .* is empty/);
@@ -259,7 +259,7 @@ describe("a secret in a message", () => {
       ["huge", TOKEN.repeat(10_000), ConfigError, /huge \(from --token-file .*\) is larger than 65536 bytes/],
     ];
     for (const [name, content, cls, says] of files) {
-      await writeFile(join(dir, name), content);
+      await writeFile(join(dir, name), content, { mode: 0o600 });
       const config = await resolveConfig({ tokenFile: join(dir, name) }, env);
       const error = await target(config).catch((e: unknown) => e);
       assert.ok(error instanceof cls, `${name}: ${String(error)}`);
@@ -297,7 +297,7 @@ describe("a read that never ends: config and token files", () => {
 describe("one BOM rule for every file", () => {
   it("a config file and a token file with a UTF-8 BOM are read without it", async () => {
     const { env, dir } = await setup(`\uFEFF${JSON.stringify({ providerId: "D700", tokenFile: "../../t" })}`);
-    await writeFile(join(dir, "t"), `\uFEFF${TOKEN}\n`);
+    await writeFile(join(dir, "t"), `\uFEFF${TOKEN}\n`, { mode: 0o600 });
     const config = await resolveConfig({}, env);
     assert.equal(config.providerId, "D700");
     assert.equal(config.token, TOKEN);
@@ -353,5 +353,66 @@ describe("the token never goes in cleartext off this machine unless the operator
     const sent: string[] = [];
     await assert.rejects(runCli(["runs"], { ...env, fetch: (async (u: string) => (sent.push(String(u)), new Response("{}"))) as typeof fetch }), (e) => e instanceof ConfigError);
     assert.deepEqual(sent, []);
+  });
+});
+
+describe("files another local user could write or read (docs/security.md#files-on-the-laptop)", () => {
+  const NOBODY = 65534;
+  const withBackend = (env: Env): Env => ({ ...env, vars: { ...env.vars, UNIDESK_BACKEND_URL: "https://b.example" } });
+
+  it("a config file owned by another user is refused, even through a symlink of the user's own: it says where the token goes", async () => {
+    const { env, dir, file } = await setup({ backendUrl: "https://attacker.example" });
+    await chown(file, NOBODY, NOBODY);
+    await rejects(resolveConfig({}, env), ConfigError, /config\.json: is owned by uid 65534, not by you \(uid 0\): another user could have written it; use a file of your own or remove it$/);
+    // The user's own symlink to it changes nothing: what is judged is the opened file.
+    const { env: linked, file: link } = await setup();
+    await symlink(file, link);
+    await rejects(resolveConfig({}, linked), ConfigError, /is owned by uid 65534/);
+    await rm(join(dir, "xdg"), { recursive: true });
+  });
+
+  it("a config file writable by group or others is refused with the chmod that fixes it", async () => {
+    for (const mode of [0o666, 0o620, 0o602]) {
+      const { env, file } = await setup({ providerId: "D700" });
+      await chmod(file, mode);
+      await rejects(resolveConfig({}, env), ConfigError, new RegExp(`config\\.json: is writable by group or others \\(mode 0${mode.toString(8)}\\): another user could change it; chmod go-w it or remove it$`));
+    }
+  });
+
+  it("a token file readable by others is refused when a dispatch needs it, not for --dry-run; 0600 and 0400 are fine", async () => {
+    const { env, dir } = await setup();
+    const file = join(dir, "token");
+    await writeFile(file, TOKEN, { mode: 0o644 });
+    const config = await resolveConfig({ tokenFile: file }, withBackend(env));
+    assert.equal(config.token, undefined, "not read");
+    await rejects(target(config), ConfigError, /token file .*token \(from --token-file .*\) holds the token and is readable by group or others \(mode 0644\); chmod 600 it or unset it$/);
+    for (const mode of [0o600, 0o400]) {
+      await chmod(file, mode);
+      assert.equal((await resolveConfig({ tokenFile: file }, withBackend(env))).token, TOKEN);
+    }
+    await chown(file, NOBODY, NOBODY);
+    await rejects(target(await resolveConfig({ tokenFile: file }, withBackend(env))), ConfigError, /token file .* is owned by uid 65534, not by you \(uid 0\): another user could have written it; use a file of your own or unset it$/);
+  });
+
+  it("a token written in a config file readable by others: the token is refused, the rest of the file is used", async () => {
+    const { env, file } = await setup({ backendUrl: "https://b.example", token: TOKEN, providerId: "D700" });
+    await chmod(file, 0o644);
+    const config = await resolveConfig({}, env);
+    assert.equal(config.providerId, "D700");
+    assert.equal(config.token, undefined);
+    await rejects(target(config), ConfigError, /config file .*config\.json holds the token and is readable by group or others \(mode 0644\); chmod 600 it or move the token to a tokenFile$/);
+    // Without a token in it, a readable config file is fine; so is a token from elsewhere that wins over it.
+    const { env: plain, file: plainFile } = await setup({ backendUrl: "https://b.example", providerId: "D700" });
+    await chmod(plainFile, 0o644);
+    assert.equal((await resolveConfig({}, plain)).providerId, "D700");
+    assert.equal((await resolveConfig({}, { ...env, vars: { ...env.vars, UNIDESK_TOKEN: "other-token" } })).token, "other-token");
+  });
+
+  it("root's files are trusted; where the platform has no uid nothing is checked", () => {
+    assert.equal(untrustedFile("/f", { uid: 0, mode: 0o100600 }, "secret", 1000), null);
+    assert.equal(untrustedFile("/f", { uid: 1000, mode: 0o100666 }, "secret", undefined), null);
+    assert.equal(untrustedFile("/f", { uid: 1000, mode: 0o100644 }, "owned", 1000), null);
+    assert.equal(untrustedFile("/f", { uid: 1000, mode: 0o100644 }, "secret", 1000)?.code, "EREADABLE");
+    assert.equal(untrustedFile("/f", { uid: 1001, mode: 0o100600 }, "owned", 1000)?.code, "EFOREIGN");
   });
 });

@@ -32,7 +32,7 @@ describe("children never see the token", () => {
   for (const runtime of availableRuntimes()) {
     it(`${runtime}: the ssh command git starts for the fetch has no UNIDESK_TOKEN and no token value`, async () => {
       const tokenFile = join(dir, "token");
-      writeFileSync(tokenFile, TOKEN);
+      writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
       const cases: Record<string, string>[] = [{ UNIDESK_TOKEN: TOKEN }, { UNIDESK_TOKEN_FILE: tokenFile, LEAKY: TOKEN }];
       for (const vars of cases) {
         for (const f of execFileSync("ls", [dir], { encoding: "utf8" }).split("\n").filter((n) => n.startsWith("env-"))) rmSync(join(dir, f));

@@ -1,7 +1,7 @@
 /** The files the CLI reads (config, token, `validate FILE`) through the built bundle: no hang, no leak, one line. */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -130,9 +130,9 @@ describe("files the CLI reads, through the bundle", () => {
 
     it("a broken token file (two lines, UTF-16) → exit 4, the token nowhere (human and --json)", async () => {
       const twoLines = join(dir, "token-two-lines");
-      writeFileSync(twoLines, `${TOKEN}\nBearer ${TOKEN}\n`);
+      writeFileSync(twoLines, `${TOKEN}\nBearer ${TOKEN}\n`, { mode: 0o600 });
       const utf16 = join(dir, "token-utf16");
-      writeFileSync(utf16, Buffer.from(`\uFEFF${TOKEN}`, "utf16le"));
+      writeFileSync(utf16, Buffer.from(`\uFEFF${TOKEN}`, "utf16le"), { mode: 0o600 });
       for (const [file, says] of [
         [twoLines, /token from UNIDESK_TOKEN_FILE contains spaces, line breaks or non-ASCII characters/],
         [utf16, /token file .*token-utf16 \(from UNIDESK_TOKEN_FILE\) is not UTF-8 text \(it looks like UTF-16\); save it as UTF-8 or unset it$/],
@@ -146,6 +146,23 @@ describe("files the CLI reads, through the bundle", () => {
         assertNoToken(json);
       }
     });
+  });
+
+  describe("files another local user could write or read: refused on every runtime", () => {
+    for (const runtime of availableRuntimes()) {
+      it(`${runtime}: a token file readable by others, a config file owned by another user → exit 4, one line`, async () => {
+        const token = join(dir, `token-${runtime}`);
+        writeFileSync(token, TOKEN, { mode: 0o644 });
+        chmodSync(token, 0o644);
+        const env = { UNIDESK_BACKEND_URL: "http://127.0.0.1:9", UNIDESK_TOKEN_FILE: token };
+        const human = await run(["logs", "run-1"], env, runtime);
+        assertOneLine(human, 4, /^error: token file .* holds the token and is readable by group or others \(mode 0644\); chmod 600 it or unset it$/);
+        assertNoToken(human);
+        const { XDG_CONFIG_HOME, file } = configHome(`foreign-${runtime}`, `{ "backendUrl": "https://attacker.example" }`);
+        chownSync(file, 65534, 65534);
+        assertOneLine(await run(["run-dev-e2e", "--dry-run"], { XDG_CONFIG_HOME }, runtime), 4, /^error: .*config\.json: is owned by uid 65534, not by you \(uid 0\): another user could have written it; use a file of your own or remove it$/);
+      });
+    }
   });
 
   describe("one backend URL rule", () => {
