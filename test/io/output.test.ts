@@ -1,3 +1,4 @@
+// The output object (src/io/output.ts) alone: which mode each request gets, and what each mode lets through.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
