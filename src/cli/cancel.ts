@@ -9,7 +9,7 @@ import { requestCancel } from "../runs/cancel.ts";
 import { waitAndReport } from "./wait-report.ts";
 import { LOST_HINT } from "../io/render-run.ts";
 import { unknownRun } from "./logs.ts";
-import { writeJson } from "../io/json.ts";
+import { outputFor } from "../io/output.ts";
 import { renderResolved } from "../io/render-digest.ts";
 
 /** Parser of `cancel`. */
@@ -37,23 +37,22 @@ export type CancelOptions = InferValue<ReturnType<typeof cancelCommand>>;
 export async function runCancel(opts: CancelOptions, env: Env): Promise<void> {
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
-  const { json } = opts;
+  const out = outputFor(env, opts);
   const answer = await requestCancel(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
   if (answer.outcome === "absent") throw unknownRun(opts.runId, config);
   // Named by @latest: from here on the run is the one the host resolved it to.
   const runId = answer.runId;
   const where = { runsRoot: config.runsRoot, runId };
-  if (answer.reference !== null && !json) env.stderr.write(renderResolved(answer.reference, runId));
+  if (answer.reference !== null) out.note(renderResolved(answer.reference, runId));
   const follow = `unidesk-ci logs ${runId}`;
   if (answer.outcome === "lost") throw new RunFailedError(`run ${runId} is lost: ${answer.problem}; nothing to cancel`, { hint: `${LOST_HINT}; see: ${follow}` });
   if (answer.outcome === "unproven") throw new RunFailedError(`run ${runId}: ${answer.problem}`, { hint: `it may be starting: retry in a few seconds; see: ${follow}` });
   const finished = answer.problem ? `${answer.status}: ${answer.problem}` : `status: ${answer.status}`;
   const line = answer.outcome === "finished" ? `run ${runId} already finished (${finished}); nothing to cancel\n` : `cancel requested: signalled the ${answer.process} (pid ${answer.pid}) of run ${runId}\n`;
   if (answer.outcome === "signalled" && opts.deadlineMs) {
-    if (!json) env.stderr.write(line);
-    return waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, json, summary: answer, expect: "cancelled" }, env);
+    out.note(line);
+    return waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, output: out, summary: answer, expect: "cancelled" }, env);
   }
-  if (json) writeJson(env, { ok: true, ...answer });
-  else env.stdout.write(line);
-  if (!json && answer.outcome === "signalled") env.stderr.write(`follow it with: ${follow} --follow\n`);
+  out.result(() => ({ ok: true, ...answer }), () => line);
+  if (answer.outcome === "signalled") out.note(`follow it with: ${follow} --follow\n`);
 }

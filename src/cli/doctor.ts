@@ -4,7 +4,7 @@ import { backendFlags, backendOptions, jsonOption, textValue } from "./common.ts
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { withContext } from "../errors.ts";
-import { writeJson } from "../io/json.ts";
+import { outputFor } from "../io/output.ts";
 import { runDoctorChecks } from "../runs/doctor.ts";
 import { renderDoctor } from "../io/render-doctor.ts";
 
@@ -31,15 +31,16 @@ export type DoctorOptions = InferValue<ReturnType<typeof doctorCommand>>;
 /** Runs `doctor`: the report on stdout; exit 0 all pass, 1 a check failed, 4 configuration or credentials, 5 backend or host unreachable. */
 export async function runDoctor(opts: DoctorOptions, env: Env): Promise<void> {
   // In text mode the laptop's lines at once, and what is being probed, before the probe's answer.
+  const out = outputFor(env, opts);
   let shown = 0;
-  const report = await runDoctorChecks(opts.repoDir ?? env.cwd, backendFlags(opts), env, opts.json ? undefined : (laptop, pending, config) => {
+  const report = await runDoctorChecks(opts.repoDir ?? env.cwd, backendFlags(opts), env, (laptop, pending, config) => {
     shown = laptop.length;
-    env.stdout.write(renderDoctor([...laptop, ...pending], { color: env.color, to: shown }));
-    env.stderr.write(`probing ${config.providerId} through ${config.backendUrl}…\n`);
+    out.print(renderDoctor([...laptop, ...pending], { color: env.color, to: shown }));
+    out.note(`probing ${config.providerId} through ${config.backendUrl}…\n`);
   });
   const { error } = report;
-  if (!opts.json) env.stdout.write(renderDoctor(report.checks, { color: env.color, from: shown }));
-  else if (!error) writeJson(env, { ok: true, checks: report.checks });
+  out.print(renderDoctor(report.checks, { color: env.color, from: shown }));
+  if (!error) out.document({ ok: true, checks: report.checks });
   // main prints the error line and its hint in text mode, and with --json the document { ok: false, checks, error }.
   if (error) throw withContext(error, { checks: report.checks });
 }

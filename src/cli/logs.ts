@@ -10,7 +10,7 @@ import { addCommitSubjects } from "../manifest/git-log.ts";
 import { renderResolved } from "../io/render-digest.ts";
 import { fetchRunLogs } from "../runs/read.ts";
 import { logsJson, renderFileWhole, renderLogs } from "../io/render-logs.ts";
-import { writeJson } from "../io/json.ts";
+import { outputFor } from "../io/output.ts";
 import { waitAndReport } from "./wait-report.ts";
 
 /** Parser of `logs`. */
@@ -47,14 +47,15 @@ export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
   const where = { runsRoot: config.runsRoot, runId: opts.runId };
+  const out = outputFor(env, opts);
   if (opts.follow) {
-    await waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, json: opts.json, summary: { runId: opts.runId, event: "result" }, follow: true, tasks: opts.task ?? [], unknown: unknownRun(opts.runId, config) }, env);
+    await waitAndReport(target, { ...where, deadlineMs: opts.deadlineMs, output: out, summary: { runId: opts.runId, event: "result" }, follow: true, tasks: opts.task ?? [], unknown: unknownRun(opts.runId, config) }, env);
     return;
   }
   const whole = opts.file !== undefined ? { only: opts.file, fileCapBytes: LOGS_CAP_MAX_BYTES, totalCapBytes: LOGS_CAP_MAX_BYTES } : {};
   const fetched = await fetchRunLogs(target, { ...where, ...whole }, env);
   if (!fetched.found) throw unknownRun(opts.runId, config);
-  if (fetched.reference !== null && !opts.json) env.stderr.write(renderResolved(fetched.reference, fetched.runId));
+  if (fetched.reference !== null) out.note(renderResolved(fetched.reference, fetched.runId));
   // The operator's clone (the current directory) adds the subjects of the manifest commits in between, when it has them.
   const changes = fetched.changes && (await addCommitSubjects(fetched.changes, fetched.result?.manifestCommit ?? null, ".", env));
   const logs = { ...fetched, changes };
@@ -63,8 +64,7 @@ export async function runLogs(opts: LogsOptions, env: Env): Promise<void> {
     throw new UsageError(`run ${logs.runId} has no file ${opts.file}`, { hint: `see its files with: unidesk-ci logs ${logs.runId}` });
   }
   const filter = { tasks: opts.task ?? [], failed: opts.failed };
-  if (opts.json) writeJson(env, logsJson(logs, { ...filter, now: env.now() }));
-  else env.stdout.write(file ? renderFileWhole(file) : renderLogs(logs, { color: env.color, now: env.now(), ...filter }));
+  out.result(() => logsJson(logs, { ...filter, now: env.now() }), () => (file ? renderFileWhole(file) : renderLogs(logs, { color: env.color, now: env.now(), ...filter })));
 }
 
 /** The usage error (exit 2) for a run id with no directory on the host. */

@@ -2,7 +2,8 @@
 import { formatDocPage, formatMessage, getDocPage, or, parse, suggest, type InferValue, type Parser } from "@optique/core";
 import type { Env } from "../env.ts";
 import { toFailure, UsageError } from "../errors.ts";
-import { errorDocument, writeJson } from "../io/json.ts";
+import { errorDocument } from "../io/json.ts";
+import { outputFor } from "../io/output.ts";
 import { renderFailure } from "../io/render-error.ts";
 import { guardTerminalText, ownSequence } from "../io/terminal.ts";
 import { redactSecrets } from "../redact.ts";
@@ -103,9 +104,11 @@ function wrapTerms(usage: string): string[] {
 
 /** Prints a help page: as text, or with `--json` as `{ ok: true, command, help }` (the same text, no color). */
 function showHelp(command: string | undefined, json: boolean, env: Env): void {
-  if (json) writeJson(env, { ok: true, command: command ?? null, help: command === "completions" ? COMPLETIONS_HELP : helpText(command, false) });
-  // Optique's colours are the CLI's own: marked so the terminal boundary lets them through.
-  else env.stdout.write(command === "completions" ? COMPLETIONS_HELP : ownSequence(helpText(command, env.color)));
+  outputFor(env, { json }).result(
+    () => ({ ok: true, command: command ?? null, help: command === "completions" ? COMPLETIONS_HELP : helpText(command, false) }),
+    // Optique's colours are the CLI's own: marked so the terminal boundary lets them through.
+    () => (command === "completions" ? COMPLETIONS_HELP : ownSequence(helpText(command, env.color))),
+  );
 }
 
 const COMPLETIONS_HELP = `Usage: ${PROGRAM} completions bash|zsh|fish\n\nPrints a completion script; load it with:\n  bash: eval "$(${PROGRAM} completions bash)"\n  zsh:  eval "$(${PROGRAM} completions zsh)"\n  fish: ${PROGRAM} completions fish | source\n`;
@@ -163,8 +166,7 @@ function runCompletions(args: readonly string[], env: Env): ParseOutcome {
     return { kind: "complete", shell: shell as CompletionShell, words };
   }
   const script = completionScript(shell as CompletionShell, PROGRAM);
-  if (rest.includes("--json")) writeJson(env, { ok: true, shell: shell as CompletionShell, script });
-  else env.stdout.write(script);
+  outputFor(env, { json: rest.includes("--json") }).result(() => ({ ok: true, shell: shell as CompletionShell, script }), () => script);
   return SHOWN;
 }
 
@@ -226,8 +228,9 @@ export function wantsJson(args: readonly string[]): boolean {
  */
 export function reportError(error: unknown, env: Env, json: boolean): number {
   const failure = toFailure(error, env.signal.aborted);
-  if (json) writeJson(env, errorDocument(failure));
-  if ((!json && !failure.silent) || failure.code === "internal") env.stderr.write(renderFailure(failure));
+  const out = outputFor(env, { json });
+  out.document(errorDocument(failure));
+  if ((out.human && !failure.silent) || failure.code === "internal") env.stderr.write(renderFailure(failure));
   return failure.exitCode;
 }
 
@@ -240,7 +243,7 @@ export function guardedEnv(env: Env, json: boolean): Env {
   const guard = (writer: Env["stdout"], human: boolean): Env["stdout"] => ({
     write: (text) => writer.write(human ? guardTerminalText(redactSecrets(text, env.secrets)) : redactSecrets(text, env.secrets)),
   });
-  return { ...env, stdout: guard(env.stdout, !json), stderr: guard(env.stderr, true) };
+  return { ...env, stdout: guard(env.stdout, outputFor(env, { json }).human), stderr: guard(env.stderr, true) };
 }
 
 /** The whole CLI as main.ts runs it: parse, run, report; returns the exit code. */

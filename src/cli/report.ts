@@ -6,7 +6,7 @@ import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget } from "../config.ts";
 import { fetchRunLogs } from "../runs/read.ts";
-import { writeJson } from "../io/json.ts";
+import { outputFor, type Output } from "../io/output.ts";
 import { buildReportModel, type ReportModel } from "../io/report-model.ts";
 import { renderResolved } from "../io/render-digest.ts";
 import { addCommitSubjects } from "../manifest/git-log.ts";
@@ -56,13 +56,13 @@ export interface ReportDocument {
 }
 
 /** The formats asked for with their targets, after the flag checks (UsageError, nothing dispatched). */
-async function checkTargets(opts: ReportOptions, env: Env): Promise<{ format: ReportFormat; path: string }[]> {
+async function checkTargets(opts: ReportOptions, out: Output, env: Env): Promise<{ format: ReportFormat; path: string }[]> {
   const targets = REPORT_FORMATS.flatMap((format) => (opts[format] === undefined ? [] : [{ format, path: opts[format]! }]));
   const example = `unidesk-ci report ${opts.runId} --junit junit.xml --markdown -`;
   if (targets.length === 0) throw new UsageError("report needs at least one of --junit FILE, --markdown FILE, --html FILE", { hint: example });
   const toStdout = targets.filter((t) => t.path === "-");
   if (toStdout.length > 1) throw new UsageError(`only one report can go to stdout, not --${toStdout.map((t) => t.format).join(" - and --")} -`, { hint: "write the others to files" });
-  if (toStdout.length && opts.json) throw new UsageError(`--${toStdout[0]!.format} - cannot be combined with --json (stdout holds the JSON document)`, { hint: "write the report to a file" });
+  if (toStdout.length && !out.human) throw new UsageError(`--${toStdout[0]!.format} - cannot be combined with --json (stdout holds the JSON document)`, { hint: "write the report to a file" });
   for (const [i, t] of targets.entries()) {
     if (t.path === "-") continue;
     const twice = targets.find((u, j) => j < i && u.path === t.path);
@@ -75,12 +75,13 @@ async function checkTargets(opts: ReportOptions, env: Env): Promise<{ format: Re
 
 /** Runs `report`. */
 export async function runReport(opts: ReportOptions, env: Env): Promise<void> {
-  const targets = await checkTargets(opts, env);
+  const out = outputFor(env, opts);
+  const targets = await checkTargets(opts, out, env);
   const config = await resolveConfig(backendFlags(opts), env);
   const target = requireDispatchTarget(config);
   const logs = await fetchRunLogs(target, { runsRoot: config.runsRoot, runId: opts.runId }, env);
   if (!logs.found) throw unknownRun(opts.runId, config);
-  if (logs.reference !== null && !opts.json) env.stderr.write(renderResolved(logs.reference, logs.runId));
+  if (logs.reference !== null) out.note(renderResolved(logs.reference, logs.runId));
   // The operator's clone (the current directory) adds the subjects of the manifest commits in between, as in `logs`.
   const changes = logs.changes && (await addCommitSubjects(logs.changes, logs.result?.manifestCommit ?? null, ".", env));
   const model = buildReportModel(logs, { now: env.now(), changes });
@@ -94,12 +95,9 @@ export async function runReport(opts: ReportOptions, env: Env): Promise<void> {
     }
   }
   const written = texts.map((t) => ({ format: t.format, path: t.path, bytes: new TextEncoder().encode(t.text).length }));
-  if (opts.json) {
-    writeJson(env, { ok: true, runId: model.runId, reference: logs.reference, status: model.status, written } satisfies ReportDocument);
-    return;
-  }
+  out.document({ ok: true, runId: model.runId, reference: logs.reference, status: model.status, written } satisfies ReportDocument);
   const stdout = texts.find((t) => t.path === "-");
-  if (stdout) env.stdout.write(stdout.text);
+  if (stdout) out.print(stdout.text);
   const running = model.status === "running" ? " (still running: the report shows its state so far)" : "";
-  env.stderr.write(`run ${model.runId} ${model.status}${running}; wrote ${written.map((w) => `${w.format} to ${w.path === "-" ? "stdout" : w.path}`).join(", ")}\n`);
+  out.note(`run ${model.runId} ${model.status}${running}; wrote ${written.map((w) => `${w.format} to ${w.path === "-" ? "stdout" : w.path}`).join(", ")}\n`);
 }

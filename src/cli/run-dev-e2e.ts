@@ -13,8 +13,7 @@ import { LAUNCH_TIMEOUT_MS, submitLauncher } from "../runs/submit.ts";
 import { waitAndReport } from "./wait-report.ts";
 import { dispatchRequestBody, redactedRequest } from "../dispatch/wire.ts";
 import { renderSubmitted } from "../io/render-submit.ts";
-import { writeJson } from "../io/json.ts";
-
+import { outputFor } from "../io/output.ts";
 
 /** Parser of `run-dev-e2e`: syntax and help only. */
 export const runDevE2eCommand = lazy(() =>
@@ -100,32 +99,31 @@ async function submitAndWait(opts: RunDevE2eOptions & { runId: string }, { confi
     runsRoot: config.runsRoot,
     egressProxy: config.egressProxy,
   });
+  const out = outputFor(env, opts);
   const plan = { runId, manifestCommit: loaded.commit, resultDir, providerId: config.providerId, scriptPath: ci.scriptPath, timeoutMs: ci.timeoutMs };
 
   if (!target) {
     const body = dispatchRequestBody(config.providerId, launcher, LAUNCH_TIMEOUT_MS);
     const request = redactedRequest(config.backendUrl, body);
-    if (opts.json) writeJson(env, { ok: true, dryRun: true, ...plan, launcher, request });
-    else env.stdout.write(launcher);
+    out.result(() => ({ ok: true, dryRun: true, ...plan, launcher, request }), () => launcher);
     return;
   }
 
   const submitted = await submitLauncher(target, launcher, runId, env, loaded.commit);
   const summary = { ...plan, state: submitted.state };
-  const wait = { runId, runsRoot: config.runsRoot, manifestCommit: loaded.commit, json: opts.json };
+  const wait = { runId, runsRoot: config.runsRoot, manifestCommit: loaded.commit, output: out };
   if (opts.follow) {
-    if (opts.json) writeJson(env, { event: "submitted", ...summary });
-    else env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
+    out.event({ event: "submitted", ...summary });
+    out.note(renderSubmitted(summary, nextCommands(runId), { color: false }));
     await waitAndReport(target, { ...wait, deadlineMs: opts.deadlineMs, summary: { runId, event: "result", state: submitted.state }, follow: true }, env);
     return;
   }
   if (opts.deadlineMs === undefined || opts.deadlineMs === 0) {
-    if (opts.json) writeJson(env, { ok: true, ...summary, next: nextCommands(runId) });
-    else env.stdout.write(renderSubmitted(summary, nextCommands(runId), { color: env.color }));
-    if (submitted.state === "duplicate" && !opts.json) env.stderr.write(`warning: run ${runId} already existed on ${config.providerId}; nothing new was started\n`);
+    out.result(() => ({ ok: true, ...summary, next: nextCommands(runId) }), () => renderSubmitted(summary, nextCommands(runId), { color: env.color }));
+    if (submitted.state === "duplicate") out.note(`warning: run ${runId} already existed on ${config.providerId}; nothing new was started\n`);
     return;
   }
-  if (!opts.json) env.stderr.write(renderSubmitted(summary, nextCommands(runId), { color: false }));
+  out.note(renderSubmitted(summary, nextCommands(runId), { color: false }));
   await waitAndReport(target, { ...wait, deadlineMs: opts.deadlineMs, summary }, env);
 }
 

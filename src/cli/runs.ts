@@ -1,6 +1,5 @@
 /** `unidesk-ci runs`: the newest runs on D601, in one fixed read-only dispatch. */
 import { command, constant, message, object, option, optional, text, type InferValue } from "@optique/core";
-import { writeJson } from "../io/json.ts";
 import { maximum, minimum, number, pipe, regex, string as zString, transform } from "zod/mini";
 import "../zod-locale.ts";
 import { backendFlags, backendOptions, choiceValue, jsonOption } from "./common.ts";
@@ -12,6 +11,7 @@ import { RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX } from "../rules.ts";
 import { listRuns } from "../runs/list.ts";
 import { LISTED_STATUSES } from "../host/runs-lister.ts";
 import { renderRuns } from "../io/render-runs.ts";
+import { outputFor } from "../io/output.ts";
 
 const limitValue = zodValue(
   pipe(
@@ -49,7 +49,5 @@ export async function runRuns(opts: RunsOptions, env: Env): Promise<void> {
   const target = requireDispatchTarget(config);
   const limit = opts.limit ?? RUNS_LIMIT_DEFAULT;
   const listing = await listRuns(target, { runsRoot: config.runsRoot, limit, status: opts.status }, env);
-  // TODO(#8): fold into src/io/json.ts once it lands.
-  if (opts.json) writeJson(env, { ok: true, runs: listing.runs, total: listing.total });
-  else env.stdout.write(renderRuns(listing, { color: env.color, now: env.now(), limit, status: opts.status }));
+  outputFor(env, opts).result(() => ({ ok: true, runs: listing.runs, total: listing.total }), () => renderRuns(listing, { color: env.color, now: env.now(), limit, status: opts.status }));
 }

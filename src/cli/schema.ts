@@ -4,7 +4,8 @@ import { jsonOption, textValue } from "./common.ts";
 import { lazy } from "./lazy.ts";
 import type { Env } from "../env.ts";
 import { UsageError } from "../errors.ts";
-import { writeJson, writeJsonSchema } from "../io/json.ts";
+import { writeJsonSchema } from "../io/json.ts";
+import { outputFor } from "../io/output.ts";
 import { generateJsonSchemas } from "../io/json-schemas.ts";
 
 /** Every JSON Schema by name, as gzipped JSON in base64, injected by esbuild (build/build.ts); undefined when running from sources. */
@@ -51,15 +52,15 @@ async function gunzipJson(base64: string): Promise<unknown> {
 export async function runSchema(opts: SchemaOptions, env: Env): Promise<void> {
   const schemas = await jsonSchemas();
   const names = Object.keys(schemas);
+  const out = outputFor(env, opts);
   if (opts.list && opts.name !== undefined) throw new UsageError("schema takes either NAME or --list, not both", { hint: "drop one of the two" });
   if (opts.list) {
     const list = names.map((name) => ({ name, title: String(schemas[name]!.title ?? "") }));
-    if (opts.json) writeJson(env, { ok: true, schemas: list });
-    else env.stdout.write(list.map((s) => `${s.name.padEnd(12)} ${s.title}\n`).join(""));
+    out.result(() => ({ ok: true, schemas: list }), () => list.map((s) => `${s.name.padEnd(12)} ${s.title}\n`).join(""));
     return;
   }
   const name = opts.name ?? DEFAULT_SCHEMA;
   const doc = Object.hasOwn(schemas, name) ? schemas[name] : undefined;
   if (!doc) throw new UsageError(`unknown schema '${name}'; the names are: ${names.join(", ")}`, { hint: "list them with: unidesk-ci schema --list" });
-  writeJsonSchema(env, doc, { oneLine: opts.json });
+  writeJsonSchema(env, doc, { oneLine: !out.human });
 }

@@ -7,7 +7,7 @@ import { ManifestError, UsageError } from "../errors.ts";
 import { loadFromFile, loadFromOrigin } from "../manifest/load.ts";
 import type { Manifest } from "../manifest/schema.ts";
 import { renderValidation, type ValidationReport } from "../io/render-validate.ts";
-import { writeJson } from "../io/json.ts";
+import { outputFor } from "../io/output.ts";
 import type { ValidateDocument } from "../io/json-schemas.ts";
 
 /** Parser of `validate`. */
@@ -32,6 +32,7 @@ export async function runValidate(opts: ValidateOptions, env: Env): Promise<void
   if (opts.file !== undefined && opts.repoDir !== undefined) {
     throw new UsageError("validate takes either FILE or --repo-dir, not both", { hint: "give a file to check it, or --repo-dir to check origin/master:deploy.json there" });
   }
+  const out = outputFor(env, opts);
   let report: ValidationReport;
   try {
     report = opts.file !== undefined ? await validateFile(opts.file, env) : await validateOrigin(opts.repoDir ?? env.cwd, env);
@@ -40,11 +41,10 @@ export async function runValidate(opts: ValidateOptions, env: Env): Promise<void
     const issues = error.issues ?? [{ path: "(root)", message: error.message }];
     const failed: ValidationReport = { ok: false, source: error.source ?? opts.file ?? "origin/master:deploy.json", issues };
     // With --json the reporter prints the report: { ok: false, source, issues, error }.
-    if (!opts.json) env.stdout.write(renderValidation(failed));
+    out.print(renderValidation(failed));
     throw new ManifestError(error.message, { cause: error, hint: error.hint, context: { source: failed.source, issues } });
   }
-  if (opts.json) writeJson(env, report as ValidateDocument);
-  else env.stdout.write(renderValidation(report));
+  out.result(() => report as ValidateDocument, () => renderValidation(report));
 }
 
 async function validateFile(file: string, env: Env): Promise<ValidationReport> {

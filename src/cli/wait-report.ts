@@ -6,10 +6,10 @@ import type { Env } from "../env.ts";
 import { InterruptedError, RunFailedError, WaitTimeoutError, withContext } from "../errors.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { followRun } from "../runs/follow.ts";
-import type { FollowEnd } from "../runs/follow.ts";
+import type { FollowEnd, FollowEvent } from "../runs/follow.ts";
 import { formatDuration, LOST_HINT, renderChangeLine, renderRunSummary, renderUnusableSummary } from "../io/render-run.ts";
 import { followEventJson, renderSourceLine, renderTaskChange, renderWaitBlock } from "../io/render-follow.ts";
-import { writeJson } from "../io/json.ts";
+import { outputFor, type Output } from "../io/output.ts";
 import { digestOf } from "../runs/digest.ts";
 import { ofTasks } from "../runs/tasks.ts";
 import { renderDigest, renderResolved } from "../io/render-digest.ts";
@@ -54,7 +54,10 @@ export interface WaitRequest {
   manifestCommit?: string;
   /** Give up after this long (the run goes on); undefined only with `follow`: until the run ends. */
   deadlineMs: number | undefined;
-  json: boolean;
+  /** The calling command's output (io/output.ts), decided with the same `follow`. */
+  output?: Output;
+  /** Without `output`: the wait's own decision from `--json` (tests). @default false */
+  json?: boolean;
   /** Fields of the submit summary repeated in the final JSON document. */
   summary: Record<string, unknown>;
   /** The final status that means success (exit 0): `cancelled` after a cancel. @default "succeeded" */
@@ -74,44 +77,22 @@ export interface WaitRequest {
  */
 export async function waitAndReport(target: DispatchTarget, req: WaitRequest, env: Env): Promise<void> {
   const follow = req.follow ?? false;
-  const tty = env.isStderrTTY && !req.json && !follow;
+  const out = req.output ?? outputFor(env, { json: req.json ?? false, follow });
+  const view = waitView(out, req, env);
   const resumeFor = (id: string) => (follow ? `resume following with: unidesk-ci logs ${id} --follow` : `follow it with: unidesk-ci logs ${id} --follow`);
   const resume = resumeFor(req.runId);
-  let drawn = 0;
-  // Back to the block's first line, clear to the end of the screen, draw it again.
-  const draw = (block: string) => {
-    // Back to the block's first line, clear to the end of the screen, draw it again.
-    env.stderr.write((drawn ? ownSequence(`\x1b[${drawn}F\x1b[J`) : "") + block);
-    drawn = block.split("\n").length - 1;
-  };
-  // On a terminal, between answers: the last answer's block, its clock and spinner moved on by each second.
-  let tick: ((n: number) => void) | undefined;
   let end: FollowEnd;
   try {
-    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.deadlineMs, logs: follow, answerWaitMs: tty ? TTY_ANSWER_WAIT_MS : undefined }, env);
+    const events = followRun(target, { runsRoot: req.runsRoot, runId: req.runId, manifestCommit: req.manifestCommit, timeoutMs: req.deadlineMs, logs: follow, answerWaitMs: view.answerWaitMs }, env);
     for (;;) {
-      const next = await ticking(events.next(), tick, env);
+      const next = await ticking(events.next(), view.tick, env);
       if (next.done) {
         end = next.value;
         break;
       }
       const e = next.value;
       if (e.type === "status" && e.snapshot.phase === "missing" && req.unknown) throw req.unknown;
-      if (e.type === "resolved" && !req.json) env.stderr.write(renderResolved(e.reference, e.runId));
-      if (follow && req.json) {
-        if (e.type === "line" && !ofTasks(e.source, req.tasks)) continue;
-        const doc = followEventJson(e);
-        if (doc) writeJson(env, doc);
-      } else if (req.json) continue;
-      else if (tty) {
-        if (e.type !== "answer") continue;
-        const opts = { color: env.color, deadlineMs: req.deadlineMs ?? 0 };
-        const at = env.now().getTime();
-        draw(renderWaitBlock(e, { ...opts, now: env.now() }));
-        tick = e.snapshot.phase === "finished" ? undefined : (n) => draw(renderWaitBlock({ ...e, elapsedMs: e.elapsedMs + env.now().getTime() - at, answers: e.answers + n }, { ...opts, now: env.now() }));
-      } else if (e.type === "status") env.stderr.write(renderChangeLine(e.snapshot, e.elapsedMs));
-      else if (e.type === "task") env.stderr.write(renderTaskChange(e.task, e.elapsedMs, env.now()));
-      else if (e.type === "line" && ofTasks(e.source, req.tasks)) env.stdout.write(renderSourceLine(e.source, e.bytes, { color: env.color }));
+      view.show(e);
     }
   } catch (error) {
     if (env.signal.aborted) {
@@ -125,7 +106,7 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
   const digest = digestOf({ result: end.kind === "finished" ? end.result : null, tasks: end.tasks, changes: end.changes, now: env.now() });
   const digestFields = { failures: digest.failures, running: digest.running, changes: digest.changes };
   if (end.kind === "timeout") {
-    if (!req.json) env.stderr.write(renderDigest({ ...digest, changes: null }, { color: env.color, ended: "timeout" }));
+    out.note(renderDigest({ ...digest, changes: null }, { color: env.color, ended: "timeout" }));
     const message = `gave up ${follow ? "following" : "waiting"} after ${formatDuration(end.elapsedMs)}; run ${runId} ${req.expect ? "has not finished cancelling" : "was not cancelled and goes on"}`;
     const context = { ...req.summary, phase: end.last?.phase ?? "missing", pipelineRun: end.last?.pipelineRun ?? null, waitedMs: end.elapsedMs, polls: end.polls, running: digest.running };
     throw new WaitTimeoutError(message, { hint: resumeFor(runId), context });
@@ -138,22 +119,75 @@ export async function waitAndReport(target: DispatchTarget, req: WaitRequest, en
       lost: { message: `run ${runId} is lost: ${end.problem}`, hint: `${LOST_HINT}; ${logs}` },
     }[end.kind];
     const unusable = { runId: runId, state: end.kind, problem: end.problem };
-    if (!req.json) env.stdout.write((follow ? "\n" : "") + renderUnusableSummary(unusable, { color: env.color }));
-    // With --json the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.
+    out.print((follow ? "\n" : "") + renderUnusableSummary(unusable, { color: env.color }));
+    // In the JSON modes the reporter prints the document: { ok: false, …summary, status, resultProblem, result: null, …, error: run_failed }.
     const context = { ...req.summary, status: end.kind, resultProblem: end.problem, result: null, waitedMs: end.elapsedMs, polls: end.polls };
     throw new RunFailedError(message, { hint, context });
   }
   const result = end.result;
   const ok = result.status === (req.expect ?? "succeeded");
   const waited = { ...req.summary, result, waitedMs: end.elapsedMs, polls: end.polls };
-  if (req.json && ok) writeJson(env, { ok: true, ...waited } as JsonDocument);
-  if (!req.json) env.stdout.write((follow ? "\n" : "") + renderRunSummary(result, { color: env.color }));
+  if (ok) out.document({ ok: true, ...waited } as JsonDocument);
+  out.print((follow ? "\n" : "") + renderRunSummary(result, { color: env.color }));
   if (!ok) {
     // The cause on the first screen: the failed steps, their last lines, what changed since the last green run.
-    if (!req.json) env.stdout.write(renderDigest(digest, { color: env.color, ended: result.status === "cancelled" ? "cancelled" : "finished" }));
+    out.print(renderDigest(digest, { color: env.color, ended: result.status === "cancelled" ? "cancelled" : "finished" }));
     const next = digest.failures.length ? `the failed steps' logs: unidesk-ci logs ${runId} --failed` : `see its logs with: unidesk-ci logs ${runId}`;
-    if (!req.json) env.stderr.write(`run ${runId} ${result.status}; ${next}\n`);
-    // With --json the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, failures, running, changes, error: run_failed }.
+    out.note(`run ${runId} ${result.status}; ${next}\n`);
+    // In the JSON modes the reporter prints the document: { ok: false, …summary, result, waitedMs, polls, failures, running, changes, error: run_failed }.
     throw new RunFailedError(`run ${runId} ${result.status}`, { silent: true, hint: `see its logs with: unidesk-ci logs ${runId}`, context: { ...waited, ...digestFields } });
+  }
+}
+
+/** How one output mode shows the follow's events; chosen once per wait. */
+interface WaitView {
+  /** How long one answer waits on the host (undefined: WATCH_WAIT_MS). */
+  answerWaitMs?: number;
+  show(e: FollowEvent): void;
+  /** Between answers, once a second: the block's clock and spinner moved on (tty only, while the run goes on). */
+  tick?: (n: number) => void;
+}
+
+/**
+ * The view of a wait: `json` nothing until the document; `ndjson` one event per line; `tty` the task block on
+ * stderr, redrawn at each answer and each second; `plain` a line per change on stderr, the log lines on stdout.
+ */
+function waitView(out: Output, req: WaitRequest, env: Env): WaitView {
+  const resolved = (e: FollowEvent) => e.type === "resolved" && out.note(renderResolved(e.reference, e.runId));
+  switch (out.mode) {
+    case "json":
+      return { show: () => undefined };
+    case "ndjson":
+      return { show: (e) => out.event(e.type === "line" && !ofTasks(e.source, req.tasks) ? undefined : followEventJson(e)) };
+    case "tty": {
+      let drawn = 0;
+      // Back to the block's first line, clear to the end of the screen, draw it again.
+      const draw = (block: string) => {
+        out.note((drawn ? ownSequence(`\x1b[${drawn}F\x1b[J`) : "") + block);
+        drawn = block.split("\n").length - 1;
+      };
+      const view: WaitView = {
+        answerWaitMs: TTY_ANSWER_WAIT_MS,
+        show: (e) => {
+          resolved(e);
+          if (e.type !== "answer") return;
+          const opts = { color: env.color, deadlineMs: req.deadlineMs ?? 0 };
+          const at = env.now().getTime();
+          draw(renderWaitBlock(e, { ...opts, now: env.now() }));
+          // On a terminal, between answers: the last answer's block, its clock and spinner moved on by each second.
+          view.tick = e.snapshot.phase === "finished" ? undefined : (n) => draw(renderWaitBlock({ ...e, elapsedMs: e.elapsedMs + env.now().getTime() - at, answers: e.answers + n }, { ...opts, now: env.now() }));
+        },
+      };
+      return view;
+    }
+    case "plain":
+      return {
+        show: (e) => {
+          resolved(e);
+          if (e.type === "status") out.note(renderChangeLine(e.snapshot, e.elapsedMs));
+          else if (e.type === "task") out.note(renderTaskChange(e.task, e.elapsedMs, env.now()));
+          else if (e.type === "line" && ofTasks(e.source, req.tasks)) out.print(renderSourceLine(e.source, e.bytes, { color: env.color }));
+        },
+      };
   }
 }
