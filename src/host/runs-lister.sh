@@ -24,6 +24,7 @@ uci_commit_field() {
 }
 
 printf 'unidesk-ci-runs\t1\n'
+uci_runs_root
 if [[ ! -d $UCI_RUNS_ROOT ]]; then
   printf 'root\tabsent\nend\t0\t0\n'
   exit 0
@@ -71,6 +72,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   uci_dir="$UCI_RUNS_ROOT/$uci_id"
   # The runner's liveness rule: a pid counts only when its command line names this run's dir.
   uci_liveness "$uci_dir"
+  uci_own_file "$uci_dir/@@=RESULT_FILE@@"
   [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
   if [[ -f $uci_dir/@@=RESULT_FILE@@ ]]; then
     uci_result="$(uci_file_field "$uci_dir/@@=RESULT_FILE@@" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/@@=RESULT_FILE@@" 2>/dev/null || echo 0)"

@@ -89,6 +89,7 @@ uci_has_news() {
 # uci:include run-ref.sh
 
 printf 'unidesk-ci-watch\t1\n'
+uci_runs_root
 # @latest / @latest-failed (the first answer only: the CLI asks by run id from then on).
 uci_resolve_ref
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"

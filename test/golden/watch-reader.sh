@@ -3,7 +3,55 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
-UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
+uci_safe() {
+  local p q c u m n f
+  for q in "$2" -; do
+    [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
+    p=
+    for c in ${q//\// }; do
+      p+=/$c
+      [[ -d $p || -L $p ]] || break
+      read -r u m n f <<<"$(LC_ALL=C stat -c '%u %#a %U %F' "$p" || echo -1)"
+      [[ $f == d* ]] && ((${#p} < ${#q} ? (!u || u == EUID) && (m & 512 || !(m & 18)) : u == EUID && !(m & 18))) && continue
+      [[ $f == sym* ]] && ((!u || u == EUID)) && continue
+      printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; make it yours (uid %s), mode 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
+      return 1
+    done
+  done
+  [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
+  echo "$q"
+}
+
+UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
+UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+uci_unsafe() {
+  printf 'unsafe\t%s\nend\n' "${1//[[:cntrl:]]/ }"
+  exit 0
+}
+
+uci_own_run() {
+  local o
+  [[ -e $1 || -L $1 ]] || return 0
+  o=$(uci_safe run "$1") && return 0
+  o=${o#unsafe run root }
+  uci_unsafe "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
+}
+
+uci_runs_root() {
+  local o t u m id
+  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
+  UCI_RUNS_ROOT=$o
+  while IFS=$'\t' read -r t u m id; do
+    [[ $id =~ $UCI_RE_RUN_ID ]] || continue
+    [[ $t == d && $u == "$EUID" ]] && ((!(8#$m & 18))) && continue
+    uci_own_run "$UCI_RUNS_ROOT/$id"
+  done < <(find -H "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+}
+
+uci_own_file() {
+  [[ ! -e $1 || -L $1 || -O $1 ]] && return 0
+  uci_unsafe "unsafe file $1: it belongs to $(stat -c '%U (uid %u)' -- "$1" 2>/dev/null), not to uid $EUID; another user could have written it: remove it"
+}
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_OFFSETS='runner.log=120
 pods/e2e-x-pod_step-e2e.log=4096'
@@ -130,6 +178,7 @@ uci_liveness_record() {
 
 uci_result_record() {
   local f=$1/result.json data size
+  uci_own_file "$f"
   if [[ ! -e $f && ! -L $f ]]; then
     printf 'result\t-\t0\n'
   elif [[ -f $f && ! -L $f ]] && size=$(stat -c %s -- "$f" 2>/dev/null) &&
@@ -170,7 +219,7 @@ uci_has_news() {
 
 uci_file_field() {
   local data
-  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
+  [[ -f $1 && ! -L $1 && -O $1 ]] || { printf -- '-'; return; }
   data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
   printf 'b64:%s' "$data"
 }
@@ -234,6 +283,7 @@ uci_changes_record() {
 }
 
 printf 'unidesk-ci-watch\t1\n'
+uci_runs_root
 uci_resolve_ref
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 printf 'runid\t%s\n' "$UCI_RUN_ID"
