@@ -101,6 +101,7 @@ declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
+UCI_AGE=0
 
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
@@ -126,8 +127,16 @@ uci_pid_runs() {
   return 1
 }
 
+uci_young() {
+  local now mtime
+  printf -v now '%(%s)T' -1
+  mtime=$(stat -c %Y -- "$1" 2>/dev/null) || mtime=$now
+  UCI_AGE=$((now - mtime))
+  ((UCI_AGE < UCI_YOUNG_GRACE_S && UCI_AGE > -UCI_YOUNG_GRACE_S))
+}
+
 uci_liveness() {
-  local dir=$1 p pid has_pid=false now mtime
+  local dir=$1 p pid has_pid=false
   UCI_LIVE=dead
   UCI_LIVE_WHY=
   UCI_PID=()
@@ -154,14 +163,14 @@ uci_liveness() {
     ((UCI_RC[$p] == 1)) || UCI_LIVE=live
   done
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+    if uci_young "$dir"; then
       UCI_LIVE=live
-      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      UCI_LIVE_WHY="started ${UCI_AGE}s ago, no launcher.pid or runner.pid yet"
+      ((UCI_AGE >= 0)) || UCI_LIVE_WHY="dated $((-UCI_AGE))s ahead of the clock, no launcher.pid or runner.pid yet"
       return
     fi
     UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+    ((UCI_AGE < 0)) && UCI_LIVE_WHY+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
 }
 

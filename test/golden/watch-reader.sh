@@ -98,6 +98,7 @@ declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
+UCI_AGE=0
 
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
@@ -123,8 +124,16 @@ uci_pid_runs() {
   return 1
 }
 
+uci_young() {
+  local now mtime
+  printf -v now '%(%s)T' -1
+  mtime=$(stat -c %Y -- "$1" 2>/dev/null) || mtime=$now
+  UCI_AGE=$((now - mtime))
+  ((UCI_AGE < UCI_YOUNG_GRACE_S && UCI_AGE > -UCI_YOUNG_GRACE_S))
+}
+
 uci_liveness() {
-  local dir=$1 p pid has_pid=false now mtime
+  local dir=$1 p pid has_pid=false
   UCI_LIVE=dead
   UCI_LIVE_WHY=
   UCI_PID=()
@@ -151,14 +160,14 @@ uci_liveness() {
     ((UCI_RC[$p] == 1)) || UCI_LIVE=live
   done
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+    if uci_young "$dir"; then
       UCI_LIVE=live
-      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      UCI_LIVE_WHY="started ${UCI_AGE}s ago, no launcher.pid or runner.pid yet"
+      ((UCI_AGE >= 0)) || UCI_LIVE_WHY="dated $((-UCI_AGE))s ahead of the clock, no launcher.pid or runner.pid yet"
       return
     fi
     UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+    ((UCI_AGE < 0)) && UCI_LIVE_WHY+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
 }
 
@@ -298,20 +307,23 @@ uci_nap() { sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"; }
 declare -A uci_size=()
 uci_start=$(uci_ms)
 uci_scan
+uci_naps=$((UCI_WAIT_MS / UCI_POLL_MS))
 if ! uci_has_news; then
-  while (($(uci_ms) - uci_start < UCI_WAIT_MS)); do
+  while (($(uci_ms) - uci_start < UCI_WAIT_MS && uci_naps-- > 0)); do
     uci_nap "$UCI_POLL_MS"
     uci_scan
     uci_has_news || continue
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
-      while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
+      uci_naps=$((4 * UCI_BURST_MS / UCI_POLL_MS + 1))
+      while (($(uci_ms) < uci_burst_end && uci_naps-- > 0)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
     fi
     break
   done
 fi
 uci_waited=$(($(uci_ms) - uci_start))
+((uci_waited >= 0)) || uci_waited=0
 
 printf 'launcher\t%s\n' "$(uci_process_field launcher)"
 printf 'runner\t%s\n' "$(uci_process_field runner)"
