@@ -9,26 +9,28 @@ uci_unsafe() {
   exit 0
 }
 
-# Run directory $1, when there is one: ours alone (uci_safe's rule for a root), else unsafe.
-uci_own_run() {
-  local o
-  [[ -e $1 || -L $1 ]] || return 0
-  o=$(uci_safe run "$1") && return 0
-  o=${o#unsafe run root }
-  uci_unsafe "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
-}
-
-# After the reader's header: the runs root, proven and canonical, and every run directory in it ours alone. One
-# find; a run directory that is not plainly a directory of ours others cannot write gets uci_own_run's full check.
-uci_runs_root() {
+# Why the first run directory in runs root $1 that is not ours alone is not (uci_safe's rule for a root), and 0;
+# 1 when every one is. One find; only a run directory that is not plainly a directory of ours others cannot write
+# gets uci_safe's full walk (our symlink to another user's directory included).
+uci_foreign_run() {
   local o t u m id
-  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
-  UCI_RUNS_ROOT=$o
   while IFS=$'\t' read -r t u m id; do
     [[ $id =~ $UCI_RE_RUN_ID ]] || continue
     [[ $t == d && $u == "$EUID" ]] && ((!(8#$m & 18))) && continue
-    uci_own_run "$UCI_RUNS_ROOT/$id"
-  done < <(find -H "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+    o=$(uci_safe run "$1/$id") && continue
+    o=${o#unsafe run root }
+    echo "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
+    return 0
+  done < <(find -H "$1" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+  return 1
+}
+
+# After the reader's header: the runs root, proven and canonical, and every run directory in it ours alone.
+uci_runs_root() {
+  local o
+  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
+  UCI_RUNS_ROOT=$o
+  o=$(uci_foreign_run "$o") && uci_unsafe "$o"
 }
 
 # File $1 of a run, when there is one: not believed unless it is this user's (a symlink is judged where it is read).

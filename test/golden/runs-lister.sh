@@ -29,23 +29,24 @@ uci_unsafe() {
   exit 0
 }
 
-uci_own_run() {
-  local o
-  [[ -e $1 || -L $1 ]] || return 0
-  o=$(uci_safe run "$1") && return 0
-  o=${o#unsafe run root }
-  uci_unsafe "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
-}
-
-uci_runs_root() {
+uci_foreign_run() {
   local o t u m id
-  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
-  UCI_RUNS_ROOT=$o
   while IFS=$'\t' read -r t u m id; do
     [[ $id =~ $UCI_RE_RUN_ID ]] || continue
     [[ $t == d && $u == "$EUID" ]] && ((!(8#$m & 18))) && continue
-    uci_own_run "$UCI_RUNS_ROOT/$id"
-  done < <(find -H "$UCI_RUNS_ROOT" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+    o=$(uci_safe run "$1/$id") && continue
+    o=${o#unsafe run root }
+    echo "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
+    return 0
+  done < <(find -H "$1" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+  return 1
+}
+
+uci_runs_root() {
+  local o
+  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
+  UCI_RUNS_ROOT=$o
+  o=$(uci_foreign_run "$o") && uci_unsafe "$o"
 }
 
 uci_own_file() {
