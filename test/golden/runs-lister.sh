@@ -159,8 +159,9 @@ uci_liveness_record() {
 }
 
 uci_commit_field() {
-  local head=""
-  [[ -f $1 && ! -L $1 ]] && head=$(head -c 2048 -- "$1" 2>/dev/null | tr -d '\000')
+  local head="" f=$1/manifest-commit log=$1/launcher.log
+  [[ -f $f && ! -L $f ]] && head="commit $(head -c 41 -- "$f" 2>/dev/null | tr -d '\000\n')"
+  [[ $head =~ ^commit\ ${UCI_RE_FULL_SHA:1} ]] || { [[ -f $log && ! -L $log ]] && head=$(head -c 2048 -- "$log" 2>/dev/null | tr -d '\000'); }
   if [[ $head =~ commit\ (${UCI_RE_FULL_SHA:1:-1}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
 }
 
@@ -275,7 +276,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   ((uci_i + 1 < uci_total)) && uci_prev=${uci_order[uci_i + 1]#*$'\t'}
   printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
     "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
-    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")" "$uci_prev"
+    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir")" "$uci_prev"
   uci_deploy "$uci_id"
   [[ $uci_prev != - ]] && uci_want_prev=$uci_prev
   uci_count=$((uci_count + 1))
