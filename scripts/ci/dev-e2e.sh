@@ -21,6 +21,13 @@
 set -uo pipefail
 # Result dirs, pod logs and temp files are the D601 user's alone (docs/security.md); readers run as that user.
 umask 077
+# Signals are trapped first thing: one that comes while the run is still being set up (before main's traps) is
+# kept and acted on as soon as the run can write its result (docs/runner.md: signals). Not when sourced by tests.
+early_signal=""
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  trap 'early_signal="SIGTERM 143"' TERM
+  trap 'early_signal="SIGINT 130"' INT
+fi
 
 readonly PIPELINE_NAME="unidesk-dev-namespace-e2e"
 readonly CI_NAMESPACE="unidesk-ci"
@@ -60,6 +67,7 @@ readonly PIPELINERUN_JSON_FILE='pipelinerun.json'
 readonly NAMESPACE_PREFIX='unidesk-ci-'
 readonly PIPELINERUN_PREFIX='e2e-'
 readonly WATCHDOG_MARGIN_S=600
+readonly COMMIT_FILE='manifest-commit'
 # <<< generated <<<
 readonly KEEP_RUNS_DEFAULT=100
 
@@ -786,6 +794,7 @@ declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
+UCI_AGE=0
 
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
@@ -811,8 +820,16 @@ uci_pid_runs() {
   return 1
 }
 
+uci_young() {
+  local now mtime
+  printf -v now '%(%s)T' -1
+  mtime=$(stat -c %Y -- "$1" 2>/dev/null) || mtime=$now
+  UCI_AGE=$((now - mtime))
+  ((UCI_AGE < UCI_YOUNG_GRACE_S && UCI_AGE > -UCI_YOUNG_GRACE_S))
+}
+
 uci_liveness() {
-  local dir=$1 p pid has_pid=false now mtime
+  local dir=$1 p pid has_pid=false
   UCI_LIVE=dead
   UCI_LIVE_WHY=
   UCI_PID=()
@@ -839,14 +856,14 @@ uci_liveness() {
     ((UCI_RC[$p] == 1)) || UCI_LIVE=live
   done
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+    if uci_young "$dir"; then
       UCI_LIVE=live
-      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      UCI_LIVE_WHY="started ${UCI_AGE}s ago, no launcher.pid or runner.pid yet"
+      ((UCI_AGE >= 0)) || UCI_LIVE_WHY="dated $((-UCI_AGE))s ahead of the clock, no launcher.pid or runner.pid yet"
       return
     fi
     UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+    ((UCI_AGE < 0)) && UCI_LIVE_WHY+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
 }
 
@@ -867,7 +884,7 @@ uci_liveness_record() {
 
 # Sets run_state[$id] (live / finished / dead) and run_why[$id] for one run directory.
 classify_run() {
-  local id=$1 dir=$2 f pid has_pid=false mtime now
+  local id=$1 dir=$2 f pid has_pid=false
   run_why[$id]=""
   for f in "$LAUNCHER_PID_FILE" "$RUNNER_PID_FILE"; do
     [[ -f $dir/$f ]] || continue
@@ -888,13 +905,13 @@ classify_run() {
     return
   fi
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < SWEEP_GRACE_S)); then
+    # The readers' age rule (uci_young): a dir dated far ahead of a clock set back is not young for ever.
+    if uci_young "$dir"; then
       run_state[$id]=live
       return
     fi
     run_why[$id]="no launcher.pid or runner.pid after ${SWEEP_GRACE_S}s"
+    ((UCI_AGE < 0)) && run_why[$id]+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
   run_state[$id]=dead
   dead_runs+=("$id")
@@ -1004,12 +1021,14 @@ sweep_cluster() {
 # Writes the definite result.json of dead run $1 (no-clobber: a result written meanwhile wins).
 write_lost_result() {
   local id=$1 dir="$runs_root/$1" commit=${commit_of[$1]-} finished_at reason ns_deleted=false keep=false pr=${pr_of[$1]-}
-  if [[ -z $commit ]]; then
+  # The launcher's owner record first: it is written before launcher.log, so a launcher that died at once named it.
+  [[ -z $commit && -f $dir/${COMMIT_FILE} && ! -L $dir/${COMMIT_FILE} ]] && commit=$(head -c 41 "$dir/${COMMIT_FILE}" 2>/dev/null | tr -d '\n')
+  if [[ ! $commit =~ $SHA_RE ]]; then
     commit=$(cat "$dir/${RUNNER_LOG}" "$dir/${LAUNCHER_LOG}" 2>/dev/null | grep -oE -m1 'commit [0-9a-f]{40}' | head -n 1)
     commit=${commit#commit }
   fi
   if [[ ! $commit =~ $SHA_RE ]]; then
-    log "sweep: run $id is lost but names no manifest commit in its logs or labels; no result.json written"
+    log "sweep: run $id is lost but names no manifest commit in ${COMMIT_FILE}, its logs or labels; no result.json written"
     sweep_pending[$id]=1
     return 1
   fi
@@ -1364,6 +1383,8 @@ main() {
   trap live_stop_streams EXIT
   trap 'on_signal SIGTERM 143' TERM
   trap 'on_signal SIGINT 130' INT
+  # shellcheck disable=SC2086 # "SIGTERM 143": the signal and its exit code.
+  [[ -z $early_signal ]] || on_signal $early_signal
   init_roots
   check_tools
   sweep_and_prune

@@ -27,6 +27,7 @@ uci_finished() {
 # uci:include run-ref.sh
 
 printf 'unidesk-ci-cancel\t1\n'
+uci_runs_root
 # @latest / @latest-failed: the run it names, in this same dispatch.
 uci_resolve_ref
 d="$UCI_RUNS_ROOT/$UCI_RUN_ID"

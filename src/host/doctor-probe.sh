@@ -84,13 +84,18 @@ uci_existing() {
   printf '%s' "$path"
 }
 
-# uci:include safe-root.sh
+# uci:include runs-root.sh
 
 uci_root() {
   local id=$1 root=$2 base free state why
   # The launcher's own test: a root others could change is refused there, so it is red here.
   if ! why=$(uci_safe "${id%-root}" "$root"); then
     uci_check "$id" fail unsafe "$why"
+    return
+  fi
+  # Every reader refuses a runs root holding a run directory another user could have written: so does doctor.
+  if [[ $id == runs-root ]] && why=$(uci_foreign_run "$(realpath -m -- "$root")"); then
+    uci_check "$id" fail foreign-run "$why"
     return
   fi
   base=$(uci_existing "$root")

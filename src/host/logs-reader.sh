@@ -48,6 +48,7 @@ uci_emit() {
 # uci:include run-ref.sh
 
 printf 'unidesk-ci-logs\t1\n'
+uci_runs_root
 # @latest / @latest-failed: the run it names, in this same dispatch.
 uci_resolve_ref
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"

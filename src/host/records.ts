@@ -1,6 +1,6 @@
 /** The line protocol the fixed readers print (docs/readers.md): header, tab-separated records, `end`. */
 import { untrustedLine } from "../redact.ts";
-import { DispatchError } from "../errors.ts";
+import { ConfigError, DispatchError } from "../errors.ts";
 import type { Liveness, ResultFile } from "./result.ts";
 import { RUN_ID, RUN_REF } from "../rules.ts";
 import { changesFromFiles, type RunChanges } from "../runs/changes.ts";
@@ -15,9 +15,13 @@ export function malformed(reader: string, detail: string): DispatchError {
   });
 }
 
+/** What a reader answers instead of reading a runs root, run directory or result.json another user could have written. */
+export const UNSAFE_RECORD = "unsafe";
+
 /**
  * Splits a reader's stdout into records between its `<header>\t1` line and its `end` record
- * (inclusive), ignoring anything a login shell printed before the header.
+ * (inclusive), ignoring anything a login shell printed before the header. An `unsafe` record (src/host/runs-root.sh)
+ * is a ConfigError (exit 4): nothing the reader saw is believed.
  */
 export function readerRecords(stdout: string, header: string, reader: string): string[][] {
   const lines = stdout.split("\n");
@@ -26,6 +30,12 @@ export function readerRecords(stdout: string, header: string, reader: string): s
   const records: string[][] = [];
   for (const line of lines.slice(start + 1)) {
     const fields = line.split("\t");
+    if (fields[0] === UNSAFE_RECORD) {
+      // Our fixed script's line, quoting paths and owners: one line, bounded like the launcher's refusal (submit.ts).
+      throw new ConfigError(`the ${reader} refused: ${fields.slice(1).join(" ").replace(/\s+/g, " ").trim().slice(0, 600)}; nothing of it was believed`, {
+        hint: "another local user on the host could have written it and forged a verdict; see docs/security.md#readers-believe-only-this-users-runs",
+      });
+    }
     records.push(fields);
     if (fields[0] === "end") return records;
   }

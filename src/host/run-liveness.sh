@@ -8,6 +8,7 @@ declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
+UCI_AGE=0
 
 # Is process $1 running a command line that names result dir $2 (the launcher's and the runner's both do)? 0 yes;
 # 2 cannot tell (its cmdline is unreadable); 1 no, UCI_PID_SEEN saying why: gone, a zombie, or another program
@@ -37,10 +38,21 @@ uci_pid_runs() {
   return 1
 }
 
+# Is run dir $1 young (its mtime less than UCI_YOUNG_GRACE_S ago)? UCI_AGE: its age in seconds. A dir dated ahead of
+# the clock (the clock was set back after it was made) is young only while it is less than the grace ahead too:
+# further ahead it is old at once, never young for ever (docs/decisions.md: future-dated run dirs).
+uci_young() {
+  local now mtime
+  printf -v now '%(%s)T' -1
+  mtime=$(stat -c %Y -- "$1" 2>/dev/null) || mtime=$now
+  UCI_AGE=$((now - mtime))
+  ((UCI_AGE < UCI_YOUNG_GRACE_S && UCI_AGE > -UCI_YOUNG_GRACE_S))
+}
+
 # Sets UCI_LIVE (live or dead) and UCI_LIVE_WHY for result dir $1, and UCI_PID / UCI_RC per pid file. Call it before
 # reading result.json: a run writes its result before its processes exit, so a dead run will never get one.
 uci_liveness() {
-  local dir=$1 p pid has_pid=false now mtime
+  local dir=$1 p pid has_pid=false
   UCI_LIVE=dead
   UCI_LIVE_WHY=
   UCI_PID=()
@@ -67,14 +79,14 @@ uci_liveness() {
     ((UCI_RC[$p] == 1)) || UCI_LIVE=live
   done
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+    if uci_young "$dir"; then
       UCI_LIVE=live
-      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      UCI_LIVE_WHY="started ${UCI_AGE}s ago, no launcher.pid or runner.pid yet"
+      ((UCI_AGE >= 0)) || UCI_LIVE_WHY="dated $((-UCI_AGE))s ahead of the clock, no launcher.pid or runner.pid yet"
       return
     fi
     UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+    ((UCI_AGE < 0)) && UCI_LIVE_WHY+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
 }
 

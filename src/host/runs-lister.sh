@@ -16,14 +16,18 @@ UCI_STATUS=@@STATUS@@
 
 # uci:include run-liveness.sh
 
-# The manifest commit the launcher logged first ("launcher accepted run …: … commit <sha> …"), or "-".
+# Run dir $1's manifest commit: the launcher's owner record (manifest-commit, written before anything else: a
+# launcher that died at once named it), else the one it logged first ("launcher accepted run …: … commit <sha> …"),
+# or "-".
 uci_commit_field() {
-  local head=""
-  [[ -f $1 && ! -L $1 ]] && head=$(head -c 2048 -- "$1" 2>/dev/null | tr -d '\000')
+  local head="" f=$1/@@=COMMIT_FILE@@ log=$1/@@=LAUNCHER_LOG@@
+  [[ -f $f && ! -L $f ]] && head="commit $(head -c 41 -- "$f" 2>/dev/null | tr -d '\000\n')"
+  [[ $head =~ ^commit\ ${UCI_RE_FULL_SHA:1} ]] || { [[ -f $log && ! -L $log ]] && head=$(head -c 2048 -- "$log" 2>/dev/null | tr -d '\000'); }
   if [[ $head =~ commit\ (${UCI_RE_FULL_SHA:1:-1}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
 }
 
 printf 'unidesk-ci-runs\t1\n'
+uci_runs_root
 if [[ ! -d $UCI_RUNS_ROOT ]]; then
   printf 'root\tabsent\nend\t0\t0\n'
   exit 0
@@ -71,6 +75,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   uci_dir="$UCI_RUNS_ROOT/$uci_id"
   # The runner's liveness rule: a pid counts only when its command line names this run's dir.
   uci_liveness "$uci_dir"
+  uci_own_file "$uci_dir/@@=RESULT_FILE@@"
   [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
   if [[ -f $uci_dir/@@=RESULT_FILE@@ ]]; then
     uci_result="$(uci_file_field "$uci_dir/@@=RESULT_FILE@@" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/@@=RESULT_FILE@@" 2>/dev/null || echo 0)"
@@ -81,7 +86,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   ((uci_i + 1 < uci_total)) && uci_prev=${uci_order[uci_i + 1]#*$'\t'}
   printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
     "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
-    "$(uci_file_field "$uci_dir/@@=PIPELINERUN_FILE@@" 1024)" "$(uci_commit_field "$uci_dir/@@=LAUNCHER_LOG@@")" "$uci_prev"
+    "$(uci_file_field "$uci_dir/@@=PIPELINERUN_FILE@@" 1024)" "$(uci_commit_field "$uci_dir")" "$uci_prev"
   uci_deploy "$uci_id"
   [[ $uci_prev != - ]] && uci_want_prev=$uci_prev
   uci_count=$((uci_count + 1))

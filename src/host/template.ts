@@ -124,13 +124,14 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
  * The shared bash functions a host script puts in at a `# uci:include <name>` line, each with its rules already
  * filled in: result-record.sh (how result.json is reported), run-liveness.sh (the runner's liveness rule),
  * file-field.sh (a small file as a base64 field), safe-root.sh (a root no other user can change) and runs-root.sh
- * (the runs root by its canonical path), run-ref.sh (the runs' order, `@latest`, the last green run).
+ * (with safe-root.sh: the readers' runs root, proven and canonical, and the unsafe record), run-ref.sh (the runs' order, `@latest`, the last green run).
  */
 const INCLUDES: Readonly<Record<string, () => string>> = {
   "file-field.sh": () => fileField,
   "result-record.sh": () => resultRecord,
   "safe-root.sh": () => safeRoot,
-  "runs-root.sh": () => runsRoot,
+  // The readers' root check is the launcher's (uci_safe), never a copy.
+  "runs-root.sh": () => `${safeRoot}\n${runsRoot}`,
   "run-liveness.sh": () => fillTemplate(runLiveness, { RUN_YOUNG_GRACE_S: String(RUN_YOUNG_GRACE_S) }, "run-liveness.sh"),
   "run-ref.sh": () => runRef,
 };

@@ -89,6 +89,7 @@ uci_has_news() {
 # uci:include run-ref.sh
 
 printf 'unidesk-ci-watch\t1\n'
+uci_runs_root
 # @latest / @latest-failed (the first answer only: the CLI asks by run id from then on).
 uci_resolve_ref
 UCI_DIR="$UCI_RUNS_ROOT/$UCI_RUN_ID"
@@ -104,8 +105,11 @@ uci_nap() { sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"; }
 declare -A uci_size=()
 uci_start=$(uci_ms)
 uci_scan
+# Waits end by the clock or by their count of naps, whichever comes first: a clock set back must not make the
+# reader wait for ever (docs/decisions.md: future-dated run dirs).
+uci_naps=$((UCI_WAIT_MS / UCI_POLL_MS))
 if ! uci_has_news; then
-  while (($(uci_ms) - uci_start < UCI_WAIT_MS)); do
+  while (($(uci_ms) - uci_start < UCI_WAIT_MS && uci_naps-- > 0)); do
     uci_nap "$UCI_POLL_MS"
     uci_scan
     uci_has_news || continue
@@ -113,13 +117,15 @@ if ! uci_has_news; then
     # appears (the run is over: the runner's last log bytes come just before it), and not when it is over.
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
-      while (($(uci_ms) < uci_burst_end)) && [[ ! -e $UCI_DIR/@@=RESULT_FILE@@ && ! -L $UCI_DIR/@@=RESULT_FILE@@ ]]; do uci_nap $((UCI_POLL_MS / 4)); done
+      uci_naps=$((4 * UCI_BURST_MS / UCI_POLL_MS + 1))
+      while (($(uci_ms) < uci_burst_end && uci_naps-- > 0)) && [[ ! -e $UCI_DIR/@@=RESULT_FILE@@ && ! -L $UCI_DIR/@@=RESULT_FILE@@ ]]; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
     fi
     break
   done
 fi
 uci_waited=$(($(uci_ms) - uci_start))
+((uci_waited >= 0)) || uci_waited=0
 
 printf 'launcher\t%s\n' "$(uci_process_field launcher)"
 printf 'runner\t%s\n' "$(uci_process_field runner)"

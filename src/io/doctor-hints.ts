@@ -42,6 +42,7 @@ export function hostHint(probeId: string, reason: string, ctx: HintContext): str
       if (reason === "unsafe") {
         return `make ${dir} the dispatch user's alone on ${ctx.providerId}: no symlink or directory on its path owned by another user, ${dir} itself not writable by group or others (chmod 700), any shared parent sticky like /tmp; or set ${variable} (config: ${key}) to such a directory (docs/security.md)`;
       }
+      if (reason === "foreign-run") return `remove that run directory on ${ctx.providerId} (nothing in it can be trusted); until then every reader refuses ${dir} (docs/security.md#readers-believe-only-this-users-runs)`;
       if (reason === "low-disk" || reason === "no-df") return `free disk space on ${ctx.providerId} where ${dir} lives, or set ${variable} (config: ${key}) to a roomier place`;
       return `create ${dir} for the dispatch user on ${ctx.providerId} (mkdir -p ${dir}), or set ${variable} (config: ${key}) to a directory it can write (${SETUP}#workspace)`;
     }

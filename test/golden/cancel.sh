@@ -2,7 +2,56 @@
 # unidesk-ci cancel (docs/readers.md): writes nothing; TERMs only this run's runner or launcher, proven by the
 set -uo pipefail
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
-UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
+uci_safe() {
+  local p q c u m n f
+  for q in "$2" -; do
+    [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
+    p=
+    for c in ${q//\// }; do
+      p+=/$c
+      [[ -d $p || -L $p ]] || break
+      read -r u m n f <<<"$(LC_ALL=C stat -c '%u %#a %U %F' "$p" || echo -1)"
+      [[ $f == d* ]] && ((${#p} < ${#q} ? (!u || u == EUID) && (m & 512 || !(m & 18)) : u == EUID && !(m & 18))) && continue
+      [[ $f == sym* ]] && ((!u || u == EUID)) && continue
+      printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; make it yours (uid %s), mode 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
+      return 1
+    done
+  done
+  [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
+  echo "$q"
+}
+
+UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
+UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+uci_unsafe() {
+  printf 'unsafe\t%s\nend\n' "${1//[[:cntrl:]]/ }"
+  exit 0
+}
+
+uci_foreign_run() {
+  local o t u m id
+  while IFS=$'\t' read -r t u m id; do
+    [[ $id =~ $UCI_RE_RUN_ID ]] || continue
+    [[ $t == d && $u == "$EUID" ]] && ((!(8#$m & 18))) && continue
+    o=$(uci_safe run "$1/$id") && continue
+    o=${o#unsafe run root }
+    echo "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
+    return 0
+  done < <(find -H "$1" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+  return 1
+}
+
+uci_runs_root() {
+  local o
+  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
+  UCI_RUNS_ROOT=$o
+  o=$(uci_foreign_run "$o") && uci_unsafe "$o"
+}
+
+uci_own_file() {
+  [[ ! -e $1 || -L $1 || -O $1 ]] && return 0
+  uci_unsafe "unsafe file $1: it belongs to $(stat -c '%U (uid %u)' -- "$1" 2>/dev/null), not to uid $EUID; another user could have written it: remove it"
+}
 UCI_RUN_ID='dev-20261127-162626-k3x9a2'
 UCI_RESULT_CAP='262144'
 
@@ -11,6 +60,7 @@ declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
+UCI_AGE=0
 
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
@@ -36,8 +86,16 @@ uci_pid_runs() {
   return 1
 }
 
+uci_young() {
+  local now mtime
+  printf -v now '%(%s)T' -1
+  mtime=$(stat -c %Y -- "$1" 2>/dev/null) || mtime=$now
+  UCI_AGE=$((now - mtime))
+  ((UCI_AGE < UCI_YOUNG_GRACE_S && UCI_AGE > -UCI_YOUNG_GRACE_S))
+}
+
 uci_liveness() {
-  local dir=$1 p pid has_pid=false now mtime
+  local dir=$1 p pid has_pid=false
   UCI_LIVE=dead
   UCI_LIVE_WHY=
   UCI_PID=()
@@ -64,14 +122,14 @@ uci_liveness() {
     ((UCI_RC[$p] == 1)) || UCI_LIVE=live
   done
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+    if uci_young "$dir"; then
       UCI_LIVE=live
-      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      UCI_LIVE_WHY="started ${UCI_AGE}s ago, no launcher.pid or runner.pid yet"
+      ((UCI_AGE >= 0)) || UCI_LIVE_WHY="dated $((-UCI_AGE))s ahead of the clock, no launcher.pid or runner.pid yet"
       return
     fi
     UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+    ((UCI_AGE < 0)) && UCI_LIVE_WHY+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
 }
 
@@ -96,6 +154,7 @@ uci_term() {
 
 uci_result_record() {
   local f=$1/result.json data size
+  uci_own_file "$f"
   if [[ ! -e $f && ! -L $f ]]; then
     printf 'result\t-\t0\n'
   elif [[ -f $f && ! -L $f ]] && size=$(stat -c %s -- "$f" 2>/dev/null) &&
@@ -171,6 +230,7 @@ uci_changes_record() {
 }
 
 printf 'unidesk-ci-cancel\t1\n'
+uci_runs_root
 uci_resolve_ref
 d="$UCI_RUNS_ROOT/$UCI_RUN_ID"
 printf 'runid\t%s\n' "$UCI_RUN_ID"

@@ -109,10 +109,46 @@ uci_safe() {
   echo "$q"
 }
 
+UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
+UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+uci_unsafe() {
+  printf 'unsafe\t%s\nend\n' "${1//[[:cntrl:]]/ }"
+  exit 0
+}
+
+uci_foreign_run() {
+  local o t u m id
+  while IFS=$'\t' read -r t u m id; do
+    [[ $id =~ $UCI_RE_RUN_ID ]] || continue
+    [[ $t == d && $u == "$EUID" ]] && ((!(8#$m & 18))) && continue
+    o=$(uci_safe run "$1/$id") && continue
+    o=${o#unsafe run root }
+    echo "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
+    return 0
+  done < <(find -H "$1" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+  return 1
+}
+
+uci_runs_root() {
+  local o
+  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
+  UCI_RUNS_ROOT=$o
+  o=$(uci_foreign_run "$o") && uci_unsafe "$o"
+}
+
+uci_own_file() {
+  [[ ! -e $1 || -L $1 || -O $1 ]] && return 0
+  uci_unsafe "unsafe file $1: it belongs to $(stat -c '%U (uid %u)' -- "$1" 2>/dev/null), not to uid $EUID; another user could have written it: remove it"
+}
+
 uci_root() {
   local id=$1 root=$2 base free state why
   if ! why=$(uci_safe "${id%-root}" "$root"); then
     uci_check "$id" fail unsafe "$why"
+    return
+  fi
+  if [[ $id == runs-root ]] && why=$(uci_foreign_run "$(realpath -m -- "$root")"); then
+    uci_check "$id" fail foreign-run "$why"
     return
   fi
   base=$(uci_existing "$root")

@@ -3,7 +3,56 @@
 set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
-UCI_RUNS_ROOT=$(realpath -m -- "$UCI_RUNS_ROOT")
+uci_safe() {
+  local p q c u m n f
+  for q in "$2" -; do
+    [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
+    p=
+    for c in ${q//\// }; do
+      p+=/$c
+      [[ -d $p || -L $p ]] || break
+      read -r u m n f <<<"$(LC_ALL=C stat -c '%u %#a %U %F' "$p" || echo -1)"
+      [[ $f == d* ]] && ((${#p} < ${#q} ? (!u || u == EUID) && (m & 512 || !(m & 18)) : u == EUID && !(m & 18))) && continue
+      [[ $f == sym* ]] && ((!u || u == EUID)) && continue
+      printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; make it yours (uid %s), mode 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
+      return 1
+    done
+  done
+  [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
+  echo "$q"
+}
+
+UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
+UCI_RE_RUN_ID='^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'
+uci_unsafe() {
+  printf 'unsafe\t%s\nend\n' "${1//[[:cntrl:]]/ }"
+  exit 0
+}
+
+uci_foreign_run() {
+  local o t u m id
+  while IFS=$'\t' read -r t u m id; do
+    [[ $id =~ $UCI_RE_RUN_ID ]] || continue
+    [[ $t == d && $u == "$EUID" ]] && ((!(8#$m & 18))) && continue
+    o=$(uci_safe run "$1/$id") && continue
+    o=${o#unsafe run root }
+    echo "unsafe run directory ${o%%; make it yours*}; another user could have written it: remove it"
+    return 0
+  done < <(find -H "$1" -mindepth 1 -maxdepth 1 \( -type d -o -type l \) -printf '%y\t%U\t%m\t%P\n' 2>/dev/null)
+  return 1
+}
+
+uci_runs_root() {
+  local o
+  o=$(uci_safe runs "$UCI_RUNS_ROOT") || uci_unsafe "$o"
+  UCI_RUNS_ROOT=$o
+  o=$(uci_foreign_run "$o") && uci_unsafe "$o"
+}
+
+uci_own_file() {
+  [[ ! -e $1 || -L $1 || -O $1 ]] && return 0
+  uci_unsafe "unsafe file $1: it belongs to $(stat -c '%U (uid %u)' -- "$1" 2>/dev/null), not to uid $EUID; another user could have written it: remove it"
+}
 UCI_LIMIT='20'
 UCI_RESULT_CAP='8192'
 UCI_DEPLOY_CAP='65536'
@@ -12,7 +61,7 @@ UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 
 uci_file_field() {
   local data
-  [[ -f $1 && ! -L $1 ]] || { printf -- '-'; return; }
+  [[ -f $1 && ! -L $1 && -O $1 ]] || { printf -- '-'; return; }
   data=$(head -c "$2" -- "$1" | base64 -w0) || { printf -- '-'; return; }
   printf 'b64:%s' "$data"
 }
@@ -22,6 +71,7 @@ declare -A UCI_PID=() UCI_RC=()
 UCI_LIVE=live
 UCI_LIVE_WHY=
 UCI_PID_SEEN=
+UCI_AGE=0
 
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
@@ -47,8 +97,16 @@ uci_pid_runs() {
   return 1
 }
 
+uci_young() {
+  local now mtime
+  printf -v now '%(%s)T' -1
+  mtime=$(stat -c %Y -- "$1" 2>/dev/null) || mtime=$now
+  UCI_AGE=$((now - mtime))
+  ((UCI_AGE < UCI_YOUNG_GRACE_S && UCI_AGE > -UCI_YOUNG_GRACE_S))
+}
+
 uci_liveness() {
-  local dir=$1 p pid has_pid=false now mtime
+  local dir=$1 p pid has_pid=false
   UCI_LIVE=dead
   UCI_LIVE_WHY=
   UCI_PID=()
@@ -75,14 +133,14 @@ uci_liveness() {
     ((UCI_RC[$p] == 1)) || UCI_LIVE=live
   done
   if ! $has_pid; then
-    printf -v now '%(%s)T' -1
-    mtime=$(stat -c %Y -- "$dir" 2>/dev/null) || mtime=$now
-    if ((now - mtime < UCI_YOUNG_GRACE_S)); then
+    if uci_young "$dir"; then
       UCI_LIVE=live
-      UCI_LIVE_WHY="started $((now - mtime))s ago, no launcher.pid or runner.pid yet"
+      UCI_LIVE_WHY="started ${UCI_AGE}s ago, no launcher.pid or runner.pid yet"
+      ((UCI_AGE >= 0)) || UCI_LIVE_WHY="dated $((-UCI_AGE))s ahead of the clock, no launcher.pid or runner.pid yet"
       return
     fi
     UCI_LIVE_WHY="no launcher.pid or runner.pid after ${UCI_YOUNG_GRACE_S}s"
+    ((UCI_AGE < 0)) && UCI_LIVE_WHY+=" (dated $((-UCI_AGE))s in the future: the clock was set back)"
   fi
 }
 
@@ -101,12 +159,14 @@ uci_liveness_record() {
 }
 
 uci_commit_field() {
-  local head=""
-  [[ -f $1 && ! -L $1 ]] && head=$(head -c 2048 -- "$1" 2>/dev/null | tr -d '\000')
+  local head="" f=$1/manifest-commit log=$1/launcher.log
+  [[ -f $f && ! -L $f ]] && head="commit $(head -c 41 -- "$f" 2>/dev/null | tr -d '\000\n')"
+  [[ $head =~ ^commit\ ${UCI_RE_FULL_SHA:1} ]] || { [[ -f $log && ! -L $log ]] && head=$(head -c 2048 -- "$log" 2>/dev/null | tr -d '\000'); }
   if [[ $head =~ commit\ (${UCI_RE_FULL_SHA:1:-1}) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf -- '-'; fi
 }
 
 printf 'unidesk-ci-runs\t1\n'
+uci_runs_root
 if [[ ! -d $UCI_RUNS_ROOT ]]; then
   printf 'root\tabsent\nend\t0\t0\n'
   exit 0
@@ -205,6 +265,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   ((uci_count < UCI_LIMIT)) || break
   uci_dir="$UCI_RUNS_ROOT/$uci_id"
   uci_liveness "$uci_dir"
+  uci_own_file "$uci_dir/result.json"
   [[ -z $UCI_STATUS || $(uci_status_word "$uci_dir") == "$UCI_STATUS" ]] || continue
   if [[ -f $uci_dir/result.json ]]; then
     uci_result="$(uci_file_field "$uci_dir/result.json" "$UCI_RESULT_CAP")"$'\t'"$(stat -c %s -- "$uci_dir/result.json" 2>/dev/null || echo 0)"
@@ -215,7 +276,7 @@ for ((uci_i = 0; uci_i < uci_total; uci_i++)); do
   ((uci_i + 1 < uci_total)) && uci_prev=${uci_order[uci_i + 1]#*$'\t'}
   printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$uci_id" "${uci_time%%.*}" \
     "$(uci_process_field launcher)" "$(uci_process_field runner)" "$UCI_LIVE" "$uci_result" \
-    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir/launcher.log")" "$uci_prev"
+    "$(uci_file_field "$uci_dir/pipelinerun.txt" 1024)" "$(uci_commit_field "$uci_dir")" "$uci_prev"
   uci_deploy "$uci_id"
   [[ $uci_prev != - ]] && uci_want_prev=$uci_prev
   uci_count=$((uci_count + 1))

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -166,6 +166,13 @@ describe("the probe in real bash against the fake cluster", () => {
     const ok = await probe({ runsRoot: join(shared, "our-link"), workRoot: join(shared, "ours") });
     assert.equal(ok.get("host.runs-root")!.ok, true, ok.get("host.runs-root")!.detail);
     assert.equal(ok.get("host.work-root")!.ok, true, ok.get("host.work-root")!.detail);
+    // Ours, but holding a run directory of another uid: every reader refuses it, so doctor is red too.
+    await mkdir(join(shared, "ours", "r-theirs"));
+    await chown(join(shared, "ours", "r-theirs"), 65534, 65534);
+    const foreign = (await probe({ runsRoot: join(shared, "our-link"), workRoot: join(shared, "ours") })).get("host.runs-root")!;
+    assert.equal(foreign.ok, false);
+    assert.match(foreign.detail, /^unsafe run directory \S+r-theirs: \S+r-theirs is a directory of nobody \(uid 65534\) mode 0755;/);
+    assert.match(foreign.hint!, /^remove that run directory on .*every reader refuses/);
   });
 
   it("a denied permission, a blocked runs root and an unreadable kubeconfig are each named", async () => {

@@ -27,13 +27,13 @@ async function start(cmd: string, args: string[]): Promise<ChildProcess> {
   return child;
 }
 
-/** A run dir with these pid files, older than the young-dir grace unless `young`. */
-async function runDir(runId: string, pids: { launcher?: number | string; runner?: number | string }, young = false): Promise<string> {
+/** A run dir with these pid files, older than the young-dir grace unless `young`; `aheadS`: dated that far in the future. */
+async function runDir(runId: string, pids: { launcher?: number | string; runner?: number | string }, young = false, aheadS = 0): Promise<string> {
   const dir = join(runsRoot, runId);
   await mkdir(dir, { recursive: true });
   for (const [name, pid] of Object.entries(pids)) await writeFile(join(dir, `${name}.pid`), `${pid}\n`);
-  if (!young) {
-    const t = new Date(Date.now() - 3600_000);
+  if (!young || aheadS) {
+    const t = new Date(Date.now() + (aheadS ? aheadS * 1000 : -3600_000));
     await utimes(dir, t, t);
   }
   return dir;
@@ -87,6 +87,12 @@ before(async () => {
   cases.push({ runId: "d-young", state: "running", why: /^started \d+s ago, no launcher\.pid or runner\.pid yet$/ });
   await runDir("d-old", {});
   cases.push({ runId: "d-old", state: "lost", why: new RegExp(`^no launcher\\.pid or runner\\.pid after ${RUN_YOUNG_GRACE_S}s$`) });
+  // (e) a dir dated a day ahead (made before the clock was set back): old at once, not young for ever
+  // (docs/decisions.md); (e') a few seconds ahead (a small step of the clock) is still young.
+  await runDir("e-future", {}, false, 86_400);
+  cases.push({ runId: "e-future", state: "lost", why: new RegExp(`^no launcher\\.pid or runner\\.pid after ${RUN_YOUNG_GRACE_S}s \\(dated \\d+s in the future: the clock was set back\\)$`) });
+  await runDir("e-ahead", {}, true, 10);
+  cases.push({ runId: "e-ahead", state: "running", why: /^dated \d+s ahead of the clock, no launcher\.pid or runner\.pid yet$/ });
 });
 
 after(async () => {

@@ -61,7 +61,8 @@ before(async () => {
   standIn = spawn("bash", ["-c", "sleep 120; exit 0", "launcher-stand-in", join(runsRoot, "r-running")], { stdio: "ignore", detached: true });
   await run("r-running", base + 40, { "launcher.pid": `${standIn.pid}\n`, "launcher.log": launcherLog("r-running"), "pipelinerun.txt": "e2e-r-running\n" });
   // A live process that is not this run's (a reused pid): the run is lost all the same.
-  await run("r-reused", base + 45, { "launcher.pid": `${process.pid}\n` });
+  // Its launcher died before launcher.log: the commit comes from its owner record.
+  await run("r-reused", base + 45, { "launcher.pid": `${process.pid}\n`, "manifest-commit": `${SHA_A}\n` });
   await run("r-killed", base + 50, { "launcher.pid": `${deadPid}\n`, "runner.pid": `${deadPid}\n`, "launcher.log": launcherLog("r-killed") });
   await run("r-garbage", base + 60, { "launcher.pid": `${deadPid}\n`, "result.json": "{not json" });
   await run("r-notaresult", base + 70, { "launcher.pid": `${deadPid}\n`, "result.json": "{\"status\":\"exploded\"}" });
@@ -103,6 +104,8 @@ describe("runs lister", () => {
     assert.deepEqual(ok, { runId: "r-ok", status: "succeeded", manifestCommit: COMMIT, startedAt: "2026-11-27T16:26:26.000Z", finishedAt: "2026-11-27T16:30:00.000Z", durationMs: 214_000, pipelineRun: "e2e-r-ok", reason: "run succeeded", changes: null });
     const running = listing.runs.find((r) => r.runId === "r-running")!;
     assert.deepEqual([running.manifestCommit, running.pipelineRun, running.startedAt, running.durationMs], [OTHER, "e2e-r-running", new Date((1_764_000_040) * 1000).toISOString(), null]);
+    assert.equal(listing.runs.find((r) => r.runId === "r-reused")!.manifestCommit, SHA_A, "from manifest-commit");
+    assert.equal(listing.runs.find((r) => r.runId === "r-nopid")!.manifestCommit, null);
     assert.match(listing.runs.find((r) => r.runId === "r-huge")!.reason!, /bytes, more than the 8192 a result may have/);
   });
 

@@ -130,6 +130,26 @@ describe("watch reader", () => {
     assert.ok(answeredOnNews(answer), `answered after ${answer.waitedMs} ms, at the end of the wait budget`);
   });
 
+  it("a clock set back while it waits does not make it wait for ever: the wait also ends by its count of naps", async () => {
+    await liveRun("w-clock");
+    const first = (await watch({ runId: "w-clock", answerWaitMs: 0 })).answer;
+    // A `date` that goes back an hour at every call (the reader's clock when bash has no EPOCHREALTIME).
+    const shims = join(root, "clock-shims");
+    await mkdir(shims, { recursive: true });
+    const count = join(shims, "count");
+    await writeFile(count, "0");
+    const real = (await runBash("command -v date", launcherEnv(root))).stdout.trim();
+    await writeFile(join(shims, "date"), `#!/bin/bash\nn=$(<${count}); echo $((n + 1)) > ${count}\n[[ $1 == +%s%3N ]] && { echo $((2000000000000 - n * 3600000)); exit; }\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const script = `unset EPOCHREALTIME\n${renderWatchReader({ runsRoot, runId: "w-clock", offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), answerWaitMs: 2000 })}`;
+    const run = await runBash(script, launcherEnv(root, { PATH: `${shims}:${process.env["PATH"]}` }));
+    assert.equal(run.code, 0, run.stderr);
+    const answer = parseWatchOutput(run.stdout);
+    assert.equal(answer.waitedMs, 0, "a negative wait is answered as 0");
+    // About 2000 / WATCH_POLL_MS naps (one date each, and one each for the start and the end), not an endless loop.
+    const calls = Number(await readFile(count, "utf8"));
+    assert.ok(calls >= 5 && calls <= 20, `${calls} clock reads`);
+  });
+
   it("returns at once when result.json exists, and when nothing is alive (stale)", async () => {
     const result = JSON.stringify({ ok: true, status: "succeeded", runId: "w-done", manifestCommit: COMMIT, pipelineRun: "e2e-w-done", temporaryNamespace: null, finishedAt: "2026-11-27T16:30:00.000Z" });
     await liveRun("w-done", { "result.json": result });

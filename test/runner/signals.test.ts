@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { assertClusterInvariants, hasFile, newTestRunId, prepareRun, readResult, runnerEnv, runRunner, startWorld, until } from "./harness.ts";
@@ -34,3 +35,29 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     });
   });
 }
+
+describe("dev-e2e.sh: SIGTERM while the run is still being set up", () => {
+  it("a signal before the run's own traps (runner.pid written, open_run still working) still ends cancelled, exit 143", async (t: TestContext) => {
+    const world = await startWorld({ defaultOutcome: { kind: "hang" } });
+    t.after(() => world.close());
+    const runId = newTestRunId("early");
+    const inv = await prepareRun(world, runId, { timeoutMs: 60_000 });
+    // open_run's mktemp (after runner.pid and the log redirect, before main's traps) says it started, then dawdles.
+    const shims = join(world.dir, "early-shims");
+    await mkdir(shims);
+    const started = join(shims, "mktemp-started");
+    const real = execFileSync("bash", ["-c", "command -v mktemp"], { encoding: "utf8" }).trim();
+    await writeFile(join(shims, "mktemp"), `#!/bin/bash\n: > ${started}\nsleep 1\nexec ${real} "$@"\n`);
+    await chmod(join(shims, "mktemp"), 0o755);
+    const env = runnerEnv(world);
+    const exit = await runRunner(inv.args, { ...env, PATH: `${shims}:${env["PATH"]}` }, (pid) => {
+      void until(() => hasFile(shims, "mktemp-started"), "open_run's mktemp").then(() => process.kill(pid, "SIGTERM"));
+    });
+    assert.equal(exit.code, 143, `${exit.signal ?? ""} ${exit.stderr}`);
+    const result = await readResult(inv.resultDir);
+    assert.equal(result.status, "cancelled");
+    assert.match(result.reason ?? "", /runner received SIGTERM/);
+    assert.equal(world.kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${runId}`), undefined, "nothing was created");
+    assertClusterInvariants(world, []);
+  });
+});

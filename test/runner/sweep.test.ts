@@ -209,6 +209,33 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
   });
 });
 
+describe("dev-e2e.sh: the sweep records a definite end for runs that left little behind", () => {
+  it("a launcher that died right after claiming the id (only manifest-commit), and one dated a day ahead of a clock set back: both lost, with the commit", async (t: TestContext) => {
+    const world = await startWorld({ defaultOutcome: { kind: "succeed", delayMs: 100 } });
+    t.after(() => world.close());
+    const claimed = join(world.dir, "runs", newTestRunId("claimed"));
+    const future = join(world.dir, "runs", newTestRunId("future"));
+    for (const dir of [claimed, future]) {
+      await mkdir(dir, { recursive: true });
+      // The launcher's owner record, as it writes it before launcher.log; nothing else.
+      await writeFile(join(dir, "manifest-commit"), `${SHA}\n`);
+    }
+    await age(claimed);
+    await age(future, -86_400);
+    const sweeper = await prepareRun(world, newTestRunId("sweeper"));
+    assert.equal((await runRunner(sweeper.args, runnerEnv(world))).code, 0);
+    for (const dir of [claimed, future]) {
+      const lost = await readResult(dir);
+      assert.equal(lost.status, "lost", basename(dir));
+      assert.equal(lost.writer, "sweep");
+      assert.equal(lost.manifestCommit, SHA, "the commit comes from manifest-commit");
+      assert.match(lost.reason ?? "", /no launcher\.pid or runner\.pid after 60s/);
+    }
+    assert.match((await readResult(future)).reason ?? "", /dated \d+s in the future: the clock was set back/);
+    assertClusterInvariants(world, [sweeper.runId]);
+  });
+});
+
 describe("dev-e2e.sh: the work root is known only from the launcher's layout", () => {
   for (const layout of ["elsewhere", "the runs root"] as const) {
     it(`a --manifest-file in ${layout} names no work root: every work dir stays`, async (t: TestContext) => {
