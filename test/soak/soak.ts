@@ -13,6 +13,7 @@ import { scriptedTasks, type Outcome } from "../kube/fake-api.ts";
 import { checkJsonRun } from "../io/json-check.ts";
 import { startSandbox, type Sandbox } from "../sandbox/sandbox.ts";
 import { applyFault, clearAll, mountRunsTmpfs, unmountRunsTmpfs, type FaultRecord } from "./faults.ts";
+import { ownVerdictProblems } from "./own-verdict.ts";
 import { describeRun, drawPlan, FAULT_KINDS, type FaultKind, type RunPlan } from "./plan.ts";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/unidesk-ci.mjs", import.meta.url));
@@ -141,6 +142,8 @@ interface Ctx {
   faultLog: FaultRecord[];
   /** Runs found with no result.json and nothing alive: only the sweep may write their verdict now. */
   judgedLost: Set<string>;
+  /** Runs the soak saw end `succeeded` (a failure digest's changes.since must name one of them). */
+  succeeded: Set<string>;
   /** Runs whose cluster leftovers and lost verdicts the next clean run's sweep must settle. */
   pending: { index: number; runIds: string[]; endedAt: number }[];
 }
@@ -339,15 +342,11 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
       check("own-verdict", res["runId"] === id && res["manifestCommit"] === ctx.commit, `${id}: result.json names ${String(res["runId"])} @ ${String(res["manifestCommit"])}`);
     }
   }
-  // The CLI's documents name only this run and commit.
+  // The CLI's documents name only this run and commit (a digest's changes.since: a run that succeeded, not this one).
+  for (const id of ids) if (status[id] === "succeeded") ctx.succeeded.add(id);
+  const succeeded = (id: string) => ctx.succeeded.has(id) || resultOf(sb, id)?.["status"] === "succeeded";
   for (const c of clis) {
-    const other = /"runId":"([^"]+)"/g;
-    for (const m of c.stdout.matchAll(other)) {
-      if (!ids.includes(m[1]!) && c.args[0] !== "runs") check("own-verdict", false, `${c.args.join(" ")} named run ${m[1]}`);
-    }
-    for (const m of c.stdout.matchAll(/"manifestCommit":"([0-9a-f]{40})"/g)) {
-      if (m[1] !== ctx.commit) check("own-verdict", false, `${c.args.join(" ")} named commit ${m[1]}`);
-    }
+    for (const problem of ownVerdictProblems(c.args, c.stdout, { ids, commit: ctx.commit, succeeded })) check("own-verdict", false, problem);
     // --json documents valid under their schema, error.exitCode = exit code
     check("json-documents", c.jsonProblem === undefined, `${c.args.join(" ")}: ${c.jsonProblem}`);
   }
@@ -448,6 +447,7 @@ async function sweepRun(ctx: Ctx, label: string): Promise<{ ok: boolean; id: str
   const id = `soak-${(ctx.seed >>> 0).toString(36)}-${label}`;
   ctx.sb.kube!.setOutcome(id, { kind: "succeed", delayMs: 200 });
   const rec = await spawnCli(ctx, ["run-dev-e2e", "--run-id", id, "--wait-ms", String(WAIT_MS), "--json"], [], []);
+  if (rec.code === 0) ctx.succeeded.add(id);
   return { ok: rec.code === 0, id };
 }
 
@@ -469,7 +469,7 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), `unidesk-soak-${options.seed}-`)));
   const sb = await startSandbox({ timeoutMs: RUN_TIMEOUT_MS, d601Env: { UNIDESK_CI_KEEP_RUNS: String(SOAK_KEEP_RUNS) } });
   const runsTmpfs = await mountRunsTmpfs(sb.runsRoot, 24);
-  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [], judgedLost: new Set() };
+  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [], judgedLost: new Set(), succeeded: new Set() };
   const reports: RunReport[] = [];
   const violations: SoakReport["violations"] = [];
   const final: Check[] = [];
