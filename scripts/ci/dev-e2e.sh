@@ -1358,12 +1358,19 @@ wait_pipeline_run() {
 
 # ---------------------------------------------------------------- main
 
+# A TERM or INT that comes before the handlers exist (runner.pid, which a cancel signals, is written in open_run, before
+# the handlers can work) is held here and acted on as soon as they do: never a death by signal without result.json.
+held_signal=""
 main() {
+  trap 'held_signal="SIGTERM 143"' TERM
+  trap 'held_signal="SIGINT 130"' INT
   parse_args "$@"
   open_run
   trap live_stop_streams EXIT
   trap 'on_signal SIGTERM 143' TERM
   trap 'on_signal SIGINT 130' INT
+  # shellcheck disable=SC2086 # two words: the signal's name and its exit code
+  if [[ -n $held_signal ]]; then on_signal $held_signal; fi
   init_roots
   check_tools
   sweep_and_prune

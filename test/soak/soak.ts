@@ -282,6 +282,21 @@ function documentedCode(cmd: CliRecord, status: string | undefined, dirExists: b
   return status === "succeeded" ? [0] : [1];
 }
 
+/**
+ * What sent run `id` a SIGTERM that must end it `cancelled` (docs/soak.md, `cancel-ends-cancelled`), or undefined:
+ * its `cancel` signalled its runner or launcher in a run with no fault, or a kill-runner/kill-launcher SIGTERM hit the
+ * process in its pid file (a launcher still inside the dispatch call is no run yet) and no other fault touched it.
+ */
+function termsOf(p: RunPlan, ids: string[], id: string, clis: CliRecord[], touching: FaultRecord[]): string | undefined {
+  if (touching.length === 0 && p.fault === null) {
+    const cancel = clis.find((c) => c.args[0] === "cancel" && c.args[1] === id && c.stdout.includes('"outcome":"signalled"'));
+    return cancel ? "its cancel signalled it" : undefined;
+  }
+  const [f] = touching;
+  const kill = touching.length === 1 && f && (f.kind === "kill-runner" || f.kind === "kill-launcher") && f.hit && f.detail.startsWith("SIGTERM") && f.detail.includes(` of ${id} (`) && f.fromPidFile;
+  return kill && ids.includes(id) ? f.detail : undefined;
+}
+
 /** Runs one planned run and checks every per-run invariant. */
 async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   const { sb } = ctx;
@@ -340,6 +355,13 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
       }
       // 3. never a verdict for another run or commit
       check("own-verdict", res["runId"] === id && res["manifestCommit"] === ctx.commit, `${id}: result.json names ${String(res["runId"])} @ ${String(res["manifestCommit"])}`);
+    }
+    // A SIGTERM to the run's runner or launcher (a cancel that signalled it, or a kill-*/SIGTERM that hit it) and
+    // nothing else: the run ends cancelled, or as scripted when the runner was already finishing; never error/lost.
+    const termedBy = dir ? termsOf(p, ids, id, clis, touching) : undefined;
+    if (termedBy) {
+      const end = res ? String(res["status"]) : "without result.json";
+      check("cancel-ends-cancelled", end === "cancelled" || end === scriptedStatus(p), `${id}: ${termedBy}, then ended ${end}${res ? `: ${String(res["reason"] ?? "")}` : ""}`);
     }
   }
   // The CLI's documents name only this run and commit (a digest's changes.since: a run that succeeded, not this one).
