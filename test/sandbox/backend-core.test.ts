@@ -153,6 +153,21 @@ describe("backend-core (dispatch contract over ssh2 to D601)", () => {
     assert.equal(backend.callCount(), calls + 7);
   });
 
+  it("the slow switch leaves no abort listener behind per delayed request (a long soak's MaxListenersExceededWarning)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      await backend.setFailure({ mode: "slow", delayMs: 5 });
+      for (let i = 0; i < 12; i++) assert.equal((await dispatch(ok("true"))).status, 200);
+      await backend.setFailure(null);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning")), []);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("never records or logs the token; a token inside a body is flagged and redacted", async () => {
     await dispatch(ok(`echo ${TOKEN} >/dev/null`));
     const last = backend.requests.at(-1)!;

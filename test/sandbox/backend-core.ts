@@ -313,12 +313,15 @@ function signalNumber(name: string | null): number | undefined {
   return constants.signals[key];
 }
 
+/** Waits `ms`, or until `signal` aborts; the abort listener goes with the wait (a long soak's slow switch delays many). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener("abort", done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 }

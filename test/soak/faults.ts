@@ -27,6 +27,8 @@ export interface FaultRecord {
   from: number;
   to: number;
   detail: string;
+  /** kill-launcher/kill-runner: the process struck was the one its pid file names (not a launcher still dispatching). */
+  fromPidFile?: boolean;
 }
 
 /** What the injectors need besides the sandbox. */
@@ -67,13 +69,14 @@ async function killHostProcess(ctx: FaultContext, which: "launcher" | "runner", 
   for (const id of ctx.runIds) {
     if (hasResult(ctx.sb, id)) continue;
     let pid = readPid(join(ctx.sb.runsRoot, id, `${which}.pid`));
+    const fromPidFile = pid !== undefined;
     if (pid === undefined && which === "launcher") {
       // Still inside the dispatch call: the launcher bash names the run in its command line.
       pid = (await ctx.sb.d601.processes()).find((p) => p.cmdline.includes(`UCI_RUN_ID='${id}'`) || p.cmdline.includes(`UCI_RUN_ID=${id}`))?.pid;
     }
     // A launcher SIGKILLed while its runner runs spoils nothing: the runner goes on and its verdict stands.
     const spoils = which === "runner" || signal === "SIGTERM" || !existsSync(join(ctx.sb.runsRoot, id, "runner.pid"));
-    if (pid !== undefined && tryKill(pid, signal)) return { hit: true, spoiled: spoils ? [id] : [], detail: `${signal} to the ${which} of ${id} (pid ${pid})` };
+    if (pid !== undefined && tryKill(pid, signal)) return { hit: true, spoiled: spoils ? [id] : [], detail: `${signal} to the ${which} of ${id} (pid ${pid})`, fromPidFile };
   }
   return { hit: false, spoiled: [], detail: `no live ${which}` };
 }

@@ -13,6 +13,7 @@ import { scriptedTasks, type Outcome } from "../kube/fake-api.ts";
 import { checkJsonRun } from "../io/json-check.ts";
 import { startSandbox, type Sandbox } from "../sandbox/sandbox.ts";
 import { applyFault, clearAll, mountRunsTmpfs, unmountRunsTmpfs, type FaultRecord } from "./faults.ts";
+import { ownVerdictProblems } from "./own-verdict.ts";
 import { describeRun, drawPlan, FAULT_KINDS, type FaultKind, type RunPlan } from "./plan.ts";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/unidesk-ci.mjs", import.meta.url));
@@ -141,6 +142,8 @@ interface Ctx {
   faultLog: FaultRecord[];
   /** Runs found with no result.json and nothing alive: only the sweep may write their verdict now. */
   judgedLost: Set<string>;
+  /** Runs the soak saw end `succeeded` (a failure digest's changes.since must name one of them). */
+  succeeded: Set<string>;
   /** Runs whose cluster leftovers and lost verdicts the next clean run's sweep must settle. */
   pending: { index: number; runIds: string[]; endedAt: number }[];
 }
@@ -279,6 +282,21 @@ function documentedCode(cmd: CliRecord, status: string | undefined, dirExists: b
   return status === "succeeded" ? [0] : [1];
 }
 
+/**
+ * What sent run `id` a SIGTERM that must end it `cancelled` (docs/soak.md, `cancel-ends-cancelled`), or undefined:
+ * its `cancel` signalled its runner or launcher in a run with no fault, or a kill-runner/kill-launcher SIGTERM hit the
+ * process in its pid file (a launcher still inside the dispatch call is no run yet) and no other fault touched it.
+ */
+function termsOf(p: RunPlan, ids: string[], id: string, clis: CliRecord[], touching: FaultRecord[]): string | undefined {
+  if (touching.length === 0 && p.fault === null) {
+    const cancel = clis.find((c) => c.args[0] === "cancel" && c.args[1] === id && c.stdout.includes('"outcome":"signalled"'));
+    return cancel ? "its cancel signalled it" : undefined;
+  }
+  const [f] = touching;
+  const kill = touching.length === 1 && f && (f.kind === "kill-runner" || f.kind === "kill-launcher") && f.hit && f.detail.startsWith("SIGTERM") && f.detail.includes(` of ${id} (`) && f.fromPidFile;
+  return kill && ids.includes(id) ? f.detail : undefined;
+}
+
 /** Runs one planned run and checks every per-run invariant. */
 async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   const { sb } = ctx;
@@ -338,16 +356,19 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
       // 3. never a verdict for another run or commit
       check("own-verdict", res["runId"] === id && res["manifestCommit"] === ctx.commit, `${id}: result.json names ${String(res["runId"])} @ ${String(res["manifestCommit"])}`);
     }
+    // A SIGTERM to the run's runner or launcher (a cancel that signalled it, or a kill-*/SIGTERM that hit it) and
+    // nothing else: the run ends cancelled, or as scripted when the runner was already finishing; never error/lost.
+    const termedBy = dir ? termsOf(p, ids, id, clis, touching) : undefined;
+    if (termedBy) {
+      const end = res ? String(res["status"]) : "without result.json";
+      check("cancel-ends-cancelled", end === "cancelled" || end === scriptedStatus(p), `${id}: ${termedBy}, then ended ${end}${res ? `: ${String(res["reason"] ?? "")}` : ""}`);
+    }
   }
-  // The CLI's documents name only this run and commit.
+  // The CLI's documents name only this run and commit (a digest's changes.since: a run that succeeded, not this one).
+  for (const id of ids) if (status[id] === "succeeded") ctx.succeeded.add(id);
+  const succeeded = (id: string) => ctx.succeeded.has(id) || resultOf(sb, id)?.["status"] === "succeeded";
   for (const c of clis) {
-    const other = /"runId":"([^"]+)"/g;
-    for (const m of c.stdout.matchAll(other)) {
-      if (!ids.includes(m[1]!) && c.args[0] !== "runs") check("own-verdict", false, `${c.args.join(" ")} named run ${m[1]}`);
-    }
-    for (const m of c.stdout.matchAll(/"manifestCommit":"([0-9a-f]{40})"/g)) {
-      if (m[1] !== ctx.commit) check("own-verdict", false, `${c.args.join(" ")} named commit ${m[1]}`);
-    }
+    for (const problem of ownVerdictProblems(c.args, c.stdout, { ids, commit: ctx.commit, succeeded })) check("own-verdict", false, problem);
     // --json documents valid under their schema, error.exitCode = exit code
     check("json-documents", c.jsonProblem === undefined, `${c.args.join(" ")}: ${c.jsonProblem}`);
   }
@@ -448,6 +469,7 @@ async function sweepRun(ctx: Ctx, label: string): Promise<{ ok: boolean; id: str
   const id = `soak-${(ctx.seed >>> 0).toString(36)}-${label}`;
   ctx.sb.kube!.setOutcome(id, { kind: "succeed", delayMs: 200 });
   const rec = await spawnCli(ctx, ["run-dev-e2e", "--run-id", id, "--wait-ms", String(WAIT_MS), "--json"], [], []);
+  if (rec.code === 0) ctx.succeeded.add(id);
   return { ok: rec.code === 0, id };
 }
 
@@ -469,7 +491,7 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), `unidesk-soak-${options.seed}-`)));
   const sb = await startSandbox({ timeoutMs: RUN_TIMEOUT_MS, d601Env: { UNIDESK_CI_KEEP_RUNS: String(SOAK_KEEP_RUNS) } });
   const runsTmpfs = await mountRunsTmpfs(sb.runsRoot, 24);
-  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [], judgedLost: new Set() };
+  const ctx: Ctx = { sb, seed: options.seed, commit: sb.initialCommit, production: sb.kube!.snapshot(), liveRuns: new Set(), runsTmpfs, log, pending: [], faultLog: [], judgedLost: new Set(), succeeded: new Set() };
   const reports: RunReport[] = [];
   const violations: SoakReport["violations"] = [];
   const final: Check[] = [];
