@@ -1,10 +1,9 @@
 /** `npm run build`: bundle src/main.ts into dist/unidesk-ci.mjs (+ the dist/unidesk-ci link) for Node, Deno and Bun. */
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { lazySegmenter } from "./lazy-segmenter.ts";
-import { packedScripts } from "./packed-scripts.ts";
+import { keptTexts, packed } from "./packed.ts";
 
 /** Where the bundle goes. */
 export const BUNDLE = "dist/unidesk-ci.mjs";
@@ -34,7 +33,7 @@ if (assembled !== runner) {
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 mkdirSync("dist", { recursive: true });
-const result = await build({
+const options: BuildOptions = {
   entryPoints: ["src/main.ts"],
   outfile: BUNDLE,
   bundle: true,
@@ -43,21 +42,25 @@ const result = await build({
   target: ["node20", "es2022"],
   minify: true,
   legalComments: "none",
-  loader: { ".sh": "text" },
+  charset: "utf8",
   banner: { js: "#!/usr/bin/env node" },
   define: {
     __UNIDESK_CI_VERSION__: JSON.stringify(pkg.version),
     __UNIDESK_CI_COMMIT__: JSON.stringify(gitCommit()),
-    // Generated here so the bundle needs no JSON Schema generator at run time (src/cli/schema.ts).
-    __UNIDESK_CI_JSON_SCHEMAS_GZIP__: JSON.stringify(gzipSync(JSON.stringify(generateJsonSchemas()), { level: 9 }).toString("base64")),
+    // The JSON Schemas come pre-generated in the packed blob, so the bundle needs no JSON Schema generator (src/cli/schema.ts).
+    __UNIDESK_CI_PACKED__: "true",
   },
-  plugins: [lazySegmenter, packedScripts()],
   // Optique's value-parser module keeps tables built with Object.keys()/new RegExp() at load time even
   // when nothing uses them (esbuild cannot know those calls are pure); they are, so let it drop them (≈5 KB).
   pure: ["Object.keys", "RegExp"],
   logLevel: "warning",
-  metafile: Boolean(process.env.UNIDESK_CI_METAFILE),
-});
+};
+// Two builds (build/packed.ts): the first learns which long literals of src/ the bundle keeps, the second packs them.
+const schemas = JSON.stringify(generateJsonSchemas());
+const marked: string[] = [];
+const first = await build({ ...options, write: false, plugins: [lazySegmenter, packed({ schemas, texts: "mark", marked })] });
+const texts = keptTexts(first.outputFiles[0]!.text, marked);
+const result = await build({ ...options, metafile: Boolean(process.env.UNIDESK_CI_METAFILE), plugins: [lazySegmenter, packed({ schemas, texts })] });
 // UNIDESK_CI_METAFILE=1 npm run build: where the bundle's bytes come from, biggest first (docs/building.md).
 if (result.metafile) {
   const inputs = Object.values(result.metafile.outputs)[0]!.inputs;

@@ -1,4 +1,4 @@
-// Lets tests import `*.sh` templates as text, the way the bundle embeds them (build/packed-scripts.ts: without
+// Lets tests import `*.sh` templates as text, the way the bundle embeds them (build/packed.ts: without
 // full-line comments, build/strip-comments.mjs).
 import { register } from "node:module";
 

@@ -7,9 +7,10 @@ import { UsageError } from "../errors.ts";
 import { writeJsonSchema } from "../io/json.ts";
 import { outputFor } from "../io/output.ts";
 import { generateJsonSchemas } from "../io/json-schemas.ts";
+import { schemas as packedSchemas } from "../packed.ts";
 
-/** Every JSON Schema by name, as gzipped JSON in base64, injected by esbuild (build/build.ts); undefined when running from sources. */
-declare const __UNIDESK_CI_JSON_SCHEMAS_GZIP__: string | undefined;
+/** Defined by esbuild (build/build.ts) in the bundle, whose packed blob holds the JSON Schemas; undefined when running from sources. */
+declare const __UNIDESK_CI_PACKED__: boolean | undefined;
 
 /** The name printed without NAME. */
 const DEFAULT_SCHEMA = "deploy";
@@ -36,16 +37,10 @@ export type SchemaOptions = InferValue<ReturnType<typeof schemaCommand>>;
 
 /** Every JSON Schema `schema` prints, by name. */
 export async function jsonSchemas(): Promise<Record<string, Record<string, unknown>>> {
-  // The bundle carries them pre-generated so that zod's JSON Schema generator (~20 KB) is left out, and gzipped
-  // (16 KB of JSON, much of it repeated, is 2.6 KB so). Keep the ternary: esbuild drops the dead branch's import
-  // only for a folded condition, not for code after an early return.
-  return typeof __UNIDESK_CI_JSON_SCHEMAS_GZIP__ === "string" ? ((await gunzipJson(__UNIDESK_CI_JSON_SCHEMAS_GZIP__)) as Record<string, Record<string, unknown>>) : generateJsonSchemas();
-}
-
-/** Parses base64 gzipped JSON with web standards only (present on Node, Deno and Bun). */
-async function gunzipJson(base64: string): Promise<unknown> {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).json();
+  // The bundle carries them pre-generated in its packed blob (build/packed.ts) so that zod's JSON Schema generator
+  // (~20 KB) is left out. Keep the ternary: esbuild drops the dead branch's import only for a folded condition,
+  // not for code after an early return.
+  return typeof __UNIDESK_CI_PACKED__ === "boolean" ? (JSON.parse(packedSchemas!) as Record<string, Record<string, unknown>>) : generateJsonSchemas();
 }
 
 /** Runs `schema`. */
