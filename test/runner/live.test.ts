@@ -104,12 +104,16 @@ describe("dev-e2e.sh: live progress and pod log streaming", () => {
     t.after(() => world.close());
     const runId = newTestRunId("live");
     const step = `e2e-${runId}-smoke-namespace-pod_step-smoke-namespace.log`;
-    // The fake holds the run until the watcher saw what this test asserts, so none of it is a sampling race: the
-    // second smoke-namespace chunk waits until the watcher saw its log non-empty, and smoke-namespace ends only
-    // once the watcher saw that log grow and two progress.json versions, one with smoke-namespace running.
+    // The fake holds the run until the watcher saw what this test asserts, so none of it is a sampling race:
+    // check-inputs ends only once the watcher saw a progress.json of the running PipelineRun (so the version with
+    // smoke-namespace running is a second one), the second smoke-namespace chunk waits until the watcher saw that
+    // log non-empty, and smoke-namespace ends only once the watcher saw the log grow and smoke-namespace running.
     let watcher: Seen | undefined;
     const printsWhen = { "smoke-namespace": (index: number) => index === 0 || grownSizes(watcher!, step).length >= 1 };
-    const endsWhen = { "smoke-namespace": () => grownSizes(watcher!, step).length >= 2 && runningVersions(watcher!).length >= 2 && smokeRunning(runningVersions(watcher!)) !== undefined };
+    const endsWhen = {
+      "check-inputs": () => runningVersions(watcher!).length >= 1,
+      "smoke-namespace": () => grownSizes(watcher!, step).length >= 2 && smokeRunning(runningVersions(watcher!)) !== undefined,
+    };
     world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 4, intervalMs: 50, binary: true, longLineBytes: 70_000, printsWhen, endsWhen }) });
     const inv = await prepareRun(world, runId, { keep: true });
     let exited = false;
@@ -155,12 +159,14 @@ describe("dev-e2e.sh: live progress and pod log streaming", () => {
     const world = await startWorld();
     t.after(() => world.close());
     const runId = newTestRunId("drop");
-    world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 6, intervalMs: 120, binary: true }) });
+    // check-inputs ends only once a stream was dropped: its stream is still open when the test drops it.
+    let dropped = 0;
+    world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 6, intervalMs: 50, binary: true, endsWhen: { "check-inputs": () => dropped > 0 } }) });
     const inv = await prepareRun(world, runId, { keep: true });
     const run = runRunner(inv.args, runnerEnv(world));
     const step = join(inv.resultDir, "pods", `e2e-${runId}-check-inputs-pod_step-check-inputs.log`);
     await until(() => existsSync(step) && statSync(step).size > 0, "the first stream's bytes");
-    await until(() => world.kube.dropLogStreams() > 0, "an open stream to drop");
+    await until(() => (dropped = world.kube.dropLogStreams()) > 0, "an open stream to drop");
     const exit = await run;
     assert.equal(exit.code, 0, exit.stderr);
     const log = await readFile(join(inv.resultDir, "runner.log"), "utf8");
