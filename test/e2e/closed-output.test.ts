@@ -70,10 +70,12 @@ describe("a closed stdout ends every command quietly", () => {
   ];
   for (const runtime of availableRuntimes()) {
     for (const [name, args, big] of commands) {
-      it(`${runtime}: ${name} | head -1 → ${big ? "exit 141" : "exit 0 or 141"}, nothing on stderr but the command's own lines, no stack trace`, async () => {
+      it(`${runtime}: ${name} | head -1 → ${big && runtime !== "bun" ? "exit 141" : "exit 0 or 141"}, nothing on stderr but the command's own lines, no stack trace`, async () => {
         const r = await throughHead([...RUNTIMES[runtime]!, ...args], { ...vars, ERRFILE: join(dir, `err-${runtime}`) }, repo);
         assert.notEqual(r.first, "");
-        if (big) assert.equal(r.code, 141, r.stderr);
+        // bun does not always report the closed pipe: with a log twice pipe-max-size it still exited 0 from
+        // `logs --file` in two loaded runs, so for bun the exit is 0 or 141 and the quiet stderr is what holds.
+        if (big && runtime !== "bun") assert.equal(r.code, 141, r.stderr);
         else assert.ok(r.code === 0 || r.code === 141, `exit ${r.code}: ${r.stderr}`);
         assert.doesNotMatch(r.stderr, /EPIPE|BrokenPipe|Broken pipe|^\s+at |Error:|error:|panic/m);
       });
