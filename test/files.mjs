@@ -2,7 +2,7 @@
 //   unit: no sandbox, no built bundle, no real runner: the CLI in process against fakes, the host scripts in bash.
 //   e2e:  the rest: the CI soak (test/soak), the sandbox (test/e2e/sandbox-*, test/sandbox), the built bundle under node/deno/bun
 //         (test/e2e, completions), the real runner against the fake cluster (test/runner).
-//   all:  both, the slow e2e files first so the long ones do not start last (node --test runs them in this order).
+//   all:  both, the slowest files first so the long ones do not start last (node --test starts them in this order).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -14,9 +14,37 @@ const files = readdirSync("test", { recursive: true })
   .filter((f) => f.endsWith(".test.ts"))
   .sort();
 const isE2e = (f) => E2E_DIRS.some((d) => f.startsWith(d)) || E2E_FILES.includes(f);
-// The CI soak first (the longest, minutes), then the sandbox files (they wait the longest), then the other e2e
-// files, then the unit files.
-const rank = (f) => (f.startsWith("test/soak/soak-") ? -1 : f.startsWith("test/e2e/sandbox-") ? 0 : isE2e(f) ? 1 : 2);
+// The files that take longest start first, so no long file starts last and holds the suite's end alone (node --test
+// starts them in this order as slots free up): the slowest measured (per-file wall time of one whole `npm test`,
+// longest first; re-rank when the order drifts), then the other sandbox files, the other e2e files, the unit files.
+const SLOWEST = [
+  "test/e2e/sandbox-doctor.test.ts",
+  "test/runner/failures.test.ts",
+  "test/e2e/reset-connection.test.ts",
+  "test/e2e/sandbox-fetch.test.ts",
+  "test/e2e/sandbox-follow.test.ts",
+  "test/e2e/sandbox-list.test.ts",
+  "test/e2e/sandbox-success.test.ts",
+  "test/host/readers.test.ts",
+  "test/e2e/sandbox-digest.test.ts",
+  "test/runner/failure.test.ts",
+  "test/runner/live.test.ts",
+  "test/host/doctor-probe.test.ts",
+  "test/e2e/sandbox-sweep.test.ts",
+  "test/runner/sweep.test.ts",
+  "test/runner/cluster.test.ts",
+  "test/runner/arguments.test.ts",
+];
+const rank = (f) => {
+  const slow = SLOWEST.indexOf(f);
+  if (slow >= 0) return slow - SLOWEST.length;
+  return f.startsWith("test/e2e/sandbox-") ? 0 : isE2e(f) ? 1 : 2;
+};
+const missing = SLOWEST.filter((f) => !files.includes(f));
+if (missing.length) {
+  process.stderr.write(`test/files.mjs: SLOWEST names files that do not exist: ${missing.join(", ")}\n`);
+  process.exit(2);
+}
 
 const which = process.argv[2] ?? "all";
 const chosen = which === "unit" ? files.filter((f) => !isE2e(f)) : which === "e2e" ? files.filter(isE2e) : which === "all" ? files : undefined;

@@ -2,7 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeOperatorRepo } from "../../build/bench-fixture.ts";
@@ -12,6 +12,12 @@ import { availableRuntimes, RUNTIMES } from "./helpers.ts";
 
 const TOKEN = "tok-closed-output-7";
 const RUN = "pipe-run-1";
+/**
+ * The largest pipe buffer a process may ask for (bun raises its stdout pipe to it): a log twice that size cannot
+ * fit the pipe, so the CLI is still writing when head has gone, on every runtime.
+ */
+const PIPE_MAX_BYTES = Number(readFileSync("/proc/sys/fs/pipe-max-size", "utf8").trim());
+const LOG_LINE = (i: number) => `line ${String(i).padStart(7, "0")} of a long runner log\n`;
 
 /** Runs `argv | head -1` in bash; the CLI's exit code and stderr. */
 function throughHead(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stderr: string; first: string }> {
@@ -40,8 +46,8 @@ describe("a closed stdout ends every command quietly", () => {
     const runsRoot = join(dir, "runs");
     for (const id of [RUN, "pipe-run-2"]) {
       mkdirSync(join(runsRoot, id), { recursive: true });
-      // Far more than a pipe buffer: the CLI is still writing when head has gone.
-      writeFileSync(join(runsRoot, id, "runner.log"), Array.from({ length: 20_000 }, (_, i) => `line ${i} of a long runner log\n`).join(""));
+      // Twice the largest pipe buffer: the CLI is still writing when head has gone.
+      writeFileSync(join(runsRoot, id, "runner.log"), Array.from({ length: Math.ceil((2 * PIPE_MAX_BYTES) / LOG_LINE(0).length) }, (_, i) => LOG_LINE(i)).join(""));
       writeFileSync(join(runsRoot, id, "result.json"), JSON.stringify({ ok: true, status: "succeeded", runId: id, manifestCommit: commit, pipelineRun: `e2e-${id}`, temporaryNamespace: `unidesk-ci-${id}`, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:02:05Z", durationMs: 125000, writer: "runner" }));
     }
     server = await serveFetch(fakeBackend({ token: TOKEN }).fetch);
@@ -64,11 +70,12 @@ describe("a closed stdout ends every command quietly", () => {
   ];
   for (const runtime of availableRuntimes()) {
     for (const [name, args, big] of commands) {
-      it(`${runtime}: ${name} | head -1 → ${big ? "exit 141" : "exit 0 or 141"}, nothing on stderr but the command's own lines, no stack trace`, async () => {
+      it(`${runtime}: ${name} | head -1 → ${big && runtime !== "bun" ? "exit 141" : "exit 0 or 141"}, nothing on stderr but the command's own lines, no stack trace`, async () => {
         const r = await throughHead([...RUNTIMES[runtime]!, ...args], { ...vars, ERRFILE: join(dir, `err-${runtime}`) }, repo);
         assert.notEqual(r.first, "");
-        if (big && runtime !== "bun") assert.equal(r.code, 141, r.stderr); // bun may finish writing into the pipe buffer before head closes it: 0 is then the honest exit
-        else if (big) assert.ok(r.code === 0 || r.code === 141, `exit ${r.code}: ${r.stderr}`);
+        // bun does not always report the closed pipe: with a log twice pipe-max-size it still exited 0 from
+        // `logs --file` in two loaded runs, so for bun the exit is 0 or 141 and the quiet stderr is what holds.
+        if (big && runtime !== "bun") assert.equal(r.code, 141, r.stderr);
         else assert.ok(r.code === 0 || r.code === 141, `exit ${r.code}: ${r.stderr}`);
         assert.doesNotMatch(r.stderr, /EPIPE|BrokenPipe|Broken pipe|^\s+at |Error:|error:|panic/m);
       });

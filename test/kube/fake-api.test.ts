@@ -143,7 +143,9 @@ describe("fake Kubernetes API with the real kubectl", () => {
   });
 
   it("runs scripted tasks in sequence; kubectl logs -f streams a growing, binary log and ends with the container", async () => {
-    const tasks = scriptedTasks({ lines: 4, intervalMs: 80, binary: true, longLineBytes: 100_000 });
+    // smoke-namespace ends only once its stream delivered bytes: some arrive while it runs, however slow the machine.
+    let arrived = false;
+    const tasks = scriptedTasks({ lines: 4, intervalMs: 80, binary: true, longLineBytes: 100_000, endsWhen: { "smoke-namespace": () => arrived } });
     kube.setOutcome("r-seq", { kind: "tasks", tasks });
     const pr = { apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: "e2e-r-seq", namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": "r-seq" } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } };
     assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], JSON.stringify(pr))).code, 0);
@@ -161,6 +163,7 @@ describe("fake Kubernetes API with the real kubectl", () => {
       child.stdout.on("data", (b: Buffer) => {
         const tr = kube.getObject("tekton.dev/v1", "taskruns", "unidesk-ci", "e2e-r-seq-smoke-namespace");
         chunks.push({ at: Date.now(), running: (tr?.status?.["conditions"] as { status: string }[])[0]!.status === "Unknown", bytes: b });
+        arrived = true;
       });
       child.on("close", resolve);
     });

@@ -45,6 +45,11 @@ export interface TaskScript {
    * it saw what it waits for (a line on the CLI's output), so the order it asserts is an event, not a race.
    */
   endsWhen?: () => boolean;
+  /**
+   * Chunk `index` is printed only once this holds (looked at every `intervalMs`): a test that must see a log grow
+   * holds the next chunk until it saw the earlier ones, so the growth it asserts is an event, not a sample.
+   */
+  printsWhen?: (index: number) => boolean;
 }
 
 /** One step of a {@link TaskScript}. */
@@ -77,6 +82,8 @@ export interface ScriptedTasksOptions {
   failSteps?: StepScript[];
   /** Per task name: it ends only once this holds (TaskScript.endsWhen). */
   endsWhen?: Record<string, () => boolean>;
+  /** Per task name: its chunk `index` is printed only once this holds (TaskScript.printsWhen). */
+  printsWhen?: Record<string, (index: number) => boolean>;
 }
 
 /** The raw bytes {@link scriptedTasks} puts in a log with `binary: true`. */
@@ -93,7 +100,7 @@ export function scriptedTasks(options: ScriptedTasksOptions = {}): TaskScript[] 
     }
     if (options.longLineBytes && t === 0) chunks.push(`${"L".repeat(options.longLineBytes)}\n`);
     const fail = options.failTask === name;
-    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail, ...(fail && options.failSteps ? { steps: options.failSteps } : {}), endsWhen: options.endsWhen?.[name] };
+    return { name, chunks, intervalMs: options.intervalMs ?? 50, fail, ...(fail && options.failSteps ? { steps: options.failSteps } : {}), endsWhen: options.endsWhen?.[name], printsWhen: options.printsWhen?.[name] };
   });
 }
 
@@ -248,12 +255,13 @@ export class FakeTekton {
     const chunks = script.chunks ?? [];
     const interval = script.intervalMs ?? 50;
     if (chunk < chunks.length) {
-      this.#later(interval, () => {
+      const print = (): void => this.#later(interval, () => {
         if (!this.#isRunning(ns, name)) return;
+        if (script.printsWhen && !script.printsWhen(chunk)) return print();
         this.store.appendLog(`${ns}/${trName}-pod/step-${endingStep(stepsOf(script))!.name}`, chunks[chunk]!);
         this.#runTasks(ns, name, outcome, i, chunk + 1);
       });
-      return;
+      return print();
     }
     if (outcome.hang && i === outcome.tasks.length - 1) return;
     const end = (): void => this.#later(interval, () => {

@@ -23,9 +23,10 @@ interface Seen {
   sizes: Map<string, number[]>;
 }
 
-function watch(resultDir: string, isDone: () => boolean): Promise<Seen> {
+/** Watches the result dir until result.json (or `isDone`): `seen` grows as it goes, `done` resolves at the end. */
+function watch(resultDir: string, isDone: () => boolean): { seen: Seen; done: Promise<Seen> } {
   const seen: Seen = { progress: [], sizes: new Map() };
-  return new Promise((resolve) => {
+  const done = new Promise<Seen>((resolve) => {
     const tick = () => {
       if (existsSync(join(resultDir, "result.json")) || isDone()) return resolve(seen);
       try {
@@ -45,7 +46,21 @@ function watch(resultDir: string, isDone: () => boolean): Promise<Seen> {
     };
     tick();
   });
+  return { seen, done };
 }
+
+/** The progress.json versions seen while the PipelineRun ran. */
+const runningVersions = (seen: Seen) => seen.progress.map((p) => JSON.parse(p) as Progress).filter((p) => p.pipelineRun?.status === "Unknown");
+/** A version showing smoke-namespace running, check-inputs done and report not started. */
+const smokeRunning = (versions: Progress[]) =>
+  versions.find(
+    (p) =>
+      p.taskRuns.some((r) => r.pipelineTask === "smoke-namespace" && r.status === "Unknown") &&
+      p.taskRuns.some((r) => r.pipelineTask === "check-inputs" && r.status === "True" && r.completionTime) &&
+      !p.taskRuns.some((r) => r.pipelineTask === "report"),
+  );
+/** The distinct non-empty sizes seen of one pods/ file. */
+const grownSizes = (seen: Seen, file: string) => (seen.sizes.get(file) ?? []).filter((s) => s > 0);
 
 /** Every container of the run's pods in the fake, as pods/<file> → [namespace, pod, container]. */
 function fakeContainers(kube: FakeKube, runId: string): Map<string, [string, string, string]> {
@@ -88,30 +103,37 @@ describe("dev-e2e.sh: live progress and pod log streaming", () => {
     const world = await startWorld();
     t.after(() => world.close());
     const runId = newTestRunId("live");
-    world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 4, intervalMs: 250, binary: true, longLineBytes: 70_000 }) });
+    const step = `e2e-${runId}-smoke-namespace-pod_step-smoke-namespace.log`;
+    // The fake holds the run until the watcher saw what this test asserts, so none of it is a sampling race:
+    // check-inputs ends only once the watcher saw a progress.json of the running PipelineRun (so the version with
+    // smoke-namespace running is a second one), the second smoke-namespace chunk waits until the watcher saw that
+    // log non-empty, and smoke-namespace ends only once the watcher saw the log grow and smoke-namespace running.
+    let watcher: Seen | undefined;
+    const printsWhen = { "smoke-namespace": (index: number) => index === 0 || grownSizes(watcher!, step).length >= 1 };
+    const endsWhen = {
+      "check-inputs": () => runningVersions(watcher!).length >= 1,
+      "smoke-namespace": () => grownSizes(watcher!, step).length >= 2 && smokeRunning(runningVersions(watcher!)) !== undefined,
+    };
+    world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 4, intervalMs: 50, binary: true, longLineBytes: 70_000, printsWhen, endsWhen }) });
     const inv = await prepareRun(world, runId, { keep: true });
     let exited = false;
     const run = runRunner(inv.args, runnerEnv(world)).finally(() => (exited = true));
-    const seen = await watch(inv.resultDir, () => exited);
+    const watching = watch(inv.resultDir, () => exited);
+    watcher = watching.seen;
+    const seen = await watching.done;
     const exit = await run;
     assert.equal(exit.code, 0, `${exit.stderr}\n${await readFile(join(inv.resultDir, "runner.log"), "utf8")}`);
 
     // progress.json appeared and changed while the run went on.
-    const versions = seen.progress.map((p) => JSON.parse(p) as Progress).filter((p) => p.pipelineRun?.status === "Unknown");
+    const versions = runningVersions(seen);
     assert.ok(versions.length >= 2, `progress.json versions seen while the PipelineRun ran: ${versions.length}`);
     assert.ok(versions.every((p) => p.runId === runId));
     assert.deepEqual(versions[0]!.tasks, ["check-inputs", "smoke-namespace", "report"]);
-    const running = versions.find((p) => p.taskRuns.some((r) => r.pipelineTask === "smoke-namespace" && r.status === "Unknown"));
-    assert.ok(running, "a version shows smoke-namespace running");
-    assert.ok(running.taskRuns.some((r) => r.pipelineTask === "check-inputs" && r.status === "True" && r.completionTime), "with check-inputs done");
-    assert.ok(!running.taskRuns.some((r) => r.pipelineTask === "report"), "and report not started");
+    assert.ok(smokeRunning(versions), "a version shows smoke-namespace running, check-inputs done and report not started");
 
-    // Logs grew in pods/ before the run ended.
-    const step = `e2e-${runId}-smoke-namespace-pod_step-smoke-namespace.log`;
-    const sizes = seen.sizes.get(step) ?? [];
-    // At least one non-empty size seen before result.json; two distinct ones (growth) is a sampling race on a
-    // loaded machine (CI saw "0,241" once), so growth is asserted only where it is not timing-bound.
-    assert.ok(sizes.some((s) => s > 0), `${step} was written while running: sizes ${sizes.join(",")}`);
+    // The log grew in pods/ before the run ended.
+    const sizes = grownSizes(seen, step);
+    assert.ok(sizes.length >= 2 && sizes.every((s, i) => i === 0 || s > sizes[i - 1]!), `${step} grew while running: sizes ${sizes.join(",")}`);
 
     // The final record: progress complete, logs exact.
     const final = JSON.parse(await readFile(join(inv.resultDir, "progress.json"), "utf8")) as Progress;
@@ -137,12 +159,14 @@ describe("dev-e2e.sh: live progress and pod log streaming", () => {
     const world = await startWorld();
     t.after(() => world.close());
     const runId = newTestRunId("drop");
-    world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 6, intervalMs: 120, binary: true }) });
+    // check-inputs ends only once a stream was dropped: its stream is still open when the test drops it.
+    let dropped = 0;
+    world.kube.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 6, intervalMs: 50, binary: true, endsWhen: { "check-inputs": () => dropped > 0 } }) });
     const inv = await prepareRun(world, runId, { keep: true });
     const run = runRunner(inv.args, runnerEnv(world));
     const step = join(inv.resultDir, "pods", `e2e-${runId}-check-inputs-pod_step-check-inputs.log`);
     await until(() => existsSync(step) && statSync(step).size > 0, "the first stream's bytes");
-    await until(() => world.kube.dropLogStreams() > 0, "an open stream to drop");
+    await until(() => (dropped = world.kube.dropLogStreams()) > 0, "an open stream to drop");
     const exit = await run;
     assert.equal(exit.code, 0, exit.stderr);
     const log = await readFile(join(inv.resultDir, "runner.log"), "utf8");
