@@ -18,6 +18,7 @@ const isE2e = (f) => E2E_DIRS.some((d) => f.startsWith(d)) || E2E_FILES.includes
 // starts them in this order as slots free up): the slowest measured (per-file wall time of one whole `npm test`,
 // longest first; re-rank when the order drifts), then the other sandbox files, the other e2e files, the unit files.
 const SLOWEST = [
+  "test/soak/soak-ci.test.ts",
   "test/e2e/sandbox-doctor.test.ts",
   "test/runner/failures.test.ts",
   "test/e2e/reset-connection.test.ts",

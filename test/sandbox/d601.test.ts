@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { until } from "../support/until.ts";
 import { execFile } from "./exec.ts";
 import { findMarkedProcesses, startD601, type D601 } from "./d601.ts";
 import { generateKeyPair, sshExec, SshExecError, type SshTarget } from "./ssh-exec.ts";
@@ -70,7 +71,8 @@ describe("D601 (ssh2 server running real bash)", () => {
     const local = await startD601({ home: join(root, "home2"), authorizedKeys: [key.publicKey] });
     const t2 = { ...target, port: local.port, hostKey: local.hostPublicKey };
     await sshExec(t2, "setsid bash -c 'trap \"\" TERM; sleep 3603' </dev/null >/dev/null 2>&1 & echo ok");
-    assert.equal((await local.processes()).length >= 1, true);
+    // `echo ok` answers before the detached bash has started its sleep: stop() must meet the sleep itself.
+    await until("the detached sleep 3603 running", async () => (await local.processes()).some((p) => p.cmdline === "sleep 3603"));
     // A client that connects and never speaks SSH must not block stop().
     const silent = connect(local.port, "127.0.0.1");
     silent.on("error", () => {});
