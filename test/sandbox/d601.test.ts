@@ -5,6 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { until } from "../support/until.ts";
+
+// Sleep lengths this test process alone uses: ps is machine-wide, and a second copy of the suite may run beside this one.
+const BASE = 100_000 + (process.pid % 50_000) * 4;
+const [S0, S1, S2, S3] = [BASE, BASE + 1, BASE + 2, BASE + 3];
 import { execFile } from "./exec.ts";
 import { findMarkedProcesses, startD601, type D601 } from "./d601.ts";
 import { generateKeyPair, sshExec, SshExecError, type SshTarget } from "./ssh-exec.ts";
@@ -58,21 +62,21 @@ describe("D601 (ssh2 server running real bash)", () => {
   });
 
   it("returns at once when a detached child (setsid, fds redirected) keeps running", async () => {
-    const r = await sshExec(target, "setsid bash -c 'sleep 3600' </dev/null >/dev/null 2>&1 & echo started");
+    const r = await sshExec(target, `setsid bash -c 'sleep ${S0}' </dev/null >/dev/null 2>&1 & echo started`);
     assert.equal(r.exitCode, 0);
     assert.equal(r.stdout, "started\n");
     // It answered while the detached child still runs (a wait for it would take an hour).
     const procs = await d601.processes();
-    assert.ok(procs.some((p) => p.cmdline === "sleep 3600"), JSON.stringify(procs));
+    assert.ok(procs.some((p) => p.cmdline === `sleep ${S0}`), JSON.stringify(procs));
   });
 
   it("stop() kills every process it started, detached ones included", async () => {
-    await sshExec(target, "nohup setsid sleep 3601 </dev/null >/dev/null 2>&1 & (trap '' TERM; setsid sleep 3602 </dev/null >/dev/null 2>&1 &)");
+    await sshExec(target, `nohup setsid sleep ${S1} </dev/null >/dev/null 2>&1 & (trap '' TERM; setsid sleep ${S2} </dev/null >/dev/null 2>&1 &)`);
     const local = await startD601({ home: join(root, "home2"), authorizedKeys: [key.publicKey] });
     const t2 = { ...target, port: local.port, hostKey: local.hostPublicKey };
-    await sshExec(t2, "setsid bash -c 'trap \"\" TERM; sleep 3603' </dev/null >/dev/null 2>&1 & echo ok");
+    await sshExec(t2, `setsid bash -c 'trap "" TERM; sleep ${S3}' </dev/null >/dev/null 2>&1 & echo ok`);
     // `echo ok` answers before the detached bash has started its sleep: stop() must meet the sleep itself.
-    await until("the detached sleep 3603 running", async () => (await local.processes()).some((p) => p.cmdline === "sleep 3603"));
+    await until(`the detached sleep ${S3} running`, async () => (await local.processes()).some((p) => p.cmdline === `sleep ${S3}`));
     // A client that connects and never speaks SSH must not block stop().
     const silent = connect(local.port, "127.0.0.1");
     silent.on("error", () => {});
@@ -81,13 +85,13 @@ describe("D601 (ssh2 server running real bash)", () => {
     silent.destroy();
     assert.deepEqual(await local.processes(), []);
     const ps = await execFile("ps", ["-eo", "pid,stat,args"]);
-    assert.doesNotMatch(ps.stdout, /sleep 3603/);
+    assert.doesNotMatch(ps.stdout, new RegExp(`sleep ${S3}`));
     // The first instance's processes are untouched by the second one's stop().
-    assert.ok((await d601.processes()).some((p) => p.cmdline === "sleep 3601"));
+    assert.ok((await d601.processes()).some((p) => p.cmdline === `sleep ${S1}`));
     await d601.stop();
     assert.deepEqual(await findMarkedProcesses(d601.marker), []);
     const ps2 = await execFile("ps", ["-eo", "pid,stat,args"]);
-    for (const s of ["sleep 3600", "sleep 3601", "sleep 3602"]) {
+    for (const s of [`sleep ${S0}`, `sleep ${S1}`, `sleep ${S2}`]) {
       assert.ok(!ps2.stdout.split("\n").some((l) => l.endsWith(s) && !/ Z/.test(l)), `${s} left running`);
     }
   });

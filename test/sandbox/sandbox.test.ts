@@ -97,17 +97,19 @@ describe("startSandbox (placeholder runner)", () => {
 
   it("stop() leaves no process running and removes the directory", async () => {
     const other = await startSandbox({ runner: "placeholder", kube: false });
+    // A sleep length this test process alone uses: ps is machine-wide, and a second copy of the suite may run beside it.
+    const sleep = `sleep ${100_000 + (process.pid % 50_000) * 4}`;
     const r = await fetch(`${other.backendUrl}/api/dispatch`, {
       method: "POST",
       headers: { authorization: `Bearer ${other.token}` },
-      body: JSON.stringify({ providerId: "D601", capability: "host.ssh", command: "setsid sleep 310 </dev/null >/dev/null 2>&1 & echo ok", timeoutMs: 5000 }),
+      body: JSON.stringify({ providerId: "D601", capability: "host.ssh", command: `setsid ${sleep} </dev/null >/dev/null 2>&1 & echo ok`, timeoutMs: 5000 }),
     });
     assert.equal(((await r.json()) as { stdout: string }).stdout, "ok\n");
     assert.equal((await other.d601.processes()).length, 1);
     await other.stop();
     assert.deepEqual(await other.d601.processes(), []);
     const ps = await execFile("ps", ["-eo", "stat,args"]);
-    assert.ok(!ps.stdout.split("\n").some((l) => l.endsWith("sleep 310") && !l.startsWith("Z")), ps.stdout);
+    assert.ok(!ps.stdout.split("\n").some((l) => l.endsWith(sleep) && !l.startsWith("Z")), ps.stdout);
     assert.equal(existsSync(other.root), false);
     await assert.rejects(fetch(`${other.backendUrl}/api/dispatch`, { method: "POST" }));
   });
