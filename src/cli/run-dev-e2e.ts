@@ -54,7 +54,7 @@ export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<vo
   const config = await pending;
   const target = opts.dryRun ? undefined : requireDispatchTarget(config);
   const loaded = await (offline ?? loadFromOrigin(repoDir, env, { fetch: true }));
-  const unpushed = await unpushedManifestWarning(repoDir, loaded.commit, env);
+  const unpushed = unpushedManifestWarning(loaded);
   if (unpushed) env.stderr.write(unpushed);
   const runId = opts.runId ?? newRunId(env.now());
   const resultDir = `${config.runsRoot}/${runId}`;

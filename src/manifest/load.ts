@@ -17,6 +17,10 @@ export interface LoadedManifest {
   originUrl: string;
   /** Top level of the operator's clone (absolute). */
   repoDir: string;
+  /** The blob id of deploy.json at {@link commit}. */
+  manifestId: string;
+  /** The object id of deploy.json on the clone's local `master`; undefined without one (for {@link unpushedManifestWarning}). */
+  localManifestId?: string;
 }
 
 /** Options for {@link loadFromOrigin}. */
@@ -34,6 +38,8 @@ export const MANIFEST_PATH = "deploy.json";
 const MANIFEST_REF_FULL = "refs/remotes/origin/master";
 /** The commit origin/master names. */
 const ORIGIN_MASTER = `${MANIFEST_REF_FULL}^{commit}`;
+/** deploy.json on the clone's local master, compared with origin's for the unpushed-change warning. */
+const LOCAL_MANIFEST = `refs/heads/master:${MANIFEST_PATH}`;
 
 /** Where scriptPath must live (one level, see SCRIPT_PATH in schema.ts). */
 export const SCRIPT_DIR = "scripts/ci/";
@@ -226,12 +232,15 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   // Startup time is dominated by git process spawns: without a fetch all three reads run side by side, and
   // one `cat-file --batch` reads every object (the commit, its trees, deploy.json), raw (GIT_READ_ENV).
   const read = () => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH_INPUT);
+  // `--revs-only`: the local master's deploy.json id comes with the top level when it exists, nothing when not.
   const [top, origin, offlineBatch] = await Promise.all([
-    git(["rev-parse", "--show-toplevel"], GIT_READ_ENV),
+    git(["rev-parse", "--show-toplevel", "--revs-only", LOCAL_MANIFEST], GIT_READ_ENV),
     git(["config", "--get", "remote.origin.url"], GIT_READ_ENV),
     options.fetch ? undefined : read(),
   ]);
-  const topLevel = top.code === 0 ? top.stdout.trim() : "";
+  const topOut = top.code === 0 ? top.stdout.replace(/\n$/, "") : "";
+  const localId = /\n([0-9a-f]{40,64})$/.exec(topOut);
+  const topLevel = (localId ? topOut.slice(0, localId.index) : topOut).trim();
   if (topLevel === "") {
     throw refError(repoDir, `not a git work tree (${firstLine(top.stderr, env.secrets) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
   }
@@ -287,7 +296,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     throw refError("environments.dev.ci.scriptPath", `${scriptPath} is ${scriptKind} at ${at}, not a regular file; commit the script itself there`);
   }
 
-  return { commit, manifest, originUrl, repoDir: topLevel };
+  return { commit, manifest, originUrl, repoDir: topLevel, manifestId: deploy.id, ...(localId ? { localManifestId: localId[1]! } : {}) };
 }
 
 /** What `cat-file --batch` is asked, one object per line, all by the ref (the answers are checked to chain into one commit). */
@@ -334,18 +343,11 @@ function readObjects(bytes: Uint8Array): OriginObjects | "moved" | undefined {
 
 /**
  * The one-line warning (docs/commands.md#unidesk-ci-run-dev-e2e) when the clone's local `master` holds a deploy.json
- * other than the one at `commit` (origin/master, what the run proves): a change committed but not pushed. One
- * `git rev-parse` of both blobs; null when they are equal, or either side has no deploy.json, or git cannot tell.
+ * other than the one at the loaded commit (origin/master, what the run proves): a change committed but not pushed.
+ * Null when they are equal or the clone has no local master with a deploy.json. Read by loadFromOrigin's first
+ * `rev-parse`, so it costs no git process of its own.
  */
-export async function unpushedManifestWarning(repoDir: string, commit: string, env: Env): Promise<string | null> {
-  if (!FULL_SHA.test(commit)) return null;
-  let out;
-  try {
-    out = await makeGit(repoDir, env)(["rev-parse", `refs/heads/master:${MANIFEST_PATH}`, `${commit}:${MANIFEST_PATH}`], GIT_READ_ENV);
-  } catch {
-    return null;
-  }
-  const [local, origin] = out.stdout.trim().split("\n");
-  if (out.code !== 0 || !local || !origin || local === origin) return null;
-  return `warning: deploy.json on local master differs from origin/master (not pushed); this run proves origin/master (${commit.slice(0, 12)}): push master to test your change\n`;
+export function unpushedManifestWarning(loaded: LoadedManifest): string | null {
+  if (loaded.localManifestId === undefined || loaded.localManifestId === loaded.manifestId) return null;
+  return `warning: deploy.json on local master differs from origin/master (not pushed); this run proves origin/master (${loaded.commit.slice(0, 12)}): push master to test your change\n`;
 }
