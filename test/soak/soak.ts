@@ -42,7 +42,7 @@ export interface SoakOptions {
 }
 
 /** One CLI process of a run. */
-interface CliRecord {
+export interface CliRecord {
   args: string[];
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -159,6 +159,8 @@ function spawnCli(ctx: Ctx, args: string[], clis: CliRecord[], children: ChildPr
   return new Promise((resolve) => {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      // What the run's result.json says as the command ends, before retention can prune it.
+      for (const a of args) if (a.startsWith("soak-")) resultOf(ctx.sb, a);
       rec.code = code;
       rec.signal = signal;
       try {
@@ -209,13 +211,26 @@ async function commands(ctx: Ctx, p: RunPlan, ids: string[], clis: CliRecord[], 
   }
 }
 
-const resultOf = (sb: Sandbox, id: string): Record<string, unknown> | undefined => {
+/** Every result.json read so far, by path: retention (6 kept) may prune a run's dir before its judge looks. */
+const seenResults = new Map<string, Record<string, unknown>>();
+
+export const resultOf = (sb: Sandbox, id: string): Record<string, unknown> | undefined => {
+  const path = join(sb.runsRoot, id, "result.json");
   try {
-    return JSON.parse(readFileSync(join(sb.runsRoot, id, "result.json"), "utf8")) as Record<string, unknown>;
+    const res = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    seenResults.set(path, res);
+    return res;
   } catch {
     return undefined;
   }
 };
+
+/**
+ * result.json, or the one read earlier when the run's whole dir is gone since: only retention removes a dir that
+ * held a result (seed 4242 runs 95 and 244: pruned by the runs beside it before the judge looked).
+ */
+export const lastResultOf = (sb: Sandbox, id: string): Record<string, unknown> | undefined =>
+  resultOf(sb, id) ?? (existsSync(join(sb.runsRoot, id)) ? undefined : seenResults.get(join(sb.runsRoot, id, "result.json")));
 
 /** D601 processes belonging to a run (its id on their command line). */
 async function processesOf(sb: Sandbox, id: string) {
@@ -266,12 +281,13 @@ async function settle(ctx: Ctx, ids: string[], timeoutMs: number): Promise<strin
 }
 
 /** The exit code a CLI command must end with, given the run's end (`status`) and no fault. */
-function documentedCode(cmd: CliRecord, status: string | undefined, dirExists: boolean): number[] {
+export function documentedCode(cmd: CliRecord, status: string | undefined, dir: "exists" | "pruned" | "never"): number[] {
   const [verb] = cmd.args;
   const waits = cmd.args.includes("--wait-ms");
   if (verb === "run-dev-e2e" && !waits) return [0];
   if (verb === "runs") return [0];
-  if (verb === "logs" && !cmd.args.includes("--follow")) return dirExists ? [0] : [2];
+  // A dir retention pruned after a result was seen: found or not, depending on when the command ran.
+  if (verb === "logs" && !cmd.args.includes("--follow")) return dir === "exists" ? [0] : dir === "pruned" ? [0, 2] : [2];
   if (verb === "cancel") {
     // 0: ended cancelled, or already finished before the cancel; 1: any other end, or a lost run.
     if (cmd.stdout.includes('"outcome":"finished"') && status !== "lost") return [0];
@@ -337,12 +353,12 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
   const status: Record<string, string> = {};
 
   for (const id of ids) {
-    const res = resultOf(sb, id);
+    const res = lastResultOf(sb, id);
     const dir = existsSync(join(sb.runsRoot, id));
     status[id] = res ? String(res["status"]) : dir ? "lost" : "none";
     // 1. the run ends definitely: result.json, or lost (nothing alive) for the next sweep
     check("ends-definitely", res !== undefined || lost.includes(id) || !dir, `${id}: no result.json and processes still alive`);
-    if (!dir) {
+    if (!dir && !res) {
       // Never started: only a fault on the way there may explain it.
       check("started-unless-faulted", anyFault, `${id}: no run directory, and no fault`);
     }
@@ -379,7 +395,8 @@ async function runOne(ctx: Ctx, p: RunPlan): Promise<RunReport> {
     const st = status[idOf];
     const finalStatus = st === "none" ? undefined : st;
     const waitRanOut = c.code === 3;
-    const documented = documentedCode(c, waitRanOut ? undefined : finalStatus, existsSync(join(sb.runsRoot, idOf)));
+    const dirNow = existsSync(join(sb.runsRoot, idOf)) ? "exists" : lastResultOf(sb, idOf) ? "pruned" : "never";
+    const documented = documentedCode(c, waitRanOut ? undefined : finalStatus, dirNow);
     // SIGKILL has no exit code. A SIGTERM in the CLI's first moments (node still starting, before any handler
     // can exist) is a death by signal too, acceptable only if it did nothing yet: no output, nothing dispatched.
     const silent = c.stdout === "" && c.stderr === "" && !sb.backend.requests.some((r) => Date.parse(r.at) >= c.startedAt && JSON.stringify(r.body ?? "").includes(idOf));
