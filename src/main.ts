@@ -79,7 +79,7 @@ function realEnv(controller: AbortController): Env {
       }),
     fetch: (...args) => fetch(...args),
     spawn: makeSpawn(secrets),
-    readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin }),
+    readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin, uid: process.getuid?.() }),
     checkOutputPath,
     writeFileAtomic,
     signal: controller.signal,

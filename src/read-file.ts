@@ -7,6 +7,8 @@ export interface ReadFileContext {
   signal: AbortSignal;
   /** Standard input as a byte stream, asked for only when it is read. */
   stdin: () => AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+  /** The user's uid, for `ReadFileOptions.guard` (env.ts); undefined where the platform has none (nothing is checked). */
+  uid?: number;
 }
 
 const CHUNK_BYTES = 65_536;
@@ -39,7 +41,7 @@ const fsCall = <T>(path: string, work: Promise<T>): Promise<T> =>
     throw toFileReadError(path, error);
   });
 
-async function readRegular(path: string, maxBytes: number, signal: AbortSignal, guard: FileGuard | undefined): Promise<Uint8Array> {
+async function readRegular(path: string, maxBytes: number, signal: AbortSignal, guard: FileGuard | undefined, uid: number | undefined): Promise<Uint8Array> {
   const fs = await import("node:fs/promises");
   const { constants } = await import("node:fs");
   // stat first: open() on a FIFO blocks until a writer appears, and nothing could interrupt it.
@@ -52,7 +54,7 @@ async function readRegular(path: string, maxBytes: number, signal: AbortSignal, 
     const opened = await handle.stat();
     if (!opened.isFile()) throw notRegular(path, opened);
     // On the opened file, not the path: what is judged is what is read.
-    const untrusted = guard && untrustedFile(path, opened, guard, process.getuid?.());
+    const untrusted = guard && untrustedFile(path, opened, guard, uid);
     if (untrusted) throw untrusted;
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -102,7 +104,7 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
 export function makeReadFile(context: ReadFileContext): Env["readFile"] {
   return async (path, { maxBytes, stdin, guard }) => {
     context.signal.throwIfAborted();
-    const bytes = stdin && isStdinPath(path) ? readStream(context.stdin(), path, maxBytes) : readRegular(path, maxBytes, context.signal, guard);
+    const bytes = stdin && isStdinPath(path) ? readStream(context.stdin(), path, maxBytes) : readRegular(path, maxBytes, context.signal, guard, context.uid);
     return decodeText(await abortable(bytes, context.signal), path);
   };
 }

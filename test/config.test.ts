@@ -35,7 +35,7 @@ async function setup(config?: unknown, vars: Record<string, string> = {}): Promi
 
 /** The Env with main.ts's real readFile (regular files only, bounded). */
 function realFiles<E extends Env>(env: E): E {
-  return { ...env, readFile: makeReadFile({ signal: env.signal, stdin: () => [] }) };
+  return { ...env, readFile: makeReadFile({ signal: env.signal, stdin: () => [], uid: process.getuid?.() }) };
 }
 
 /** Asserts the error's class and exit code, and that no message carries the token. */
