@@ -132,8 +132,10 @@ printf 'runner\t%s\n' "$(uci_process_field runner)"
 uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/@@=PIPELINERUN_FILE@@" 1024)"
 uci_result_record "$UCI_DIR"
-# A run that ended without succeeding: the last green run before it, for the digest.
-$uci_has_result && uci_changes_record "$UCI_DEPLOY_CAP"
+# A run that ended without succeeding: the last green run before it, for the digest. Asked of the run dir again,
+# not of the scan: a result.json written since the scan is in this answer (uci_result_record above), which ends a
+# follow, so its changes must be in it too.
+uci_changes_record "$UCI_DEPLOY_CAP"
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

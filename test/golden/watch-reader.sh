@@ -331,7 +331,7 @@ printf 'runner\t%s\n' "$(uci_process_field runner)"
 uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
-$uci_has_result && uci_changes_record "$UCI_DEPLOY_CAP"
+uci_changes_record "$UCI_DEPLOY_CAP"
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

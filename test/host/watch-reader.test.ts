@@ -150,6 +150,28 @@ describe("watch reader", () => {
     assert.ok(calls >= 5 && calls <= 20, `${calls} clock reads`);
   });
 
+  it("a run that ends while the answer is being written: the answer that carries its failed result carries its changes too", async () => {
+    const dir = await liveRun("w-ending");
+    const first = (await watch({ runId: "w-ending", answerWaitMs: 0 })).answer;
+    // result.json appears after the reader's scan, just before it reads the result (when it reads pipelinerun.txt):
+    // the answer ends the follow, so what changed since the last green run must be in it, not in a next answer.
+    const shims = join(root, "ending-shims");
+    await mkdir(shims, { recursive: true });
+    const real = (await runBash("command -v head", launcherEnv(root))).stdout.trim();
+    const result = JSON.stringify({ ok: false, status: "failed", runId: "w-ending", manifestCommit: COMMIT, pipelineRun: "e2e-w-ending", temporaryNamespace: null, finishedAt: "2026-11-27T16:30:00.000Z" });
+    await writeFile(join(shims, "result.json"), result);
+    await writeFile(join(shims, "head"), `#!/bin/bash
+[[ \${@: -1} == */pipelinerun.txt && ! -e ${dir}/result.json ]] && cp ${join(shims, "result.json")} ${dir}/result.json
+exec ${real} "$@"
+`, { mode: 0o755 });
+    const script = renderWatchReader({ runsRoot, runId: "w-ending", offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), answerWaitMs: 0 });
+    const run = await runBash(script, launcherEnv(root, { PATH: `${shims}:${process.env["PATH"]}` }));
+    assert.equal(run.code, 0, run.stderr);
+    const answer = parseWatchOutput(run.stdout);
+    assert.equal(answer.result?.status, "failed", "the result written during the answer is in it");
+    assert.notEqual(answer.changes, null, "and so are its changes");
+  });
+
   it("returns at once when result.json exists, and when nothing is alive (stale)", async () => {
     const result = JSON.stringify({ ok: true, status: "succeeded", runId: "w-done", manifestCommit: COMMIT, pipelineRun: "e2e-w-done", temporaryNamespace: null, finishedAt: "2026-11-27T16:30:00.000Z" });
     await liveRun("w-done", { "result.json": result });

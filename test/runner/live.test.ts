@@ -138,12 +138,18 @@ describe("dev-e2e.sh: live progress and pod log streaming", () => {
     // The final record: progress complete, logs exact.
     const final = JSON.parse(await readFile(join(inv.resultDir, "progress.json"), "utf8")) as Progress;
     assert.equal(final.pipelineRun?.status, "True");
-    assert.deepEqual(final.taskRuns.map((r) => [r.pipelineTask, r.status, r.reason, r.pod]), [
+    // Every task once, complete; in the record's order: by start time (whole seconds: two tasks started in the same
+    // second come by name, docs/runner.md#live-progress-progressjson-and-pods-streaming).
+    const rows = final.taskRuns.map((r) => [r.pipelineTask, r.status, r.reason, r.pod]);
+    assert.deepEqual([...rows].sort(), [
       ["check-inputs", "True", "Succeeded", `e2e-${runId}-check-inputs-pod`],
-      ["smoke-namespace", "True", "Succeeded", `e2e-${runId}-smoke-namespace-pod`],
       ["report", "True", "Succeeded", `e2e-${runId}-report-pod`],
+      ["smoke-namespace", "True", "Succeeded", `e2e-${runId}-smoke-namespace-pod`],
     ]);
     assert.ok(final.taskRuns.every((r) => r.startTime && r.completionTime));
+    const key = (r: Progress["taskRuns"][number]) => `${r.startTime}\u0000${r.name}`;
+    assert.ok(final.taskRuns.every((r, i) => i === 0 || key(final.taskRuns[i - 1]!) <= key(r)), `sorted by start time, then name: ${JSON.stringify(final.taskRuns)}`);
+    assert.equal(rows[0]![0], "check-inputs", "check-inputs ends before the others start");
     assert.ok(final.pods.some((p) => p.namespace === `unidesk-ci-${runId}` && p.containers[0]!.log === "pods/e2e-smoke_smoke.log"));
     await assertLogsComplete(world, runId, inv.resultDir);
     const saved = await readFile(join(inv.resultDir, "pods", step));
