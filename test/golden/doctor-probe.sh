@@ -175,7 +175,7 @@ uci_root() {
 }
 
 uci_kubectl() {
-  uci_bounded 10 kubectl --request-timeout=5s "$@" 2>&1
+  uci_bounded 10 env GOGC=off GOMEMLIMIT=64MiB GOMAXPROCS=1 kubectl --request-timeout=5s "$@" 2>&1
 }
 
 uci_get() {
