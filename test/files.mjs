@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const E2E_DIRS = ["test/e2e/", "test/sandbox/", "test/runner/", "test/soak/"];
-const E2E_FILES = ["test/cli/completions.test.ts"];
+const E2E_FILES = ["test/cli/completions.test.ts", "test/typecheck.test.ts"];
 
 const files = readdirSync("test", { recursive: true })
   .map((f) => join("test", String(f)))
@@ -19,6 +19,7 @@ const isE2e = (f) => E2E_DIRS.some((d) => f.startsWith(d)) || E2E_FILES.includes
 // longest first; re-rank when the order drifts), then the other sandbox files, the other e2e files, the unit files.
 const SLOWEST = [
   "test/soak/soak-ci.test.ts",
+  "test/typecheck.test.ts",
   "test/e2e/sandbox-doctor.test.ts",
   "test/runner/failures.test.ts",
   "test/e2e/reset-connection.test.ts",
