@@ -207,9 +207,20 @@ iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 # Text from outside (Tekton conditions, kubectl and pod output) as one line that cannot drive a terminal: C1
 # controls (U+0080-U+009F) and bidi overrides (U+202A-U+202E, U+2066-U+2069) go, C0 controls and DEL become spaces.
 readonly UNSAFE_TEXT_SED='s/\xc2[\x80-\x9f]//g; s/\xe2\x80[\xaa-\xae]//g; s/\xe2\x81[\xa6-\xa9]//g; s/[[:cntrl:]]/ /g'
-one_line() { printf '%s' "$1" | tr '\n' ' ' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED"; }
+# Text of printable ASCII only is clean as it is: no tr or sed process for it (most lines are the runner's own).
+one_line() {
+  if is_plain_text "$1"; then printf '%s' "$1"; else printf '%s' "$1" | tr '\n' ' ' | LC_ALL=C sed -e "$UNSAFE_TEXT_SED"; fi
+}
+is_plain_text() {
+  local LC_ALL=C
+  [[ $1 != *[![:print:]]* ]]
+}
 # Every runner.log line is one clean line, whatever it quotes.
-log() { printf '%s %s\n' "$(iso_now)" "$(one_line "$*")"; }
+log() {
+  local line="$*" # quoted: bash 5.2 puts a \001 before a DEL in `local line=$*`
+  is_plain_text "$line" || line=$(one_line "$line")
+  printf '%s %s\n' "$(iso_now)" "$line"
+}
 
 pipeline_run_created=false
 pipeline_run_attempted=false

@@ -69,6 +69,15 @@ describe("the runner in parts: sourced, with kc stubbed", () => {
     assert.deepEqual([stdout, calls], ["defined\nidle\n", []]);
   });
 
+  it("runner.log lines: outside text is cleaned (C0, C1, bidi, newlines), plain ASCII passes as it is without a tr or sed process", () => {
+    const dir = mkdtempSync(join(root, "log-"));
+    const hostile = ["esc \u001b[31m red", "c1 \u009b x", "bidi \u202e x \u2066", "new\nline\ttab", "del \u007f x", "utf8 é ü"];
+    const quoted = hostile.map((t) => `$'${[...Buffer.from(t)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}'`);
+    const { stdout } = sourced(dir, `${quoted.map((q) => `log ${q}`).join("\n")}\ntr() { echo "tr ran"; }\nsed() { echo "sed ran"; }\nlog 'plain: run me, 42 ~!@#$%^&*()[]{}|;:<>?/'`);
+    const lines = stdout.split("\n").filter((l) => l !== "").map((l) => l.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, ""));
+    assert.deepEqual(lines, ["esc  [31m red", "c1  x", "bidi  x ", "new line tab", "del   x", "utf8 é ü", "plain: run me, 42 ~!@#$%^&*()[]{}|;:<>?/"]);
+  });
+
   it("the sweep: dead runs lost (namespace deleted or kept, PipelineRun cancelled), a finished run's namespace deleted, live and unproven runs untouched", async (t) => {
     const dir = mkdtempSync(join(root, "sweep-"));
     // A live run: its runner.pid is a process whose command line names the run's result dir.
