@@ -7,11 +7,9 @@ import { makeReadFile } from "./read-file.ts";
 import { checkOutputPath, writeFileAtomic } from "./write-file.ts";
 
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
-// process.getBuiltinModule (Node ≥ 20.16, Deno, Bun) loads it synchronously, so a child starts within the spawn
-// call itself: a dry run's git reads begin before argv is parsed (src/cli/run-dev-e2e.ts startDryRunReads).
 // Children never see the token: not in UNIDESK_TOKEN, not in any variable holding it (env.ts childEnvironment).
 const makeSpawn = (secrets: Set<string>): Spawn => async (cmd, args, options = {}) => {
-  const { spawn: spawnChild } = process.getBuiltinModule?.("node:child_process") ?? (await import("node:child_process"));
+  const { spawn: spawnChild } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     const child = spawnChild(cmd, args, {
       cwd: options.cwd,

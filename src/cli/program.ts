@@ -9,9 +9,8 @@ import { guardTerminalText, ownSequence } from "../io/terminal.ts";
 import { redactSecrets } from "../redact.ts";
 import { lazy } from "./lazy.ts";
 import { foldRepeated } from "./common.ts";
-import type { OfflineReads } from "../manifest/load.ts";
 import { EXIT_CODES, OVERVIEW_HELP, metaOutput } from "./meta.ts";
-import { runDevE2eCommand, runRunDevE2e, startDryRunReads } from "./run-dev-e2e.ts";
+import { runDevE2eCommand, runRunDevE2e } from "./run-dev-e2e.ts";
 import { logsCommand, runLogs } from "./logs.ts";
 import { cancelCommand, runCancel } from "./cancel.ts";
 import { doctorCommand, runDoctor } from "./doctor.ts";
@@ -185,11 +184,11 @@ export function completionCandidates(words: readonly string[]): { text: string; 
   return out;
 }
 
-/** Runs the parsed command; `started` are a dry run's git reads begun before parsing. */
-export async function runCommand(opts: ProgramOptions, env: Env, started?: OfflineReads): Promise<void> {
+/** Runs the parsed command. */
+export async function runCommand(opts: ProgramOptions, env: Env): Promise<void> {
   switch (opts.command) {
     case "run-dev-e2e":
-      return runRunDevE2e(opts, env, started);
+      return runRunDevE2e(opts, env);
     case "logs":
       return runLogs(opts, env);
     case "cancel":
@@ -213,15 +212,9 @@ export async function runCommand(opts: ProgramOptions, env: Env, started?: Offli
 
 /** Parses and runs; the whole CLI minus process wiring and error reporting (tests call this with fakeEnv). */
 export async function runCli(args: readonly string[], env: Env): Promise<void> {
-  // A dry run's git reads start first: git works while Optique parses; unused ones are stopped.
-  const started = startDryRunReads(args, env);
-  try {
-    const parsed = parseArgs(args, env);
-    if (parsed.kind === "run") await runCommand(parsed.options, env, started);
-    if (parsed.kind === "complete") env.stdout.write(renderSuggestions(parsed.shell, await runNameCandidates(parsed.words, env)));
-  } finally {
-    started?.cancel();
-  }
+  const parsed = parseArgs(args, env);
+  if (parsed.kind === "run") await runCommand(parsed.options, env);
+  if (parsed.kind === "complete") env.stdout.write(renderSuggestions(parsed.shell, await runNameCandidates(parsed.words, env)));
 }
 
 /** Whether argv asks for `--json` (before any `--`). */

@@ -6,7 +6,7 @@ import type { Env } from "../env.ts";
 import { AuthError, ConfigError, DispatchError, ManifestError, UsageError, withContext } from "../errors.ts";
 import { newRunId } from "../runs/run-id.ts";
 import { resolveConfig, requireDispatchTarget, type Config } from "../config.ts";
-import { loadFromOrigin, startOfflineReads, unpushedManifestWarning, type LoadedManifest, type OfflineReads } from "../manifest/load.ts";
+import { loadFromOrigin, unpushedManifestWarning, type LoadedManifest } from "../manifest/load.ts";
 import type { DispatchTarget } from "../dispatch/client.ts";
 import { renderLauncher } from "../host/launcher.ts";
 import { LAUNCH_TIMEOUT_MS, submitLauncher } from "../runs/submit.ts";
@@ -40,27 +40,8 @@ export const runDevE2eCommand = lazy(() =>
 /** Parsed options of `run-dev-e2e`. */
 export type RunDevE2eOptions = InferValue<ReturnType<typeof runDevE2eCommand>>;
 
-/**
- * A dry run's git reads, started from raw argv before it is parsed so git works while Optique parses
- * (docs/building.md): for `run-dev-e2e` with `--dry-run` and no `--help` before `--`, of the last `--repo-dir`
- * given (else the current directory). They are only a head start: {@link runRunDevE2e} uses them when the parsed
- * options agree (a dry run of that same directory) and the caller cancels them otherwise, so a guess never changes
- * what the command reads or reports.
- */
-export function startDryRunReads(args: readonly string[], env: Env): OfflineReads | undefined {
-  const end = args.indexOf("--");
-  const flags = end < 0 ? args : args.slice(0, end);
-  if (flags[0] !== "run-dev-e2e" || !flags.includes("--dry-run") || flags.includes("--help") || flags.includes("-h")) return undefined;
-  let repoDir = env.cwd;
-  flags.forEach((arg, i) => {
-    if (arg === "--repo-dir" && i + 1 < flags.length) repoDir = flags[i + 1]!;
-    else if (arg.startsWith("--repo-dir=")) repoDir = arg.slice("--repo-dir=".length);
-  });
-  return startOfflineReads(repoDir, env);
-}
-
-/** Runs `run-dev-e2e`; `started` are a dry run's reads begun early ({@link startDryRunReads}). */
-export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env, started?: OfflineReads): Promise<void> {
+/** Runs `run-dev-e2e`. */
+export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env): Promise<void> {
   if (opts.dryRun && (opts.deadlineMs !== undefined || opts.follow)) {
     throw new UsageError(`${opts.follow ? "--follow" : "--wait-ms"} cannot be combined with --dry-run (a dry run starts nothing to wait for)`, { hint: "drop one of the two flags" });
   }
@@ -68,7 +49,7 @@ export async function runRunDevE2e(opts: RunDevE2eOptions, env: Env, started?: O
   const pending = resolveConfig(backendFlags(opts), env);
   // A dry run reads the config and git side by side; a real run checks credentials first, so a
   // misconfigured laptop fails fast and nothing is fetched or sent.
-  const offline = opts.dryRun ? loadFromOrigin(repoDir, env, { fetch: false, started }) : undefined;
+  const offline = opts.dryRun ? loadFromOrigin(repoDir, env, { fetch: false }) : undefined;
   offline?.catch(() => undefined); // reported below, after any config error
   const config = await pending;
   const target = opts.dryRun ? undefined : requireDispatchTarget(config);

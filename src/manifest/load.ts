@@ -27,21 +27,6 @@ export interface LoadedManifest {
 export interface LoadOptions {
   /** Run `git fetch origin master` first; false for `--dry-run` (offline). */
   fetch: boolean;
-  /** Offline reads already running ({@link startOfflineReads}): used when they read `repoDir` and there is no fetch. */
-  started?: OfflineReads;
-}
-
-/** The answers of the first reads: `rev-parse`, `config`, and (offline) `cat-file --batch`. */
-type FirstReads = [SpawnResult, SpawnResult, SpawnResult | undefined];
-
-/** An offline load's git reads, started before they are needed (src/cli/run-dev-e2e.ts starts them before argv is parsed). */
-export interface OfflineReads {
-  /** The clone they read, as given. */
-  repoDir: string;
-  /** What git answered. */
-  answers: Promise<FirstReads>;
-  /** Stops any git still running; for reads that will not be used. */
-  cancel(): void;
 }
 
 /** The ref the manifest is read from. */
@@ -243,8 +228,16 @@ export async function sshEnv(git: Git, env: Env): Promise<Record<string, string>
  */
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
   const git = makeGit(repoDir, env);
-  const started = !options.fetch && options.started?.repoDir === repoDir ? options.started : undefined;
-  const [top, origin, offlineBatch] = await (started?.answers ?? firstReads(git, options.fetch));
+
+  // Startup time is dominated by git process spawns: without a fetch all three reads run side by side, and
+  // one `cat-file --batch` reads every object (the commit, its trees, deploy.json), raw (GIT_READ_ENV).
+  const read = () => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH_INPUT);
+  // `--revs-only`: the local master's deploy.json id comes with the top level when it exists, nothing when not.
+  const [top, origin, offlineBatch] = await Promise.all([
+    git(["rev-parse", "--show-toplevel", "--revs-only", LOCAL_MANIFEST], GIT_READ_ENV),
+    git(["config", "--get", "remote.origin.url"], GIT_READ_ENV),
+    options.fetch ? undefined : read(),
+  ]);
   const topOut = top.code === 0 ? top.stdout.replace(/\n$/, "") : "";
   const localId = /\n([0-9a-f]{40,64})$/.exec(topOut);
   const topLevel = (localId ? topOut.slice(0, localId.index) : topOut).trim();
@@ -267,7 +260,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
       );
     }
   }
-  const batch = offlineBatch ?? (await readObjectsBatch(git));
+  const batch = offlineBatch ?? (await read());
   const objects = batch.code === 0 ? readObjects(batch.stdoutBytes ?? new TextEncoder().encode(batch.stdout)) : undefined;
   if (objects === "moved") throw refError(MANIFEST_REF, `changed while it was read (a fetch in another terminal?); run the command again`);
   if (objects === undefined) {
@@ -304,36 +297,6 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   }
 
   return { commit, manifest, originUrl, repoDir: topLevel, manifestId: deploy.id, ...(localId ? { localManifestId: localId[1]! } : {}) };
-}
-
-/** One `cat-file --batch` reads every object (the commit, its trees, deploy.json), raw (GIT_READ_ENV). */
-const readObjectsBatch = (git: Git) => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH_INPUT);
-
-/**
- * The reads before any check. Startup time is dominated by git process spawns: without a fetch all three run side
- * by side. `--revs-only`: the local master's deploy.json id comes with the top level when it exists, nothing when not.
- */
-function firstReads(git: Git, fetch: boolean): Promise<FirstReads> {
-  return Promise.all([
-    git(["rev-parse", "--show-toplevel", "--revs-only", LOCAL_MANIFEST], GIT_READ_ENV),
-    git(["config", "--get", "remote.origin.url"], GIT_READ_ENV),
-    fetch ? undefined : readObjectsBatch(git),
-  ]);
-}
-
-/**
- * Starts {@link loadFromOrigin}'s offline reads of `repoDir` now, for a caller that knows it will (probably) need
- * them: nothing is checked until loadFromOrigin is given them. An interrupt stops them as it stops any read.
- */
-export function startOfflineReads(repoDir: string, env: Env): OfflineReads {
-  const controller = new AbortController();
-  const stop = () => controller.abort(env.signal.reason);
-  if (env.signal.aborted) stop();
-  else env.signal.addEventListener("abort", stop, { once: true });
-  const answers = firstReads(makeGit(repoDir, { ...env, signal: controller.signal }), false);
-  const settled = () => env.signal.removeEventListener("abort", stop);
-  answers.then(settled, settled); // a failure is reported by loadFromOrigin, or not at all when unused
-  return { repoDir, answers, cancel: () => controller.abort(new Error("offline reads not needed")) };
 }
 
 /** What `cat-file --batch` is asked, one object per line, all by the ref (the answers are checked to chain into one commit). */

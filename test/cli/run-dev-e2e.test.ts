@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeOperatorRepo } from "../../build/bench-fixture.ts";
-import { fakeEnv, type Spawn } from "../../src/env.ts";
+import { fakeEnv } from "../../src/env.ts";
 import { RunFailedError, UsageError, WaitTimeoutError } from "../../src/errors.ts";
 import { runCli } from "../../src/cli/program.ts";
 import { testProgress } from "../host/answers.ts";
@@ -53,26 +53,6 @@ describe("run-dev-e2e and logs, in process", () => {
     assert.match(e.out(), new RegExp(`^resultDir: +${runsRoot}/cmd-1$`, "m"));
     assert.match(e.out(), /^ {2}unidesk-ci logs cmd-1$/m);
     assert.ok(!(e.out() + e.err() + sent.command).includes(TOKEN));
-  });
-
-  it("a dry run's git reads start before argv is parsed: of --repo-dir, used when the parse agrees, stopped when it refuses", async () => {
-    const spawned: { args: readonly string[]; signal?: AbortSignal }[] = [];
-    const spy: Spawn = (cmd, args, options = {}) => (spawned.push({ args, signal: options.signal }), realSpawn(cmd, args, options));
-    const dryEnv = (cwd: string) => fakeEnv({ vars: { HOME: dir, UNIDESK_CI_RUNS_ROOT: runsRoot }, spawn: spy, cwd });
-    const fromRepo = dryEnv(repo);
-    await runCli(["run-dev-e2e", "--dry-run", "--run-id", "early-1"], fromRepo);
-    const elsewhere = dryEnv(dir);
-    spawned.length = 0;
-    await runCli(["run-dev-e2e", "--dry-run", "--repo-dir", repo, "--run-id", "early-1"], elsewhere);
-    assert.equal(elsewhere.out(), fromRepo.out());
-    assert.deepEqual(spawned.map((s) => s.args[1]), [repo, repo, repo]); // the three early reads, none again
-    spawned.length = 0;
-    await assert.rejects(runCli(["run-dev-e2e", "--dry-run", "--wait-ms", "5"], dryEnv(repo)), UsageError);
-    assert.equal(spawned.length, 3);
-    assert.ok(spawned.every((s) => s.signal?.aborted), "reads the command did not use are stopped");
-    spawned.length = 0;
-    await runCli(["run-dev-e2e", "--dry-run", "--help"], dryEnv(repo));
-    assert.equal(spawned.length, 0, "help starts no read");
   });
 
   it("--json gives one document with the run's coordinates", async () => {
