@@ -142,6 +142,19 @@ describe("fake Kubernetes API with the real kubectl", () => {
     assert.equal(cancelled.code, 0, cancelled.stderr);
   });
 
+  it("a cancel is honoured before an end: a PipelineRun cancelled while running never ends Succeeded or Failed (soak seed 269 run 12)", async () => {
+    // Its end is due in 10 ms, before the fake's 50 ms reconcile of the cancel: Tekton checks a cancel first.
+    for (const [id, outcome] of [["r-race-ok", { kind: "succeed", delayMs: 10 }], ["r-race-fail", { kind: "fail", delayMs: 10 }]] as const) {
+      kube.setOutcome(id, outcome);
+      const body = JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: `e2e-${id}`, namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": id } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
+      assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], body)).code, 0);
+      assert.ok(kube.cancelFromOutside("unidesk-ci", `e2e-${id}`));
+      const reason = () => (kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${id}`)?.status?.["conditions"] as { reason: string }[] | undefined)?.[0]?.reason;
+      await until(`${id} to end`, () => reason() !== "Running" && reason() !== undefined);
+      assert.equal(reason(), "Cancelled", id);
+    }
+  });
+
   it("runs scripted tasks in sequence; kubectl logs -f streams a growing, binary log and ends with the container", async () => {
     // smoke-namespace ends only once its stream delivered bytes: some arrive while it runs, however slow the machine.
     let arrived = false;

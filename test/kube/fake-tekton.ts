@@ -307,6 +307,9 @@ export class FakeTekton {
   #finish(ns: string, name: string, status: string, reason: string, message: string): void {
     const pr = this.store.get(T.pr, ns, name);
     if (!pr) return;
+    // Tekton's reconcile checks a cancel before anything else: a PipelineRun cancelled while it ran ends Cancelled,
+    // even when its last task ends before the cancel is reconciled (onUpdate's 50 ms).
+    if (pr.spec?.["status"] === "Cancelled" && reason !== "Cancelled") return this.#finishCancelled(ns, name);
     pr.status = { ...pr.status, conditions: cond(status, reason, message), completionTime: now() };
     this.store.update(T.pr, pr);
   }
