@@ -10,6 +10,7 @@ import { ConfigError } from "../../src/errors.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { submitLauncher } from "../../src/runs/submit.ts";
+import { until } from "../support/until.ts";
 import { FIXTURE_REPO, launcherEnv, makeOrigin, rewriteToLocal, runBash, tempDir, waitForLauncherExit, waitForResult } from "./helpers.ts";
 
 const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
@@ -196,6 +197,9 @@ describe("the verdict cannot be forged by racing the launcher", () => {
       done`;
     const attacker = spawn("setpriv", [...NOBODY, "bash", "-c", loop], { stdio: "ignore" });
     attackers.push(attacker);
+    // The attacker plants the root before the first run (on a loaded machine its loop may start late): the root's
+    // owner is then someone else for good, and every run must refuse it, never run their runner.
+    await until("the attacker to plant the work root", () => lstat(workRoot).then(() => true, () => false));
     const verdicts: string[] = [];
     for (let i = 0; i < rounds; i++) {
       const d = await dispatch(settings(`race-${i}`, { workRoot }));

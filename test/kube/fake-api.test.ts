@@ -143,14 +143,20 @@ describe("fake Kubernetes API with the real kubectl", () => {
   });
 
   it("a cancel is honoured before an end: a PipelineRun cancelled while running never ends Succeeded or Failed (soak seed 269 run 12)", async () => {
-    // Its end is due in 10 ms, before the fake's 50 ms reconcile of the cancel: Tekton checks a cancel first.
-    for (const [id, outcome] of [["r-race-ok", { kind: "succeed", delayMs: 10 }], ["r-race-fail", { kind: "fail", delayMs: 10 }]] as const) {
-      kube.setOutcome(id, outcome);
+    // The last task is held until the cancel is set; its end is then due within 5 ms, before the fake's 50 ms
+    // reconcile of the cancel (timers fire in order): Tekton checks a cancel first, so the end must not win.
+    for (const [id, failTask] of [["r-race-ok", undefined], ["r-race-fail", "report"]] as const) {
+      let cancelled = false;
+      kube.setOutcome(id, { kind: "tasks", tasks: scriptedTasks({ lines: 1, intervalMs: 5, ...(failTask ? { failTask } : {}), endsWhen: { report: () => cancelled } }) });
       const body = JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: `e2e-${id}`, namespace: "unidesk-ci", labels: { "unidesk.ci/run-id": id } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
       assert.equal((await kubectl(["create", "-f", "-", "-o", "name"], body)).code, 0);
-      assert.ok(kube.cancelFromOutside("unidesk-ci", `e2e-${id}`));
       const reason = () => (kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", `e2e-${id}`)?.status?.["conditions"] as { reason: string }[] | undefined)?.[0]?.reason;
-      await until(`${id} to end`, () => reason() !== "Running" && reason() !== undefined);
+      const taskRuns = () => kube.listObjects("tekton.dev/v1", "taskruns", "unidesk-ci", `tekton.dev/pipelineRun=e2e-${id}`).length;
+      await until(`${id}: its last task to start`, () => taskRuns() === 3);
+      assert.equal(reason(), "Running", id);
+      assert.ok(kube.cancelFromOutside("unidesk-ci", `e2e-${id}`));
+      cancelled = true;
+      await until(`${id} to end`, () => reason() !== "Running");
       assert.equal(reason(), "Cancelled", id);
     }
   });
