@@ -32,6 +32,9 @@ export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> 
   ["FAILURE_LINE_MAX_CHARS", "FAILURE_LINE_MAX_CHARS"],
   ["RESULT_MAX_BYTES", "RESULT_MAX_BYTES"],
   ["ISO_TIME_RE", "ISO_TIME"],
+  // kubectl's Go runtime settings (docs/runner.md#kubectl).
+  ["KUBECTL_STREAM_GO_ENV", "KUBECTL_STREAM_GO_ENV"],
+  ["KUBECTL_REQUEST_GO_ENV", "KUBECTL_REQUEST_GO_ENV"],
 ];
 
 /** The runner's `readonly` copies of the run-directory contract (src/host/run-dir.ts), under the contract's own names. */

@@ -240,3 +240,11 @@ export const CHANGES_COMMITS_MAX = 50;
 
 /** Longest text from outside (backend error code/message, launcher or git stderr) shown in one message, in characters. */
 export const UNTRUSTED_TEXT_MAX_CHARS = 200;
+
+/**
+ * Go runtime settings kubectl starts with on D601 (docs/runner.md#kubectl): one thread for every call, and for a
+ * request (not a log stream, which may run for hours) no garbage collection below 64 MiB; a third less CPU a call.
+ */
+export const KUBECTL_STREAM_GO_ENV = "GOMAXPROCS=1";
+/** {@link KUBECTL_STREAM_GO_ENV} plus the collector off under a memory limit, for a single request. */
+export const KUBECTL_REQUEST_GO_ENV = `${KUBECTL_STREAM_GO_ENV} GOGC=off GOMEMLIMIT=64MiB`;

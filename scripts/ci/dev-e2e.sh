@@ -51,6 +51,8 @@ readonly FAILURE_TAIL_LINES=20
 readonly FAILURE_LINE_MAX_CHARS=400
 readonly RESULT_MAX_BYTES=262144
 readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
+readonly KUBECTL_STREAM_GO_ENV='GOMAXPROCS=1'
+readonly KUBECTL_REQUEST_GO_ENV='GOMAXPROCS=1 GOGC=off GOMEMLIMIT=64MiB'
 # <<< generated <<<
 # >>> generated from src/host/run-dir.ts (npm run build) >>>
 readonly RESULT_FILE='result.json'
@@ -300,12 +302,13 @@ nap_ms() {
 # to the log. `kc --follow-for <s> …` is a log stream (live_start_stream runs it in the background): no request
 # timeout (it would cut the stream), `timeout` bounds an orphan that outlives a SIGKILLed runner, and exec makes
 # the background job's pid the stream's own, so killing that pid (or the runner's process group) ends it.
-# kubectl starts some thirty times a run: one Go thread, and for a request no garbage collection below 64 MiB
-# (GOGC=off under GOMEMLIMIT), cost a third less CPU per call; a log stream keeps Go's collector (it may run for hours).
+# kubectl starts some thirty times a run, with KUBECTL_STREAM_GO_ENV / KUBECTL_REQUEST_GO_ENV (src/rules.ts: Go's
+# runtime settings, a third less CPU per call; docs/runner.md#kubectl). Unquoted on purpose: NAME=value words.
+# shellcheck disable=SC2086
 kc() {
   local rc=0
-  if [[ ${1-} == --follow-for ]]; then GOMAXPROCS=1 exec timeout --foreground -k 5 "$2" kubectl --request-timeout=0 "${@:3}"; fi
-  GOGC=off GOMEMLIMIT=64MiB GOMAXPROCS=1 kubectl --request-timeout="$kubectl_timeout" "$@" 2>"$kubectl_err" || rc=$?
+  if [[ ${1-} == --follow-for ]]; then exec env $KUBECTL_STREAM_GO_ENV timeout --foreground -k 5 "$2" kubectl --request-timeout=0 "${@:3}"; fi
+  env $KUBECTL_REQUEST_GO_ENV kubectl --request-timeout="$kubectl_timeout" "$@" 2>"$kubectl_err" || rc=$?
   if [[ -s $kubectl_err ]]; then LC_ALL=C sed -e "$UNSAFE_TEXT_SED" -e 's/^/  kubectl: /' "$kubectl_err" >&2; fi
   return "$rc"
 }

@@ -17,7 +17,7 @@ UCI_MIN_FREE_KIB=@@MIN_FREE_KIB@@
 UCI_BUDGET_S=@@BUDGET_S@@
 # One tool per line.
 UCI_TOOLS=@@TOOLS@@
-# @@RULES FULL_SHA ABSOLUTE_PATH@@
+# @@RULES FULL_SHA ABSOLUTE_PATH KUBECTL_REQUEST_GO_ENV@@
 # One access check per line: <id> <verb> <resource> <namespace, or - for cluster scope> [<subresource>].
 UCI_ACCESS=@@ACCESS@@
 
@@ -121,9 +121,10 @@ uci_root() {
   uci_check "$id" pass - "$root writable ($state), $(uci_size "$free") free"
 }
 
-# One Go thread and no garbage collection below 64 MiB for a short request: a third less CPU (docs/runner.md#kubectl).
+# kubectl with Go's runtime settings for a request, as the runner's (docs/runner.md#kubectl). Unquoted: NAME=value words.
 uci_kubectl() {
-  uci_bounded 10 env GOGC=off GOMEMLIMIT=64MiB GOMAXPROCS=1 kubectl --request-timeout=5s "$@" 2>&1
+  # shellcheck disable=SC2086
+  uci_bounded 10 env $UCI_KUBECTL_REQUEST_GO_ENV kubectl --request-timeout=5s "$@" 2>&1
 }
 
 # get <id> <what> <kubectl get arguments…>: present or not.

@@ -19,6 +19,7 @@ setsid
 timeout'
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
+UCI_KUBECTL_REQUEST_GO_ENV='GOMAXPROCS=1 GOGC=off GOMEMLIMIT=64MiB'
 UCI_ACCESS='create-namespaces create namespaces -
 delete-namespaces delete namespaces -
 list-namespaces list namespaces -
@@ -175,7 +176,8 @@ uci_root() {
 }
 
 uci_kubectl() {
-  uci_bounded 10 env GOGC=off GOMEMLIMIT=64MiB GOMAXPROCS=1 kubectl --request-timeout=5s "$@" 2>&1
+  # shellcheck disable=SC2086
+  uci_bounded 10 env $UCI_KUBECTL_REQUEST_GO_ENV kubectl --request-timeout=5s "$@" 2>&1
 }
 
 uci_get() {

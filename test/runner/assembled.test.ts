@@ -28,7 +28,8 @@ describe("dev-e2e.sh is assembled from its parts", () => {
     const out = spawnSync("bash", ["-c", `${lines}\nprintf '%s\\0' ${RUNNER_RULES.map(([n]) => `"$${n}"`).join(" ")}`], { encoding: "utf8" }).stdout.split("\0");
     RUNNER_RULES.forEach(([name, rule], i) => {
       const value = rules[rule];
-      assert.equal(value instanceof RegExp ? new RegExp(out[i]!).source : Number(out[i]), value instanceof RegExp ? value.source : value, name);
+      const read = value instanceof RegExp ? new RegExp(out[i]!).source : typeof value === "string" ? out[i] : Number(out[i]);
+      assert.equal(read, value instanceof RegExp ? value.source : value, name);
     });
   });
 
