@@ -35,6 +35,9 @@ export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> 
   // kubectl's Go runtime settings (docs/runner.md#kubectl).
   ["KUBECTL_STREAM_GO_ENV", "KUBECTL_STREAM_GO_ENV"],
   ["KUBECTL_REQUEST_GO_ENV", "KUBECTL_REQUEST_GO_ENV"],
+  // Tekton's resources as kubectl reads them without dropping its discovery cache.
+  ["PIPELINERUNS", "PIPELINERUNS_RESOURCE"],
+  ["TASKRUNS", "TASKRUNS_RESOURCE"],
 ];
 
 /** The runner's `readonly` copies of the run-directory contract (src/host/run-dir.ts), under the contract's own names. */
@@ -53,7 +56,7 @@ function readonlyBlock(copies: ReadonlyArray<readonly [string, string]>): string
  * under src/runner/jq/, tested alone with `jq -f` (test/runner/jq-parts.test.ts).
  */
 export const RUNNER_JQ: ReadonlyArray<readonly [string, string]> = [
-  ["JQ_PROGRESS", "progress.jq"],
+  ["JQ_POLL", "poll.jq"],
   ["JQ_FAILURES", "failures.jq"],
   ["JQ_RECORD", "record.jq"],
   ["JQ_SWEEP_NAMESPACES", "sweep-namespaces.jq"],

@@ -248,3 +248,12 @@ export const UNTRUSTED_TEXT_MAX_CHARS = 200;
 export const KUBECTL_STREAM_GO_ENV = "GOMAXPROCS=1";
 /** {@link KUBECTL_STREAM_GO_ENV} plus the collector off under a memory limit, for a single request. */
 export const KUBECTL_REQUEST_GO_ENV = `${KUBECTL_STREAM_GO_ENV} GOGC=off GOMEMLIMIT=64MiB`;
+
+/**
+ * How the runner names Tekton's resources to kubectl (docs/runner.md#kubectl): resource.version.group. The shorter
+ * `pipelineruns.tekton.dev` is first read as resource `pipelineruns`, version `tekton`, group `dev`; that miss makes
+ * kubectl drop its discovery cache and fetch every API group again, at every call.
+ */
+export const PIPELINERUNS_RESOURCE = "pipelineruns.v1.tekton.dev";
+/** The TaskRuns, named as {@link PIPELINERUNS_RESOURCE} is. */
+export const TASKRUNS_RESOURCE = "taskruns.v1.tekton.dev";

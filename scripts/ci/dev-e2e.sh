@@ -53,6 +53,8 @@ readonly RESULT_MAX_BYTES=262144
 readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
 readonly KUBECTL_STREAM_GO_ENV='GOMAXPROCS=1'
 readonly KUBECTL_REQUEST_GO_ENV='GOMAXPROCS=1 GOGC=off GOMEMLIMIT=64MiB'
+readonly PIPELINERUNS='pipelineruns.v1.tekton.dev'
+readonly TASKRUNS='taskruns.v1.tekton.dev'
 # <<< generated <<<
 # >>> generated from src/host/run-dir.ts (npm run build) >>>
 readonly RESULT_FILE='result.json'
@@ -231,7 +233,7 @@ namespace_created=false
 namespace_deleted=false
 tekton_reason=""
 nap_pid=""
-cond_status="" cond_reason="" cond_message=""
+cond_status="" cond_reason="" cond_message="" poll_error=""
 
 # Creates the result dir and takes its lock (runner.pid), then sends all output to runner.log; exits 3 when
 # another runner owns the run or it has finished.
@@ -343,57 +345,84 @@ live_streams=0
 live_pending=0
 live_progress_body=""
 
-# Everything of this run in unidesk-ci (labels propagate PipelineRun → TaskRun → Pod) and the pods of
-# the temporary namespace, as two files; then progress.json and new streams. Never fails the run.
+# One poll: everything of this run in unidesk-ci in one list (its PipelineRun, TaskRuns and pods: labels propagate
+# PipelineRun → TaskRun → Pod) and the pods of the temporary namespace, read by one jq (JQ_POLL) into the
+# PipelineRun's condition (cond_status, cond_reason, cond_message), progress.json and new log streams. Two kubectl
+# and one jq per poll (docs/runner.md#live-progress-progressjson-and-pods-streaming). Returns 1 when the
+# PipelineRun could not be read (poll_error says why); progress and streams never fail the run.
 live_poll() {
-  local ci="$work_tmp/live-ci.json" tmp="$work_tmp/live-tmp.json" ns container pod
-  $pipeline_run_created || return 0
+  local ci="$work_tmp/live-ci.json" tmp="$work_tmp/live-tmp.json" ns container pod row
+  local -a answer=()
+  poll_error=""
   # In subshells: a redirected function call would also redirect a signal trap that fires meanwhile.
-  (kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev,taskruns.tekton.dev,pods -l "unidesk.ci/run-id=$run_id" -o json) >"$ci" ||
-    return 0
+  if ! (kc -n "$CI_NAMESPACE" get "$PIPELINERUNS,$TASKRUNS,pods" -l "unidesk.ci/run-id=$run_id" -o json) >"$ci"; then
+    poll_error=$(kc_error)
+    return 1
+  fi
   if ! $namespace_created || ! (kc -n "$temp_namespace" get pods -o json) >"$tmp"; then printf '{"items":[]}' >"$tmp"; fi
-  live_write_progress "$ci" "$tmp"
+  mapfile -t answer < <(jq -rs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" \
+    "$JQ_POLL" "$ci" "$tmp" 2>/dev/null)
+  if ((${#answer[@]} < 2)); then
+    poll_error="kubectl's list of the run is not the JSON expected"
+    return 1
+  fi
+  live_write_progress "${answer[1]}"
   live_reap_streams
-  while IFS=$'\t' read -r ns pod container; do
+  for row in "${answer[@]:2}"; do
+    IFS=$'\t' read -r ns pod container <<<"$row"
     [[ -n $container && -z ${live_stream_pid["$ns/$pod/$container"]+set} ]] || continue
     live_start_stream "$ns" "$pod" "$container"
-  done < <(jq -rs '[.[].items[] | select(.kind == "Pod")][] | .metadata as $m
-      | ((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
-      | select(.state.running != null or .state.terminated != null) | [$m.namespace, $m.name, .name] | @tsv' "$ci" "$tmp" 2>/dev/null)
+  done
+  if [[ ${answer[0]} == - ]]; then
+    poll_error="PipelineRun $CI_NAMESPACE/$pipeline_run is not in the list of run $run_id"
+    return 1
+  fi
+  read_tsv "${answer[0]}" cond_status cond_reason cond_message
+  # Tekton's (and through it the pods') text, bounded by JQ_POLL: never raw into runner.log or a reason.
+  is_plain_text "$cond_reason" || cond_reason=$(one_line "$cond_reason")
+  is_plain_text "$cond_message" || cond_message=$(one_line "$cond_message")
 }
 
-# >>> generated from src/runner/jq/progress.jq (npm run build) >>>
+# >>> generated from src/runner/jq/poll.jq (npm run build) >>>
 # shellcheck disable=SC2016
-readonly JQ_PROGRESS='# progress.json: body (docs/runner.md#live-progress-progressjson-and-pods-streaming), without updatedAt.
+readonly JQ_POLL='# One poll of the run (docs/runner.md#live-progress-progressjson-and-pods-streaming), as lines (jq -r -s):
+#   1. the PipelineRun'\''s Succeeded condition: status, reason (<= 100 chars), message (<= 500) as TSV; `-` when the
+#      PipelineRun is not in the list;
+#   2. progress.json'\''s body without updatedAt, compact JSON;
+#   3. ... one TSV row `namespace pod container` per container running or terminated (its log can be streamed).
 # Input (jq -s): the objects of the run in unidesk-ci and the pods of the temporary namespace, two `kubectl get -o json` lists.
 # Args: --arg run <runId> --arg sha <manifestCommit> --arg started <ISO> --arg pr <PipelineRun name>.
 def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
 def short: if type == "string" then .[0:500] else null end;
+def text($n): if type == "string" then .[0:$n] elif . == null then "" else tojson | .[0:$n] end;
 [.[].items[]] as $all
 | ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
-| {runId: $run, manifestCommit: $sha, startedAt: $started,
-   pipelineRun: (if $p == null then null else ($p | cond) as $c
-     | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
-        startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
-   tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
-   taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
-     | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
-        status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
-        startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
-     | sort_by(.startTime // "", .name)),
-   pods: [$all[] | select(.kind == "Pod") | .metadata as $m
-     | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
-        containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
-          | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]}'
+| (if $p == null then "-"
+   else ($p | cond) | [(.status // "Unknown" | text(20)), (.reason | text(100)), (.message | text(500))] | @tsv end),
+  ({runId: $run, manifestCommit: $sha, startedAt: $started,
+     pipelineRun: (if $p == null then null else ($p | cond) as $c
+       | {name: $pr, status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+          startTime: $p.status.startTime, completionTime: $p.status.completionTime} end),
+     tasks: [($p.status.pipelineSpec // {}) | ((.tasks // []) + (.finally // []))[] | .name],
+     taskRuns: ([$all[] | select(.kind == "TaskRun") | cond as $c
+       | {name: .metadata.name, pipelineTask: (.metadata.labels["tekton.dev/pipelineTask"] // ""),
+          status: ($c.status // "Unknown"), reason: ($c.reason // ""), message: ($c.message | short),
+          startTime: .status.startTime, completionTime: .status.completionTime, pod: .status.podName}]
+       | sort_by(.startTime // "", .name)),
+     pods: [$all[] | select(.kind == "Pod") | .metadata as $m
+       | {namespace: $m.namespace, name: $m.name, phase: .status.phase,
+          containers: [((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
+            | {name, state: ((.state // {}) | keys[0] // "waiting"), log: "pods/\($m.name)_\(.name).log"}]}]} | tojson),
+  ([$all[] | select(.kind == "Pod")][] | .metadata as $m
+   | ((.status.initContainerStatuses // []) + (.status.containerStatuses // []))[]
+   | select(.state.running != null or .state.terminated != null) | [$m.namespace, $m.name, .name] | @tsv)'
 # <<< generated <<<
-# progress.json from the two lists, rewritten (temp file + mv) only when its content changed.
+# progress.json from JQ_POLL's body: updatedAt put first, rewritten (temp file + mv) only when the body changed.
 live_write_progress() {
-  local body file="$result_dir/${PROGRESS_FILE}" tmp_file="$result_dir/.${PROGRESS_FILE}.$$"
-  body=$(jq -cs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" "$JQ_PROGRESS" \
-    "$1" "$2" 2>/dev/null) || return 0
-  [[ $body != "$live_progress_body" ]] || return 0
+  local body=$1 file="$result_dir/${PROGRESS_FILE}" tmp_file="$result_dir/.${PROGRESS_FILE}.$$"
+  [[ $body == '{'* && $body != "$live_progress_body" ]] || return 0
   live_progress_body=$body
-  jq --arg t "$(iso_now)" '{updatedAt: $t} + .' <<<"$body" >"$tmp_file" 2>/dev/null && mv -f "$tmp_file" "$file"
+  printf '{"updatedAt":"%s",%s\n' "$(iso_now)" "${body#'{'}" >"$tmp_file" && mv -f "$tmp_file" "$file"
 }
 
 # One `kubectl logs -f` per container into pods/<pod>_<container>.log (`kc --follow-for`: no request timeout, bounded
@@ -402,7 +431,9 @@ live_write_progress() {
 live_start_stream() {
   local key="$1/$2/$3" file="$result_dir/${PODS_DIR}/${2}_${3}.log"
   live_streams=$((live_streams + 1))
-  kc --follow-for "$((timeout_ms / 1000 + WATCHDOG_MARGIN_S))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" &
+  # 3>&-: a stream that outlives a SIGKILLed runner must not hold the runner's summary line open (fd 3 is the
+  # launcher's stderr): whoever waits for the runner's output to end would wait for the stream's bound.
+  kc --follow-for "$((timeout_ms / 1000 + WATCHDOG_MARGIN_S))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" 3>&- &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
 }
@@ -662,27 +693,15 @@ write_result() {
     reason "$(json_str "$reason")" tektonReason "$(json_or_null "$tekton_reason")" "${record[@]}" writer '"runner"'
 }
 
-# Reads the PipelineRun's Succeeded condition into cond_status/cond_reason/cond_message.
-read_condition() {
-  local row
-  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$work_tmp/condition.json" || return 1
-  row=$(jq -r '([.status.conditions[]? | select(.type == "Succeeded")][0] // {}) | [.status // "Unknown", (.reason // "" | .[0:100]), (.message // "" | .[0:500])] | @tsv' \
-    "$work_tmp/condition.json") || return 1
-  read_tsv "$row" cond_status cond_reason cond_message
-  # Tekton's (and through it the pods') text, bounded above: never raw into runner.log or a reason.
-  cond_reason=$(one_line "$cond_reason")
-  cond_message=$(one_line "$cond_message")
-}
-
 cancel_pipeline_run() {
   log "cancelling PipelineRun $CI_NAMESPACE/$pipeline_run"
-  if ! kc -n "$CI_NAMESPACE" patch pipelineruns.tekton.dev "$pipeline_run" --type merge -p '{"spec":{"status":"Cancelled"}}' -o name; then
+  if ! kc -n "$CI_NAMESPACE" patch "$PIPELINERUNS" "$pipeline_run" --type merge -p '{"spec":{"status":"Cancelled"}}' -o name; then
     log "could not cancel PipelineRun: $(kc_error)"
     return 0
   fi
   local deadline=$(($(ms_now) + cancel_wait_ms))
   while (($(ms_now) < deadline)); do
-    if read_condition && [[ $cond_status != Unknown ]]; then
+    if live_poll && [[ $cond_status != Unknown ]]; then
       tekton_reason=$cond_reason
       log "PipelineRun stopped: $cond_reason"
       return 0
@@ -709,9 +728,9 @@ collect_pod_logs() {
 
 collect_artifacts() {
   log "collecting PipelineRun, TaskRuns and pod logs"
-  kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o json >"$result_dir/${PIPELINERUN_JSON_FILE}" ||
+  kc -n "$CI_NAMESPACE" get "$PIPELINERUNS" "$pipeline_run" -o json >"$result_dir/${PIPELINERUN_JSON_FILE}" ||
     log "could not save pipelinerun.json: $(kc_error)"
-  kc -n "$CI_NAMESPACE" get taskruns.tekton.dev -l "tekton.dev/pipelineRun=$pipeline_run" -o json >"$result_dir/${TASKRUNS_FILE}" ||
+  kc -n "$CI_NAMESPACE" get "$TASKRUNS" -l "tekton.dev/pipelineRun=$pipeline_run" -o json >"$result_dir/${TASKRUNS_FILE}" ||
     log "could not save taskruns.json: $(kc_error)"
   collect_pod_logs "$CI_NAMESPACE" "tekton.dev/pipelineRun=$pipeline_run"
   if $namespace_attempted; then collect_pod_logs "$temp_namespace" ""; fi
@@ -990,7 +1009,7 @@ sweep_delete_namespace() {
 sweep_cluster() {
   local selector="app.kubernetes.io/managed-by=$MANAGED_BY,unidesk.ci/run-id" row name id keep phase sha cond spec_status
   if ! kc get namespaces -l "$selector" -o json >"$work_tmp/sweep-namespaces.json" ||
-    ! kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev -l "$selector" -o json >"$work_tmp/sweep-pipelineruns.json"; then
+    ! kc -n "$CI_NAMESPACE" get "$PIPELINERUNS" -l "$selector" -o json >"$work_tmp/sweep-pipelineruns.json"; then
     log "sweep: cannot list unidesk-ci's namespaces and PipelineRuns, leaving the cluster alone: $(kc_error)"
     return 1
   fi
@@ -1025,7 +1044,7 @@ sweep_cluster() {
     pr_of[$id]=$name
     [[ $cond == Unknown && $spec_status != Cancelled* && $spec_status != StoppedRunFinally ]] || continue
     log "sweep: cancelling PipelineRun $CI_NAMESPACE/$name of ${run_state[$id]} run $id"
-    if kc -n "$CI_NAMESPACE" patch pipelineruns.tekton.dev "$name" --type merge -p '{"spec":{"status":"Cancelled"}}' -o name; then
+    if kc -n "$CI_NAMESPACE" patch "$PIPELINERUNS" "$name" --type merge -p '{"spec":{"status":"Cancelled"}}' -o name; then
       pr_cancelled[$id]=1
     else
       log "sweep: could not cancel PipelineRun $name: $(kc_error)"
@@ -1250,7 +1269,7 @@ check_cluster() {
   if ! kc get namespace "$CI_NAMESPACE" -o name; then
     finish error "cannot use the cluster (KUBECONFIG=$KUBECONFIG): $(kc_error)"
   fi
-  if ! existing=$(kc -n "$CI_NAMESPACE" get pipelineruns.tekton.dev "$pipeline_run" -o name --ignore-not-found); then
+  if ! existing=$(kc -n "$CI_NAMESPACE" get "$PIPELINERUNS" "$pipeline_run" -o name --ignore-not-found); then
     finish error "cannot read PipelineRuns in $CI_NAMESPACE: $(kc_error)"
   fi
   if [[ -n $existing ]]; then
@@ -1353,7 +1372,7 @@ wait_pipeline_run() {
   failures=0
   last_reason=""
   while :; do
-    if read_condition; then
+    if live_poll; then
       failures=0
       if [[ $cond_reason != "$last_reason" ]]; then
         log "PipelineRun $cond_status/$cond_reason: $cond_message"
@@ -1377,12 +1396,11 @@ wait_pipeline_run() {
       fi
     else
       failures=$((failures + 1))
-      log "could not read PipelineRun ($failures): $(kc_error)"
+      log "could not read PipelineRun ($failures): $poll_error"
       if ((failures >= 5)); then
-        finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $(kc_error)"
+        finish error "lost the cluster while waiting for PipelineRun $pipeline_run: $poll_error"
       fi
     fi
-    live_poll
     remaining=$((deadline_ms - $(ms_now)))
     if ((remaining <= 0)); then
       finish timeout "PipelineRun $pipeline_run did not finish within ${timeout_ms}ms; it was cancelled"

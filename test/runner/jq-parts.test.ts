@@ -120,7 +120,7 @@ describe("the runner's jq parts", () => {
     assert.deepEqual([none.failures, none.phases], [[], []]);
   });
 
-  it("progress.jq: the PipelineRun, declared tasks, TaskRuns by start and pods with their containers and log files", () => {
+  it("poll.jq: the condition row, then progress.json's body (the PipelineRun, declared tasks, TaskRuns by start, pods with their containers and log files), then the containers to stream", () => {
     const ci = fixture({ items: [
       { kind: "PipelineRun", metadata: { name: "e2e-r1" }, status: { ...cond("Unknown", "Running", "m".repeat(600)), startTime: "2026-01-01T00:00:01Z", pipelineSpec: { tasks: [{ name: "build" }], finally: [{ name: "report" }] } } },
       taskRun("r-b", "build", { ...cond("Unknown", "Running"), startTime: "2026-01-01T00:00:03Z", podName: "p-b" }),
@@ -128,7 +128,11 @@ describe("the runner's jq parts", () => {
       { kind: "Pod", metadata: { namespace: "unidesk-ci", name: "p-b" }, status: { phase: "Running", initContainerStatuses: [{ name: "prepare", state: { terminated: {} } }], containerStatuses: [{ name: "step-x", state: { running: {} } }, { name: "step-y" }] } },
     ] });
     const ns = fixture({ items: [{ kind: "Pod", metadata: { namespace: "unidesk-ci-r1", name: "app" }, status: { phase: "Pending" } }] });
-    const body = json(jq("progress.jq", ["-c", "-s", "--arg", "run", "r1", "--arg", "sha", "a".repeat(40), "--arg", "started", "2026-01-01T00:00:00.000Z", "--arg", "pr", "e2e-r1"], [ci, ns])) as Record<string, unknown>;
+    const out = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "a".repeat(40), "--arg", "started", "2026-01-01T00:00:00.000Z", "--arg", "pr", "e2e-r1"], [ci, ns]));
+    assert.equal(out.length, 4, out.join("\n"));
+    assert.equal(out[0], `Unknown\tRunning\t${"m".repeat(500)}`);
+    assert.deepEqual(out.slice(2), ["unidesk-ci\tp-b\tprepare", "unidesk-ci\tp-b\tstep-x"]);
+    const body = json(out[1]!) as Record<string, unknown>;
     assert.deepEqual(body, {
       runId: "r1", manifestCommit: "a".repeat(40), startedAt: "2026-01-01T00:00:00.000Z",
       pipelineRun: { name: "e2e-r1", status: "Unknown", reason: "Running", message: "m".repeat(500), startTime: "2026-01-01T00:00:01Z", completionTime: null },
@@ -145,8 +149,19 @@ describe("the runner's jq parts", () => {
         { namespace: "unidesk-ci-r1", name: "app", phase: "Pending", containers: [] },
       ],
     });
-    const empty = json(jq("progress.jq", ["-c", "-s", "--arg", "run", "r1", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1"], [fixture({ items: [] }), fixture({ items: [] })])) as Record<string, unknown>;
+    const none = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1"], [fixture({ items: [] }), fixture({ items: [] })]));
+    assert.equal(none.length, 2);
+    assert.equal(none[0], "-", "no PipelineRun in the list");
+    const empty = json(none[1]!) as Record<string, unknown>;
     assert.deepEqual([empty["pipelineRun"], empty["tasks"], empty["taskRuns"], empty["pods"]], [null, [], [], []]);
+  });
+
+  it("poll.jq: a condition row of one line whatever Tekton wrote: tabs and newlines escaped, text bounded, odd types as JSON", () => {
+    const pr = (c: Record<string, unknown>) => fixture({ items: [{ kind: "PipelineRun", metadata: { name: "e2e-r1" }, status: { conditions: [{ type: "Succeeded", ...c }] } }] });
+    const row = (c: Record<string, unknown>) => lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1"], [pr(c), fixture({ items: [] })]))[0];
+    assert.equal(row({ status: "False", reason: "Failed", message: "a\tb\nc" }), "False\tFailed\ta\\tb\\nc");
+    assert.equal(row({ status: "True", reason: "r".repeat(300), message: 7 }), `True\t${"r".repeat(100)}\t7`);
+    assert.equal(row({ reason: { x: 1 } }), `Unknown\t{"x":1}\t`);
   });
 
   it("sweep-namespaces.jq and sweep-pipelineruns.jq: one TSV row per object, terminating and missing fields spelled out", () => {

@@ -36,7 +36,7 @@ kc() {
   printf '%s\\n' "$*" >>"$T/kc.calls"
   case "$*" in
     "get namespaces "*) [[ -f $T/namespaces.json ]] && cat "$T/namespaces.json" || { echo "connection refused" >"$kubectl_err"; return 1; } ;;
-    *" get pipelineruns.tekton.dev -l "*) [[ -f $T/pipelineruns.json ]] && cat "$T/pipelineruns.json" || { echo "connection refused" >"$kubectl_err"; return 1; } ;;
+    *" get pipelineruns.v1.tekton.dev -l "*) [[ -f $T/pipelineruns.json ]] && cat "$T/pipelineruns.json" || { echo "connection refused" >"$kubectl_err"; return 1; } ;;
     *) : >"$kubectl_err" ;;
   esac
 }
@@ -102,7 +102,7 @@ describe("the runner in parts: sourced, with kc stubbed", () => {
     writeFileSync(join(dir, "pipelineruns.json"), JSON.stringify({ items: [pipelineRun("dead1", "Unknown"), pipelineRun("dead2", "False"), pipelineRun("live1", "Unknown")] }));
     const { calls } = sourced(dir, 'sweep_and_prune >>"$T/runner.log" 2>&1');
     assert.deepEqual(calls.filter((c) => !/(^| )get /.test(c)).sort(), [
-      "-n unidesk-ci patch pipelineruns.tekton.dev e2e-dead1 --type merge -p {\"spec\":{\"status\":\"Cancelled\"}} -o name",
+      "-n unidesk-ci patch pipelineruns.v1.tekton.dev e2e-dead1 --type merge -p {\"spec\":{\"status\":\"Cancelled\"}} -o name",
       "delete namespace unidesk-ci-dead1 --wait=false -o name",
       "delete namespace unidesk-ci-fin1 --wait=false -o name",
     ]);

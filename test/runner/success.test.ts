@@ -40,6 +40,13 @@ describe("dev-e2e.sh: a succeeding PipelineRun", () => {
     assert.match(await readFile(join(inv.resultDir, "pods", `e2e-${runId}-report-pod_step-report.log`), "utf8"), /\[report\] ok/);
     assert.deepEqual((await readdir(inv.resultDir)).filter((f) => f.startsWith(".result.json")), [], "no temp file left");
 
+    // kubectl reads the API's discovery once (its cache, KUBECACHEDIR, serves every later call): dozens of calls a
+    // run, one `/apis` (resource names that kubectl misreads first would drop the cache at every call).
+    const requests = world.kube.requests();
+    const kubectlCalls = requests.filter((r) => /\/(pipelineruns|taskruns|pods|namespaces)(\/|\?|$)/.test(r.path)).length;
+    assert.ok(kubectlCalls >= 10, `${kubectlCalls} calls`);
+    assert.equal(requests.filter((r) => r.path === "/apis").length, 1, requests.map((r) => `${r.method} ${r.path}`).join("\n"));
+
     // Timestamped steps in runner.log.
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z runner started/m);
     assert.match(log, /wrote result.json/);

@@ -64,6 +64,7 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     assert.equal(await readPid(a.resultDir, "launcher.pid"), launchedA.launcherPid);
     process.kill(launchedA.launcherPid, "SIGKILL");
     process.kill(runnerPidA, "SIGKILL");
+    // Its log streams outlive it (bounded by the timeout) but hold no pipe of the launcher's: it ends now.
     assert.equal((await launchedA.exited).signal, "SIGKILL");
     assert.ok(world.kube.getObject("v1", "namespaces", undefined, `unidesk-ci-${a.runId}`), "the killed run left its namespace");
 
