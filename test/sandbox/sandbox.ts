@@ -37,8 +37,9 @@ export const ORIGIN_REPO_PATH = "pikasTech/unidesk.git";
 /** A sample dev service pin for deploy.json (any full sha: the fake cluster does not build it). */
 export const SAMPLE_SERVICE = { id: "backend-core", repo: "https://github.com/pikasTech/unidesk", commitId: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c" };
 
-/** Variables every sandbox D601 command gets: the runner polls the fake cluster quickly (its default is 5 s). */
-export const SANDBOX_D601_ENV: Readonly<Record<string, string>> = { UNIDESK_CI_RUNNER_POLL_MS: "200" };
+/** Variables every sandbox D601 command gets: the runner polls the fake cluster quickly (its default is 5 s), not so
+ * quickly that waiting runners, two kubectl and one jq a poll, take the CPU the tests beside them need. */
+export const SANDBOX_D601_ENV: Readonly<Record<string, string>> = { UNIDESK_CI_RUNNER_POLL_MS: "400" };
 
 /** Options for {@link startSandbox}. */
 export interface SandboxOptions {
