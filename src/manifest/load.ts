@@ -15,7 +15,7 @@ export interface LoadedManifest {
   manifest: Manifest;
   /** `remote.origin.url` as configured (before `insteadOf` rewriting). */
   originUrl: string;
-  /** Top level of the operator's clone (absolute). */
+  /** The operator's clone as named (--repo-dir, else the current directory): its top level or a directory inside it. */
   repoDir: string;
   /** The blob id of deploy.json at {@link commit}. */
   manifestId: string;
@@ -38,8 +38,8 @@ export const MANIFEST_PATH = "deploy.json";
 const MANIFEST_REF_FULL = "refs/remotes/origin/master";
 /** The commit origin/master names. */
 const ORIGIN_MASTER = `${MANIFEST_REF_FULL}^{commit}`;
-/** deploy.json on the clone's local master, compared with origin's for the unpushed-change warning. */
-const LOCAL_MANIFEST = `refs/heads/master:${MANIFEST_PATH}`;
+/** The root tree of the clone's local master: its deploy.json is compared with origin's for the unpushed-change warning. */
+const LOCAL_ROOT = "refs/heads/master^{tree}";
 
 /** Where scriptPath must live (one level, see SCRIPT_PATH in schema.ts). */
 export const SCRIPT_DIR = "scripts/ci/";
@@ -221,6 +221,24 @@ export async function sshEnv(git: Git, env: Env): Promise<Record<string, string>
   return { GIT_SSH_COMMAND: "ssh -o BatchMode=yes" };
 }
 
+// A dry run's time beyond --help is mostly git processes (~3 ms each here) and Optique's first parse: two
+// processes read everything. One `cat-file --batch` reads every object (the commits, trees, deploy.json), raw
+// (GIT_READ_ENV).
+const batchRead = (git: Git) => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH_INPUT);
+// The clone's own settings, NUL-separated: `--local` fails outside a repository (exit 128), so this one process
+// also tells a directory that is no clone (docs/manifest.md#what-is-read-from-where).
+const settingsRead = (git: Git) => git(["config", "--local", "-z", "--get-regexp", "^(remote\\.origin\\.url|core\\.bare)$"], GIT_READ_ENV);
+
+/** `remote.origin.url` (the last one, as `git config --get` answers) and `core.bare` from {@link settingsRead}'s output. */
+function parseSettings(out: string): { originUrl: string; bare: boolean } {
+  const values = new Map<string, string>();
+  for (const entry of out.split("\0")) {
+    const nl = entry.indexOf("\n");
+    if (nl > 0) values.set(entry.slice(0, nl), entry.slice(nl + 1));
+  }
+  return { originUrl: (values.get("remote.origin.url") ?? "").trim(), bare: values.get("core.bare") === "true" };
+}
+
 /**
  * Reads and checks `origin/master:deploy.json` of the clone at `repoDir`, never the working tree's copy:
  * optional `git fetch origin master`, the full commit, the manifest, origin ↔ `environments.dev.ci.repo`,
@@ -228,26 +246,18 @@ export async function sshEnv(git: Git, env: Env): Promise<Record<string, string>
  */
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
   const git = makeGit(repoDir, env);
-
-  // Startup time is dominated by git process spawns: without a fetch all three reads run side by side, and
-  // one `cat-file --batch` reads every object (the commit, its trees, deploy.json), raw (GIT_READ_ENV).
-  const read = () => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH_INPUT);
-  // `--revs-only`: the local master's deploy.json id comes with the top level when it exists, nothing when not.
-  const [top, origin, offlineBatch] = await Promise.all([
-    git(["rev-parse", "--show-toplevel", "--revs-only", LOCAL_MANIFEST], GIT_READ_ENV),
-    git(["config", "--get", "remote.origin.url"], GIT_READ_ENV),
-    options.fetch ? undefined : read(),
-  ]);
-  const topOut = top.code === 0 ? top.stdout.replace(/\n$/, "") : "";
-  const localId = /\n([0-9a-f]{40,64})$/.exec(topOut);
-  const topLevel = (localId ? topOut.slice(0, localId.index) : topOut).trim();
-  if (topLevel === "") {
-    throw refError(repoDir, `not a git work tree (${firstLine(top.stderr, env.secrets) || "no top level"}); run in your clone of the repository or pass --repo-dir <clone>`);
+  // Without a fetch both reads run side by side, the batch (the slower) started first.
+  const [offlineBatch, settings] = options.fetch ? [undefined, await settingsRead(git)] : await Promise.all([batchRead(git), settingsRead(git)]);
+  const notClone = (why: string) => refError(repoDir, `not a git work tree (${why}); run in your clone of the repository or pass --repo-dir <clone>`);
+  if (settings.code !== 0 && settings.code !== 1) {
+    // git's own words when it has them: the batch's ("not a git repository …") say it better than config's --local complaint.
+    const why = firstLine(offlineBatch?.code ? offlineBatch.stderr : settings.stderr, env.secrets).replace(/^--local can only be used inside a git repository$/, "not a git repository");
+    throw notClone(why || `git config exited ${settings.code}`);
   }
-
-  const originUrl = origin.stdout.trim();
-  if (origin.code !== 0 || originUrl === "") {
-    throw refError("remote.origin.url", `not set in ${topLevel}; add the remote with \`git remote add origin <repository URL>\``);
+  const { originUrl, bare } = parseSettings(settings.stdout);
+  if (bare) throw notClone("a bare repository");
+  if (originUrl === "") {
+    throw refError("remote.origin.url", `not set in ${repoDir}; add the remote with \`git remote add origin <repository URL>\``);
   }
 
   if (options.fetch) {
@@ -260,14 +270,14 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
       );
     }
   }
-  const batch = offlineBatch ?? (await read());
+  const batch = offlineBatch ?? (await batchRead(git));
   const objects = batch.code === 0 ? readObjects(batch.stdoutBytes ?? new TextEncoder().encode(batch.stdout)) : undefined;
   if (objects === "moved") throw refError(MANIFEST_REF, `changed while it was read (a fetch in another terminal?); run the command again`);
   if (objects === undefined) {
     const how = options.fetch ? "push master to origin" : "run `git fetch origin master` first (a dry run does not fetch)";
-    throw refError(MANIFEST_REF, `no such commit in ${topLevel}; ${how}`);
+    throw refError(MANIFEST_REF, `no such commit in ${repoDir}; ${how}`);
   }
-  const { commit, root, deployBytes, scripts } = objects;
+  const { commit, root, deployBytes, scripts, localManifestId } = objects;
   const at = `${MANIFEST_REF} (${commit.slice(0, 12)})`;
 
   const deploy = root.find((e) => e.name === MANIFEST_PATH);
@@ -296,11 +306,14 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     throw refError("environments.dev.ci.scriptPath", `${scriptPath} is ${scriptKind} at ${at}, not a regular file; commit the script itself there`);
   }
 
-  return { commit, manifest, originUrl, repoDir: topLevel, manifestId: deploy.id, ...(localId ? { localManifestId: localId[1]! } : {}) };
+  return { commit, manifest, originUrl, repoDir, manifestId: deploy.id, ...(localManifestId ? { localManifestId } : {}) };
 }
 
-/** What `cat-file --batch` is asked, one object per line, all by the ref (the answers are checked to chain into one commit). */
-const BATCH_NAMES = [ORIGIN_MASTER, `${MANIFEST_REF_FULL}^{tree}`, `${MANIFEST_REF_FULL}:${MANIFEST_PATH}`, `${MANIFEST_REF_FULL}:scripts`, `${MANIFEST_REF_FULL}:${SCRIPT_DIR.slice(0, -1)}`];
+/**
+ * What `cat-file --batch` is asked, one object per line: origin/master's by the ref (the answers are checked to chain
+ * into one commit), then the local master's root tree (only deploy.json's entry id is taken from it).
+ */
+const BATCH_NAMES = [ORIGIN_MASTER, `${MANIFEST_REF_FULL}^{tree}`, `${MANIFEST_REF_FULL}:${MANIFEST_PATH}`, `${MANIFEST_REF_FULL}:scripts`, `${MANIFEST_REF_FULL}:${SCRIPT_DIR.slice(0, -1)}`, LOCAL_ROOT];
 const BATCH_INPUT = BATCH_NAMES.join("\n") + "\n";
 
 /** The objects of origin/master the CLI reads. */
@@ -312,6 +325,8 @@ interface OriginObjects {
   deployBytes?: Uint8Array;
   /** Entries of scripts/ci/ (empty when there is none). */
   scripts: TreeEntry[];
+  /** The id of deploy.json on the local master, when it has one. */
+  localManifestId?: string;
 }
 
 /**
@@ -320,7 +335,7 @@ interface OriginObjects {
  * changed between two lines.
  */
 function readObjects(bytes: Uint8Array): OriginObjects | "moved" | undefined {
-  const [commit, root, deploy, scriptsDir, ciDir] = parseBatch(bytes, BATCH_NAMES.length);
+  const [commit, root, deploy, scriptsDir, ciDir, localRoot] = parseBatch(bytes, BATCH_NAMES.length);
   if (commit?.type !== "commit" || !FULL_SHA.test(commit.id)) return undefined;
   const treeId = /^tree ([0-9a-f]+)$/m.exec(new TextDecoder().decode(commit.content.subarray(0, 200)))?.[1];
   if (root?.type !== "tree" || root.id !== treeId) return "moved";
@@ -338,14 +353,15 @@ function readObjects(bytes: Uint8Array): OriginObjects | "moved" | undefined {
     root: rootEntries,
     ...(deploy?.type === "blob" ? { deployBytes: deploy.content } : {}),
     scripts: ciDir?.type === "tree" ? parseTree(ciDir.content, idBytes) : [],
+    localManifestId: localRoot?.type === "tree" ? parseTree(localRoot.content, idBytes).find((e) => e.name === MANIFEST_PATH)?.id : undefined,
   };
 }
 
 /**
  * The one-line warning (docs/commands.md#unidesk-ci-run-dev-e2e) when the clone's local `master` holds a deploy.json
  * other than the one at the loaded commit (origin/master, what the run proves): a change committed but not pushed.
- * Null when they are equal or the clone has no local master with a deploy.json. Read by loadFromOrigin's first
- * `rev-parse`, so it costs no git process of its own.
+ * Null when they are equal or the clone has no local master with a deploy.json. Read by loadFromOrigin's one
+ * `cat-file --batch`, so it costs no git process of its own.
  */
 export function unpushedManifestWarning(loaded: LoadedManifest): string | null {
   if (loaded.localManifestId === undefined || loaded.localManifestId === loaded.manifestId) return null;

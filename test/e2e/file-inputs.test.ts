@@ -90,7 +90,7 @@ describe("files the CLI reads, through the bundle", () => {
       try {
         // Half a manifest, and the writer stays open: the read goes on until a signal ends it. The padding is
         // more than the socket buffers hold, so 'drain' means the CLI's own reader (started after its signal
-        // handlers) consumed it; Node itself opens fd 0 earlier, at `import "node:process"`.
+        // handlers) consumed it.
         const padding = " ".repeat(960_000);
         child.stdin.on("error", () => undefined); // EPIPE should the CLI exit without reading
         const drained = new Promise<void>((resolve) => (child.stdin.write(`${padding}{ "schemaVersion": 2, `) ? resolve() : child.stdin.once("drain", () => resolve())));

@@ -107,8 +107,10 @@ describe("loadFromOrigin against real git", () => {
 
   it("works from a subdirectory of the clone", async () => {
     await mkdir(join(shared.operator, "sub", "dir"), { recursive: true });
-    const loaded = await loadFromOrigin(join(shared.operator, "sub", "dir"), shared.env(), { fetch: false });
-    assert.equal(loaded.repoDir, shared.operator);
+    const sub = join(shared.operator, "sub", "dir");
+    const loaded = await loadFromOrigin(sub, shared.env(), { fetch: false });
+    assert.equal(loaded.repoDir, sub, "the clone as named: git log and messages work from inside it");
+    assert.equal(loaded.commit, (await loadFromOrigin(shared.operator, shared.env(), { fetch: false })).commit);
   });
 
   it("never reads the working tree's deploy.json, nor unpushed local commits", async () => {
@@ -146,7 +148,8 @@ describe("loadFromOrigin against real git", () => {
     const plain = join(f.root, "plain");
     await mkdir(plain);
     await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: false }), /not a git work tree .*pass --repo-dir/, plain);
-    await rejectsWith(loadFromOrigin(f.origin, f.env(), { fetch: false }), /not a git work tree/);
+    await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: true }), /not a git work tree \(not a git repository\); run in your clone/, plain);
+    await rejectsWith(loadFromOrigin(f.origin, f.env(), { fetch: false }), /not a git work tree \(a bare repository\)/);
   });
 
   it("no origin remote → remote.origin.url", async () => {
@@ -349,7 +352,6 @@ describe("unpushedManifestWarning (real git)", () => {
     await writeFile(join(f.operator, "deploy.json"), manifestText({ timeoutMs: 600_000 }));
     await f.git(f.operator, "commit", "-q", "-am", "local change");
     const changed = await loadFromOrigin(f.operator, env, { fetch: false });
-    assert.equal(changed.repoDir, loaded.repoDir, "the top level read beside the local id");
     const warning = unpushedManifestWarning(changed);
     assert.equal(warning, `warning: deploy.json on local master differs from origin/master (not pushed); this run proves origin/master (${loaded.commit.slice(0, 12)}): push master to test your change\n`);
     const again = await loadFromOrigin(f.operator, env, { fetch: true });
