@@ -229,14 +229,17 @@ const batchRead = (git: Git) => git(["cat-file", "--batch"], GIT_READ_ENV, BATCH
 // also tells a directory that is no clone (docs/manifest.md#what-is-read-from-where).
 const settingsRead = (git: Git) => git(["config", "--local", "-z", "--get-regexp", "^(remote\\.origin\\.url|core\\.bare)$"], GIT_READ_ENV);
 
-/** `remote.origin.url` (the last one, as `git config --get` answers) and `core.bare` from {@link settingsRead}'s output. */
+/**
+ * `remote.origin.url` (the last one, as `git config --get` answers) and `core.bare` from {@link settingsRead}'s
+ * output (`key\nvalue\0`, or `key\0` for a key without a value, which git reads as true).
+ */
 function parseSettings(out: string): { originUrl: string; bare: boolean } {
   const values = new Map<string, string>();
   for (const entry of out.split("\0")) {
     const nl = entry.indexOf("\n");
-    if (nl > 0) values.set(entry.slice(0, nl), entry.slice(nl + 1));
+    if (entry !== "") values.set(nl < 0 ? entry : entry.slice(0, nl), nl < 0 ? "true" : entry.slice(nl + 1));
   }
-  return { originUrl: (values.get("remote.origin.url") ?? "").trim(), bare: values.get("core.bare") === "true" };
+  return { originUrl: (values.get("remote.origin.url") ?? "").trim(), bare: /^(true|yes|on|1)$/i.test(values.get("core.bare") ?? "") };
 }
 
 /**

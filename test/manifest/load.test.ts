@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ManifestError, ExitCode, UsageError } from "../../src/errors.ts";
 import { loadFromFile, loadFromOrigin, parseManifestText, unpushedManifestWarning } from "../../src/manifest/load.ts";
@@ -150,6 +150,24 @@ describe("loadFromOrigin against real git", () => {
     await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: false }), /not a git work tree .*pass --repo-dir/, plain);
     await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: true }), /not a git work tree \(not a git repository\); run in your clone/, plain);
     await rejectsWith(loadFromOrigin(f.origin, f.env(), { fetch: false }), /not a git work tree \(a bare repository\)/);
+  });
+
+  it("core.bare in any of git's spellings of true (yes, On, 1, a key without a value) → a bare repository", async () => {
+    const f = await fixture();
+    for (const spelling of ["yes", "On", "1", null]) {
+      const config = join(f.operator, ".git", "config");
+      const text = await readFile(config, "utf8");
+      await writeFile(config, text.replace(/^\s*bare = .*$/m, spelling === null ? "\tbare" : `\tbare = ${spelling}`));
+      await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: false }), /not a git work tree \(a bare repository\)/, f.operator);
+      await writeFile(config, text);
+    }
+    assert.ok((await loadFromOrigin(f.operator, f.env(), { fetch: false })).commit);
+  });
+
+  it("several remote.origin.url values → the last, as git config --get answers", async () => {
+    const f = await fixture();
+    await f.git(f.operator, "config", "--add", "remote.origin.url", "https://elsewhere.example.test/other/repo.git");
+    await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: false }), /elsewhere\.example\.test\/other\/repo\.git\)/, "environments.dev.ci.repo");
   });
 
   it("no origin remote → remote.origin.url", async () => {
