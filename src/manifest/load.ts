@@ -253,9 +253,10 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   const [offlineBatch, settings] = options.fetch ? [undefined, await settingsRead(git)] : await Promise.all([batchRead(git), settingsRead(git)]);
   const notClone = (why: string) => refError(repoDir, `not a git work tree (${why}); run in your clone of the repository or pass --repo-dir <clone>`);
   if (settings.code !== 0 && settings.code !== 1) {
-    // git's own words when it has them: the batch's ("not a git repository …") say it better than config's --local complaint.
-    const why = firstLine(offlineBatch?.code ? offlineBatch.stderr : settings.stderr, env.secrets).replace(/^--local can only be used inside a git repository$/, "not a git repository");
-    throw notClone(why || `git config exited ${settings.code}`);
+    // Why git sees no clone here, in its own words ("not a git repository …", "detected dubious ownership …"):
+    // config's --local complaint hides them, so only this failure asks rev-parse.
+    const probe = await git(["rev-parse", "--git-dir"], GIT_READ_ENV);
+    throw notClone(firstLine(probe.code !== 0 ? probe.stderr : settings.stderr, env.secrets) || `git config exited ${settings.code}`);
   }
   const { originUrl, bare } = parseSettings(settings.stdout);
   if (bare) throw notClone("a bare repository");

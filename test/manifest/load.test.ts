@@ -148,7 +148,7 @@ describe("loadFromOrigin against real git", () => {
     const plain = join(f.root, "plain");
     await mkdir(plain);
     await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: false }), /not a git work tree .*pass --repo-dir/, plain);
-    await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: true }), /not a git work tree \(not a git repository\); run in your clone/, plain);
+    await rejectsWith(loadFromOrigin(plain, f.env(), { fetch: true }), /not a git work tree \(not a git repository \(or any of the parent directories\): \.git\); run in your clone/, plain);
     await rejectsWith(loadFromOrigin(f.origin, f.env(), { fetch: false }), /not a git work tree \(a bare repository\)/);
   });
 
@@ -162,6 +162,16 @@ describe("loadFromOrigin against real git", () => {
       await writeFile(config, text);
     }
     assert.ok((await loadFromOrigin(f.operator, f.env(), { fetch: false })).commit);
+  });
+
+  it("a clone owned by another user is refused as git refuses it (no safe.directory from global config), fetch or not", async () => {
+    const f = await fixture();
+    execFileSync("chown", ["-R", "65534:65534", f.operator]);
+    try {
+      for (const fetch of [false, true]) await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch }), /not a git work tree \(detected dubious ownership in repository at '.*'\); run in your clone/, f.operator);
+    } finally {
+      execFileSync("chown", ["-R", `${process.getuid!()}:${process.getgid!()}`, f.operator]);
+    }
   });
 
   it("several remote.origin.url values → the last, as git config --get answers", async () => {
