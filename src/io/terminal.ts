@@ -7,11 +7,16 @@
  * with a per-process random marker no outside text can know; only marked ESCs reach the terminal raw.
  */
 
-/** Replaces ESC in the CLI's own sequences until the boundary; random per process, so outside text cannot forge it. */
-const ESC_MARK = `\uE000${globalThis.crypto.randomUUID()}\uE001`;
+/**
+ * Replaces ESC in the CLI's own sequences until the boundary; random per process, so outside text cannot forge it.
+ * Drawn on the first own ESC: a command that prints none (--help without colour, NO_COLOR, a pipe) never loads
+ * WebCrypto (~1 ms of start-up), and while there is no mark no text can carry one.
+ */
+let escMark: string | undefined;
 
 /** An escape sequence of the CLI's own (`\x1b[31m`), marked so that {@link guardTerminalText} lets it through. */
-export const ownSequence = (sequence: string): string => sequence.replaceAll("\x1b", ESC_MARK);
+export const ownSequence = (sequence: string): string =>
+  sequence.includes("\x1b") ? sequence.replaceAll("\x1b", (escMark ??= `\uE000${globalThis.crypto.randomUUID()}\uE001`)) : sequence;
 
 /**
  * C0 controls but tab and line feed (CR only when not part of CRLF), DEL, C1 controls (U+0080–U+009F, e.g.
@@ -33,5 +38,5 @@ export function sanitizeTerminalText(text: string): string {
 
 /** What a human-mode writer prints: everything sanitized, then the CLI's own marked sequences turned into ESC. */
 export function guardTerminalText(text: string): string {
-  return text.split(ESC_MARK).map(sanitizeTerminalText).join("\x1b");
+  return escMark === undefined ? sanitizeTerminalText(text) : text.split(escMark).map(sanitizeTerminalText).join("\x1b");
 }
