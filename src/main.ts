@@ -8,11 +8,9 @@ import { checkOutputPath, writeFileAtomic } from "./write-file.ts";
 // `process` is the runtime's global (Node, Deno and Bun all have it): `import process from "node:process"` made
 // Node build an ES module facade that reads every property of process, opening stdin and more (~1 ms per start).
 // node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
-// getBuiltinModule (Node ≥ 20.16, Deno, Bun) loads it without an ES module facade; import() is the fallback.
-
 // Children never see the token: not in UNIDESK_TOKEN, not in any variable holding it (env.ts childEnvironment).
 const makeSpawn = (secrets: Set<string>): Spawn => async (cmd, args, options = {}) => {
-  const { spawn: spawnChild } = process.getBuiltinModule?.("node:child_process") ?? (await import("node:child_process"));
+  const { spawn: spawnChild } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     const child = spawnChild(cmd, args, {
       cwd: options.cwd,
