@@ -4,7 +4,7 @@ import { ManifestError, UsageError } from "../errors.ts";
 import { findDuplicateKey, parseJson } from "../json-text.ts";
 import { formatIssuePath, manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
 import { sameRepository } from "./repo-url.ts";
-import { redactUserinfo, untrustedLine } from "../redact.ts";
+import { untrustedLine } from "../redact.ts";
 import { FULL_SHA, MANIFEST_MAX_BYTES } from "../rules.ts";
 import { manifestSchema, type Manifest } from "./schema.ts";
 
@@ -270,7 +270,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
     if (fetched.code !== 0) {
       throw refError(
         "git fetch origin master",
-        `failed (${firstLine(fetched.stderr, env.secrets) || `exit ${fetched.code}`}); check that ${redactUserinfo(originUrl)} is reachable, your git credentials work without a prompt, and master exists there`,
+        `failed (${firstLine(fetched.stderr, env.secrets) || `exit ${fetched.code}`}); check that ${untrustedLine(originUrl, env.secrets)} is reachable, your git credentials work without a prompt, and master exists there`,
       );
     }
   }
@@ -297,7 +297,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
   if (!sameRepository(originUrl, repo)) {
     throw refError(
       "environments.dev.ci.repo",
-      `${repo} is not the repository of origin (${redactUserinfo(originUrl)}); run from a clone of ${repo} (or pass --repo-dir), or fix environments.dev.ci.repo`,
+      `${repo} is not the repository of origin (${untrustedLine(originUrl, env.secrets)}); run from a clone of ${repo} (or pass --repo-dir), or fix environments.dev.ci.repo`,
     );
   }
 

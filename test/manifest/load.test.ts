@@ -174,6 +174,16 @@ describe("loadFromOrigin against real git", () => {
     }
   });
 
+  it("origin's URL is the clone's config, outside text: a newline, a control or the token in it never reaches the message raw", async () => {
+    const f = await fixture();
+    const token = "tok-in-config-5c1e";
+    await f.git(f.operator, "config", "remote.origin.url", `https://elsewhere.example.test/a\n\x1b]52;c;SGk=\x07forged line ${token}`);
+    const env = f.env();
+    env.secrets.add(token);
+    const error = await rejectsWith(loadFromOrigin(f.operator, env, { fetch: false }), /not the repository of origin \(https:\/\/elsewhere\.example\.test\/a \x1b\]52;c;SGk=\x07forged line \*\*\*\)/, "environments.dev.ci.repo");
+    assert.ok(!error.message.includes(token));
+  });
+
   it("several remote.origin.url values → the last, as git config --get answers", async () => {
     const f = await fixture();
     await f.git(f.operator, "config", "--add", "remote.origin.url", "https://elsewhere.example.test/other/repo.git");
