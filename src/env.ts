@@ -230,3 +230,20 @@ export function fakeEnv(options: FakeEnvOptions = {}): Env & { out(): string; er
     clockMs: () => clock,
   };
 }
+
+/**
+ * AbortSignal.any, with a fallback for Node 20.0–20.2 which lack it. `dispose` removes the fallback's
+ * listeners, so a long wait does not pile one per request onto the interrupt signal.
+ */
+export function anySignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  if (typeof AbortSignal.any === "function") return { signal: AbortSignal.any([a, b]), dispose: () => undefined };
+  const controller = new AbortController();
+  const listeners: [AbortSignal, () => void][] = [];
+  for (const s of [a, b]) {
+    if (s.aborted) controller.abort(s.reason);
+    const onAbort = () => controller.abort(s.reason);
+    s.addEventListener("abort", onAbort, { once: true });
+    listeners.push([s, onAbort]);
+  }
+  return { signal: controller.signal, dispose: () => listeners.forEach(([s, onAbort]) => s.removeEventListener("abort", onAbort)) };
+}

@@ -1,5 +1,5 @@
 /** The dispatch client: one host.ssh command through backend-core, with timeout, retries and error mapping (docs/dispatch.md). */
-import type { Env } from "../env.ts";
+import { anySignal, type Env } from "../env.ts";
 import { AuthError, DispatchError, InterruptedError, type CliError } from "../errors.ts";
 import { DISPATCH_RESPONSE_MAX_BYTES } from "../rules.ts";
 import { untrustedLine } from "../redact.ts";
@@ -265,21 +265,4 @@ function networkDetail(error: unknown): string {
   const unique = [...new Set(parts)];
   // A runtime's message may quote what the server sent: outside text like the rest.
   return untrustedLine(unique.length === 0 ? String(error) : unique.join(": "));
-}
-
-/**
- * AbortSignal.any, with a fallback for Node 20.0–20.2 which lack it. `dispose` removes the fallback's
- * listeners, so a long wait does not pile one per request onto the interrupt signal.
- */
-function anySignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
-  if (typeof AbortSignal.any === "function") return { signal: AbortSignal.any([a, b]), dispose: () => undefined };
-  const controller = new AbortController();
-  const listeners: [AbortSignal, () => void][] = [];
-  for (const s of [a, b]) {
-    if (s.aborted) controller.abort(s.reason);
-    const onAbort = () => controller.abort(s.reason);
-    s.addEventListener("abort", onAbort, { once: true });
-    listeners.push([s, onAbort]);
-  }
-  return { signal: controller.signal, dispose: () => listeners.forEach(([s, onAbort]) => s.removeEventListener("abort", onAbort)) };
 }

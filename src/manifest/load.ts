@@ -1,5 +1,5 @@
 /** Reads deploy.json from `origin/master` of the operator's clone and checks it (docs/manifest.md). */
-import { decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
+import { anySignal, decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
 import { findDuplicateKey, parseJson } from "../json-text.ts";
 import { formatIssuePath, manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
@@ -27,7 +27,16 @@ export interface LoadedManifest {
 export interface LoadOptions {
   /** Run `git fetch origin master` first; false for `--dry-run` (offline). */
   fetch: boolean;
+  /** The bound of each read of the clone; default {@link CLONE_READ_MS} (tests shorten it). */
+  readBoundMs?: number;
 }
+
+/**
+ * How long one read of the operator's clone (its settings, the object batch, `git log`) may take: reading a few
+ * objects is instant, so only a hang ends here (a FIFO or a dead mount in .git/config's includes), with a definite
+ * error instead of a command that never ends. The fetch and `ls-remote` go over the network and are not bounded.
+ */
+export const CLONE_READ_MS = 30_000;
 
 /** The ref the manifest is read from. */
 export const MANIFEST_REF = "origin/master";
@@ -201,14 +210,26 @@ function firstLine(text: string, secrets: Iterable<string>): string {
   return untrustedLine(line.replace(/^(fatal|error): /, ""), secrets);
 }
 
-/** A {@link Git} for the clone at `repoDir`; a git that cannot start is a ManifestError naming it. */
-export function makeGit(repoDir: string, env: Env): Git {
+/**
+ * A {@link Git} for the clone at `repoDir`; a git that cannot start is a ManifestError naming it, and so is one that
+ * outlasts `boundMs` (when given; the child is killed).
+ */
+export function makeGit(repoDir: string, env: Env, boundMs?: number): Git {
   return async (args, extraEnv = {}, stdin) => {
+    const bound = boundMs === undefined ? undefined : AbortSignal.timeout(boundMs);
+    const { signal, dispose } = bound ? anySignal(env.signal, bound) : { signal: env.signal, dispose: () => undefined };
+    const outlasted = () => !env.signal.aborted && bound?.aborted === true;
+    const hung = () => refError(repoDir, `git did not answer within ${boundMs} ms reading this clone (it is instant); check .git/config and the files it includes (a FIFO, a dead mount)`);
     try {
-      return await env.spawn("git", ["-C", repoDir, ...GIT_SAFE_ARGS, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal: env.signal, ...(stdin === undefined ? {} : { stdin }) });
+      const result = await env.spawn("git", ["-C", repoDir, ...GIT_SAFE_ARGS, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal, ...(stdin === undefined ? {} : { stdin }) });
+      if (outlasted()) throw hung();
+      return result;
     } catch (error) {
-      if (env.signal.aborted) throw error;
+      if (env.signal.aborted || error instanceof ManifestError) throw error;
+      if (outlasted()) throw hung();
       throw refError("git", `cannot run git (${error instanceof Error ? error.message : String(error)}); install git and make sure it is on PATH`, error);
+    } finally {
+      dispose();
     }
   };
 }
@@ -248,7 +269,8 @@ function parseSettings(out: string): { originUrl: string; bare: boolean } {
  * and `scriptPath` present at that commit. Every failure is a one-line {@link ManifestError}.
  */
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
-  const git = makeGit(repoDir, env);
+  const git = makeGit(repoDir, env, options.readBoundMs ?? CLONE_READ_MS);
+  const network = makeGit(repoDir, env);
   // Without a fetch both reads run side by side, the batch (the slower) started first.
   const [offlineBatch, settings] = options.fetch ? [undefined, await settingsRead(git)] : await Promise.all([batchRead(git), settingsRead(git)]);
   const notClone = (why: string) => refError(repoDir, `not a git work tree (${why}); run in your clone of the repository or pass --repo-dir <clone>`);
@@ -266,7 +288,7 @@ export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOpt
 
   if (options.fetch) {
     // An explicit refspec updates origin/master even when remote.origin.fetch is narrowed.
-    const fetched = await git(["fetch", "--quiet", "--no-tags", "origin", "+refs/heads/master:refs/remotes/origin/master"], await sshEnv(git, env));
+    const fetched = await network(["fetch", "--quiet", "--no-tags", "origin", "+refs/heads/master:refs/remotes/origin/master"], await sshEnv(git, env));
     if (fetched.code !== 0) {
       throw refError(
         "git fetch origin master",

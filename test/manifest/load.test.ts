@@ -184,6 +184,19 @@ describe("loadFromOrigin against real git", () => {
     assert.ok(!error.message.includes(token));
   });
 
+  it("a FIFO in .git/config's includes: each read of the clone ends at its bound with the fix, git killed, fetch or not", async () => {
+    const f = await fixture();
+    const fifo = join(f.root, "config.fifo");
+    execFileSync("mkfifo", [fifo]);
+    await f.git(f.operator, "config", "include.path", fifo);
+    const env = f.env();
+    for (const fetch of [false, true]) {
+      await rejectsWith(loadFromOrigin(f.operator, env, { fetch, readBoundMs: 300 }), /: git did not answer within 300 ms reading this clone .*check \.git\/config and the files it includes/, f.operator);
+    }
+    assert.ok(!env.calls.some((c) => c.args.includes("fetch")), "nothing fetched");
+    assert.ok(!env.signal.aborted);
+  });
+
   it("several remote.origin.url values → the last, as git config --get answers", async () => {
     const f = await fixture();
     await f.git(f.operator, "config", "--add", "remote.origin.url", "https://elsewhere.example.test/other/repo.git");
