@@ -6,7 +6,7 @@
 import type { Env } from "../env.ts";
 import { CHANGES_COMMITS_MAX, FULL_SHA } from "../rules.ts";
 import type { RunChanges } from "../runs/changes.ts";
-import { CLONE_READ_MS, GIT_READ_ENV, makeGit } from "./load.ts";
+import { CLONE_READ, GIT_READ_ENV, makeGit } from "./load.ts";
 
 /**
  * The commits after `from` up to `to` that touched deploy.json, oldest first (at most CHANGES_COMMITS_MAX, the
@@ -17,7 +17,7 @@ export async function manifestCommitLog(repoDir: string, from: string, to: strin
   const args = ["-c", "log.showSignature=false", "log", "--no-decorate", "--no-color", "--no-mailmap", `--max-count=${CHANGES_COMMITS_MAX}`, "--format=%H%x09%s", `${from}..${to}`, "--", "deploy.json"];
   let out;
   try {
-    out = await makeGit(repoDir, env, CLONE_READ_MS)(args, GIT_READ_ENV);
+    out = await makeGit(repoDir, env, CLONE_READ)(args, GIT_READ_ENV);
   } catch {
     return null;
   }

@@ -38,6 +38,15 @@ export interface LoadOptions {
  */
 export const CLONE_READ_MS = 30_000;
 
+/** A bound on one git process: `ms`, and what the error says it was doing and how to fix it. */
+export interface GitBound {
+  ms: number;
+  what: string;
+}
+
+/** {@link CLONE_READ_MS} for a read of the clone. */
+export const CLONE_READ: GitBound = { ms: CLONE_READ_MS, what: "reading this clone (it is instant); check .git/config and the files it includes (a FIFO, a dead mount)" };
+
 /** The ref the manifest is read from. */
 export const MANIFEST_REF = "origin/master";
 /** The manifest's path inside the commit. */
@@ -212,14 +221,14 @@ function firstLine(text: string, secrets: Iterable<string>): string {
 
 /**
  * A {@link Git} for the clone at `repoDir`; a git that cannot start is a ManifestError naming it, and so is one that
- * outlasts `boundMs` (when given; the child is killed).
+ * outlasts `limit` (when given; the child is killed).
  */
-export function makeGit(repoDir: string, env: Env, boundMs?: number): Git {
+export function makeGit(repoDir: string, env: Env, limit?: GitBound): Git {
   return async (args, extraEnv = {}, stdin) => {
-    const bound = boundMs === undefined ? undefined : AbortSignal.timeout(boundMs);
+    const bound = limit === undefined ? undefined : AbortSignal.timeout(limit.ms);
     const { signal, dispose } = bound ? anySignal(env.signal, bound) : { signal: env.signal, dispose: () => undefined };
     const outlasted = () => !env.signal.aborted && bound?.aborted === true;
-    const hung = () => refError(repoDir, `git did not answer within ${boundMs} ms reading this clone (it is instant); check .git/config and the files it includes (a FIFO, a dead mount)`);
+    const hung = () => refError(repoDir, `git did not answer within ${limit!.ms} ms ${limit!.what}`);
     try {
       const result = await env.spawn("git", ["-C", repoDir, ...GIT_SAFE_ARGS, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal, ...(stdin === undefined ? {} : { stdin }) });
       if (outlasted()) throw hung();
@@ -269,7 +278,7 @@ function parseSettings(out: string): { originUrl: string; bare: boolean } {
  * and `scriptPath` present at that commit. Every failure is a one-line {@link ManifestError}.
  */
 export async function loadFromOrigin(repoDir: string, env: Env, options: LoadOptions): Promise<LoadedManifest> {
-  const git = makeGit(repoDir, env, options.readBoundMs ?? CLONE_READ_MS);
+  const git = makeGit(repoDir, env, { ...CLONE_READ, ms: options.readBoundMs ?? CLONE_READ_MS });
   const network = makeGit(repoDir, env);
   // Without a fetch both reads run side by side, the batch (the slower) started first.
   const [offlineBatch, settings] = options.fetch ? [undefined, await settingsRead(git)] : await Promise.all([batchRead(git), settingsRead(git)]);

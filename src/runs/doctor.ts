@@ -3,7 +3,7 @@ import type { Env } from "../env.ts";
 import { AuthError, CheckFailedError, CliError, ConfigError, DispatchError, ManifestError } from "../errors.ts";
 import { resolveConfig, requireDispatchTarget, type Config, type ConfigFlags } from "../config.ts";
 import { HOST_SSH_BUDGET_MS } from "../dispatch/wire.ts";
-import { loadFromOrigin, makeGit, MANIFEST_REF, MANIFEST_SOURCE, sshEnv, type LoadedManifest } from "../manifest/load.ts";
+import { CLONE_READ, loadFromOrigin, makeGit, MANIFEST_REF, MANIFEST_SOURCE, sshEnv, type GitBound, type LoadedManifest } from "../manifest/load.ts";
 import { redactUserinfo, untrustedLine } from "../redact.ts";
 import { checkRepoUrl, FULL_SHA } from "../rules.ts";
 import { runHostScript } from "../host/run-script.ts";
@@ -44,11 +44,16 @@ const LOCAL_HINTS: Record<LocalId, string> = {
   "same-repository": "run doctor in a clone of environments.dev.ci.repo (or pass --repo-dir), or fix environments.dev.ci.repo",
 };
 
+/** How long doctor waits for origin's answer to `ls-remote` (one ref over the network; http stalls end at 20 s). */
+const LS_REMOTE: GitBound = { ms: 60_000, what: "asking origin for master; check that origin is reachable, and .git/config and the files it includes" };
+
 /** What origin's master is, asked over the network (read-only: nothing is fetched). */
 async function lsRemote(repoDir: string, env: Env): Promise<{ sha?: string; problem?: string }> {
   try {
-    const git = makeGit(repoDir, env);
-    const r = await git(["-c", "http.lowSpeedLimit=1", "-c", "http.lowSpeedTime=20", "ls-remote", "--quiet", "origin", "refs/heads/master"], await sshEnv(git, env));
+    // Bounded like every read of the clone (the config it reads may be a FIFO), and ls-remote by LS_REMOTE (a
+    // host that never answers an ssh connection): doctor always ends.
+    const remote = makeGit(repoDir, env, LS_REMOTE);
+    const r = await remote(["-c", "http.lowSpeedLimit=1", "-c", "http.lowSpeedTime=20", "ls-remote", "--quiet", "origin", "refs/heads/master"], await sshEnv(makeGit(repoDir, env, CLONE_READ), env));
     const sha = new RegExp(`^(${FULL_SHA.source.slice(1, -1)})\trefs/heads/master$`, "m").exec(r.stdout)?.[1];
     if (r.code === 0 && sha) return { sha };
     const why = r.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "")?.replace(/^(fatal|error): /, "");

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fakeEnv } from "../../src/env.ts";
 import { AuthError, CheckFailedError, ConfigError, DispatchError } from "../../src/errors.ts";
@@ -146,6 +148,24 @@ describe("doctor, in process", () => {
       assert.ok((await doctorJson(e)) instanceof CheckFailedError);
       assert.deepEqual(failedIds(e), ["same-repository"]);
       assert.match(json(e).checks.find((c) => c.id === "same-repository")!.hint!, /clone of environments\.dev\.ci\.repo/);
+      assert.equal(b.commands.length, 1);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it("a FIFO among .git/config's includes (git blocks on it): doctor still ends (ls-remote bounded too), git-clone red at its bound with the fix, the host probed", { timeout: 120_000 }, async () => {
+    const other = await createGitFixture();
+    try {
+      const fifo = join(other.root, "config.fifo");
+      execFileSync("mkfifo", [fifo]);
+      execFileSync("git", ["-C", other.operator, "config", "include.path", fifo]);
+      const b = backend();
+      const e = fakeEnv({ vars: vars(), fetch: b.fetch, spawn: other.env().spawn, cwd: other.operator });
+      assert.ok((await doctorJson(e)) instanceof CheckFailedError);
+      const checks = json(e).checks;
+      assert.match(checks.find((c) => c.id === "git-clone")!.detail, /git did not answer within 30000 ms reading this clone .*check \.git\/config and the files it includes/);
+      assert.match(checks.find((c) => c.id === "origin-master")!.detail, /not checked: git-clone failed/);
       assert.equal(b.commands.length, 1);
     } finally {
       await other.cleanup();
