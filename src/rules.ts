@@ -242,6 +242,13 @@ export const CHANGES_COMMITS_MAX = 50;
 export const UNTRUSTED_TEXT_MAX_CHARS = 200;
 
 /**
+ * Shortest bearer token accepted, in characters. Every output masks each occurrence of the token, so a short one
+ * (`a`, `eg`) would mask letters of ordinary words, mangle every message and show where it occurs: the token itself
+ * (docs/security.md).
+ */
+export const TOKEN_MIN_CHARS = 8;
+
+/**
  * Go runtime settings kubectl starts with on D601 (docs/runner.md#kubectl): one thread for every call, and for a
  * request (not a log stream, which may run for hours) no garbage collection below 64 MiB; a third less CPU a call.
  */

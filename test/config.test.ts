@@ -5,11 +5,11 @@ import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFilePath, DEFAULT_PROVIDER_ID, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
-import { DEFAULT_WORKSPACE } from "../src/rules.ts";
+import { DEFAULT_WORKSPACE, TOKEN_MIN_CHARS } from "../src/rules.ts";
 import { fakeEnv, untrustedFile, type Env } from "../src/env.ts";
 import { makeReadFile } from "../src/read-file.ts";
 import { AuthError, CliError, ConfigError, ExitCode, UsageError } from "../src/errors.ts";
-import { runCli } from "../src/cli/program.ts";
+import { runCli, runMain } from "../src/cli/program.ts";
 
 const TOKEN = "tok-CONFIG-SECRET-91ab";
 let root: string;
@@ -266,6 +266,42 @@ describe("a secret in a message", () => {
       assert.match((error as Error).message, says);
       assertNoTokenPiece(printable(error), name);
     }
+  });
+});
+
+describe("a token too short to mask", () => {
+  // Every output masks each occurrence of the token: a token "e" would turn "egressProxy" into "***gr***ssProxy",
+  // mangling every message and showing the token by where the masks fall. Refused before it joins env.secrets.
+  it(`a token shorter than ${TOKEN_MIN_CHARS} characters (environment, file, config) → AuthError at dispatch, never a secret to mask; ${TOKEN_MIN_CHARS} is accepted`, async () => {
+    for (const short of ["e", "eg", "x".repeat(TOKEN_MIN_CHARS - 1)]) {
+      for (const where of ["env", "file", "config"] as const) {
+        const { env, dir } = await setup(where === "config" ? { token: short } : undefined, { UNIDESK_BACKEND_URL: "https://b.example", ...(where === "env" ? { UNIDESK_TOKEN: short } : {}) });
+        if (where === "file") await writeFile(join(dir, "short"), `${short}\n`, { mode: 0o600 });
+        const config = await resolveConfig(where === "file" ? { tokenFile: join(dir, "short") } : {}, env);
+        assert.equal(config.token, undefined, `${where} ${short}`);
+        assert.equal(env.secrets.has(short), false, `${where}: a short token must not become a mask`);
+        const error = await target(config).catch((e: unknown) => e);
+        assert.ok(error instanceof AuthError, `${where} ${short}: ${String(error)}`);
+        assert.equal(error.exitCode, ExitCode.auth);
+        assert.match(error.message, new RegExp(`^the token from .* is shorter than ${TOKEN_MIN_CHARS} characters; put the whole bearer token there$`));
+        assert.ok(!error.message.includes(`${short.length} char`), "the length is not told");
+      }
+    }
+    const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN: "k".repeat(TOKEN_MIN_CHARS) });
+    const ok = await resolveConfig({}, env);
+    assert.equal(ok.token, "k".repeat(TOKEN_MIN_CHARS));
+    assert.equal((await target(ok)).token, ok.token);
+  });
+
+  it("doctor with a 1-character token prints every word whole (no mask inside them)", async () => {
+    const { env, dir } = await setup(undefined, { UNIDESK_TOKEN: "e" });
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runMain(["doctor"], { ...env, cwd: dir, stdout: { write: (t) => void out.push(t) }, stderr: { write: (t) => void err.push(t) } });
+    const text = out.join("") + err.join("");
+    assert.ok(text.length > 0, "something was printed");
+    assert.doesNotMatch(text, /\*\*\*/, `nothing masked: ${text}`);
+    assert.notEqual(code, 70, text);
   });
 });
 
