@@ -6,7 +6,7 @@ import { FileReadError, type Env, type FileGuard } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";
 import { parseJson } from "./json-text.ts";
-import { CONFIG_FILE_MAX_BYTES, DEFAULT_WORKSPACE, checkAbsolutePath, checkBackendUrl, checkProxyUrl, TOKEN_MIN_CHARS } from "./rules.ts";
+import { CONFIG_FILE_MAX_BYTES, DEFAULT_WORKSPACE, checkAbsolutePath, checkBackendUrl, checkProxyUrl, BEARER_TOKEN, TOKEN_MIN_CHARS } from "./rules.ts";
 
 /** The fixed workspace settings of the launcher on D601, defined beside the launcher renderer. */
 export { DEFAULT_WORKSPACE };
@@ -201,6 +201,10 @@ async function readToken(env: Env, found: [string, string] | undefined, isFile: 
   // Not a secret the outputs can mask without showing it: refused before it joins env.secrets (its length is not said).
   if (token.length < TOKEN_MIN_CHARS) {
     return { tokenSource: source, tokenError: new AuthError(`the token from ${source} is shorter than ${TOKEN_MIN_CHARS} characters; put the whole bearer token there`) };
+  }
+  // A quote or a backslash would be escaped in --json (and `<`, `&` in reports): the redaction would miss it there.
+  if (!BEARER_TOKEN.test(token)) {
+    return { tokenSource: source, tokenError: new AuthError(`the token from ${source} is not a bearer token (RFC 6750: letters, digits, '-', '.', '_', '~', '+', '/', then '=' padding); put the bearer token there as the backend issued it`) };
   }
   return { token, tokenSource: source };
 }

@@ -249,6 +249,13 @@ export const UNTRUSTED_TEXT_MAX_CHARS = 200;
 export const TOKEN_MIN_CHARS = 8;
 
 /**
+ * A bearer token's syntax, RFC 6750 §2.1 `b64token`: letters, digits, `-._~+/`, then `=` padding. Every one of
+ * these characters is written as itself by each encoding an output uses (JSON, HTML and XML escaping, the terminal
+ * boundary, the log renderer's `\\`), so the writers' redaction always finds the token as it is (docs/security.md).
+ */
+export const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
  * Go runtime settings kubectl starts with on D601 (docs/runner.md#kubectl): one thread for every call, and for a
  * request (not a log stream, which may run for hours) no garbage collection below 64 MiB; a third less CPU a call.
  */

@@ -5,7 +5,11 @@ import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFilePath, DEFAULT_PROVIDER_ID, requireDispatchTarget, resolveConfig, type Config } from "../src/config.ts";
-import { DEFAULT_WORKSPACE, TOKEN_MIN_CHARS } from "../src/rules.ts";
+import { BEARER_TOKEN, DEFAULT_WORKSPACE, TOKEN_MIN_CHARS } from "../src/rules.ts";
+import { htmlEscape } from "../src/io/report-html.ts";
+import { xmlEscape } from "../src/io/report-junit.ts";
+import { guardTerminalText } from "../src/io/terminal.ts";
+import { lineText } from "../src/io/render-follow.ts";
 import { fakeEnv, untrustedFile, type Env } from "../src/env.ts";
 import { makeReadFile } from "../src/read-file.ts";
 import { AuthError, CliError, ConfigError, ExitCode, UsageError } from "../src/errors.ts";
@@ -291,6 +295,34 @@ describe("a token too short to mask", () => {
     const ok = await resolveConfig({}, env);
     assert.equal(ok.token, "k".repeat(TOKEN_MIN_CHARS));
     assert.equal((await target(ok)).token, ok.token);
+  });
+
+  it("a token outside RFC 6750's b64token (a quote, a backslash, '<', '&', ':') → AuthError: --json or a report would escape it past the redaction", async () => {
+    for (const bad of ['tok"SECRET-1', "tok\\SECRET-1", "tok<SECRET>1", "tok&SECRET-1", "user:SECRET-1", "tok=SECRET-1"]) {
+      const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN: bad });
+      const config = await resolveConfig({}, env);
+      assert.equal(env.secrets.has(bad), false, bad);
+      const error = await target(config).catch((e: unknown) => e);
+      assert.ok(error instanceof AuthError, `${bad}: ${String(error)}`);
+      assert.match(error.message, /^the token from UNIDESK_TOKEN is not a bearer token \(RFC 6750: .*\); put the bearer token there as the backend issued it$/);
+      assert.ok(!error.message.includes(bad), "the token is not quoted");
+    }
+    const good = "tok-A.b_c~d+e/f9==";
+    const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN: good });
+    assert.equal((await resolveConfig({}, env)).token, good);
+  });
+
+  it("every character a token may hold is written as itself by each output encoding, so the redaction finds it there", () => {
+    const alphabet = Array.from({ length: 0x7f - 0x21 }, (_, i) => String.fromCharCode(0x21 + i)).filter((c) => BEARER_TOKEN.test(`abcd${c}efgh`));
+    assert.equal(alphabet.length, 62 + 6, alphabet.join(""));
+    const token = `${alphabet.join("")}==`;
+    assert.ok(BEARER_TOKEN.test(token));
+    assert.equal(JSON.stringify(token), `"${token}"`, "JSON");
+    assert.equal(htmlEscape(token), token, "HTML");
+    assert.equal(xmlEscape(token, true), token, "XML attribute");
+    assert.equal(guardTerminalText(token), token, "terminal boundary");
+    assert.equal(lineText(new TextEncoder().encode(token)), token, "log line");
+    assert.equal(lineText(new Uint8Array([0xff, ...new TextEncoder().encode(token)])), `\\xff${token}`, "binary log line");
   });
 
   it("doctor with a 1-character token prints every word whole (no mask inside them)", async () => {

@@ -30,6 +30,10 @@ const tables: Record<string, { accept: string[]; reject: string[]; probe?: strin
   RUN_ID: runIdLike,
   RUN_REF: { accept: ["@latest", "@latest-failed"], reject: ["latest", "@latest-", "@latest-succeeded", "@LATEST", "@latest\n", " @latest", "@latest-failed-x", "dev-20261127-162626-k3x9a2"] },
   SERVICE_ID: runIdLike,
+  BEARER_TOKEN: {
+    accept: ["tok-SECRET-4f1c9e", "sbx-0123abcd", "A.b_c~d+e/f9", "dG9rZW4=", "dG9rZW4x==", "-", "~"],
+    reject: ["", "tok SECRET", 'tok"SECRET', "tok\\SECRET", "tok<x>", "tok&x", "user:pass", "a=b", "=", "tok\n", "tök-SECRET"],
+  },
   TASK_NAME: { accept: ["deploy-dev", "a", "smoke1", "x".repeat(63)], reject: ["", "Deploy", "-a", "a-", "a_b", "a,b", "a b", "x".repeat(64), "a\n"] },
   ISO_TIME: {
     accept: ["2026-12-04T18:05:15Z", "2026-12-04T18:05:15.123Z", "2026-12-04T18:05:15.123456789Z"],
