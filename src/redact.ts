@@ -19,6 +19,15 @@ export function redactUserinfo(text: string): string {
   );
 }
 
+/**
+ * Every spelling of a secret an echo may use: as itself and percent-encoded with upper- and lower-case hex (a URL
+ * or a form quoting a token with `+`, `/`, `=`). All of them go into `Env.secrets`, so each redaction finds them.
+ */
+export function secretSpellings(secret: string): string[] {
+  const encoded = encodeURIComponent(secret);
+  return [...new Set([secret, encoded, encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())])];
+}
+
 /** Replaces every occurrence of each secret (the token) by `***`; empty secrets are ignored. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let out = text;

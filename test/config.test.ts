@@ -10,6 +10,7 @@ import { htmlEscape } from "../src/io/report-html.ts";
 import { xmlEscape } from "../src/io/report-junit.ts";
 import { guardTerminalText } from "../src/io/terminal.ts";
 import { lineText } from "../src/io/render-follow.ts";
+import { untrustedLine } from "../src/redact.ts";
 import { fakeEnv, untrustedFile, type Env } from "../src/env.ts";
 import { makeReadFile } from "../src/read-file.ts";
 import { AuthError, CliError, ConfigError, ExitCode, UsageError } from "../src/errors.ts";
@@ -310,6 +311,14 @@ describe("a token too short to mask", () => {
     const good = "tok-A.b_c~d+e/f9==";
     const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN: good });
     assert.equal((await resolveConfig({}, env)).token, good);
+  });
+
+  it("a token echoed percent-encoded (a URL or form quoting it) is redacted too, in upper- and lower-case hex", async () => {
+    const token = "tok+SECRET/abc==";
+    const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN: token });
+    assert.equal((await resolveConfig({}, env)).token, token);
+    const echo = `Bearer ${token} ${encodeURIComponent(token)} ${encodeURIComponent(token).toLowerCase().replace(/secret/g, "SECRET")}`;
+    assert.doesNotMatch(untrustedLine(echo, env.secrets), /SECRET/);
   });
 
   it("every character a token may hold is written as itself by each output encoding, so the redaction finds it there", () => {
