@@ -6,7 +6,6 @@ import { FileReadError, type Env, type FileGuard } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";
 import { parseJson } from "./json-text.ts";
-import { secretSpellings } from "./redact.ts";
 import { CONFIG_FILE_MAX_BYTES, DEFAULT_WORKSPACE, checkAbsolutePath, checkBackendUrl, checkProxyUrl, BEARER_TOKEN, TOKEN_MIN_CHARS } from "./rules.ts";
 
 /** The fixed workspace settings of the launcher on D601, defined beside the launcher renderer. */
@@ -240,7 +239,7 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
       ? { tokenSource: inFile("token"), tokenError: new ConfigError(`config file ${configFile} ${exposed.error.reason}; ${readFix(exposed.error)} or move the token to a tokenFile`) }
       : await readToken(env, tokenFound && [tokenFound[0] as string, tokenFound[1]], tokenFound?.[2] ?? false);
   // From here on no output shows it, whatever echoes it back (docs/security.md).
-  if (token.token !== undefined) for (const spelling of secretSpellings(token.token)) env.secrets.add(spelling);
+  if (token.token !== undefined) env.secrets.add(token.token);
 
   const insecure = flags.allowInsecureBackend
     ? "--allow-insecure-backend"

@@ -1,4 +1,5 @@
 /** The Env context: every access to the outside world goes through it (docs/building.md#conventions). */
+import { holdsSecret } from "./redact.ts";
 
 /** Something text can be written to. */
 export interface Writer {
@@ -150,10 +151,9 @@ export function decodeText(bytes: Uint8Array, path: string): string {
  * value holds one of `secrets`, plus `extra` (docs/security.md).
  */
 export function childEnvironment(vars: Readonly<Record<string, string | undefined>>, secrets: Iterable<string>, extra: Record<string, string> = {}): Record<string, string> {
-  const hidden = [...secrets].filter((s) => s !== "");
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(vars)) {
-    if (value === undefined || /^UNIDESK_/i.test(name) || hidden.some((s) => value.includes(s))) continue;
+    if (value === undefined || /^UNIDESK_/i.test(name) || holdsSecret(value, secrets)) continue;
     out[name] = value;
   }
   return { ...out, ...extra };

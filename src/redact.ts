@@ -19,20 +19,41 @@ export function redactUserinfo(text: string): string {
   );
 }
 
+const SECRET_PATTERNS = new Map<string, RegExp>();
+/** RFC 3986's unreserved characters: the only ones every percent-encoder writes as themselves. */
+const UNRESERVED = /^[A-Za-z0-9._~-]$/;
+
 /**
- * Every spelling of a secret an echo may use: as itself and percent-encoded with upper- and lower-case hex (a URL
- * or a form quoting a token with `+`, `/`, `=`). All of them go into `Env.secrets`, so each redaction finds them.
+ * A secret in every spelling an echo may use: each character outside RFC 3986's unreserved ones (`+`, `/`, `=` in
+ * a token) as itself or as its `%XX`, in either hex case, character by character. A URL or form quoting the token
+ * encodes all of them (`encodeURIComponent`), some (Python's `quote` keeps `/`) or in lower-case hex.
  */
-export function secretSpellings(secret: string): string[] {
-  const encoded = encodeURIComponent(secret);
-  return [...new Set([secret, encoded, encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())])];
+function secretPattern(secret: string): RegExp {
+  let pattern = SECRET_PATTERNS.get(secret);
+  if (pattern === undefined) {
+    const source = Array.from(secret, (c) => {
+      const literal = c.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+      if (UNRESERVED.test(c)) return literal;
+      const hex = Array.from(new TextEncoder().encode(c), (b) => `%${b.toString(16).padStart(2, "0").replace(/[a-f]/g, (h) => `[${h}${h.toUpperCase()}]`)}`);
+      return `(?:${literal}|${hex.join("")})`;
+    }).join("");
+    pattern = new RegExp(source, "g");
+    SECRET_PATTERNS.set(secret, pattern);
+  }
+  return pattern;
 }
 
-/** Replaces every occurrence of each secret (the token) by `***`; empty secrets are ignored. */
+/** Replaces every occurrence of each secret (the token), in each spelling {@link secretPattern} knows, by `***`; empty secrets are ignored. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let out = text;
-  for (const secret of secrets) if (secret !== "") out = out.split(secret).join(REDACTED);
+  for (const secret of secrets) if (secret !== "") out = out.replace(secretPattern(secret), REDACTED);
   return out;
+}
+
+/** Whether a text holds one of the secrets, in any spelling {@link redactSecrets} redacts. */
+export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
+  for (const secret of secrets) if (secret !== "" && text.search(secretPattern(secret)) >= 0) return true;
+  return false;
 }
 
 /** Every kind of line break and run of white space, including NEL, LS and PS, which some viewers break on. */

@@ -11,7 +11,7 @@ import { xmlEscape } from "../src/io/report-junit.ts";
 import { guardTerminalText } from "../src/io/terminal.ts";
 import { lineText } from "../src/io/render-follow.ts";
 import { untrustedLine } from "../src/redact.ts";
-import { fakeEnv, untrustedFile, type Env } from "../src/env.ts";
+import { childEnvironment, fakeEnv, untrustedFile, type Env } from "../src/env.ts";
 import { makeReadFile } from "../src/read-file.ts";
 import { AuthError, CliError, ConfigError, ExitCode, UsageError } from "../src/errors.ts";
 import { runCli, runMain } from "../src/cli/program.ts";
@@ -319,6 +319,12 @@ describe("a token too short to mask", () => {
     assert.equal((await resolveConfig({}, env)).token, token);
     const echo = `Bearer ${token} ${encodeURIComponent(token)} ${encodeURIComponent(token).toLowerCase().replace(/secret/g, "SECRET")}`;
     assert.doesNotMatch(untrustedLine(echo, env.secrets), /SECRET/);
+    // Encoders differ: Python's quote keeps '/', a hand-made one may mix the hex case.
+    for (const spelling of ["tok%2BSECRET/abc%3D%3D", "tok%2bSECRET%2Fabc%3d%3D", "tok+SECRET%2fabc=%3D"]) {
+      assert.equal(untrustedLine(`x ${spelling} y`, env.secrets), "x *** y", spelling);
+      assert.deepEqual(childEnvironment({ KEEP: "tok", LEAK: `https://h/?t=${spelling}` }, env.secrets), { KEEP: "tok" }, spelling);
+    }
+    assert.equal(untrustedLine("tok%2BSECRET%2Xabc==", env.secrets), "tok%2BSECRET%2Xabc==", "not an escape of the token: kept");
   });
 
   it("every character a token may hold is written as itself by each output encoding, so the redaction finds it there", () => {
