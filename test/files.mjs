@@ -5,6 +5,7 @@
 //   all:  both, the slowest files first so the long ones do not start last (node --test starts them in this order).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const E2E_DIRS = ["test/e2e/", "test/sandbox/", "test/runner/", "test/soak/"];
 const E2E_FILES = ["test/cli/completions.test.ts", "test/typecheck.test.ts"];
@@ -48,10 +49,14 @@ if (missing.length) {
   process.exit(2);
 }
 
-const which = process.argv[2] ?? "all";
-const chosen = which === "unit" ? files.filter((f) => !isE2e(f)) : which === "e2e" ? files.filter(isE2e) : which === "all" ? files : undefined;
-if (!chosen) {
-  process.stderr.write(`test/files.mjs: unknown set ${JSON.stringify(which)}; use unit, e2e or all\n`);
-  process.exit(2);
+/** The files of one set (unit, e2e or all), in the order they start. */
+export function testFiles(which) {
+  const chosen = which === "unit" ? files.filter((f) => !isE2e(f)) : which === "e2e" ? files.filter(isE2e) : which === "all" ? files : undefined;
+  if (!chosen) {
+    process.stderr.write(`test/files.mjs: unknown set ${JSON.stringify(which)}; use unit, e2e or all\n`);
+    process.exit(2);
+  }
+  return chosen.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
 }
-process.stdout.write(`${chosen.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1)).join("\n")}\n`);
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.stdout.write(`${testFiles(process.argv[2] ?? "all").join("\n")}\n`);

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { checkJsonRun } from "../io/json-check.ts";
 import { runProcess as spawnProcess } from "../support/spawn.ts";
+import { SANITY_MS } from "../support/until.ts";
 
 /** The built bundle (npm test builds it first). */
 export const BUNDLE = resolve("dist/unidesk-ci.mjs");
@@ -35,7 +36,7 @@ export async function runProcess(argv: string[], options: { cwd?: string; env?: 
     DENO_NO_UPDATE_CHECK: "1",
     ...options.env,
   };
-  const { code, stdout, stderr } = await spawnProcess(argv[0]!, argv.slice(1), { cwd: options.cwd, env, timeoutMs: options.timeoutMs ?? 60_000 });
+  const { code, stdout, stderr } = await spawnProcess(argv[0]!, argv.slice(1), { cwd: options.cwd, env, timeoutMs: options.timeoutMs ?? SANITY_MS });
   return { code, stdout, stderr };
 }
 

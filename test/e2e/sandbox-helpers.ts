@@ -13,6 +13,7 @@ import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/sand
 import { RUNTIMES, type CliRun } from "./helpers.ts";
 import { checkJsonRun } from "../io/json-check.ts";
 import { startProcess } from "../support/spawn.ts";
+import { SANITY_MS } from "../support/until.ts";
 
 /** A sandbox plus what the checks at the end need. */
 export interface E2e {
@@ -54,7 +55,7 @@ export async function openE2e(options: SandboxOptions = {}): Promise<E2e> {
 export function startCli(e2e: E2e, args: string[], options: CliOptions = {}): LiveCli {
   const argv = [...RUNTIMES[options.runtime ?? "node"]!, ...args];
   const env = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...e2e.sb.cliEnv(options.env) };
-  const live = startProcess(argv[0]!, argv.slice(1), { cwd: e2e.sb.operatorRepoDir, env, timeoutMs: options.timeoutMs ?? 90_000 });
+  const live = startProcess(argv[0]!, argv.slice(1), { cwd: e2e.sb.operatorRepoDir, env, timeoutMs: options.timeoutMs ?? SANITY_MS });
   const done = live.done.then(({ code, signal, stdout, stderr }) => {
     const run = { code, signal, stdout, stderr };
     e2e.outputs.push({ ...run, args });
@@ -142,7 +143,7 @@ export async function walkFiles(dir: string): Promise<string[]> {
 export async function assertSandboxClean(e2e: E2e): Promise<void> {
   const { sb } = e2e;
   const runs = await runDirs(sb);
-  for (const runId of runs) await sb.waitForResult(runId, 60_000);
+  for (const runId of runs) await sb.waitForResult(runId);
   await sb.backend.idle();
   await sb.d601.idle();
 

@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProcess } from "../support/spawn.ts";
-import { until } from "../support/until.ts";
+import { SANITY_MS, until } from "../support/until.ts";
 
 /** The repo URL the deploy.json of the fixture names; tests rewrite it to the local bare repo. */
 export const FIXTURE_REPO = "https://git.example.test/org/unidesk";
@@ -166,7 +166,7 @@ export async function runBash(script: string, env: Record<string, string>): Prom
 }
 
 /** Polls until `check` returns a value: {@link until} with this file's argument order (a sanity limit, not a timing claim). */
-export function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 30_000): Promise<T> {
+export function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = SANITY_MS): Promise<T> {
   return until(what, check, { limitMs });
 }
 

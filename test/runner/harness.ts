@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { resultSchema, type RunResult } from "../../src/host/result.ts";
 import { startFakeKube, type FakeKube, type FakeKubeOptions } from "../kube/fake-api.ts";
 import { startProcess } from "../support/spawn.ts";
-import { until as untilValue } from "../support/until.ts";
+import { SANITY_MS, until as untilValue } from "../support/until.ts";
 
 /** The runner under test. */
 export const RUNNER = resolve(import.meta.dirname, "../../scripts/ci/dev-e2e.sh");
@@ -180,7 +180,7 @@ export async function readResult(resultDir: string): Promise<RunResult & Record<
 }
 
 /** Polls until `check` is true: test/support/until.ts with this file's argument order (a sanity bound, not a timing claim). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = SANITY_MS): Promise<void> {
   await untilValue(what, check, { limitMs });
 }
 

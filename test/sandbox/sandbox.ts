@@ -26,7 +26,7 @@ import {
   type RepoFiles,
 } from "./git-https.ts";
 import { generateKeyPair } from "./ssh-exec.ts";
-import { until } from "../support/until.ts";
+import { SANITY_MS, until } from "../support/until.ts";
 
 /** The repo's own runner directory, copied into the origin as `scripts/ci/`. */
 export const REPO_RUNNER_DIR = fileURLToPath(new URL("../../scripts/ci/", import.meta.url));
@@ -263,7 +263,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const ports = proxy.outboundPorts();
         return git.requests.filter((r) => r.client !== "operator" && !ports.has(r.remotePort));
       },
-      waitForResult: (runId, timeoutMs = 60_000) => {
+      waitForResult: (runId, timeoutMs = SANITY_MS) => {
         const file = join(runsRoot, runId, "result.json");
         const parsed = async () => JSON.parse(await readFile(file, "utf8").catch(() => "null")) as Record<string, unknown> | null;
         return until(`a valid ${file}`, () => parsed().catch(() => null), { limitMs: timeoutMs, everyMs: 50 });

@@ -4,9 +4,16 @@
  * never happened, never a timing claim: a test asserts counts, order and events, not how long they took.
  */
 
+/**
+ * The one sanity bound of the tests' waits (polls, result files, spawned CLIs): three minutes, far beyond what any
+ * of them takes on a quiet machine (seconds), so a machine loaded by a second suite beside this one, or a slow
+ * one (a fresh VM spent 19 minutes on the whole suite where another spent 5), stays green.
+ */
+export const SANITY_MS = 180_000;
+
 /** Options of {@link until}. */
 export interface UntilOptions {
-  /** Give up after this long (a sanity bound, generous so a loaded machine stays green). @default 60000 */
+  /** Give up after this long (a sanity bound, generous so a loaded machine stays green). @default {@link SANITY_MS} */
   limitMs?: number;
   /** Look again after this pause. @default 25 */
   everyMs?: number;
@@ -20,7 +27,7 @@ type NotYet = undefined | null | false;
  * with "timed out waiting for <what>" after `limitMs`.
  */
 export async function until<T>(what: string, check: () => T | NotYet | Promise<T | NotYet>, options: UntilOptions = {}): Promise<T> {
-  const deadline = Date.now() + (options.limitMs ?? 60_000);
+  const deadline = Date.now() + (options.limitMs ?? SANITY_MS);
   for (;;) {
     const value = await check();
     if (value !== undefined && value !== null && value !== false) return value;
