@@ -833,21 +833,25 @@ UCI_AGE=0
 
 uci_pid_runs() {
   local pid=$1 dir=$2 cmd rest stat
+  local -a argv
   UCI_PID_SEEN=gone
   [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
-  { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || return 1
+  stat=
+  { IFS= read -r -d '' stat <"/proc/$pid/stat"; } 2>/dev/null
+  [[ -n $stat ]] || return 1
   stat=${stat##*) }
   if [[ ${stat:0:1} == [ZX] ]]; then
     UCI_PID_SEEN="a zombie"
     return 1
   fi
   UCI_PID_SEEN="another program"
-  if ! cmd=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline"); then
+  if ! { mapfile -d '' -t argv <"/proc/$pid/cmdline"; } 2>/dev/null; then
     [[ -e /proc/$pid ]] && return 2
     UCI_PID_SEEN=gone
     return 1
   fi
-  rest=$cmd$'\n'
+  printf -v cmd '%s\n' "${argv[@]}"
+  rest=$cmd
   while [[ $rest == *"$dir"* ]]; do
     rest=${rest#*"$dir"}
     [[ ${rest:0:1} != [A-Za-z0-9._-] ]] && return 0

@@ -165,6 +165,19 @@ export async function runBash(script: string, env: Record<string, string>): Prom
   return { code, stdout, stderr };
 }
 
+/**
+ * Shims in `dir` for each of `tools`: each appends its name to `log` (one line a call), then runs the real program.
+ * Put `dir` first on PATH to count the processes a script starts; returns `dir`.
+ */
+export async function loggingShims(dir: string, log: string, tools: readonly string[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (const tool of tools) {
+    const real = spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+    await writeFile(join(dir, tool), `#!/bin/bash\necho ${tool} >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  }
+  return dir;
+}
+
 /** Polls until `check` returns a value: {@link until} with this file's argument order (a sanity limit, not a timing claim). */
 export function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = SANITY_MS): Promise<T> {
   return until(what, check, { limitMs });

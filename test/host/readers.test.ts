@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError } from "../../src/errors.ts";
@@ -10,7 +10,7 @@ import { LOGS_FILE_CAP_BYTES, LOGS_MAX_FILES, RESULT_MAX_BYTES } from "../../src
 import { parseCancelOutput, renderCancel } from "../../src/host/cancel.ts";
 import { parseLogsOutput, renderLogsReader, type RunLogFile } from "../../src/host/logs-reader.ts";
 import { parseWatchOutput, renderWatchReader, type WatchAnswer } from "../../src/host/watch-reader.ts";
-import { launcherEnv, runBash, tempDir } from "./helpers.ts";
+import { launcherEnv, loggingShims, runBash, tempDir } from "./helpers.ts";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
@@ -302,13 +302,7 @@ describe("logs past its budget: a run dir of 20 000 files", () => {
       await Promise.all(Array.from({ length: 500 }, (_, j) => writeFile(join(dir, "pods", `p${String(i + j).padStart(5, "0")}_c.log`), `line ${i + j}\n`)));
     }
     // Every stat, tail and base64 the reader starts is logged, to count its subprocesses.
-    shims = join(root, "shims");
-    await mkdir(shims);
-    for (const tool of ["stat", "tail", "base64"]) {
-      const real = (await runBash(`command -v ${tool}`, launcherEnv(root))).stdout.trim();
-      await writeFile(join(shims, tool), `#!/bin/bash\necho ${tool} >> ${join(root, "spawned.txt")}\nexec ${real} "$@"\n`);
-      await chmod(join(shims, tool), 0o755);
-    }
+    shims = await loggingShims(join(root, "shims"), join(root, "spawned.txt"), ["stat", "tail", "base64"]);
   });
 
   it(`reads at most ${LOGS_MAX_FILES} files, most telling first, and counts the ones it left out`, async () => {

@@ -5,10 +5,10 @@ import { appendFile, mkdir, readFile, rename, symlink, writeFile } from "node:fs
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DispatchError, UsageError } from "../../src/errors.ts";
-import { WATCH_FILES_MAX, WATCH_WAIT_MS, WATCH_WAIT_MS_MAX } from "../../src/rules.ts";
+import { WATCH_FILES_MAX, WATCH_POLL_MS, WATCH_WAIT_MS, WATCH_WAIT_MS_MAX } from "../../src/rules.ts";
 import { advanceOffsets, formatOffsets, nextProgressVersion, parseWatchOutput, renderWatchReader, type WatchAnswer, type WatchReaderSettings } from "../../src/host/watch-reader.ts";
 import { assertGolden } from "../golden/golden.ts";
-import { bashSyntax, launcherEnv, launcherStandIn, runBash, shellcheck, stopStandIns, tempDir } from "./helpers.ts";
+import { bashSyntax, launcherEnv, launcherStandIn, loggingShims, runBash, shellcheck, stopStandIns, tempDir } from "./helpers.ts";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const binary = Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13, 0x80, 0xc3, ...randomBytes(300)]);
@@ -128,6 +128,32 @@ describe("watch reader", () => {
     // It waited for the first line (written after 800 ms: a lower bound, which load only raises), and answered on it.
     assert.ok(answer.waitedMs >= 700, `waited ${answer.waitedMs} ms`);
     assert.ok(answeredOnNews(answer), `answered after ${answer.waitedMs} ms, at the end of the wait budget`);
+  });
+
+  it("a quiet wait starts no process to nap or to prove the run alive: one find a look, nothing else", async () => {
+    await liveRun("w-quiet");
+    const first = (await watch({ runId: "w-quiet", answerWaitMs: 0 })).answer;
+    // Every program the reader might start for a nap, a liveness check or a clock read is logged by a shim.
+    const spawned = join(root, "quiet-spawned.txt");
+    const shims = await loggingShims(join(root, "quiet-shims"), spawned, ["sleep", "tr", "cat", "date", "stat", "find"]);
+    const ask = async (answerWaitMs: number) => {
+      await writeFile(spawned, "");
+      const script = renderWatchReader({ runsRoot, runId: "w-quiet", offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), answerWaitMs });
+      const run = await runBash(script, launcherEnv(root, { PATH: `${shims}:${process.env["PATH"]}` }));
+      assert.equal(run.code, 0, run.stderr);
+      return { answer: parseWatchOutput(run.stdout), calls: (await readFile(spawned, "utf8")).split("\n").filter(Boolean) };
+    };
+    // What any answer starts (the runs root's proof: a stat per component, a find for foreign runs; the first look).
+    const once = await ask(0);
+    const waitMs = 5 * WATCH_POLL_MS;
+    const { answer, calls } = await ask(waitMs);
+    assert.deepEqual(answer.chunks, []);
+    assert.ok(answer.waitedMs >= waitMs, `waited ${answer.waitedMs} ms: the naps are real waits`);
+    assert.deepEqual(calls.slice(0, once.calls.length), once.calls);
+    // Each nap adds one find (the next look) and nothing else: no sleep, no tr for the pid's command line.
+    const naps = calls.slice(once.calls.length);
+    assert.deepEqual([...new Set(naps)], ["find"], calls.join(" "));
+    assert.ok(naps.length >= 1 && naps.length <= waitMs / WATCH_POLL_MS, `${naps.length} looks after naps`);
   });
 
   it("a clock set back while it waits does not make it wait for ever: the wait also ends by its count of naps", async () => {
