@@ -2,7 +2,8 @@
 //   unit: no sandbox, no built bundle, no real runner: the CLI in process against fakes, the host scripts in bash.
 //   e2e:  the rest: the CI soak (test/soak), the sandbox (test/e2e/sandbox-*, test/sandbox), the built bundle under node/deno/bun
 //         (test/e2e, completions), the real runner against the fake cluster (test/runner).
-//   all:  both, the slowest files first so the long ones do not start last (node --test starts them in this order).
+//   all:  both, the slowest files first so the long ones do not start last (test/run.mjs starts them in this order;
+//         `node --test` would sort them by name).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
