@@ -100,14 +100,15 @@ if [[ $UCI_RUN_ID == @* || ! -d $UCI_DIR ]]; then
 fi
 printf 'run\tpresent\n'
 
-# A nap is a `read -t` on a pipe nobody writes to (its write end is this shell's own): no process per nap, where
-# `sleep` started one five times a second for as long as the reader waits. Without /dev/fd, sleep it is.
+# A nap is a `read -t` on a pipe nobody writes to (its write end is this shell's own), opened at the first nap (an
+# answer that does not wait opens none): no process per nap, where `sleep` started one five times a second for as
+# long as the reader waits. Without /dev/fd, sleep it is.
 uci_nap_fd=
-exec {uci_nap_fd}<> <(:) || uci_nap_fd=
 uci_nap() {
   local s
   printf -v s '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
-  if [[ -n $uci_nap_fd ]]; then
+  [[ -n $uci_nap_fd ]] || exec {uci_nap_fd}<> <(:) || uci_nap_fd=none
+  if [[ $uci_nap_fd != none ]]; then
     read -r -t "$s" -u "$uci_nap_fd" _
   else
     sleep "$s"

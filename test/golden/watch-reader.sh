@@ -308,11 +308,11 @@ fi
 printf 'run\tpresent\n'
 
 uci_nap_fd=
-exec {uci_nap_fd}<> <(:) || uci_nap_fd=
 uci_nap() {
   local s
   printf -v s '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
-  if [[ -n $uci_nap_fd ]]; then
+  [[ -n $uci_nap_fd ]] || exec {uci_nap_fd}<> <(:) || uci_nap_fd=none
+  if [[ $uci_nap_fd != none ]]; then
     read -r -t "$s" -u "$uci_nap_fd" _
   else
     sleep "$s"

@@ -29,7 +29,7 @@ describe("startSandbox with the repo's runner and the fake cluster", { skip: has
   it("a succeeding PipelineRun ends in result.json succeeded, with the PipelineRun name and no production change", async () => {
     const runId = newRunId(new Date());
     await launchOk(runId);
-    const result = await sb.waitForResult(runId, 60_000);
+    const result = await sb.waitForResult(runId);
     const runnerLog = await readFile(join(sb.runsRoot, runId, "runner.log"), "utf8").catch(() => "");
     assert.equal(result.status, "succeeded", `${JSON.stringify(result)}\n${runnerLog}`);
     assert.equal((await readFile(join(sb.runsRoot, runId, "pipelinerun.txt"), "utf8")).trim(), result.pipelineRun);
@@ -41,7 +41,7 @@ describe("startSandbox with the repo's runner and the fake cluster", { skip: has
     const runId = newRunId(new Date());
     sb.kube!.setOutcome(runId, { kind: "fail", message: "e2e assertion failed" });
     await launchOk(runId);
-    const result = await sb.waitForResult(runId, 60_000);
+    const result = await sb.waitForResult(runId);
     assert.equal(result.status, "failed", JSON.stringify(result));
     assert.deepEqual(sb.kube!.snapshot(["unidesk", "unidesk-dev"]), production);
   });

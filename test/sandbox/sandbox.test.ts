@@ -54,7 +54,7 @@ describe("startSandbox (placeholder runner)", () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.exitCode, 0, r.body.stderr);
     assert.deepEqual(JSON.parse(r.body.stdout.trim().split("\n").at(-1)!), { runId, state: "started", resultDir: join(sb.runsRoot, runId) });
-    const result = await sb.waitForResult(runId, 20_000);
+    const result = await sb.waitForResult(runId);
     assert.equal(result.status, "succeeded", JSON.stringify(result));
     assert.equal(result.manifestCommit, sb.initialCommit);
 
@@ -85,7 +85,7 @@ describe("startSandbox (placeholder runner)", () => {
       const gitBefore = sb.git.requests.length;
       const r = await launch(sb, runId, sha);
       assert.equal(r.body.exitCode, 0, r.body.stderr);
-      const result = await sb.waitForResult(runId, 20_000);
+      const result = await sb.waitForResult(runId);
       assert.equal(result.status, "error");
       assert.match(String(result.reason), /egress proxy/);
       assert.equal(sb.git.requests.length, gitBefore);
