@@ -18,15 +18,25 @@ UCI_BUDGET_S=@@BUDGET_S@@
 # One tool per line.
 UCI_TOOLS=@@TOOLS@@
 # @@RULES FULL_SHA ABSOLUTE_PATH KUBECTL_REQUEST_GO_ENV@@
-# One access check per line: <id> <verb> <resource> <namespace, or - for cluster scope> [<subresource>].
+# One access check per line: <id> <key> <what it asks, in words>; the key is the review's attributes as the
+# template prints them (verb|group|resource|subresource|name|namespace).
 UCI_ACCESS=@@ACCESS@@
+# Every access check as a SelfSubjectAccessReview, in one List (JSON), and what kubectl prints of each answer.
+UCI_ACCESS_REVIEWS=@@ACCESS_REVIEWS@@
+UCI_REVIEW_TEMPLATE=@@REVIEW_TEMPLATE@@
 
 export KUBECACHEDIR=/dev/null/unidesk-ci-doctor
 export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
 export GIT_TERMINAL_PROMPT=0
 
-# check <id> <pass|fail|skip> <reason or -> <detail>
+uci_spent() { ((SECONDS >= UCI_BUDGET_S)); }
+
+# check <id> <pass|fail|skip> <reason or -> <detail>. A check that fails once the budget is used up may have been cut
+# short by it (uci_bounded), not failed by what it checks: it is reported unchecked for that reason, blaming nothing.
 uci_check() {
+  if [[ $2 == fail ]] && uci_spent; then
+    set -- "$1" skip budget "not finished within the probe's ${UCI_BUDGET_S}s budget"
+  fi
   printf 'check\t%s\t%s\t%s\tb64:%s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | base64 -w0)"
 }
 
@@ -140,26 +150,44 @@ uci_get() {
   fi
 }
 
+# Every access review in one kubectl: a list of SelfSubjectAccessReviews sent to `create`, which the API server
+# answers and stores nowhere (what `kubectl auth can-i` sends, one process instead of one a question). Each
+# answer comes back as "<key>|<allowed>|<reason>"; a question with no answer failed or was cut by the budget.
 uci_access() {
-  local id verb resource ns sub out what
-  local -a scope
-  while read -r id verb resource ns sub; do
+  local id key what out line rest reason
+  local -A answer=()
+  if uci_spent; then
+    uci_skip_access budget "not checked: the probe used up its ${UCI_BUDGET_S}s budget"
+    return
+  fi
+  out=$(uci_kubectl create --validate=false -f - -o "jsonpath=$UCI_REVIEW_TEMPLATE" <<<"$UCI_ACCESS_REVIEWS")
+  # A reason is the authorizer's text: one with a line break could pose as another answer, so a question answered
+  # twice counts as not answered.
+  while IFS= read -r line; do
+    while read -r id key what; do
+      [[ -n $id && $line == "$key|"* ]] || continue
+      [[ -n ${answer[$id]+set} ]] && answer[$id]=twice || answer[$id]=${line#"$key|"}
+    done <<<"$UCI_ACCESS"
+  done <<<"$out"
+  while read -r id key what; do
     [[ -n $id ]] || continue
-    if ((SECONDS >= UCI_BUDGET_S)); then
-      uci_check "can-i.$id" skip budget "not checked: the probe used up its ${UCI_BUDGET_S}s budget"
+    if [[ -z ${answer[$id]+set} || ${answer[$id]} == twice ]]; then
+      uci_check "can-i.$id" fail error "cannot ask whether $what is allowed: $(uci_last "$out")"
       continue
     fi
-    scope=(--all-namespaces)
-    [[ $ns != - ]] && scope=(-n "$ns")
-    [[ -n $sub ]] && scope+=("--subresource=$sub")
-    what="$verb $resource${sub:+/$sub} cluster-wide"
-    [[ $ns != - ]] && what="$verb $resource${sub:+/$sub} in $ns"
-    out=$(uci_kubectl auth can-i "$verb" "$resource" "${scope[@]}")
-    case $? in
-      0) uci_check "can-i.$id" pass - "allowed: $what" ;;
-      1) uci_check "can-i.$id" fail denied "denied: $what ($(uci_last "$out"))" ;;
-      *) uci_check "can-i.$id" fail error "cannot ask whether $what is allowed: $(uci_last "$out")" ;;
+    rest=${answer[$id]}
+    reason=${rest#*|}
+    case ${rest%%|*} in
+      true) uci_check "can-i.$id" pass - "allowed: $what" ;;
+      *) uci_check "can-i.$id" fail denied "denied: $what${reason:+ ($reason)}" ;;
     esac
+  done <<<"$UCI_ACCESS"
+}
+
+uci_skip_access() {
+  local id rest
+  while read -r id rest; do
+    [[ -n $id ]] && uci_check "can-i.$id" skip "$1" "$2"
   done <<<"$UCI_ACCESS"
 }
 
@@ -168,9 +196,7 @@ uci_skip_cluster() {
   local id rest
   [[ $1 == kube-api ]] || uci_check kube-api skip "$1" "not checked: $2"
   for id in namespace tekton-crds pipeline service-account; do uci_check "$id" skip "$1" "not checked: $2"; done
-  while read -r id rest; do
-    [[ -n $id ]] && uci_check "can-i.$id" skip "$1" "not checked: $2"
-  done <<<"$UCI_ACCESS"
+  uci_skip_access "$1" "not checked: $2"
 }
 
 uci_cluster() {
@@ -190,6 +216,10 @@ uci_cluster() {
   fi
   server=$(kubectl config view --minify -o 'jsonpath={.clusters[0].cluster.server}' 2>/dev/null)
   if ! out=$(uci_kubectl version) || [[ $out != *"Server Version"* ]]; then
+    if uci_spent; then
+      uci_skip_cluster budget "the probe used up its ${UCI_BUDGET_S}s budget"
+      return
+    fi
     uci_check kube-api fail unreachable "${server:-the API server} does not answer: $(uci_last "$out")"
     uci_skip_cluster kube-api "the API server does not answer"
     return

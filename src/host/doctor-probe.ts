@@ -63,6 +63,29 @@ export interface DoctorProbeSettings {
   repo: string;
 }
 
+/** The attributes of a review as the probe's template prints them back, in this order (`|` between). */
+const REVIEW_FIELDS = ["verb", "group", "resource", "subresource", "name", "namespace"] as const;
+type ReviewAttributes = Record<(typeof REVIEW_FIELDS)[number], string>;
+
+/** A check as a SelfSubjectAccessReview's resourceAttributes: `clusterroles.rbac.authorization.k8s.io/edit` is resource, group and name. */
+function reviewAttributes(c: AccessCheck): ReviewAttributes {
+  const [typed = "", name = ""] = c.resource.split("/");
+  const dot = typed.indexOf(".");
+  return {
+    verb: c.verb,
+    group: dot < 0 ? "" : typed.slice(dot + 1),
+    resource: dot < 0 ? typed : typed.slice(0, dot),
+    subresource: c.subresource ?? "",
+    name,
+    namespace: c.namespace ?? "",
+  };
+}
+
+const reviewKey = (a: ReviewAttributes) => REVIEW_FIELDS.map((f) => a[f]).join("|");
+
+/** What a check asks, in words: `get pods/log in unidesk-ci`, `create namespaces cluster-wide`. */
+const accessWords = (c: AccessCheck) => `${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ""} ${c.namespace ? `in ${c.namespace}` : "cluster-wide"}`;
+
 /** The probe script; throws a UsageError naming a bad field. */
 export function renderDoctorProbe(settings: DoctorProbeSettings): string {
   checkStringSetting("runsRoot", settings.runsRoot, checkAbsolutePath);
@@ -71,7 +94,7 @@ export function renderDoctorProbe(settings: DoctorProbeSettings): string {
   checkStringSetting("repo", settings.repo, (v) => (v === "" ? undefined : checkRepoUrl(v)));
   for (const c of ACCESS_CHECKS) {
     // Each line is split on blanks by the probe: only plain words may go in.
-    if (![c.id, c.verb, c.resource, c.namespace ?? "-", c.subresource ?? ""].every((w) => /^[a-z0-9./-]*$/.test(w))) throw new UsageError(`access check ${c.id} has a field that is not a plain word`);
+    if (![c.id, c.verb, c.resource, c.namespace ?? "", c.subresource ?? ""].every((w) => /^[a-z0-9./-]*$/.test(w))) throw new UsageError(`access check ${c.id} has a field that is not a plain word`);
   }
   return fillTemplate(
     withIncludes(template, "doctor-probe.sh"),
@@ -86,7 +109,9 @@ export function renderDoctorProbe(settings: DoctorProbeSettings): string {
       MIN_FREE_KIB: String(DOCTOR_MIN_FREE_BYTES / 1024),
       BUDGET_S: String(PROBE_BUDGET_S),
       TOOLS: PROBE_TOOLS.join("\n"),
-      ACCESS: ACCESS_CHECKS.map((c) => [c.id, c.verb, c.resource, c.namespace ?? "-", c.subresource ?? ""].join(" ").trimEnd()).join("\n"),
+      ACCESS: ACCESS_CHECKS.map((c) => `${c.id} ${reviewKey(reviewAttributes(c))} ${accessWords(c)}`).join("\n"),
+      ACCESS_REVIEWS: JSON.stringify({ apiVersion: "v1", kind: "List", items: ACCESS_CHECKS.map((c) => ({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: reviewAttributes(c) } })) }),
+      REVIEW_TEMPLATE: `${REVIEW_FIELDS.map((f) => `{.spec.resourceAttributes.${f}}`).join("|")}|{.status.allowed}|{.status.reason}{"\\n"}`,
     },
     "doctor-probe.sh",
   );

@@ -1,5 +1,5 @@
 /** The words of `doctor`'s host hints: how to fix a failed host check, from its id and the probe's reason (src/host/doctor-probe.ts keeps the ids and reasons). */
-import { ACCESS_CHECKS, PROBE_TOOLS, type HostHint } from "../host/doctor-probe.ts";
+import { ACCESS_CHECKS, PROBE_BUDGET_S, PROBE_TOOLS, type HostHint } from "../host/doctor-probe.ts";
 import { CI_NAMESPACE, PIPELINE_NAME } from "../rules.ts";
 
 /** The packages that ship each tool on Ubuntu (D601). */
@@ -24,7 +24,7 @@ export interface HintContext {
 
 /** How to fix a failed host check, from its id and the probe's reason. */
 export function hostHint(probeId: string, reason: string, ctx: HintContext): string {
-  if (reason === "budget") return "the cluster answers slowly; run unidesk-ci doctor again, and check the API server's load";
+  if (reason === "budget") return `${ctx.providerId} did not finish this check within the probe's ${PROBE_BUDGET_S} s (a loaded host, a slow API server or proxy); run unidesk-ci doctor again`;
   if (probeId.startsWith("tool.")) {
     const tool = probeId.slice(5) as (typeof PROBE_TOOLS)[number];
     return `install ${tool} on ${ctx.providerId} for the dispatch user (${TOOL_PACKAGES[tool] ?? `install ${tool}`})`;

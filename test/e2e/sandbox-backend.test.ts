@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { BackendFailure } from "../sandbox/backend-core.ts";
 import { assertSandboxClean, cliCounted, jsonOf, openE2e, runDirs, show, type E2e } from "./sandbox-helpers.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /**
  * backend-core failing in each documented way: the CLI's exit code, and nothing started on D601. Each case has
@@ -13,7 +14,7 @@ describe("e2e: backend-core failure switches", { concurrency: true }, () => {
     const e2e = await openE2e();
     try {
       await e2e.sb.backend.setFailure(failure);
-      const args = ["run-dev-e2e", "--wait-ms", "60000", ...(expected.json ? ["--json"] : [])];
+      const args = ["run-dev-e2e", "--wait-ms", RUN_END_WAIT_MS, ...(expected.json ? ["--json"] : [])];
       const r = await cliCounted(e2e, args, { env: env?.(e2e) });
       assert.equal(r.code, expected.code, show(r));
       assert.equal(r.calls, expected.calls, `dispatch attempts\n${show(r)}`);

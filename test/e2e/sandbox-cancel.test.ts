@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, sharedE2e } from "./sandbox-helpers.ts";
 
 /** `cancel` through the whole sandbox: the built bundle, backend-core, D601 over SSH, the real runner and the fake cluster. */
@@ -18,7 +18,7 @@ describe("e2e: cancelling a run", () => {
     await until("the runner to create the PipelineRun", () => existsSync(join(sb.runsRoot, runId, "pipelinerun.txt")));
 
     const from = sb.backend.requests.length;
-    const r = await cliCounted(e2e(), ["cancel", runId, "--wait-ms", "60000"]);
+    const r = await cliCounted(e2e(), ["cancel", runId, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, new RegExp(`^cancel requested: signalled the runner \\(pid \\d+\\) of run ${runId}$`, "m"));
     assert.match(r.stdout, /^status:\s+cancelled$/m);
@@ -40,7 +40,7 @@ describe("e2e: cancelling a run", () => {
 
   it("a finished run: exit 0, already finished, nothing signalled", async () => {
     const runId = "e2e-cancel-done";
-    const done = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
+    const done = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(done.code, 0, show(done));
     const r = await cliCounted(e2e(), ["cancel", runId, "--json"]);
     assert.equal(r.code, 0, show(r));

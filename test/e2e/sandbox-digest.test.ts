@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { scriptedTasks } from "../kube/fake-tekton.ts";
 import { SAMPLE_SERVICE } from "../sandbox/sandbox.ts";
 import { cli, jsonOf, show, sharedE2e } from "./sandbox-helpers.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /**
  * From a red run to its cause through the whole sandbox (docs/commands.md#the-failure-digest), on ONE sandbox: a
@@ -42,7 +43,7 @@ describe("e2e: from a red run to its cause", () => {
 
   it("a green run: @latest names it, @latest-failed names nothing (exit 2)", async () => {
     e2e().sb.kube!.setOutcome(GREEN, { kind: "tasks", tasks: scriptedTasks({ lines: 2, intervalMs: 20 }) });
-    const green = await cli(e2e(), ["run-dev-e2e", "--run-id", GREEN, "--wait-ms", "60000"]);
+    const green = await cli(e2e(), ["run-dev-e2e", "--run-id", GREEN, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(green.code, 0, show(green));
     assert.ok(!green.stderr.includes("✗"), show(green));
 
@@ -62,13 +63,13 @@ describe("e2e: from a red run to its cause", () => {
     pushed = await e2e().sb.commit({ files: { "deploy.json": `${JSON.stringify(manifest, null, 2)}\n` }, message: SUBJECT });
 
     failNext(RED[0]);
-    const waited = await cli(e2e(), ["run-dev-e2e", "--run-id", RED[0], "--wait-ms", "60000"]);
+    const waited = await cli(e2e(), ["run-dev-e2e", "--run-id", RED[0], "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(waited.code, 1, show(waited));
     assertDigest(waited.stdout, "run-dev-e2e --wait-ms");
     assert.match(waited.stderr, new RegExp(`^run ${RED[0]} failed; the failed steps' logs: unidesk-ci logs ${RED[0]} --failed$`, "m"));
 
     failNext(RED[1]);
-    const json = await cli(e2e(), ["run-dev-e2e", "--run-id", RED[1], "--wait-ms", "60000", "--json"]);
+    const json = await cli(e2e(), ["run-dev-e2e", "--run-id", RED[1], "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     assert.equal(json.code, 1, show(json));
     const doc = jsonOf(json);
     assert.equal(doc.error.code, "run_failed", show(json));
@@ -79,13 +80,13 @@ describe("e2e: from a red run to its cause", () => {
 
   it("run-dev-e2e --follow: the digest at the end of the human screen; the NDJSON task event carries the message", async () => {
     failNext(RED[2]);
-    const followed = await cli(e2e(), ["run-dev-e2e", "--run-id", RED[2], "--follow"], { timeoutMs: 120_000 });
+    const followed = await cli(e2e(), ["run-dev-e2e", "--run-id", RED[2], "--follow"]);
     assert.equal(followed.code, 1, show(followed));
     const screen = followed.stdout;
     assertDigest(screen, "run-dev-e2e --follow");
     assert.ok(screen.lastIndexOf(HEADLINE) > screen.lastIndexOf("\n[smoke-namespace/deploy-dev] "), `the digest comes after the followed lines\n${screen}`);
 
-    const events = await cli(e2e(), ["logs", RED[2], "--follow", "--json"], { timeoutMs: 120_000 });
+    const events = await cli(e2e(), ["logs", RED[2], "--follow", "--json"]);
     const tasks = events.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.event === "task" && e.task === "smoke-namespace" && e.state === "failed");
     assert.ok(tasks.length >= 1, show(events));
     assert.equal(tasks.at(-1).message, '"step-deploy-dev" exited with code 1');

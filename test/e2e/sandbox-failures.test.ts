@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { scriptedTasks } from "../kube/fake-tekton.ts";
 import { cli, jsonOf, show, withE2e } from "./sandbox-helpers.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /** result.json's `failures` and `phases` through the real launcher and runner (docs/runner.md#failures, #phases). */
 describe("e2e: a failed run records its failed step and its phases", () => {
@@ -11,7 +12,7 @@ describe("e2e: a failed run records its failed step and its phases", () => {
     const runId = "e2e-failures-1";
     const failSteps = [{ name: "deploy-dev", exitCode: 1, chunks: ["Error from server: deployments.apps \"backend-core\" not found\n"] }];
     e2e.sb.kube!.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 3, intervalMs: 20, failTask: "smoke-namespace", failSteps }) });
-    const r = await cli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", "--json"]);
+    const r = await cli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     assert.equal(r.code, 1, show(r));
     const result = jsonOf(r)["result"];
     const log = `pods/e2e-${runId}-smoke-namespace-pod_step-deploy-dev.log`;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { commitBulkBlobs, fetchByHand, fetchPhaseMs, markTraffic, trafficSince, type BulkBlobs } from "../sandbox/fetch-traffic.ts";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, jsonOf, show, sharedE2e, walkFiles } from "./sandbox-helpers.ts";
 
 const execFile = promisify(execFileCb);
@@ -38,7 +38,7 @@ describe("e2e: the launcher fetches only what a run needs", () => {
     const { sb } = e2e();
     const runId = "e2e-fetch-1";
     const mark = markTraffic(sb);
-    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", "--json"]);
+    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     assert.equal(r.code, 0, show(r));
     const doc = jsonOf(r);
     assert.equal(doc.result.status, "succeeded");
@@ -82,7 +82,7 @@ describe("e2e: the launcher fetches only what a run needs", () => {
     await sb.proxy.stop();
     const mark = markTraffic(sb);
     const runId = "e2e-fetch-noproxy";
-    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", "--json"]);
+    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     assert.equal(r.code, 1, show(r));
     assert.equal(jsonOf(r).result.status, "error");
     await waitForWorkDirGone(join(sb.workRoot, runId));

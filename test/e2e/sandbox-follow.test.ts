@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { lineText } from "../../src/io/render-follow.ts";
 import { scriptedTasks } from "../kube/fake-tekton.ts";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, show, startCli, sharedE2e, type LiveCli } from "./sandbox-helpers.ts";
 
 /**
@@ -27,7 +27,7 @@ describe("e2e: following a run live", { concurrency: true }, () => {
 
   /** Starts the CLI and stamps every stdout line with the time it arrived. */
   function stamped(args: string[]): LiveCli & { lines: { at: number; text: string }[] } {
-    const live = startCli(e2e(), args, { timeoutMs: 120_000 });
+    const live = startCli(e2e(), args);
     const lines: { at: number; text: string }[] = [];
     let partial = "";
     live.child.stdout!.on("data", (s: string) => {
@@ -80,7 +80,7 @@ describe("e2e: following a run live", { concurrency: true }, () => {
   it("--json through a 600 KB line (answers cut by the cap) and binary content: the events rebuild each saved log byte for byte", async () => {
     const runId = "e2e-follow-2";
     await submit(runId, { binary: true, longLineBytes: 600_000, lines: 3 });
-    const r = await cli(e2e(), ["logs", runId, "--follow", "--json"], { timeoutMs: 120_000 });
+    const r = await cli(e2e(), ["logs", runId, "--follow", "--json"]);
     assert.equal(r.code, 0, show(r).slice(0, 4000));
     const docs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
     const rebuilt = new Map<string, Buffer[]>();
@@ -97,7 +97,7 @@ describe("e2e: following a run live", { concurrency: true }, () => {
     assert.deepEqual([docs.at(-1)!.ok, docs.at(-1)!.event, docs.at(-1)!.result.status], [true, "result", "succeeded"]);
 
     // Human output of the same run, with the binary line escaped, never raw.
-    const text = await cli(e2e(), ["logs", runId, "--follow"], { timeoutMs: 60_000 });
+    const text = await cli(e2e(), ["logs", runId, "--follow"]);
     assert.equal(text.code, 0);
     const binaryLine = saved(runId, `pods/e2e-${runId}-smoke-namespace-pod_step-smoke-namespace.log`).toString("latin1").split("\n").find((l) => l.startsWith("bin:"))!;
     assert.ok(text.stdout.includes(`[smoke-namespace/smoke-namespace] ${lineText(Buffer.from(binaryLine, "latin1"))}\n`), "binary line escaped");
@@ -110,7 +110,7 @@ describe("e2e: following a run live", { concurrency: true }, () => {
     // check-inputs ends only once the CLI showed it running (however slow the machine, the change is seen).
     const shown = () => /^\[\d+s\] task check-inputs running$/m.test(live?.stderr() ?? "");
     e2e().sb.kube!.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 6, intervalMs: 200, endsWhen: { "check-inputs": shown } }) });
-    live = startCli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", "90000"], { timeoutMs: 120_000 });
+    live = startCli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     const seen: { at: number; text: string }[] = [];
     live.child.stderr!.on("data", (s: string) => seen.push(...s.split("\n").filter(Boolean).map((text) => ({ at: Date.now(), text }))));
     const r = await live.done;
@@ -123,7 +123,7 @@ describe("e2e: following a run live", { concurrency: true }, () => {
   it("exit codes: 1 for a failed run, 3 when --wait-ms runs out (the run goes on), 130 on Ctrl-C (with a hint to resume)", async () => {
     const failed = "e2e-follow-fail";
     await submit(failed, { failTask: "smoke-namespace" });
-    const f = await cli(e2e(), ["logs", failed, "-f"], { timeoutMs: 120_000 });
+    const f = await cli(e2e(), ["logs", failed, "-f"]);
     assert.equal(f.code, 1, show(f));
     assert.match(f.stdout, /^status: +failed$/m);
     assert.match(f.stderr, /task smoke-namespace failed/);
@@ -149,7 +149,7 @@ describe("e2e: following a run live", { concurrency: true }, () => {
   it("run-dev-e2e --follow --json: the submitted event first, then the run's events, the result last", async () => {
     const runId = "e2e-follow-submit";
     e2e().sb.kube!.setOutcome(runId, { kind: "tasks", tasks: scriptedTasks({ lines: 2, intervalMs: 200 }) });
-    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--follow", "--json"], { timeoutMs: 120_000 });
+    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--follow", "--json"]);
     assert.equal(r.code, 0, show(r));
     const docs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual([docs[0].event, docs[0].runId, docs[0].state], ["submitted", runId, "started"]);

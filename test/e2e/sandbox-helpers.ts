@@ -13,7 +13,7 @@ import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/sand
 import { RUNTIMES, type CliRun } from "./helpers.ts";
 import { checkJsonRun } from "../io/json-check.ts";
 import { startProcess } from "../support/spawn.ts";
-import { SANITY_MS } from "../support/until.ts";
+import { CLI_KILL_MS } from "../support/until.ts";
 
 /** A sandbox plus what the checks at the end need. */
 export interface E2e {
@@ -38,7 +38,7 @@ export interface CliOptions {
   runtime?: string;
   /** Variables over `sb.cliEnv()`. */
   env?: Record<string, string>;
-  /** SIGKILL after this long. @default 90000 */
+  /** SIGKILL after this long. @default {@link CLI_KILL_MS} */
   timeoutMs?: number;
 }
 
@@ -55,7 +55,7 @@ export async function openE2e(options: SandboxOptions = {}): Promise<E2e> {
 export function startCli(e2e: E2e, args: string[], options: CliOptions = {}): LiveCli {
   const argv = [...RUNTIMES[options.runtime ?? "node"]!, ...args];
   const env = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...e2e.sb.cliEnv(options.env) };
-  const live = startProcess(argv[0]!, argv.slice(1), { cwd: e2e.sb.operatorRepoDir, env, timeoutMs: options.timeoutMs ?? SANITY_MS });
+  const live = startProcess(argv[0]!, argv.slice(1), { cwd: e2e.sb.operatorRepoDir, env, timeoutMs: options.timeoutMs ?? CLI_KILL_MS });
   const done = live.done.then(({ code, signal, stdout, stderr }) => {
     const run = { code, signal, stdout, stderr };
     e2e.outputs.push({ ...run, args });

@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { isAlive } from "../host/helpers.ts";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, withE2e } from "./sandbox-helpers.ts";
 
 /** `runs` through the whole sandbox: the built bundle, backend-core, D601 over SSH, the real runner and launcher. */
@@ -12,10 +12,10 @@ describe("e2e: runs", () => {
   it("lists succeeded, failed and killed runs newest first in one read-only dispatch", () =>
     withE2e(async (e2e) => {
       const { sb } = e2e;
-      const ok = await cli(e2e, ["run-dev-e2e", "--run-id", "e2e-runs-ok", "--wait-ms", "60000"]);
+      const ok = await cli(e2e, ["run-dev-e2e", "--run-id", "e2e-runs-ok", "--wait-ms", RUN_END_WAIT_MS]);
       assert.equal(ok.code, 0, show(ok));
       sb.kube!.setOutcome("e2e-runs-failed", { kind: "fail", message: "e2e assertion failed" });
-      const failed = await cli(e2e, ["run-dev-e2e", "--run-id", "e2e-runs-failed", "--wait-ms", "60000"]);
+      const failed = await cli(e2e, ["run-dev-e2e", "--run-id", "e2e-runs-failed", "--wait-ms", RUN_END_WAIT_MS]);
       assert.equal(failed.code, 1, show(failed));
 
       // Killed: the process groups of the launcher and the runner (with its log streams) get SIGKILL mid-run.

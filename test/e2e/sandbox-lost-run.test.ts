@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, dispatchKinds, jsonOf, runDirs, show, startCli, withE2e, type E2e } from "./sandbox-helpers.ts";
 
 
@@ -37,7 +37,7 @@ describe("e2e: a run nobody can find", { concurrency: true }, () => {
   it("Ctrl-C mid-wait (--json): exit 130 naming the run, which goes on and succeeds", () => withE2e(async (e2e) => {
     const runId = "e2e-lost-sigint-wait";
     e2e.sb.kube!.setOutcome(runId, { kind: "succeed", delayMs: 2000 });
-    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", "--json"]);
+    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     await until("the launcher to answer", () => launcherAnswered(e2e));
     live.child.kill("SIGINT");
     const r = await live.done;
@@ -50,7 +50,7 @@ describe("e2e: a run nobody can find", { concurrency: true }, () => {
   it("401 mid-wait (--json): exit 4 naming the run that goes on; after the token is fixed, logs follows it", () => withE2e(async (e2e) => {
     const runId = "e2e-lost-401";
     e2e.sb.kube!.setOutcome(runId, { kind: "succeed", delayMs: 2000 });
-    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", "--json"]);
+    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     await until("the launcher to answer", () => launcherAnswered(e2e));
     await e2e.sb.backend.setFailure({ mode: "unauthorized" });
     const r = await live.done;
@@ -70,7 +70,7 @@ describe("e2e: a run nobody can find", { concurrency: true }, () => {
   it("garbage mid-wait (human output): exit 5, and stderr says how to follow and cancel the run", () => withE2e(async (e2e) => {
     const runId = "e2e-lost-garbage";
     e2e.sb.kube!.setOutcome(runId, { kind: "succeed", delayMs: 2000 });
-    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
+    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     await until("the launcher to answer", () => launcherAnswered(e2e));
     await e2e.sb.backend.setFailure({ mode: "garbage" });
     const r = await live.done;

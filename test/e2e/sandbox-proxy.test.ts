@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cli, jsonOf, show, sharedE2e } from "./sandbox-helpers.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /** D601 reaches git only through the egress proxy: without it the run fails visibly and nothing bypasses it. */
 describe("e2e: the egress proxy", () => {
@@ -13,7 +14,7 @@ describe("e2e: the egress proxy", () => {
   it("proxy stopped before submit: the run fails with the launcher's reason, and no git request bypassed the proxy", async () => {
     await e2e().sb.proxy.stop();
     const runId = "e2e-noproxy-1";
-    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
+    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(r.code, 1, show(r));
     assert.match(r.stdout, /^status:\s+error$/m);
     assert.match(r.stdout, fetchFailure);
@@ -41,7 +42,7 @@ describe("e2e: the egress proxy", () => {
     await e2e().sb.proxy.start();
     e2e().sb.proxy.setRefusing(true);
     const runId = "e2e-refused-1";
-    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000", "--json"]);
+    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS, "--json"]);
     assert.equal(r.code, 1, show(r));
     const doc = jsonOf(r);
     assert.equal(doc.result.status, "error");
@@ -53,7 +54,7 @@ describe("e2e: the egress proxy", () => {
 
   it("proxy back: the run fetches through a CONNECT tunnel and succeeds; still nothing bypassed it", async () => {
     e2e().sb.proxy.setRefusing(false);
-    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", "e2e-proxied-1", "--wait-ms", "60000"]);
+    const r = await cli(e2e(), ["run-dev-e2e", "--run-id", "e2e-proxied-1", "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^status:\s+succeeded$/m);
     const tunnels = e2e().sb.proxy.requests.filter((q) => q.outcome === "tunnel");

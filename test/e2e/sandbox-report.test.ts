@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, withE2e } from "./sandbox-helpers.ts";
 import { junitparserRead, xmllint } from "../io/junit-check.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /** `report` against the built bundle on a failed run of the sandbox: one logs dispatch per call, files an independent consumer reads. */
 describe("e2e: report of a failed run", () => {
   it("--junit - then --markdown F --html F: one dispatch each, JUnit read by junitparser, well-formed, exit 0", () => withE2e(async (e2e) => {
     const runId = "e2e-report-1";
     e2e.sb.kube!.setOutcome(runId, { kind: "fail", message: "e2e assertion <failed> & ]]>" });
-    const run = await cli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
+    const run = await cli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(run.code, 1, show(run));
 
     const from = e2e.sb.backend.requests.length;

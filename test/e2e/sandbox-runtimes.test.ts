@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { availableRuntimes } from "./helpers.ts";
 import { cliCounted, jsonOf, runIdOf, show, withE2e } from "./sandbox-helpers.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /** The same submit → wait → logs success under deno and bun, each against its own sandbox, at once. */
 describe("e2e: a succeeding run under deno and bun", { concurrency: true }, () => {
@@ -9,7 +10,7 @@ describe("e2e: a succeeding run under deno and bun", { concurrency: true }, () =
     const skip = availableRuntimes().includes(runtime) ? false : `${runtime} not installed`;
     it(`run-dev-e2e --wait-ms then logs --json under ${runtime}`, { skip }, () =>
       withE2e(async (e2e) => {
-        const r = await cliCounted(e2e, ["run-dev-e2e", "--wait-ms", "60000"], { runtime });
+        const r = await cliCounted(e2e, ["run-dev-e2e", "--wait-ms", RUN_END_WAIT_MS], { runtime });
         assert.equal(r.code, 0, show(r));
         assert.match(r.stdout, /^status:\s+succeeded$/m);
         const runId = runIdOf(r);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cliCounted, dispatchKinds, jsonOf, runIdOf, show, sharedE2e } from "./sandbox-helpers.ts";
+import { RUN_END_WAIT_MS } from "../support/until.ts";
 
 /** The built bundle (node) against the whole sandbox: submit → wait → logs, text and JSON, and the dispatch calls of each. */
 describe("e2e: a succeeding run through the sandbox", () => {
@@ -9,7 +10,7 @@ describe("e2e: a succeeding run through the sandbox", () => {
   let runId = "";
   it("run-dev-e2e --wait-ms exits 0 with status succeeded; 1 submit + 1 dispatch per watch answer", async () => {
     const from = e2e().sb.backend.requests.length;
-    const r = await cliCounted(e2e(), ["run-dev-e2e", "--wait-ms", "60000"]);
+    const r = await cliCounted(e2e(), ["run-dev-e2e", "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^status:\s+succeeded$/m);
     assert.match(r.stdout, /^pipelineRun:\s+e2e-dev-/m);
@@ -71,7 +72,7 @@ describe("e2e: a succeeding run through the sandbox", () => {
   });
 
   it("run-dev-e2e --json --wait-ms: one document; dispatch calls = 1 + polls", async () => {
-    const r = await cliCounted(e2e(), ["run-dev-e2e", "--json", "--wait-ms", "60000"]);
+    const r = await cliCounted(e2e(), ["run-dev-e2e", "--json", "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(r.code, 0, show(r));
     const doc = jsonOf(r);
     assert.equal(doc.ok, true);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, show, withE2e } from "./sandbox-helpers.ts";
 
 
@@ -31,7 +31,7 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
 
     // Before any sweep, the readers already call it lost (not running), by the sweep's own rule.
     const why = new RegExp(`launcher\\.pid ${launcherPid} is (gone|a zombie), runner\\.pid ${runnerPid} is (gone|a zombie)`);
-    const wait = await cli(e2e, ["run-dev-e2e", "--run-id", dead, "--wait-ms", "60000"]);
+    const wait = await cli(e2e, ["run-dev-e2e", "--run-id", dead, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(wait.code, 1, show(wait));
     assert.match(wait.stdout, /^status: +lost$/m, show(wait));
     assert.match(wait.stderr, new RegExp(`error: run ${dead} is lost: no launcher or runner process of it is alive and it wrote no result\\.json \\(${why.source}\\)`), show(wait));
@@ -48,7 +48,7 @@ describe("e2e: a run killed with its launcher ends lost at the next run", () => 
     const workDir = join(sb.workRoot, dead);
     assert.ok(existsSync(workDir), "the killed launcher left its work dir");
 
-    const run = await cli(e2e, ["run-dev-e2e", "--run-id", next, "--wait-ms", "60000"]);
+    const run = await cli(e2e, ["run-dev-e2e", "--run-id", next, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(run.code, 0, show(run));
 
     const lost = JSON.parse(await readFile(join(dir, "result.json"), "utf8")) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { until } from "../support/until.ts";
+import { until, RUN_END_WAIT_MS } from "../support/until.ts";
 import { cli, cliCounted, dispatchKinds, jsonOf, show, startCli, withE2e } from "./sandbox-helpers.ts";
 
 /**
@@ -11,7 +11,7 @@ describe("e2e: waiting for runs that fail, outlast the wait, or outlive the CLI"
   it("a failing PipelineRun: exit 1, status failed; logs shows the failed pod's log", () => withE2e(async (e2e) => {
     const runId = "e2e-fail-1";
     e2e.sb.kube!.setOutcome(runId, { kind: "fail", message: "e2e assertion failed" });
-    const r = await cli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
+    const r = await cli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     assert.equal(r.code, 1, show(r));
     assert.match(r.stdout, /^status:\s+failed$/m);
     assert.match(r.stdout, /^reason:\s+PipelineRun e2e-e2e-fail-1 failed \(Failed\): e2e assertion failed$/m);
@@ -66,7 +66,7 @@ describe("e2e: waiting for runs that fail, outlast the wait, or outlive the CLI"
   it("the CLI killed with SIGKILL mid-wait: the run finishes and logs recovers its final status", () => withE2e(async (e2e) => {
     const runId = "e2e-killed-1";
     e2e.sb.kube!.setOutcome(runId, { kind: "succeed", delayMs: 3000 });
-    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", "60000"]);
+    const live = startCli(e2e, ["run-dev-e2e", "--run-id", runId, "--wait-ms", RUN_END_WAIT_MS]);
     // The first poll's change line shows the CLI is waiting; the run still has seconds to go.
     await until("the CLI's first change line", () => /^\[\d+s\] (starting|running)/m.test(live.stderr()) || live.child.exitCode !== null);
     assert.match(live.stderr(), /^\[\d+s\] (starting|running)/m, "the CLI is waiting");

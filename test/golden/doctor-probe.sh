@@ -20,24 +20,31 @@ timeout'
 UCI_RE_FULL_SHA='^[0-9a-f]{40}$'
 UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
 UCI_KUBECTL_REQUEST_GO_ENV='GOMAXPROCS=1 GOGC=off GOMEMLIMIT=64MiB'
-UCI_ACCESS='create-namespaces create namespaces -
-delete-namespaces delete namespaces -
-list-namespaces list namespaces -
-create-rolebindings create rolebindings.rbac.authorization.k8s.io unidesk-ci-doctor
-bind-edit bind clusterroles.rbac.authorization.k8s.io/edit unidesk-ci-doctor
-create-pipelineruns create pipelineruns.tekton.dev unidesk-ci
-get-pipelineruns get pipelineruns.tekton.dev unidesk-ci
-list-pipelineruns list pipelineruns.tekton.dev unidesk-ci
-patch-pipelineruns patch pipelineruns.tekton.dev unidesk-ci
-list-taskruns list taskruns.tekton.dev unidesk-ci
-list-pods list pods unidesk-ci
-read-pod-logs get pods unidesk-ci log'
+UCI_ACCESS='create-namespaces create||namespaces||| create namespaces cluster-wide
+delete-namespaces delete||namespaces||| delete namespaces cluster-wide
+list-namespaces list||namespaces||| list namespaces cluster-wide
+create-rolebindings create|rbac.authorization.k8s.io|rolebindings|||unidesk-ci-doctor create rolebindings.rbac.authorization.k8s.io in unidesk-ci-doctor
+bind-edit bind|rbac.authorization.k8s.io|clusterroles||edit|unidesk-ci-doctor bind clusterroles.rbac.authorization.k8s.io/edit in unidesk-ci-doctor
+create-pipelineruns create|tekton.dev|pipelineruns|||unidesk-ci create pipelineruns.tekton.dev in unidesk-ci
+get-pipelineruns get|tekton.dev|pipelineruns|||unidesk-ci get pipelineruns.tekton.dev in unidesk-ci
+list-pipelineruns list|tekton.dev|pipelineruns|||unidesk-ci list pipelineruns.tekton.dev in unidesk-ci
+patch-pipelineruns patch|tekton.dev|pipelineruns|||unidesk-ci patch pipelineruns.tekton.dev in unidesk-ci
+list-taskruns list|tekton.dev|taskruns|||unidesk-ci list taskruns.tekton.dev in unidesk-ci
+list-pods list||pods|||unidesk-ci list pods in unidesk-ci
+read-pod-logs get||pods|log||unidesk-ci get pods/log in unidesk-ci'
+UCI_ACCESS_REVIEWS='{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"create","group":"","resource":"namespaces","subresource":"","name":"","namespace":""}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"delete","group":"","resource":"namespaces","subresource":"","name":"","namespace":""}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"list","group":"","resource":"namespaces","subresource":"","name":"","namespace":""}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"create","group":"rbac.authorization.k8s.io","resource":"rolebindings","subresource":"","name":"","namespace":"unidesk-ci-doctor"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"bind","group":"rbac.authorization.k8s.io","resource":"clusterroles","subresource":"","name":"edit","namespace":"unidesk-ci-doctor"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"create","group":"tekton.dev","resource":"pipelineruns","subresource":"","name":"","namespace":"unidesk-ci"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"get","group":"tekton.dev","resource":"pipelineruns","subresource":"","name":"","namespace":"unidesk-ci"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"list","group":"tekton.dev","resource":"pipelineruns","subresource":"","name":"","namespace":"unidesk-ci"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"patch","group":"tekton.dev","resource":"pipelineruns","subresource":"","name":"","namespace":"unidesk-ci"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"list","group":"tekton.dev","resource":"taskruns","subresource":"","name":"","namespace":"unidesk-ci"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"list","group":"","resource":"pods","subresource":"","name":"","namespace":"unidesk-ci"}}},{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"get","group":"","resource":"pods","subresource":"log","name":"","namespace":"unidesk-ci"}}}]}'
+UCI_REVIEW_TEMPLATE='{.spec.resourceAttributes.verb}|{.spec.resourceAttributes.group}|{.spec.resourceAttributes.resource}|{.spec.resourceAttributes.subresource}|{.spec.resourceAttributes.name}|{.spec.resourceAttributes.namespace}|{.status.allowed}|{.status.reason}{"\n"}'
 
 export KUBECACHEDIR=/dev/null/unidesk-ci-doctor
 export KUBECONFIG="${KUBECONFIG:-/etc/rancher/k3s/k3s.yaml}"
 export GIT_TERMINAL_PROMPT=0
 
+uci_spent() { ((SECONDS >= UCI_BUDGET_S)); }
+
 uci_check() {
+  if [[ $2 == fail ]] && uci_spent; then
+    set -- "$1" skip budget "not finished within the probe's ${UCI_BUDGET_S}s budget"
+  fi
   printf 'check\t%s\t%s\t%s\tb64:%s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | base64 -w0)"
 }
 
@@ -193,25 +200,38 @@ uci_get() {
 }
 
 uci_access() {
-  local id verb resource ns sub out what
-  local -a scope
-  while read -r id verb resource ns sub; do
+  local id key what out line rest reason
+  local -A answer=()
+  if uci_spent; then
+    uci_skip_access budget "not checked: the probe used up its ${UCI_BUDGET_S}s budget"
+    return
+  fi
+  out=$(uci_kubectl create --validate=false -f - -o "jsonpath=$UCI_REVIEW_TEMPLATE" <<<"$UCI_ACCESS_REVIEWS")
+  while IFS= read -r line; do
+    while read -r id key what; do
+      [[ -n $id && $line == "$key|"* ]] || continue
+      [[ -n ${answer[$id]+set} ]] && answer[$id]=twice || answer[$id]=${line#"$key|"}
+    done <<<"$UCI_ACCESS"
+  done <<<"$out"
+  while read -r id key what; do
     [[ -n $id ]] || continue
-    if ((SECONDS >= UCI_BUDGET_S)); then
-      uci_check "can-i.$id" skip budget "not checked: the probe used up its ${UCI_BUDGET_S}s budget"
+    if [[ -z ${answer[$id]+set} || ${answer[$id]} == twice ]]; then
+      uci_check "can-i.$id" fail error "cannot ask whether $what is allowed: $(uci_last "$out")"
       continue
     fi
-    scope=(--all-namespaces)
-    [[ $ns != - ]] && scope=(-n "$ns")
-    [[ -n $sub ]] && scope+=("--subresource=$sub")
-    what="$verb $resource${sub:+/$sub} cluster-wide"
-    [[ $ns != - ]] && what="$verb $resource${sub:+/$sub} in $ns"
-    out=$(uci_kubectl auth can-i "$verb" "$resource" "${scope[@]}")
-    case $? in
-      0) uci_check "can-i.$id" pass - "allowed: $what" ;;
-      1) uci_check "can-i.$id" fail denied "denied: $what ($(uci_last "$out"))" ;;
-      *) uci_check "can-i.$id" fail error "cannot ask whether $what is allowed: $(uci_last "$out")" ;;
+    rest=${answer[$id]}
+    reason=${rest#*|}
+    case ${rest%%|*} in
+      true) uci_check "can-i.$id" pass - "allowed: $what" ;;
+      *) uci_check "can-i.$id" fail denied "denied: $what${reason:+ ($reason)}" ;;
     esac
+  done <<<"$UCI_ACCESS"
+}
+
+uci_skip_access() {
+  local id rest
+  while read -r id rest; do
+    [[ -n $id ]] && uci_check "can-i.$id" skip "$1" "$2"
   done <<<"$UCI_ACCESS"
 }
 
@@ -219,9 +239,7 @@ uci_skip_cluster() {
   local id rest
   [[ $1 == kube-api ]] || uci_check kube-api skip "$1" "not checked: $2"
   for id in namespace tekton-crds pipeline service-account; do uci_check "$id" skip "$1" "not checked: $2"; done
-  while read -r id rest; do
-    [[ -n $id ]] && uci_check "can-i.$id" skip "$1" "not checked: $2"
-  done <<<"$UCI_ACCESS"
+  uci_skip_access "$1" "not checked: $2"
 }
 
 uci_cluster() {
@@ -241,6 +259,10 @@ uci_cluster() {
   fi
   server=$(kubectl config view --minify -o 'jsonpath={.clusters[0].cluster.server}' 2>/dev/null)
   if ! out=$(uci_kubectl version) || [[ $out != *"Server Version"* ]]; then
+    if uci_spent; then
+      uci_skip_cluster budget "the probe used up its ${UCI_BUDGET_S}s budget"
+      return
+    fi
     uci_check kube-api fail unreachable "${server:-the API server} does not answer: $(uci_last "$out")"
     uci_skip_cluster kube-api "the API server does not answer"
     return

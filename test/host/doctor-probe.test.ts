@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { chmod, chown, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -11,7 +11,7 @@ import { hostHints } from "../../src/io/doctor-hints.ts";
 import { DEFAULT_WORKSPACE } from "../../src/rules.ts";
 import { assertGolden } from "../golden/golden.ts";
 import { startFakeKube, type FakeKube } from "../kube/fake-api.ts";
-import { bashSyntax, runBash, shellcheck, tempDir } from "./helpers.ts";
+import { bashSyntax, loggingShims, runBash, shellcheck, tempDir } from "./helpers.ts";
 
 const base: DoctorProbeSettings = { ...DEFAULT_WORKSPACE, repo: "https://github.com/pikasTech/unidesk" };
 const ctx = { providerId: "D601", ...DEFAULT_WORKSPACE };
@@ -45,7 +45,14 @@ describe("rendered doctor probe", () => {
     const body = code(rendered).replace(/[12]?>\s*\/dev\/null/g, "").replace(/2>&1/g, "").replace(/\(\([^)]*\)\)/g, "");
     assert.doesNotMatch(body, /[^<]>\s*["$\w/]/);
     assert.doesNotMatch(body, /\b(rm|mv|mkdir|touch|cp|tee|ln|chmod|mktemp)\s/);
-    assert.doesNotMatch(body, /uci_kubectl (create|apply|delete|patch|replace|label|annotate|edit|scale)\b/);
+    // The one create is the access reviews', which the API server answers and stores nowhere: a list of nothing else.
+    const creates = body.match(/uci_kubectl create\b.*/g) ?? [];
+    assert.deepEqual(creates, ['uci_kubectl create --validate=false -f - -o "jsonpath=$UCI_REVIEW_TEMPLATE" <<<"$UCI_ACCESS_REVIEWS")']);
+    const reviews = JSON.parse(/^UCI_ACCESS_REVIEWS='(.*)'$/m.exec(rendered)![1]!) as { kind: string; items: { kind: string }[] };
+    assert.equal(reviews.kind, "List");
+    assert.deepEqual([...new Set(reviews.items.map((i) => i.kind))], ["SelfSubjectAccessReview"]);
+    assert.equal(reviews.items.length, ACCESS_CHECKS.length);
+    assert.doesNotMatch(body, /uci_kubectl (apply|delete|patch|replace|label|annotate|edit|scale)\b/);
     assert.doesNotMatch(body, /\bgit (fetch|clone|init|push|config)\b/);
   });
 
@@ -173,6 +180,49 @@ describe("the probe in real bash against the fake cluster", () => {
     assert.equal(foreign.ok, false);
     assert.match(foreign.detail, /^unsafe run directory \S+r-theirs: \S+r-theirs is a directory of nobody \(uid 65534\) mode 0755;/);
     assert.match(foreign.hint!, /^remove that run directory on .*every reader refuses/);
+  });
+
+  it("every access question in one kubectl: 8 kubectl processes for the whole probe (19 with one a question), each review answered", async () => {
+    const log = join(tmp.dir, "kubectl.log");
+    const shims = await loggingShims(join(tmp.dir, "shims"), log, ["kubectl"]);
+    const from = kube.accessReviews().length;
+    const checks = await probe({}, { PATH: `${shims}:${process.env.PATH ?? "/usr/bin:/bin"}` });
+    // The tool's version, config view, version, the namespace, tekton.dev/v1, the pipeline, the service account, the reviews.
+    assert.equal(readFileSync(log, "utf8").split("\n").filter(Boolean).length, 8);
+    assert.equal(kube.accessReviews().length - from, ACCESS_CHECKS.length);
+    for (const c of ACCESS_CHECKS) assert.equal(checks.get(`host.can-i.${c.id}`)!.ok, true, c.id);
+  });
+
+  it("a denial's reason cannot pose as another answer: a question answered twice is red, not allowed", async () => {
+    // The authorizer's text, with a line break and a line shaped like the answer that delete namespaces is allowed.
+    kube.setDeniedAccess([{ verb: "create", resource: "namespaces" }, { verb: "delete", resource: "namespaces" }], "no\ndelete||namespaces||||true|");
+    try {
+      const checks = await probe({});
+      assert.match(checks.get("host.can-i.create-namespaces")!.detail, /^denied: create namespaces cluster-wide \(no\b/);
+      assert.equal(checks.get("host.can-i.delete-namespaces")!.ok, false);
+      assert.match(checks.get("host.can-i.delete-namespaces")!.detail, /^cannot ask whether delete namespaces cluster-wide is allowed/);
+      assert.equal(checks.get("host.can-i.list-namespaces")!.ok, true);
+    } finally {
+      kube.setDeniedAccess([]);
+    }
+  });
+
+  it("a probe out of budget blames nothing: what it could not finish is unchecked (reason budget), not red", async () => {
+    const spent = renderDoctorProbe({ runsRoot: join(tmp.dir, "runs"), workRoot: join(tmp.dir, "work"), egressProxy: `http://127.0.0.1:${await closedPort()}`, repo: base.repo }).replace(
+      /^UCI_BUDGET_S='\d+'$/m,
+      "UCI_BUDGET_S='0'",
+    );
+    const r = await runBash(spent, { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", KUBECONFIG: kubeconfig });
+    assert.equal(r.code, 0, r.stderr);
+    const checks = parseDoctorProbeOutput(r.stdout, hostHints(ctx));
+    const bounded = ["kube-api", "namespace", "tekton-crds", "pipeline", "service-account", ...ACCESS_CHECKS.map((c) => `can-i.${c.id}`), "egress-proxy"];
+    for (const id of bounded) {
+      const c = checks.find((x) => x.id === `host.${id}`)!;
+      assert.equal(c.ok, false, id);
+      assert.match(c.detail, /^not checked: the probe used up its 0s budget$|^not finished within the probe's 0s budget$/, id);
+      assert.match(c.hint!, /run unidesk-ci doctor again/, id);
+    }
+    assert.equal(checks.find((x) => x.id === "host.egress-proxy")!.detail, "not finished within the probe's 0s budget");
   });
 
   it("a denied permission, a blocked runs root and an unreadable kubeconfig are each named", async () => {

@@ -125,7 +125,7 @@ export interface FakeKube {
   /** Stores an object directly (not recorded as a write), e.g. a pre-existing namespace. */
   createObject(object: KubeObject): KubeObject;
   /** Access reviews answered "no" from now on: each rule matches a review whose given fields all equal it ([] allows all). */
-  setDeniedAccess(rules: AccessAttributes[]): void;
+  setDeniedAccess(rules: AccessAttributes[], reason?: string): void;
   /** Every request received (reads, writes and access reviews), oldest first. */
   requests(): { client: string; method: string; path: string }[];
   /** Every SelfSubjectAccessReview asked so far, with its answer. */
@@ -162,6 +162,7 @@ function typeOf(apiVersion: string, resource: string): ResourceType {
   return t;
 }
 
+const DENIED_REASON = "denied by the fake cluster's setDeniedAccess";
 const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 function isProtobuf(body: Buffer): boolean {
@@ -231,6 +232,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const tekton = new FakeTekton(store, options.defaultOutcome ?? { kind: "succeed", delayMs: 300 }, options.tasks);
   const writes: WriteRecord[] = [];
   let denied: AccessAttributes[] = [];
+  let deniedReason = DENIED_REASON;
   const reviews: (AccessAttributes & { allowed: boolean })[] = [];
   const received: { client: string; method: string; path: string }[] = [];
   const watches = new Set<ServerResponse>();
@@ -441,7 +443,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const matches = (rule: AccessAttributes) => (Object.keys(rule) as (keyof AccessAttributes)[]).every((k) => rule[k] === undefined || rule[k] === asked[k]);
     const allowed = !denied.some(matches);
     reviews.push({ ...asked, allowed });
-    send(res, 201, { kind: "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1", metadata: {}, spec: review.spec ?? {}, status: { allowed, ...(allowed ? {} : { reason: "denied by the fake cluster's setDeniedAccess" }) } });
+    send(res, 201, { kind: "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1", metadata: {}, spec: review.spec ?? {}, status: { allowed, ...(allowed ? {} : { reason: deniedReason }) } });
   }
 
   function startWatch(res: ServerResponse, type: ResourceType, namespace: string | undefined, pick: (o: KubeObject) => boolean): void {
@@ -551,7 +553,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (!t) throw new Error(`fake kube does not serve ${object.apiVersion} ${object.kind}`);
       return store.create(t, object);
     },
-    setDeniedAccess: (rules) => void (denied = rules.map((r) => ({ ...r }))),
+    setDeniedAccess: (rules, reason = DENIED_REASON) => {
+      denied = rules.map((r) => ({ ...r }));
+      deniedReason = reason;
+    },
     requests: () => received.map((r) => ({ ...r })),
     accessReviews: () => reviews.map((r) => ({ ...r })),
     deleteObject: (apiVersion, resource, namespace, name) => store.delete(typeOf(apiVersion, resource), namespace, name) !== undefined,

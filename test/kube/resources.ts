@@ -12,6 +12,8 @@ export interface ResourceType {
   shortNames?: string[];
   /** Subresources served, e.g. ["log"]. */
   subresources?: string[];
+  /** The verbs discovery lists. @default every verb of a stored resource */
+  verbs?: readonly string[];
 }
 
 /** Every resource type the fake serves. */
@@ -30,6 +32,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   { group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false },
   { group: "admissionregistration.k8s.io", version: "v1", resource: "validatingadmissionpolicies", kind: "ValidatingAdmissionPolicy", namespaced: false },
   { group: "admissionregistration.k8s.io", version: "v1", resource: "validatingadmissionpolicybindings", kind: "ValidatingAdmissionPolicyBinding", namespaced: false },
+  // Access reviews are answered, never stored (fake-api.ts: accessReview); `kubectl create -f` of a list of them is
+  // how the doctor probe asks all its questions in one kubectl.
+  { group: "authorization.k8s.io", version: "v1", resource: "selfsubjectaccessreviews", kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"] },
   { group: "tekton.dev", version: "v1", resource: "pipelines", kind: "Pipeline", namespaced: true },
   { group: "tekton.dev", version: "v1", resource: "tasks", kind: "Task", namespaced: true },
   { group: "tekton.dev", version: "v1", resource: "pipelineruns", kind: "PipelineRun", namespaced: true, shortNames: ["pr", "prs"] },
@@ -72,7 +77,7 @@ export function resourceList(group: string, version: string): object | undefined
       singularName: t.kind.toLowerCase(),
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: VERBS,
+      verbs: t.verbs ?? VERBS,
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
       ...(t.group === "tekton.dev" ? { categories: ["tekton", "tekton-pipelines"] } : {}),
     },

@@ -11,6 +11,15 @@
  */
 export const SANITY_MS = 180_000;
 
+/**
+ * The `--wait-ms` a test gives a CLI that must see its run end (the sanity bound, as the argument's text): a run
+ * takes seconds on a quiet machine and more than a minute on a loaded slow one (CI: 64 s for one of five).
+ */
+export const RUN_END_WAIT_MS = String(SANITY_MS);
+
+/** When a spawned CLI is killed: after {@link RUN_END_WAIT_MS}, so a CLI that waits that long reports it first. */
+export const CLI_KILL_MS = SANITY_MS + 60_000;
+
 /** Options of {@link until}. */
 export interface UntilOptions {
   /** Give up after this long (a sanity bound, generous so a loaded machine stays green). @default {@link SANITY_MS} */
