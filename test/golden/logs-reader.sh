@@ -67,9 +67,33 @@ UCI_COUNT=0
 
 uci_wanted() { [[ -z $UCI_ONLY || $1 == "$UCI_ONLY" ]]; }
 
+UCI_B64_DIGITS=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
+declare -A uci_byte=()
+for ((uci_i = 0; uci_i < 64; uci_i++)); do printf -v "uci_byte[${UCI_B64_DIGITS:uci_i:1}]" '%d' "'${UCI_B64_DIGITS:uci_i:1}"; done
+for uci_c in . _ -; do printf -v "uci_byte[$uci_c]" '%d' "'$uci_c"; done
+unset 'uci_byte[+]'
+
+uci_name_b64() {
+  local s=$1 i n b c
+  for ((i = 0; i < ${#s}; i++)); do
+    [[ -n ${uci_byte[${s:i:1}]+set} ]] || { uci_b64=$(printf %s "$s" | base64 -w0); return; }
+  done
+  uci_b64=
+  for ((i = 0; i < ${#s}; i += 3)); do
+    b=0 c=0
+    ((i + 1 < ${#s})) && b=${uci_byte[${s:i+1:1}]}
+    ((i + 2 < ${#s})) && c=${uci_byte[${s:i+2:1}]}
+    ((n = ${uci_byte[${s:i:1}]} * 65536 + b * 256 + c))
+    uci_b64+=${UCI_B64_DIGITS:n / 262144:1}${UCI_B64_DIGITS:n / 4096 % 64:1}${UCI_B64_DIGITS:n / 64 % 64:1}${UCI_B64_DIGITS:n % 64:1}
+  done
+  case $((${#s} % 3)) in 1) uci_b64=${uci_b64%??}== ;; 2) uci_b64=${uci_b64%?}= ;; esac
+}
+
+declare -A uci_size=()
 uci_emit() {
   local rel=$1 path="$UCI_DIR/$1" size cap data pad content
-  size=$(stat -c %s -- "$path" 2>/dev/null) || size=0
+  size=${uci_size[$rel]-}
+  [[ -n $size ]] || size=$(stat -c %s -- "$path" 2>/dev/null) || size=0
   cap=$((UCI_TOTAL_CAP - UCI_KEPT))
   ((cap > UCI_FILE_CAP)) && cap=$UCI_FILE_CAP
   content=-
@@ -81,7 +105,8 @@ uci_emit() {
     UCI_KEPT=$((UCI_KEPT + ${#data} * 3 / 4 - ${#pad}))
   fi
   UCI_COUNT=$((UCI_COUNT + 1))
-  printf 'file\t%s\t%s\t%s\n' "$(printf '%s' "$rel" | base64 -w0)" "$size" "$content"
+  uci_name_b64 "$rel"
+  printf 'file\t%s\t%s\t%s\n' "$uci_b64" "$size" "$content"
 }
 
 uci_result_record() {
@@ -274,7 +299,12 @@ uci_liveness_record
 uci_result_record "$UCI_DIR"
 uci_changes_record "$UCI_DEPLOY_CAP"
 declare -a uci_all=() uci_listed=()
-mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
+mapfile -d '' -t uci_all < <(find -H "$UCI_DIR" -mindepth 1 -type f -printf '%P\001%s\0' 2>/dev/null | head -z -n "$UCI_SCAN_MAX" | LC_ALL=C sort -z)
+for ((uci_i = 0; uci_i < ${#uci_all[@]}; uci_i++)); do
+  uci_rel=${uci_all[uci_i]%$'\001'*}
+  uci_size[$uci_rel]=${uci_all[uci_i]##*$'\001'}
+  uci_all[uci_i]=$uci_rel
+done
 for uci_rel in result.json pipelinerun.txt launcher.log runner.log; do
   [[ -f $UCI_DIR/$uci_rel && ! -L $UCI_DIR/$uci_rel ]] && uci_wanted "$uci_rel" && uci_emit "$uci_rel"
 done
