@@ -21,7 +21,7 @@ export const PROBE_TOOLS = ["bash", "git", "kubectl", "jq", "setsid", "timeout"]
 /** A namespace name of the kind the runner creates (unidesk-ci-<runId>), for the access reviews aimed at temporary namespaces. */
 export const SAMPLE_TEMP_NAMESPACE = `${CI_NAMESPACE}-doctor`;
 
-/** One thing the runner does in the cluster, asked with `kubectl auth can-i`. */
+/** One thing the runner does in the cluster, asked as a SelfSubjectAccessReview (what `kubectl auth can-i` sends). */
 export interface AccessCheck {
   /** Check id after `host.can-i.`. */
   id: string;
