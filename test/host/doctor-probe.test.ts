@@ -52,6 +52,9 @@ describe("rendered doctor probe", () => {
     assert.equal(reviews.kind, "List");
     assert.deepEqual([...new Set(reviews.items.map((i) => i.kind))], ["SelfSubjectAccessReview"]);
     assert.equal(reviews.items.length, ACCESS_CHECKS.length);
+    // Each answer is found by its question's attributes: no two checks may ask the same question.
+    const keys = /^UCI_ACCESS='([^']*)'$/m.exec(rendered)![1]!.split("\n").map((l) => l.split(" ")[1]);
+    assert.equal(new Set(keys).size, ACCESS_CHECKS.length, keys.join("\n"));
     assert.doesNotMatch(body, /uci_kubectl (apply|delete|patch|replace|label|annotate|edit|scale)\b/);
     assert.doesNotMatch(body, /\bgit (fetch|clone|init|push|config)\b/);
   });
