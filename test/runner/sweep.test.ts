@@ -51,8 +51,10 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     t.after(() => world.close());
     const env = runnerEnv(world);
 
-    // C: a live concurrent run, in its wait loop (started first, so only B can sweep what follows).
-    const c = await prepareRun(world, newTestRunId("live"));
+    // C: a live concurrent run, in its wait loop (started first, so only B can sweep what follows). Its deadline is
+    // far beyond the test's: with the default 60 s, a loaded CI machine (97 s for this test) saw C time out and
+    // delete its own namespace before the checks below.
+    const c = await prepareRun(world, newTestRunId("live"), { timeoutMs: 1_800_000 });
     const launchedC = launchRunner(c, env);
     await untilWaiting(c);
 

@@ -49,7 +49,11 @@ export interface SandboxOptions {
    * placeholder-runner.sh there as `dev-e2e.sh` (no Kubernetes work). @default "repo"
    */
   runner?: "repo" | "placeholder";
-  /** `environments.dev.ci.timeoutMs` in deploy.json. @default 120000 */
+  /**
+   * `environments.dev.ci.timeoutMs` in deploy.json: far beyond any test's own waits, so no run a test holds (a
+   * hanging one, one whose tasks wait for the CLI) meets its deadline on a loaded machine; tests of the deadline
+   * set their own. @default 600000
+   */
   timeoutMs?: number;
   /** `environments.dev.services` in deploy.json. @default [SAMPLE_SERVICE] */
   services?: { id: string; repo: string; commitId: string }[];
@@ -127,7 +131,7 @@ export function sandboxManifest(originUrl: string, options: Pick<SandboxOptions,
     schemaVersion: 2,
     environments: {
       dev: {
-        ci: { repo: originUrl, scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: options.timeoutMs ?? 120_000 },
+        ci: { repo: originUrl, scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: options.timeoutMs ?? 600_000 },
         services: options.services ?? [SAMPLE_SERVICE],
       },
     },
