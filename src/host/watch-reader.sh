@@ -149,6 +149,9 @@ uci_result_record "$UCI_DIR"
 # not of the scan: a result.json written since the scan is in this answer (uci_result_record above), which ends a
 # follow, so its changes must be in it too.
 uci_changes_record "$UCI_DEPLOY_CAP"
+# result.json ends a follow: when it appeared after the last look (the record above may hold it), look again, so
+# every log byte the runner wrote before it (it writes its logs first) is in this answer, not left unfollowed.
+$uci_has_result || [[ ! -e $UCI_DIR/@@=RESULT_FILE@@ ]] || uci_scan
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

@@ -24,7 +24,7 @@ export interface HintContext {
 
 /** How to fix a failed host check, from its id and the probe's reason. */
 export function hostHint(probeId: string, reason: string, ctx: HintContext): string {
-  if (reason === "budget") return `${ctx.providerId} did not finish this check within the probe's ${PROBE_BUDGET_S} s (a loaded host, a slow API server or proxy); run unidesk-ci doctor again`;
+  if (reason === "budget") return `${ctx.providerId} did not finish this check within the probe's ${PROBE_BUDGET_S} s; run unidesk-ci doctor again`;
   if (probeId.startsWith("tool.")) {
     const tool = probeId.slice(5) as (typeof PROBE_TOOLS)[number];
     return `install ${tool} on ${ctx.providerId} for the dispatch user (${TOOL_PACKAGES[tool] ?? `install ${tool}`})`;

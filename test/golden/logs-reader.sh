@@ -69,9 +69,7 @@ uci_wanted() { [[ -z $UCI_ONLY || $1 == "$UCI_ONLY" ]]; }
 
 UCI_B64_DIGITS=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 declare -A uci_byte=()
-for ((uci_i = 0; uci_i < 64; uci_i++)); do printf -v "uci_byte[${UCI_B64_DIGITS:uci_i:1}]" '%d' "'${UCI_B64_DIGITS:uci_i:1}"; done
-for uci_c in . _ -; do printf -v "uci_byte[$uci_c]" '%d' "'$uci_c"; done
-unset 'uci_byte[+]'
+for uci_c in {A..Z} {a..z} {0..9} . _ - /; do printf -v "uci_byte[$uci_c]" %d "'$uci_c"; done
 
 uci_name_b64() {
   local s=$1 i n b c

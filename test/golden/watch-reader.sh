@@ -346,6 +346,7 @@ uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
 uci_changes_record "$UCI_DEPLOY_CAP"
+$uci_has_result || [[ ! -e $UCI_DIR/result.json ]] || uci_scan
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then
