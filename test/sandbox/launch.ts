@@ -10,7 +10,7 @@ export async function launch(sb: Sandbox, runId: string, manifestCommit: string)
     scriptPath: "scripts/ci/dev-e2e.sh",
     runId,
     environment: "dev",
-    timeoutMs: 120_000,
+    timeoutMs: sb.runTimeoutMs,
     keepNamespace: false,
     workRoot: sb.workRoot,
     runsRoot: sb.runsRoot,

@@ -41,6 +41,9 @@ export const SAMPLE_SERVICE = { id: "backend-core", repo: "https://github.com/pi
  * quickly that waiting runners, two kubectl and one jq a poll, take the CPU the tests beside them need. */
 export const SANDBOX_D601_ENV: Readonly<Record<string, string>> = { UNIDESK_CI_RUNNER_POLL_MS: "400" };
 
+/** `environments.dev.ci.timeoutMs` of the sandbox's deploy.json unless a test sets its own (see {@link SandboxOptions.timeoutMs}). */
+export const SANDBOX_RUN_TIMEOUT_MS = 600_000;
+
 /** Options for {@link startSandbox}. */
 export interface SandboxOptions {
   /**
@@ -52,7 +55,7 @@ export interface SandboxOptions {
   /**
    * `environments.dev.ci.timeoutMs` in deploy.json: far beyond any test's own waits, so no run a test holds (a
    * hanging one, one whose tasks wait for the CLI) meets its deadline on a loaded machine; tests of the deadline
-   * set their own. @default 600000
+   * set their own. @default {@link SANDBOX_RUN_TIMEOUT_MS}
    */
   timeoutMs?: number;
   /** `environments.dev.services` in deploy.json. @default [SAMPLE_SERVICE] */
@@ -92,6 +95,8 @@ export interface Sandbox {
   originUrl: string;
   /** Full sha of the initial commit on origin master. */
   initialCommit: string;
+  /** `environments.dev.ci.timeoutMs` of the initial commit's deploy.json: what a launcher must be rendered with. */
+  runTimeoutMs: number;
   /** The sandbox CA certificate (trusted by the operator clone and D601). */
   caCertPath: string;
   /** D601's HOME. */
@@ -131,7 +136,7 @@ export function sandboxManifest(originUrl: string, options: Pick<SandboxOptions,
     schemaVersion: 2,
     environments: {
       dev: {
-        ci: { repo: originUrl, scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: options.timeoutMs ?? 600_000 },
+        ci: { repo: originUrl, scriptPath: "scripts/ci/dev-e2e.sh", timeoutMs: options.timeoutMs ?? SANDBOX_RUN_TIMEOUT_MS },
         services: options.services ?? [SAMPLE_SERVICE],
       },
     },
@@ -248,6 +253,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       operatorRepoDir,
       originUrl: origin.url,
       initialCommit: origin.initialCommit,
+      runTimeoutMs: options.timeoutMs ?? SANDBOX_RUN_TIMEOUT_MS,
       caCertPath: certs.caCertPath,
       d601Home,
       runsRoot,
