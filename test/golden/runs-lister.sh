@@ -4,19 +4,21 @@ set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 uci_safe() {
-  local p q c u m n f
+  local p q u m n f a
   for q in "$2" -; do
     [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
-    p=
-    for c in ${q//\// }; do
-      p+=/$c
-      [[ -d $p || -L $p ]] || break
-      read -r u m n f <<<"$(LC_ALL=C stat -c '%u %#a %U %F' "$p" || echo -1)"
-      [[ $f == d* ]] && ((${#p} < ${#q} ? (!u || u == EUID) && (m & 512 || !(m & 18)) : u == EUID && !(m & 18))) && continue
-      [[ $f == sym* ]] && ((!u || u == EUID)) && continue
-      printf 'unsafe %s root %s: %s is a %s of %s (uid %s) mode %s; make it yours (uid %s), mode 700, or set another %sRoot\n' "$1" "$2" "$p" "$f" "$n" "$u" "$m" "$EUID" "$1"
-      return 1
+    a=() p=
+    for f in ${q//\// }; do
+      p+=/$f
+      [[ -d $p || -L $p ]] && a+=("$p")
     done
+    for p in "${a[@]}"; do
+      read -r u m n f
+      [[ $f == d* ]] && (((u == EUID || !u && ${#p} < ${#q}) && (!(m & 18) || m & 512 && ${#p} < ${#q}))) && continue
+      [[ $f == sym* ]] && ((!u || u == EUID)) && continue
+      printf "unsafe $1 root $2: %s is a %s of %s (uid $u) mode $m; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$f" "$n"
+      return 1
+    done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}")
   done
   [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
   echo "$q"

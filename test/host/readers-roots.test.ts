@@ -4,7 +4,7 @@
 // says so in one line with exit 4, never a succeeded run.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmod, chown, mkdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeOperatorRepo } from "../../build/bench-fixture.ts";
@@ -15,7 +15,7 @@ import { parseLogsOutput, renderLogsReader } from "../../src/host/logs-reader.ts
 import { parseRunsOutput, renderRunsLister } from "../../src/host/runs-lister.ts";
 import { parseWatchOutput, renderWatchReader } from "../../src/host/watch-reader.ts";
 import { fakeBackend, realSpawn, runMainChecked } from "../cli/helpers.ts";
-import { launcherEnv, runBash, tempDir } from "./helpers.ts";
+import { launcherEnv, loggingShims, runBash, tempDir } from "./helpers.ts";
 
 const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
@@ -56,13 +56,13 @@ before(async () => {
 
 after(() => cleanup());
 
-type Reader = [name: string, read: (runsRoot: string, runId: string) => Promise<unknown>];
-const env = () => launcherEnv(root);
+type Reader = [name: string, read: (runsRoot: string, runId: string, vars?: Record<string, string>) => Promise<unknown>];
+const env = (vars: Record<string, string> = {}) => launcherEnv(root, vars);
 const READERS: Reader[] = [
-  ["logs reader", async (runsRoot, runId) => parseLogsOutput((await runBash(renderLogsReader({ runsRoot, runId }), env())).stdout)],
-  ["watch reader", async (runsRoot, runId) => parseWatchOutput((await runBash(renderWatchReader({ runsRoot, runId, answerWaitMs: 0 }), env())).stdout)],
-  ["cancel", async (runsRoot, runId) => parseCancelOutput((await runBash(renderCancel({ runsRoot, runId }), env())).stdout)],
-  ["runs lister", async (runsRoot) => parseRunsOutput((await runBash(renderRunsLister({ runsRoot }), env())).stdout)],
+  ["logs reader", async (runsRoot, runId, vars) => parseLogsOutput((await runBash(renderLogsReader({ runsRoot, runId }), env(vars))).stdout)],
+  ["watch reader", async (runsRoot, runId, vars) => parseWatchOutput((await runBash(renderWatchReader({ runsRoot, runId, answerWaitMs: 0 }), env(vars))).stdout)],
+  ["cancel", async (runsRoot, runId, vars) => parseCancelOutput((await runBash(renderCancel({ runsRoot, runId }), env(vars))).stdout)],
+  ["runs lister", async (runsRoot, _runId, vars) => parseRunsOutput((await runBash(renderRunsLister({ runsRoot }), env(vars))).stdout)],
 ];
 
 /** Each planted shape: how it is made, the runs root and run id read, and what the refusal names. */
@@ -143,6 +143,41 @@ describe("a runs root, run directory or result.json another local user could hav
     assert.equal(logs.found && logs.result?.status, "succeeded");
     const listed = parseRunsOutput((await runBash(renderRunsLister({ runsRoot }), env())).stdout);
     assert.deepEqual(listed.runs.map((r) => [r.runId, r.status]), [["r-9", "succeeded"]]);
+  });
+});
+
+describe("the root check: one stat a pass, and a step it cannot answer for is refused", () => {
+  it("a runs root twelve directories deep is proven with one stat a pass (two), not one per directory", async () => {
+    const runsRoot = join(root, ...Array.from({ length: 12 }, (_, i) => `deep-${i}`));
+    await mkdir(runsRoot, { recursive: true });
+    const log = join(root, "stat-calls.txt");
+    await writeFile(log, "");
+    const shims = await loggingShims(join(root, "stat-shims"), log, ["stat"]);
+    const run = await runBash(renderRunsLister({ runsRoot }), env({ PATH: `${shims}:${process.env["PATH"]}` }));
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(parseRunsOutput(run.stdout).runs, []);
+    assert.deepEqual((await readFile(log, "utf8")).split("\n").filter(Boolean), ["stat", "stat"]);
+  });
+
+  it("a stat that answers for one step fewer than were walked (one gone in between): every reader refuses the root, the run in it is not read", async () => {
+    const runsRoot = join(root, "runs-vanishing");
+    await mkdir(join(runsRoot, "r-v"), { recursive: true });
+    await writeFile(join(runsRoot, "r-v", "result.json"), forged("r-v"));
+    // stat as it answers when a step it was asked about is gone: that step's line missing, the others in order.
+    const shims = join(root, "vanish-shims");
+    await mkdir(shims, { recursive: true });
+    const real = spawnSync("bash", ["-c", "command -v stat"], { encoding: "utf8" }).stdout.trim();
+    await writeFile(join(shims, "stat"), `#!/bin/bash\n${real} "$@" | sed 1d\n`, { mode: 0o755 });
+    for (const [name, read] of READERS) {
+      await assert.rejects(read(runsRoot, "r-v", { PATH: `${shims}:${process.env["PATH"]}` }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, `${name}: ${String(e)}`);
+        assert.match(e.message, /unsafe runs root \S+runs-vanishing: /, name);
+        return true;
+      }, name);
+    }
+    // Control: the same root with the real stat is ours, and its run is read.
+    const logs = parseLogsOutput((await runBash(renderLogsReader({ runsRoot, runId: "r-v" }), env())).stdout);
+    assert.equal(logs.found && logs.result?.status, "succeeded");
   });
 });
 

@@ -143,7 +143,7 @@ describe("watch reader", () => {
       assert.equal(run.code, 0, run.stderr);
       return { answer: parseWatchOutput(run.stdout), calls: (await readFile(spawned, "utf8")).split("\n").filter(Boolean) };
     };
-    // What any answer starts (the runs root's proof: a stat per component, a find for foreign runs; the first look).
+    // What any answer starts (the runs root's proof: one stat a pass, a find for foreign runs; the first look).
     const once = await ask(0);
     const waitMs = 5 * WATCH_POLL_MS;
     const { answer, calls } = await ask(waitMs);
