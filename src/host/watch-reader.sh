@@ -162,7 +162,8 @@ else
   printf 'progress\t%s\t%s\t%s\n' "$uci_progress_version" "$uci_psize" "$(uci_file_field "$UCI_DIR/@@=PROGRESS_FILE@@" "$UCI_PROGRESS_CAP")"
 fi
 
-# The new bytes of each log, launcher.log and runner.log first, then pods/ (bytewise order), within the cap.
+# The new bytes of each log, launcher.log and runner.log first, then pods/ (bytewise order), within the cap: one
+# dd (GNU: skip and count in bytes) and one base64 a file with news.
 uci_left=$UCI_CAP
 uci_count=0
 uci_kept=0
@@ -185,7 +186,7 @@ for uci_rel in "${uci_order[@]}"; do
   fi
   uci_path="$UCI_DIR/$uci_rel"
   uci_data=""
-  [[ -f $uci_path && ! -L $uci_path ]] && uci_data=$(tail -c +"$((uci_off + 1))" -- "$uci_path" 2>/dev/null | head -c "$uci_left" | base64 -w0)
+  [[ -f $uci_path && ! -L $uci_path ]] && uci_data=$(dd if="$uci_path" skip="$uci_off" count="$uci_left" iflag=skip_bytes,count_bytes 2>/dev/null | base64 -w0)
   uci_pad=${uci_data##*[!=]}
   uci_got=$((${#uci_data} * 3 / 4 - ${#uci_pad}))
   uci_left=$((uci_left - uci_got))

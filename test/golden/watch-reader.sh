@@ -381,7 +381,7 @@ for uci_rel in "${uci_order[@]}"; do
   fi
   uci_path="$UCI_DIR/$uci_rel"
   uci_data=""
-  [[ -f $uci_path && ! -L $uci_path ]] && uci_data=$(tail -c +"$((uci_off + 1))" -- "$uci_path" 2>/dev/null | head -c "$uci_left" | base64 -w0)
+  [[ -f $uci_path && ! -L $uci_path ]] && uci_data=$(dd if="$uci_path" skip="$uci_off" count="$uci_left" iflag=skip_bytes,count_bytes 2>/dev/null | base64 -w0)
   uci_pad=${uci_data##*[!=]}
   uci_got=$((${#uci_data} * 3 / 4 - ${#uci_pad}))
   uci_left=$((uci_left - uci_got))

@@ -156,6 +156,24 @@ describe("watch reader", () => {
     assert.ok(naps.length >= 1 && naps.length <= waitMs / WATCH_POLL_MS, `${naps.length} looks after naps`);
   });
 
+  it("a file with news costs one dd and one base64, whatever its offset: no tail | head pipeline a file", async () => {
+    await liveRun("w-procs", { "pods/a_step.log": "a1\n", "pods/b_step.log": binary });
+    const first = (await watch({ runId: "w-procs", answerWaitMs: 0 })).answer;
+    await appendFile(join(runsRoot, "w-procs", "runner.log"), "runner 2\n");
+    await appendFile(join(runsRoot, "w-procs", "pods", "a_step.log"), "a2\n");
+    const spawned = join(root, "procs-spawned.txt");
+    await writeFile(spawned, "");
+    const shims = await loggingShims(join(root, "procs-shims"), spawned, ["dd", "tail", "head", "base64"]);
+    const script = renderWatchReader({ runsRoot, runId: "w-procs", offsets: advanceOffsets(new Map(), first), progressVersion: nextProgressVersion(null, first), answerWaitMs: 0 });
+    const run = await runBash(script, launcherEnv(root, { PATH: `${shims}:${process.env["PATH"]}` }));
+    assert.equal(run.code, 0, run.stderr);
+    const answer = parseWatchOutput(run.stdout);
+    assert.deepEqual(answer.chunks.map((c) => [c.path, Buffer.from(c.bytes ?? []).toString("utf8")]), [["runner.log", "runner 2\n"], ["pods/a_step.log", "a2\n"]]);
+    const calls = (await readFile(spawned, "utf8")).split("\n").filter(Boolean);
+    assert.equal(calls.filter((c) => c === "dd").length, 2, calls.join(" "));
+    assert.ok(!calls.includes("tail"), calls.join(" "));
+  });
+
   it("a clock set back while it waits does not make it wait for ever: the wait also ends by its count of naps", async () => {
     await liveRun("w-clock");
     const first = (await watch({ runId: "w-clock", answerWaitMs: 0 })).answer;
