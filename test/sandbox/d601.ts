@@ -183,6 +183,8 @@ export async function startD601(options: D601Options): Promise<D601> {
   const ownPids = () => [...children].map((c) => c.pid).filter((p): p is number => p !== undefined);
 
   const server = new ssh2.Server({ hostKeys: [hostPrivate] }, (client) => {
+    // No Nagle: its delayed-ACK waits made each SSH round trip ≈ 90 ms (test/sandbox/ssh-exec.ts).
+    client.setNoDelay(true);
     connections.add(client);
     client.on("close", () => connections.delete(client));
     client.on("error", () => {});
