@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import type { Server as NetServer } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import ssh2 from "ssh2";
 import { listenOnLoopback, SocketTracker } from "./listen.ts";
@@ -183,8 +183,6 @@ export async function startD601(options: D601Options): Promise<D601> {
   const ownPids = () => [...children].map((c) => c.pid).filter((p): p is number => p !== undefined);
 
   const server = new ssh2.Server({ hostKeys: [hostPrivate] }, (client) => {
-    // No Nagle: its delayed-ACK waits made each SSH round trip ≈ 90 ms (test/sandbox/ssh-exec.ts).
-    client.setNoDelay(true);
     connections.add(client);
     client.on("close", () => connections.delete(client));
     client.on("error", () => {});
@@ -277,9 +275,12 @@ export async function startD601(options: D601Options): Promise<D601> {
     });
   }
 
-  // ssh2 reports a connection only after the handshake; raw sockets come from its net.Server.
+  // ssh2 reports a connection only after the handshake; raw sockets come from its net.Server. No Nagle on them: its
+  // delayed-ACK waits made each SSH round trip ≈ 90 ms (test/sandbox/ssh-exec.ts sets the client's side).
   const sockets = new SocketTracker();
-  (server as unknown as { _srv: NetServer })._srv.on("connection", sockets.track);
+  const raw = (server as unknown as { _srv: NetServer })._srv;
+  raw.on("connection", sockets.track);
+  raw.on("connection", (socket: Socket) => socket.setNoDelay(true));
   const port = await listenOnLoopback(server);
 
   const processes = async () => (await findMarkedProcesses(marker, ownPids())).filter((p) => !isDead(p.state));
