@@ -103,9 +103,12 @@ function mayBeExpression(node: ts.StringLiteral | ts.NoSubstitutionTemplateLiter
   return !(named && p.name === node);
 }
 
-/** The packed blob: JSON, brotli-compressed, in base64. */
+/**
+ * The packed blob: JSON, brotli-compressed, in base64. The texts go first: brotli then finds the scripts' and
+ * schemas' words in them, ≈ 170 bytes smaller than scripts first (2026-12-06).
+ */
 export function packBlob(content: { scripts: Record<string, string>; schemas: string; texts: string[] }): string {
-  const json = JSON.stringify({ s: content.scripts, j: content.schemas, t: content.texts });
+  const json = JSON.stringify({ t: content.texts, s: content.scripts, j: content.schemas });
   return brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } }).toString("base64");
 }
 

@@ -327,7 +327,10 @@ uci_scan
 uci_naps=$((UCI_WAIT_MS / UCI_POLL_MS))
 if ! uci_has_news; then
   while (($(uci_ms) - uci_start < UCI_WAIT_MS && uci_naps-- > 0)); do
-    uci_nap "$UCI_POLL_MS"
+    for _ in 1 2 3 4; do
+      uci_nap $((UCI_POLL_MS / 4))
+      [[ -e $UCI_DIR/result.json ]] && break
+    done
     uci_scan
     uci_has_news || continue
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
