@@ -52,6 +52,9 @@ uci_ms() {
 
 # uci:include result-record.sh
 
+# Is result.json there, in any form (the run is over: it ends a follow and a wait)? A test of bash's own, no process.
+uci_ended() { [[ -e $UCI_DIR/@@=RESULT_FILE@@ || -L $UCI_DIR/@@=RESULT_FILE@@ ]]; }
+
 # One look at the run dir: its liveness (the runner's rule, before result.json), uci_size[path] of the watched
 # files (one find; none when UCI_LOGS is 0), result.json (in any form), progress.json's version.
 uci_scan() {
@@ -59,7 +62,7 @@ uci_scan() {
   uci_liveness "$UCI_DIR"
   uci_size=()
   uci_has_result=false
-  [[ -e $UCI_DIR/@@=RESULT_FILE@@ || -L $UCI_DIR/@@=RESULT_FILE@@ ]] && uci_has_result=true
+  uci_ended && uci_has_result=true
   uci_progress_version=-
   while IFS=$'\t' read -r rel size version; do
     case $rel in
@@ -123,11 +126,10 @@ uci_scan
 uci_naps=$((UCI_WAIT_MS / UCI_POLL_MS))
 if ! uci_has_news; then
   while (($(uci_ms) - uci_start < UCI_WAIT_MS && uci_naps-- > 0)); do
-    # A look every POLL_MS, but result.json (the end of the run, which ends a follow and a wait) is seen within a
-    # quarter of it: a test of bash's own, no process.
+    # A look every POLL_MS, but result.json is seen within a quarter of it.
     for _ in 1 2 3 4; do
       uci_nap $((UCI_POLL_MS / 4))
-      [[ -e $UCI_DIR/@@=RESULT_FILE@@ ]] && break
+      uci_ended && break
     done
     uci_scan
     uci_has_news || continue
@@ -136,7 +138,7 @@ if ! uci_has_news; then
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
       uci_naps=$((4 * UCI_BURST_MS / UCI_POLL_MS + 1))
-      while (($(uci_ms) < uci_burst_end && uci_naps-- > 0)) && [[ ! -e $UCI_DIR/@@=RESULT_FILE@@ && ! -L $UCI_DIR/@@=RESULT_FILE@@ ]]; do uci_nap $((UCI_POLL_MS / 4)); done
+      while (($(uci_ms) < uci_burst_end && uci_naps-- > 0)) && ! uci_ended; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
     fi
     break
@@ -156,7 +158,7 @@ uci_result_record "$UCI_DIR"
 uci_changes_record "$UCI_DEPLOY_CAP"
 # result.json ends a follow: when it appeared after the last look (the record above may hold it), look again, so
 # every log byte the runner wrote before it (it writes its logs first) is in this answer, not left unfollowed.
-$uci_has_result || [[ ! -e $UCI_DIR/@@=RESULT_FILE@@ ]] || uci_scan
+$uci_has_result || ! uci_ended || uci_scan
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then

@@ -205,12 +205,14 @@ uci_result_record() {
   fi
 }
 
+uci_ended() { [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]]; }
+
 uci_scan() {
   local rel size version
   uci_liveness "$UCI_DIR"
   uci_size=()
   uci_has_result=false
-  [[ -e $UCI_DIR/result.json || -L $UCI_DIR/result.json ]] && uci_has_result=true
+  uci_ended && uci_has_result=true
   uci_progress_version=-
   while IFS=$'\t' read -r rel size version; do
     case $rel in
@@ -329,14 +331,14 @@ if ! uci_has_news; then
   while (($(uci_ms) - uci_start < UCI_WAIT_MS && uci_naps-- > 0)); do
     for _ in 1 2 3 4; do
       uci_nap $((UCI_POLL_MS / 4))
-      [[ -e $UCI_DIR/result.json ]] && break
+      uci_ended && break
     done
     uci_scan
     uci_has_news || continue
     if ! $uci_has_result && [[ $UCI_LIVE == live ]]; then
       uci_burst_end=$(($(uci_ms) + UCI_BURST_MS))
       uci_naps=$((4 * UCI_BURST_MS / UCI_POLL_MS + 1))
-      while (($(uci_ms) < uci_burst_end && uci_naps-- > 0)) && [[ ! -e $UCI_DIR/result.json && ! -L $UCI_DIR/result.json ]]; do uci_nap $((UCI_POLL_MS / 4)); done
+      while (($(uci_ms) < uci_burst_end && uci_naps-- > 0)) && ! uci_ended; do uci_nap $((UCI_POLL_MS / 4)); done
       uci_scan
     fi
     break
@@ -351,7 +353,7 @@ uci_liveness_record
 printf 'pipelinerun\t%s\n' "$(uci_file_field "$UCI_DIR/pipelinerun.txt" 1024)"
 uci_result_record "$UCI_DIR"
 uci_changes_record "$UCI_DEPLOY_CAP"
-$uci_has_result || [[ ! -e $UCI_DIR/result.json ]] || uci_scan
+$uci_has_result || ! uci_ended || uci_scan
 uci_psize=${uci_progress_version#*:}
 uci_psize=${uci_psize%%:*}
 if [[ $uci_progress_version == - ]]; then
