@@ -1,9 +1,9 @@
 /** `npm run build`: bundle src/main.ts into dist/unidesk-ci.mjs (+ the dist/unidesk-ci link) for Node, Deno and Bun. */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { build, type BuildOptions } from "esbuild";
 import { lazySegmenter } from "./lazy-segmenter.ts";
-import { keptTexts, packed } from "./packed.ts";
+import { keptScripts, keptTexts, packed } from "./packed.ts";
 
 /** Where the bundle goes. */
 export const BUNDLE = "dist/unidesk-ci.mjs";
@@ -60,7 +60,11 @@ const schemas = JSON.stringify(generateJsonSchemas());
 const marked: string[] = [];
 const first = await build({ ...options, write: false, plugins: [lazySegmenter, packed({ schemas, texts: "mark", marked })] });
 const texts = keptTexts(first.outputFiles[0]!.text, marked);
-const result = await build({ ...options, metafile: Boolean(process.env.UNIDESK_CI_METAFILE), plugins: [lazySegmenter, packed({ schemas, texts })] });
+// The host scripts go in prepared (src/host/template.ts): only those the kept code reads, includes and rules put in.
+const { prepareScript } = await import("../src/host/template.ts");
+const hostScripts = readdirSync("src/host").filter((n) => n.endsWith(".sh"));
+const scripts = { kept: keptScripts(first.outputFiles[0]!.text, hostScripts), prepare: prepareScript };
+const result = await build({ ...options, metafile: Boolean(process.env.UNIDESK_CI_METAFILE), plugins: [lazySegmenter, packed({ schemas, texts, scripts })] });
 // UNIDESK_CI_METAFILE=1 npm run build: where the bundle's bytes come from, biggest first (docs/building.md).
 if (result.metafile) {
   const inputs = Object.values(result.metafile.outputs)[0]!.inputs;

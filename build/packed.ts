@@ -112,6 +112,14 @@ export function packBlob(content: { scripts: Record<string, string>; schemas: st
   return brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } }).toString("base64");
 }
 
+/** A host script's marker in the first build: found again in its output when code that reads the script was kept. */
+const scriptMarker = (name: string) => `@uci-script-${name}@`;
+
+/** The host scripts (file names) a first build's output still reads. */
+export function keptScripts(output: string, names: readonly string[]): string[] {
+  return names.filter((n) => output.includes(scriptMarker(n)));
+}
+
 /** The texts a first build's output kept (its markers), in order of first use. */
 export function keptTexts(output: string, marked: readonly string[]): string[] {
   const kept = new Set<number>();
@@ -123,7 +131,15 @@ export function keptTexts(output: string, marked: readonly string[]): string[] {
  * The plugin. `texts: "mark"` (first build): long literals become markers, collected into `marked`;
  * `texts: string[]` (second build): those literals are read from the table, every other one stays.
  */
-export function packed(options: { schemas: string; texts: "mark" | readonly string[]; marked?: string[]; hostDir?: string; srcDir?: string }): Plugin {
+export function packed(options: {
+  schemas: string;
+  texts: "mark" | readonly string[];
+  marked?: string[];
+  /** Second build: the host scripts the first build's output kept ({@link keptScripts}), each prepared by `prepare`. */
+  scripts?: { kept: readonly string[]; prepare: (template: string, name: string) => string };
+  hostDir?: string;
+  srcDir?: string;
+}): Plugin {
   const hostDir = resolve(options.hostDir ?? "src/host");
   const srcDir = resolve(options.srcDir ?? "src");
   const packedModule = resolve(PACKED_MODULE);
@@ -147,15 +163,24 @@ export function packed(options: { schemas: string; texts: "mark" | readonly stri
         return dirname(path) === hostDir ? { path, namespace: "packed-script" } : undefined;
       });
       build.onLoad({ filter: /.*/, namespace: "packed-script" }, (args) => ({
-        contents: `import { scripts } from ${JSON.stringify(packedModule)}; export default scripts[${JSON.stringify(basename(args.path))}];`,
+        // First build: a marker, so that its output tells which scripts the kept code still reads.
+        // Second build: a script the kept code does not read (an include, already in the prepared scripts) is empty.
+        contents: options.texts === "mark"
+          ? `export default ${JSON.stringify(scriptMarker(basename(args.path)))};`
+          : options.scripts && !options.scripts.kept.includes(basename(args.path))
+            ? `export default "";`
+            : `import { scripts } from ${JSON.stringify(packedModule)}; export default scripts[${JSON.stringify(basename(args.path))}];`,
         loader: "js",
         resolveDir: hostDir,
       }));
       build.onLoad({ filter: /\.ts$/ }, async (args) => {
         if (args.path === packedModule) {
           if (options.texts === "mark") return { contents: "export const scripts = {}, schemas = '', texts = [];", loader: "js" };
-          const names = (await readdir(hostDir)).filter((n) => n.endsWith(".sh")).sort();
-          const scripts = Object.fromEntries(await Promise.all(names.map(async (n) => [n, stripComments(await readFile(`${hostDir}/${n}`, "utf8"))] as const)));
+          // Only the scripts the kept code reads (the shared includes are in them already), each prepared: its
+          // includes, contract words and rules put in here, not at every run (src/host/template.ts prepareScript).
+          const names = (await readdir(hostDir)).filter((n) => n.endsWith(".sh") && (!options.scripts || options.scripts.kept.includes(n))).sort();
+          const prepare = options.scripts?.prepare ?? ((text: string) => text);
+          const scripts = Object.fromEntries(await Promise.all(names.map(async (n) => [n, prepare(stripComments(await readFile(`${hostDir}/${n}`, "utf8")), n)] as const)));
           const blob = packBlob({ scripts, schemas: options.schemas, texts: [...options.texts] });
           return {
             // Buffer.from: native base64 (Uint8Array.from(atob(…)) took ~8 ms of every start on node 20).

@@ -6,6 +6,7 @@ import { FileReadError, type Env, type FileGuard } from "./env.ts";
 import { AuthError, ConfigError } from "./errors.ts";
 import type { DispatchTarget } from "./dispatch/client.ts";
 import { parseJson } from "./json-text.ts";
+import { redactUserinfo } from "./redact.ts";
 import { CONFIG_FILE_MAX_BYTES, DEFAULT_WORKSPACE, checkAbsolutePath, checkBackendUrl, checkProxyUrl, BEARER_TOKEN, TOKEN_MIN_CHARS } from "./rules.ts";
 
 /** The fixed workspace settings of the launcher on D601, defined beside the launcher renderer. */
@@ -51,6 +52,8 @@ export interface Config {
   tokenError?: AuthError | ConfigError;
   /** The operator opted in to a plain http:// backend off loopback, and where (flag, variable or config key); undefined: refused. */
   allowInsecureBackend?: string;
+  /** For an http:// backend: the proxy variable Deno and Bun would send its requests through (`NAME=url`, userinfo redacted). */
+  cleartextProxy?: string;
 }
 
 /** Keys of the config file, all optional. */
@@ -248,9 +251,12 @@ export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Confi
       : file.allowInsecureBackend === true
         ? inFile("allowInsecureBackend")
         : undefined;
+  const backendUrl = backend && backendUrlFrom(...backend);
+  const proxy = backendUrl?.startsWith("http:") ? cleartextProxy(v, new URL(backendUrl).hostname) : undefined;
   return {
     ...(insecure ? { allowInsecureBackend: insecure } : {}),
-    ...(backend ? { backendUrl: backendUrlFrom(...backend) } : {}),
+    ...(backendUrl ? { backendUrl } : {}),
+    ...(proxy ? { cleartextProxy: proxy } : {}),
     ...token,
     providerId: checkSetting("provider id", provider[0], provider[1], PROVIDER_ID.test(provider[0]) ? undefined : "must be 1-64 letters, digits, '.', '_' or '-', e.g. D601"),
     workRoot: checkSetting("work root", workRoot[0], workRoot[1], checkAbsolutePath(workRoot[0])),
@@ -266,6 +272,23 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === "localhost" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === "[::1]" || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
 }
 
+/**
+ * The proxy variable (`NAME=url`, userinfo redacted) a runtime may send a plain http:// request to `host` through:
+ * Deno and Bun (so the standalone executable) honour `http_proxy`/`HTTP_PROXY`/`all_proxy`/`ALL_PROXY` unless
+ * `no_proxy`/`NO_PROXY` names the host (`*`, the host, or a domain it is in; ports are not read). Such a proxy, even
+ * one on loopback, may carry the request on in cleartext, token and all. Undefined when none applies.
+ */
+export function cleartextProxy(vars: Readonly<Record<string, string | undefined>>, hostname: string): string | undefined {
+  const name = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].find((n) => vars[n]);
+  if (name === undefined) return undefined;
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  const exempt = `${vars.no_proxy ?? ""},${vars.NO_PROXY ?? ""}`.split(/[\s,]+/).some((entry) => {
+    const d = entry.toLowerCase().replace(/^\[(.*)\](:\d+)?$/, "$1").replace(/^([^:]*):\d+$/, "$1").replace(/^\*?\./, "");
+    return d === "*" || (d !== "" && (host === d || host.endsWith(`.${d}`)));
+  });
+  return exempt ? undefined : `${name}=${redactUserinfo(vars[name]!)}`;
+}
+
 /** The backend and credentials a dispatch needs; ConfigError without a backend URL, AuthError without a usable token. */
 export function requireDispatchTarget(config: Config): DispatchTarget {
   const where = config.configFile ?? "$XDG_CONFIG_HOME/unidesk-ci/config.json";
@@ -277,6 +300,11 @@ export function requireDispatchTarget(config: Config): DispatchTarget {
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname) && config.allowInsecureBackend === undefined) {
     throw new ConfigError(`refusing to send the token in cleartext to ${config.backendUrl} (plain http:// to a host that is not loopback)`, {
       hint: "use the https:// URL of backend-core; if this network is trusted, pass --allow-insecure-backend or set UNIDESK_ALLOW_INSECURE_BACKEND=1",
+    });
+  }
+  if (config.cleartextProxy !== undefined && config.allowInsecureBackend === undefined) {
+    throw new ConfigError(`refusing to send the token in cleartext to ${config.backendUrl} through the proxy ${config.cleartextProxy} (Deno and Bun send plain http:// requests through it)`, {
+      hint: "add the backend's host to NO_PROXY (e.g. NO_PROXY=127.0.0.1,localhost), unset the proxy variable for unidesk-ci, or use the https:// URL; if the proxy is trusted, pass --allow-insecure-backend",
     });
   }
   if (config.tokenError !== undefined) throw config.tokenError;

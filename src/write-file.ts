@@ -12,13 +12,18 @@ export async function checkOutputPath(path: string): Promise<string | null> {
   return null;
 }
 
-/** Writes `text` to a new temporary file beside `path`, then renames it over `path`; the temporary file goes on failure. */
+/**
+ * Writes `text` to a new temporary file beside `path`, then renames it over `path`; the temporary file goes on failure.
+ * A new file is the operator's alone (0600: a report holds pod logs, which D601 keeps 0600 too); a file replaced
+ * keeps its permission bits.
+ */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const fs = await import("node:fs/promises");
   const { basename, dirname, join } = await import("node:path");
   const temp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const replaced = await fs.stat(path).catch(() => null);
   try {
-    await fs.writeFile(temp, text, { flag: "wx" });
+    await fs.writeFile(temp, text, { flag: "wx", mode: replaced?.isFile() ? replaced.mode & 0o777 : 0o600 });
     await fs.rename(temp, path);
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => undefined);

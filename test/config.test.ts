@@ -431,6 +431,26 @@ describe("the token never goes in cleartext off this machine unless the operator
     await assert.rejects(target("http://backend.example.com", { UNIDESK_ALLOW_INSECURE_BACKEND: "0" }), ConfigError);
     await assert.rejects(target("http://backend.example.com", {}, {}, { allowInsecureBackend: false }), ConfigError);
   });
+  it("a proxy variable in front of a plain http backend, even on loopback: refused, the variable and the fix named (Deno and Bun would send through it)", async () => {
+    for (const proxy of [{ HTTP_PROXY: "http://user:pw@proxy.example:3128" }, { http_proxy: "http://127.0.0.1:3128" }, { ALL_PROXY: "socks5://proxy.example:1080" }, { all_proxy: "http://p:1" }]) {
+      const [name] = Object.keys(proxy);
+      await assert.rejects(target("http://127.0.0.1:9", proxy), (e) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.exitCode, ExitCode.auth);
+        assert.match(e.message, new RegExp(`in cleartext to http://127\\.0\\.0\\.1:9 through the proxy ${name}=`));
+        assert.doesNotMatch(e.message, /user:pw/);
+        assert.match(e.hint ?? "", /NO_PROXY.*https:\/\/.*--allow-insecure-backend/);
+        return true;
+      });
+    }
+    // NO_PROXY exempting the host (itself, `*`, its domain, with a port), an https backend, or the operator's opt-in.
+    for (const [url, noProxy] of [["http://127.0.0.1:9", "127.0.0.1"], ["http://localhost:8080", "example.com, localhost:8080"], ["http://127.0.0.1:9", "*"], ["http://b.corp.example:80", ".corp.example"], ["http://[::1]:80", "[::1]"]] as const) {
+      assert.ok(await target(url, { HTTP_PROXY: "http://proxy.example:3128", NO_PROXY: noProxy, UNIDESK_ALLOW_INSECURE_BACKEND: url.includes("corp") ? "1" : "0" }), `${url} with NO_PROXY=${noProxy}`);
+    }
+    await assert.rejects(target("http://127.0.0.1:9", { HTTP_PROXY: "http://proxy.example:3128", no_proxy: "127.0.0.10,example.com" }), ConfigError);
+    assert.ok(await target("https://backend.example.com", { HTTP_PROXY: "http://proxy.example:3128", ALL_PROXY: "http://proxy.example:3128" }));
+    assert.ok(await target("http://127.0.0.1:9", { HTTP_PROXY: "http://proxy.example:3128" }, { allowInsecureBackend: true }));
+  });
   it("through the CLI: runs against a plain http backend off loopback exits 4 before anything is sent", async () => {
     const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "http://backend.example.com", UNIDESK_TOKEN: TOKEN });
     const sent: string[] = [];

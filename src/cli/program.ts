@@ -235,15 +235,21 @@ export function reportError(error: unknown, env: Env, json: boolean): number {
 }
 
 /**
- * `env` with its writers behind the output boundary (docs/security.md): every text has the secrets in
- * `env.secrets` redacted, and in human mode (stderr always: `--json` puts its document on stdout) every
+ * `env` with its writers behind the output boundary (docs/security.md): every text, and every file the CLI
+ * writes, has the secrets in `env.secrets` redacted, and in human mode (stderr always: `--json` puts its document on stdout) every
  * control, C1 and bidi character not marked as the CLI's own is shown escaped (io/terminal.ts).
  */
 export function guardedEnv(env: Env, json: boolean): Env {
   const guard = (writer: Env["stdout"], human: boolean): Env["stdout"] => ({
     write: (text) => writer.write(human ? guardTerminalText(redactSecrets(text, env.secrets)) : redactSecrets(text, env.secrets)),
   });
-  return { ...env, stdout: guard(env.stdout, outputFor(env, { json }).human), stderr: guard(env.stderr, true) };
+  return {
+    ...env,
+    stdout: guard(env.stdout, outputFor(env, { json }).human),
+    stderr: guard(env.stderr, true),
+    // A file the CLI writes (report --junit/--markdown/--html FILE) is an output too: the same redaction.
+    writeFileAtomic: (path, text) => env.writeFileAtomic(path, redactSecrets(text, env.secrets)),
+  };
 }
 
 /** The whole CLI as main.ts runs it: parse, run, report; returns the exit code. */

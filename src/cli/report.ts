@@ -84,7 +84,7 @@ export async function runReport(opts: ReportOptions, env: Env): Promise<void> {
   if (logs.reference !== null) out.note(renderResolved(logs.reference, logs.runId));
   // The operator's clone (the current directory) adds the subjects of the manifest commits in between, as in `logs`.
   const changes = logs.changes && (await addCommitSubjects(logs.changes, logs.result?.manifestCommit ?? null, ".", env));
-  const model = buildReportModel(logs, { now: env.now(), changes });
+  const model = buildReportModel(logs, { now: env.now(), changes, secrets: env.secrets });
   const texts = targets.map((t) => ({ ...t, text: RENDER[t.format](model) }));
   for (const t of texts) {
     if (t.path === "-") continue;

@@ -4,7 +4,7 @@ import { UsageError } from "../errors.ts";
 import { CI_NAMESPACE, DOCTOR_MIN_FREE_BYTES, PIPELINE_NAME, PIPELINE_SERVICE_ACCOUNT, checkAbsolutePath, checkProxyUrl, checkRepoUrl, checkStringSetting } from "../rules.ts";
 import template from "./doctor-probe.sh";
 import { decodeField, lenientText, malformed, readerRecords } from "./records.ts";
-import { fillTemplate, withIncludes } from "./template.ts";
+import { fillTemplate, prepared } from "./template.ts";
 
 /** One check's outcome, as `doctor` reports it (`--json`: id, ok, detail, hint when it failed). */
 export interface DoctorCheck {
@@ -97,7 +97,7 @@ export function renderDoctorProbe(settings: DoctorProbeSettings): string {
     if (![c.id, c.verb, c.resource, c.namespace ?? "", c.subresource ?? ""].every((w) => /^[a-z0-9./-]*$/.test(w))) throw new UsageError(`access check ${c.id} has a field that is not a plain word`);
   }
   return fillTemplate(
-    withIncludes(template, "doctor-probe.sh"),
+    prepared(template, "doctor-probe.sh"),
     {
       RUNS_ROOT: settings.runsRoot,
       WORK_ROOT: settings.workRoot,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2015,SC2059,SC2317,SC2329
-# unidesk-ci launcher, a fixed template: see docs/launcher.md.
+# unidesk-ci launcher: docs/launcher.md
 set -uo pipefail
 umask 077
 UCI_REPO=@@REPO@@
@@ -87,9 +87,10 @@ uci_detached() {
   for v in TERM INT; do trap 'uci_on_signal '$v $v; done
   trap 'cd / && rm -rf "$UCI_WORK"; uci_fail @@=STATUS_ERROR@@ "launcher exited unexpectedly during $UCI_PHASE"' EXIT
   echo $BASHPID >"$UCI_DIR/@@=LAUNCHER_PID_FILE@@"
-  # Private (umask 077), made by us in a proven root; entered once: nothing is looked up by path again.
+  # Private (umask 077), made by us in a proven root; entered once (and ours once entered): nothing is looked up
+  # by path again that another user could change.
   rm -rf "$UCI_WORK"
-  mkdir "$UCI_WORK" && cd "$UCI_WORK" || return
+  mkdir "$UCI_WORK" && cd "$UCI_WORK" && [[ -O . ]] || return
   UCI_PHASE=fetch
   # The proxy for git alone, no bypass, no fallback.
   git=(env -u no_proxy -u NO_PROXY git -c "http.proxy=$p" -C repo)

@@ -5,7 +5,7 @@ import {
   checkAbsolutePath, checkProxyUrl, checkRepoUrl, checkRunId, checkStringSetting,
 } from "../rules.ts";
 import template from "./launcher.sh";
-import { fillTemplate, withIncludes } from "./template.ts";
+import { fillTemplate, prepared } from "./template.ts";
 
 /** Everything the launcher is rendered from; nothing else reaches the host. */
 export interface LauncherSettings {
@@ -51,17 +51,6 @@ export function validateLauncherSettings(settings: LauncherSettings): void {
   checkStringSetting("egressProxy", s.egressProxy, (v) => tooLong(v, PROXY_URL_MAX) ?? checkProxyUrl(v));
 }
 
-/**
- * What is sent of the template: past its three-line header, no comment line (the `# @@RULES …@@` line stays, to
- * be expanded), no blank line and no indentation. The source keeps them, docs/launcher.md says what it does, and
- * the rendered launcher must fit LAUNCHER_MAX_BYTES. The template has no multi-line string or heredoc, so only
- * whitespace that means nothing to bash goes.
- */
-export function compactScript(text: string): string {
-  const lines = text.split("\n");
-  return [...lines.slice(0, 3), ...lines.slice(3).map((line) => line.trimStart()).filter((line) => line !== "" && !/^#(?! @@RULES )/.test(line))].join("\n") + "\n";
-}
-
 function tooLong(value: string, max: number): string | undefined {
   return value.length > max ? `is ${value.length} characters long; at most ${max} are allowed` : undefined;
 }
@@ -70,7 +59,7 @@ function tooLong(value: string, max: number): string | undefined {
 export function renderLauncher(settings: LauncherSettings): string {
   validateLauncherSettings(settings);
   return fillTemplate(
-    compactScript(withIncludes(template, "launcher.sh")),
+    prepared(template, "launcher.sh"),
     {
       REPO: settings.repo,
       MANIFEST_COMMIT: settings.manifestCommit,

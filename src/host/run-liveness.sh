@@ -18,6 +18,11 @@ uci_pid_runs() {
   local -a argv
   UCI_PID_SEEN=gone
   [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
+  # Another user's process is never this run's: a dead run's pid can be taken by anyone, with any command line.
+  if [[ ! -O /proc/$pid ]]; then
+    UCI_PID_SEEN="another user's process"
+    return 1
+  fi
   stat=
   { IFS= read -r -d '' stat <"/proc/$pid/stat"; } 2>/dev/null
   [[ -n $stat ]] || return 1

@@ -6,7 +6,7 @@ import { decodeCount, decodeField, lenientText, malformed, readerRecords } from 
 import { judgeResult } from "./result.ts";
 import { RUN_STATUSES, STATE_CORRUPT, STATE_RUNNING, STATUS_LOST } from "./run-dir.ts";
 import template from "./runs-lister.sh";
-import { fillTemplate, withIncludes } from "./template.ts";
+import { fillTemplate, prepared } from "./template.ts";
 
 /** What the runs lister is rendered from. */
 export interface RunsListerSettings {
@@ -26,7 +26,7 @@ export function renderRunsLister(settings: RunsListerSettings): string {
   const status = settings.status ?? "";
   if (status !== "" && !LISTED_STATUSES.includes(status)) throw new UsageError(`status ${JSON.stringify(status)} must be one of ${LISTED_STATUSES.join(", ")}`);
   const values = { RUNS_ROOT: settings.runsRoot, LIMIT: String(limit), RESULT_CAP_BYTES: String(RUNS_RESULT_CAP_BYTES), DEPLOY_CAP_BYTES: String(RUNS_DEPLOY_CAP_BYTES), STATUS: status };
-  return fillTemplate(withIncludes(template, "runs-lister.sh"), values, "runs-lister.sh");
+  return fillTemplate(prepared(template, "runs-lister.sh"), values, "runs-lister.sh");
 }
 
 /**

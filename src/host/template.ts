@@ -96,16 +96,79 @@ export function withContractWords(text: string, templateName: string): string {
   });
 }
 
+/** A run of a regex at least this long that a rule assigned earlier in the script holds is taken from it. */
+const SHARED_RUN_MIN = 40;
+
+/** Where `text` and `earlier` share their longest run: its start in each and its length (rules are short). */
+function longestShared(text: string, earlier: string): { start: number; at: number; length: number } {
+  let best = { start: 0, at: 0, length: 0 };
+  for (let i = 0; i < text.length; i++) {
+    for (let j = 0; j < earlier.length; j++) {
+      let n = 0;
+      while (i + n < text.length && text[i + n] === earlier[j + n]) n++;
+      if (n > best.length) best = { start: i, at: j, length: n };
+    }
+  }
+  return best;
+}
+
 /**
- * Replaces every `# @@RULES NAME…@@` line of `template` by one assignment per named rule (see
- * {@link ruleAssignment}), then every `@@NAME@@` by `shellQuote(values[NAME])` in one pass (values are never
- * rescanned). Each name must occur exactly once and every placeholder must have a value, so an unreplaced
- * placeholder is impossible; a mismatch is a bug in the template, not an operator error.
+ * Every `# @@RULES NAME…@@` line of `text` replaced by one assignment per named rule ({@link ruleAssignment}). A
+ * regex that repeats a long run of one assigned before it in the script (the port alternation HTTPS_REPO and
+ * PROXY_URL share) takes that run from the earlier variable, `'…'"${UCI_RE_X:offset:length}"'…'`: bash assigns
+ * the very same text, and the launcher's 8 KiB carry the run once.
+ */
+function withRules(text: string): string {
+  const assigned: [string, string][] = [];
+  const rule = (name: string): string => {
+    const value = ruleValue(name);
+    if (!(value instanceof RegExp)) return ruleAssignment(name);
+    const re = toBashRegex(value);
+    const shared = assigned.map(([from, earlier]) => ({ from, ...longestShared(re, earlier) })).reduce((a, b) => (b.length > a.length ? b : a), { from: "", start: 0, at: 0, length: 0 });
+    assigned.push([name, re]);
+    if (shared.length < SHARED_RUN_MIN) return ruleAssignment(name);
+    const part = (t: string) => (t === "" ? "" : shellQuote(t));
+    return `UCI_RE_${name}=${part(re.slice(0, shared.start))}"\${UCI_RE_${shared.from}:${shared.at}:${shared.length}}"${part(re.slice(shared.start + shared.length))}`;
+  };
+  return text.replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(rule).join("\n"));
+}
+
+/**
+ * Compacts a script for sending: past its three-line header, no comment line (the `# @@RULES …@@` line stays, to
+ * be expanded), no blank line and no indentation. The launcher's source keeps them, docs/launcher.md says what it
+ * does, and the rendered launcher must fit LAUNCHER_MAX_BYTES. It has no multi-line string or heredoc, so only
+ * whitespace that means nothing to bash goes.
+ */
+export function compactScript(text: string): string {
+  const lines = text.split("\n");
+  return [...lines.slice(0, 3), ...lines.slice(3).map((line) => line.trimStart()).filter((line) => line !== "" && !/^#(?! @@RULES )/.test(line))].join("\n") + "\n";
+}
+
+/**
+ * A host script with everything but its per-run values put in: its shared includes, its contract words
+ * (`@@=NAME@@`), the launcher compacted, its rules. The bundle carries its scripts prepared at build time
+ * (build/packed.ts), so none of this runs when an operator runs a command; from sources {@link prepared} does it.
+ */
+export function prepareScript(template: string, templateName: string): string {
+  const text = withContractWords(withIncludes(template, templateName), templateName);
+  return withRules(templateName === "launcher.sh" ? compactScript(text) : text);
+}
+
+declare const __UNIDESK_CI_PACKED__: boolean | undefined;
+
+/** `template` ready for {@link fillTemplate}: in the bundle it already is (build/packed.ts); from sources it is prepared here. */
+export function prepared(template: string, templateName: string): string {
+  return typeof __UNIDESK_CI_PACKED__ === "boolean" ? template : prepareScript(template, templateName);
+}
+
+/**
+ * Replaces every `@@NAME@@` of a prepared script ({@link prepared}) by `shellQuote(values[NAME])` in one pass
+ * (values are never rescanned). Each name must occur exactly once and every placeholder must have a value, so an
+ * unreplaced placeholder is impossible; a mismatch is a bug in the template, not an operator error.
  */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>, templateName: string): string {
-  const withRules = withContractWords(template, templateName).replace(RULES_LINE, (_line, names: string) => names.trim().split(" ").map(ruleAssignment).join("\n"));
   const seen = new Map<string, number>();
-  const out = withRules.replace(PLACEHOLDER, (_match, name: string) => {
+  const out = template.replace(PLACEHOLDER, (_match, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`${templateName}: placeholder @@${name}@@ has no value`);
     seen.set(name, (seen.get(name) ?? 0) + 1);
@@ -156,7 +219,8 @@ export function withIncludes(template: string, templateName: string): string {
  */
 export function fillRunTemplate(template: string, templateName: string, where: { runsRoot: string; runId: string }, extra: Readonly<Record<string, string>> = {}): string {
   checkStringSetting("runsRoot", where.runsRoot, checkAbsolutePath);
+  const script = prepared(template, templateName);
   // A script that includes run-ref.sh resolves @latest / @latest-failed itself; the others take run ids only.
-  checkStringSetting("runId", where.runId, template.includes("# uci:include run-ref.sh\n") ? checkRunRef : checkRunId);
-  return fillTemplate(withIncludes(template, templateName), { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
+  checkStringSetting("runId", where.runId, script.includes("\nuci_resolve_ref() {") ? checkRunRef : checkRunId);
+  return fillTemplate(script, { RUNS_ROOT: where.runsRoot, RUN_ID: where.runId, ...extra }, templateName);
 }

@@ -3,11 +3,15 @@
  * GitHub Actions, GitLab and Jenkins read JUnit XML. Text comes from {@link visibleText} (no character illegal in
  * XML 1.0 is left) and is escaped here.
  */
-import { failureHeadline, runDidNotSucceed, type ReportModel, type ReportTask } from "./report-model.ts";
+import { failureHeadline, runDidNotSucceed, visibleText, type ReportModel, type ReportTask } from "./report-model.ts";
 
-/** XML text or attribute value: markup escaped; in attributes tab, LF and CR as references (they would be normalised away). */
+/**
+ * XML text or attribute value: every character XML 1.0 does not allow shown as an escape ({@link visibleText}, so no
+ * caller can make the document unreadable), markup escaped; in attributes tab, LF and CR as references (they would
+ * be normalised away).
+ */
 export function xmlEscape(text: string, attribute = false): string {
-  const out = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const out = visibleText(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   return attribute ? out.replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;") : out;
 }
 

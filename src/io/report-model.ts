@@ -1,13 +1,14 @@
 /**
  * The plain data of `unidesk-ci report` (docs/commands.md#report): one run as the logs reader returned it, turned
- * into status, tasks with times, failures, phases, changes and step logs. Every untrusted string (task names,
- * messages, log lines) is made visible text here once ({@link visibleText}); the renderers only escape syntax.
+ * into status, tasks with times, failures, phases, changes and step logs. Every string of the model (task names,
+ * messages, log lines) is made visible text here once ({@link visibleDeep}); the renderers only escape syntax.
  */
 import type { RunLogs } from "../host/logs-reader.ts";
 import { resultStatusWord, type RunFailure, type RunPhase } from "../host/result.ts";
 import type { RunProgress } from "../host/progress.ts";
 import { checkProgressJson } from "../host/progress.ts";
-import { FAILURE_LINE_MAX_CHARS, FAILURE_TAIL_LINES, WATCH_PATH } from "../rules.ts";
+import { redactSecrets } from "../redact.ts";
+import { FAILURE_LINE_MAX_CHARS, FAILURE_TAIL_LINES, FULL_SHA, ISO_TIME, WATCH_PATH } from "../rules.ts";
 import { logSource, taskStates, type TaskState } from "../runs/tasks.ts";
 import { lineText } from "./render-follow.ts";
 import { formatDuration } from "./render-run.ts";
@@ -81,9 +82,12 @@ const span = (start: string | null | undefined, end: string | null | undefined, 
   return Number.isNaN(b) ? null : Math.max(0, b - a);
 };
 
-/** A log's content as visible lines (CRLF ends dropped; bytes that are not UTF-8 escaped as in `logs`). */
-function logLines(content: string | Uint8Array): string[] {
-  const text = typeof content === "string" ? content : lineText(content).replaceAll("\\x0a", "\n");
+/**
+ * A log's content as visible lines (CRLF ends dropped; bytes that are not UTF-8 escaped as in `logs`), the secrets
+ * redacted first: a tail line is cut later, and a cut through a secret would leave a prefix no writer recognises.
+ */
+function logLines(content: string | Uint8Array, secrets: readonly string[]): string[] {
+  const text = redactSecrets(typeof content === "string" ? content : lineText(content).replaceAll("\\x0a", "\n"), secrets);
   if (text === "") return [];
   return text.replace(/\n$/, "").split("\n").map((l) => visibleText(l.replace(/\r$/, "")));
 }
@@ -103,7 +107,7 @@ function failuresFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "tas
         step: said?.[1] ?? (log ? log.source.slice(t.name.length + 1) : null),
         exitCode: said ? Number(said[2]) : null,
         reason: t.reason ?? "Failed",
-        message: visibleText(tr?.message ?? ""),
+        message: tr?.message ?? "",
         log: log?.path ?? null,
         tail: log ? log.lines.slice(-FAILURE_TAIL_LINES).map((l) => l.slice(0, FAILURE_LINE_MAX_CHARS)) : [],
       };
@@ -118,45 +122,52 @@ function phasesFromTasks(tasks: ReportTask[], progress: Pick<RunProgress, "pipel
   return phases;
 }
 
-/** A JSON value with every string in it made {@link visibleText}. */
-const visibleDeep = <T>(value: T): T => JSON.parse(JSON.stringify(value), (_, v: unknown) => (typeof v === "string" ? visibleText(v) : v)) as T;
+/** A JSON value with every string in it made {@link visibleText}, the secrets redacted first. */
+const visibleDeep = <T>(value: T, secrets: readonly string[] = []): T =>
+  JSON.parse(JSON.stringify(value), (_, v: unknown) => (typeof v === "string" ? visibleText(redactSecrets(v, secrets)) : v)) as T;
 
-/** The report's data from one logs-reader answer (`changes` when the caller has them); `now` ends what still runs. */
-export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: RunChanges | null }): ReportModel {
+/**
+ * The report's data from one logs-reader answer (`changes` when the caller has them); `now` ends what still runs.
+ * The whole model goes through {@link visibleDeep} once at the end, so no field, today's or one added later, reaches
+ * a renderer with a secret (`secrets`: the token) or a character that is invisible, reorders text or is illegal in XML.
+ */
+export function buildReportModel(logs: FoundLogs, opts: { now: Date; changes?: RunChanges | null; secrets?: Iterable<string> }): ReportModel {
+  const secrets = [...(opts.secrets ?? [])];
   const source = taskSourceOf(logs);
   const progressText = logs.files.find((f) => f.path === "progress.json" && typeof f.content === "string")?.content as string | undefined;
   const progress = progressText === undefined ? null : checkProgressJson(progressText).progress;
   const tasks: ReportTask[] = (source ? taskStates(source) : []).map((t) => ({
-    name: visibleText(t.task),
+    name: t.task,
     state: t.state,
-    reason: t.reason === null ? null : visibleText(t.reason),
+    reason: t.reason,
     startedAt: t.startTime,
     finishedAt: t.completionTime,
     durationMs: t.state === "pending" || t.state === "skipped" ? null : span(t.startTime, t.state === "running" ? null : t.completionTime, opts.now),
   }));
   const logFiles: ReportLog[] = logs.files
     .filter((f) => WATCH_PATH.test(f.path))
-    .map((f) => ({ source: visibleText(logSource(f.path, source)), path: visibleText(f.path), lines: logLines(f.content), truncated: f.truncated, sizeBytes: f.sizeBytes }));
+    .map((f) => ({ source: logSource(f.path, source), path: f.path, lines: logLines(f.content, secrets), truncated: f.truncated, sizeBytes: f.sizeBytes }));
   const result = logs.result;
   const status = resultStatusWord(logs);
-  const startedAt = result?.startedAt ?? progress?.startedAt ?? progress?.pipelineRun?.startTime ?? null;
+  // progress.json's time and commit are checked here (result.json's by its schema): they are shown as facts.
+  const startedAt = result?.startedAt ?? [progress?.startedAt, progress?.pipelineRun?.startTime].find((t) => t && ISO_TIME.test(t)) ?? null;
   const finishedAt = result?.finishedAt ?? null;
-  return {
+  return visibleDeep<ReportModel>({
     runId: logs.runId,
     status,
-    reason: visibleText(logs.resultProblem ?? result?.reason ?? "") || null,
-    manifestCommit: result?.manifestCommit ?? progress?.manifestCommit ?? null,
+    reason: logs.resultProblem || result?.reason || null,
+    manifestCommit: result?.manifestCommit ?? (FULL_SHA.test(progress?.manifestCommit ?? "") ? progress!.manifestCommit! : null),
     pipelineRun: result?.pipelineRun ?? progress?.pipelineRun?.name ?? null,
     startedAt,
     finishedAt,
     durationMs: result?.durationMs ?? (status === "running" || finishedAt ? span(startedAt, finishedAt, opts.now) : null),
     tasks,
-    failures: result?.failures ? visibleDeep(result.failures) : failuresFromTasks(tasks, progress, logFiles),
-    phases: (result?.phases ?? phasesFromTasks(tasks, progress)).map((p) => ({ ...p, name: visibleText(p.name) })),
-    changes: opts.changes ? visibleDeep(opts.changes) : null,
+    failures: result?.failures ?? failuresFromTasks(tasks, progress, logFiles),
+    phases: result?.phases ?? phasesFromTasks(tasks, progress),
+    changes: opts.changes ?? null,
     logs: logFiles,
     generatedAt: opts.now.toISOString(),
-  };
+  }, secrets);
 }
 
 /** `✗ <task>/<step> exited <code>: <message>` (the reason when it has no exit code), the digest's line of a failure. */

@@ -1,5 +1,6 @@
 /** The pipeline's tasks and the source of each log file, from progress.json (or taskruns.json). Data, never text. */
 import type { RunProgress, TaskRunProgress } from "../host/progress.ts";
+import { parseRunFileJson } from "../host/run-json.ts";
 
 /** One pipeline task as the run last recorded it. */
 export interface TaskState {
@@ -32,7 +33,7 @@ export function taskStates(p: TaskSource): TaskState[] {
 export function taskSourceFromTaskRuns(text: string): TaskSource | null {
   let items: unknown;
   try {
-    items = (JSON.parse(text) as { items?: unknown }).items;
+    items = (parseRunFileJson(text) as { items?: unknown }).items;
   } catch {
     return null;
   }

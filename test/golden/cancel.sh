@@ -3,21 +3,21 @@
 set -uo pipefail
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 uci_safe() {
-  local p q u m n f a
+  local p q u m n f a w r=
   for q in "$2" -; do
-    [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
+    [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2") && r=${3-}
     a=() p=
     for f in ${q//\// }; do
       p+=/$f
-      [[ -d $p || -L $p ]] && a+=("$p")
+      [[ -e $p || -L $p || $r && $p == "$q" ]] && a+=("$p")
     done
     for p in "${a[@]}"; do
-      read -r u m n f
+      read -r u m n f && w="a $f of $n (uid $u) mode $m" || w=missing
       [[ $f == d* ]] && (((u == EUID || !u && ${#p} < ${#q}) && (!(m & 18) || m & 512 && ${#p} < ${#q}))) && continue
       [[ $f == sym* ]] && ((!u || u == EUID)) && continue
-      printf "unsafe $1 root $2: %s is a %s of %s (uid $u) mode $m; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$f" "$n"
+      printf "unsafe $1 root $2: %s is %s; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$w"
       return 1
-    done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}")
+    done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}" 2>/dev/null)
   done
   [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
   echo "$q"
@@ -69,6 +69,10 @@ uci_pid_runs() {
   local -a argv
   UCI_PID_SEEN=gone
   [[ $pid =~ ^[1-9][0-9]{0,9}$ && -e /proc/$pid ]] || return 1
+  if [[ ! -O /proc/$pid ]]; then
+    UCI_PID_SEEN="another user's process"
+    return 1
+  fi
   stat=
   { IFS= read -r -d '' stat <"/proc/$pid/stat"; } 2>/dev/null
   [[ -n $stat ]] || return 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2015,SC2059,SC2317,SC2329
-# unidesk-ci launcher, a fixed template: see docs/launcher.md.
+# unidesk-ci launcher: docs/launcher.md
 set -uo pipefail
 umask 077
 UCI_REPO='https://github.com/pikasTech/unidesk'
@@ -21,7 +21,7 @@ UCI_TIMEOUT_MS_MIN=60000
 UCI_TIMEOUT_MS_MAX=21600000
 UCI_RE_ABSOLUTE_PATH='^(/[A-Za-z0-9._-]+)+$'
 UCI_ABSOLUTE_PATH_MAX=128
-UCI_RE_PROXY_URL='^http://[A-Za-z0-9.-]+:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})/?$'
+UCI_RE_PROXY_URL='^http://[A-Za-z0-9.-]+'"${UCI_RE_HTTPS_REPO:24:87}"'/?$'
 UCI_PHASE=setup
 UCI_CHILD=
 uci_now() { date -u +%FT%T.%3NZ; }
@@ -53,21 +53,21 @@ done
 [[ $f ]] && uci_die "invalid $f"
 }
 uci_safe() {
-local p q u m n f a
+local p q u m n f a w r=
 for q in "$2" -; do
-[[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2")
+[[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2") && r=${3-}
 a=() p=
 for f in ${q//\// }; do
 p+=/$f
-[[ -d $p || -L $p ]] && a+=("$p")
+[[ -e $p || -L $p || $r && $p == "$q" ]] && a+=("$p")
 done
 for p in "${a[@]}"; do
-read -r u m n f
+read -r u m n f && w="a $f of $n (uid $u) mode $m" || w=missing
 [[ $f == d* ]] && (((u == EUID || !u && ${#p} < ${#q}) && (!(m & 18) || m & 512 && ${#p} < ${#q}))) && continue
 [[ $f == sym* ]] && ((!u || u == EUID)) && continue
-printf "unsafe $1 root $2: %s is a %s of %s (uid $u) mode $m; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$f" "$n"
+printf "unsafe $1 root $2: %s is %s; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$w"
 return 1
-done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}")
+done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}" 2>/dev/null)
 done
 [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
 echo "$q"
@@ -103,7 +103,7 @@ for v in TERM INT; do trap 'uci_on_signal '$v $v; done
 trap 'cd / && rm -rf "$UCI_WORK"; uci_fail error "launcher exited unexpectedly during $UCI_PHASE"' EXIT
 echo $BASHPID >"$UCI_DIR/launcher.pid"
 rm -rf "$UCI_WORK"
-mkdir "$UCI_WORK" && cd "$UCI_WORK" || return
+mkdir "$UCI_WORK" && cd "$UCI_WORK" && [[ -O . ]] || return
 UCI_PHASE=fetch
 git=(env -u no_proxy -u NO_PROXY git -c "http.proxy=$p" -C repo)
 git init -q repo && "${git[@]}" remote add origin "$UCI_REPO" || return

@@ -92,12 +92,18 @@ describe("a work root another local user could change is refused before anything
       await mkdir(join(root, "open"));
       await chmod(join(root, "open"), 0o777);
     }, /open is a directory of root \(uid 0\) mode 0777/],
+    // Found 2026-12-06: only directories and symlinks were checked, so a file at the name was skipped, and its owner
+    // could swap it for their directory once the launcher had passed.
+    ["a regular file of another uid at its name", async () => asNobody("touch", join(shared, "w-file")), /w-file is a regular (empty )?file of nobody \(uid 65534\)/],
+    ["a FIFO of another uid at its name", async () => asNobody("mkfifo", join(shared, "w-fifo")), /w-fifo is a fifo of nobody \(uid 65534\)/],
+    ["a file of another uid on its path", async () => asNobody("touch", join(shared, "w-path")), /w-path is a regular (empty )?file of nobody \(uid 65534\)/],
+    ["a root that is still missing after the launcher's mkdir", async () => undefined, /uci-missing is missing/],
   ];
-  const names = ["w-theirs", "w-link", "w-evil-link", "w-group", "open/work"];
+  const names = ["w-theirs", "w-link", "w-evil-link", "w-group", "open/work", "w-file", "w-fifo", "w-path/work", "/proc/1/uci-missing"];
   planted.forEach(([what, plant, says], i) => {
     it(`${what}: the run ends in error naming the path, owner, mode and fix; the planted root is untouched`, async () => {
       await plant();
-      const workRoot = join(i === 4 ? root : shared, names[i]!);
+      const workRoot = names[i]!.startsWith("/") ? names[i]! : join(i === 4 ? root : shared, names[i]!);
       const runId = `w-${i}`;
       const d = await dispatch(settings(runId, { workRoot }));
       assert.equal(d.code, 0, d.stderr);
@@ -110,6 +116,7 @@ describe("a work root another local user could change is refused before anything
       assert.match(String(result.reason), /make it yours \(uid 0\), mode 700, or set another workRoot$/);
       assert.equal(existsSync(join(d.state!.resultDir, "launcher.pid")), false, "nothing detached");
       assert.equal(existsSync(join(workRoot, runId)), false, "nothing written into the planted root");
+      assert.equal(existsSync(join(d.state!.resultDir, "deploy.json")), false, "nothing fetched");
       assertNotPwned();
     });
   });
@@ -138,6 +145,16 @@ describe("a runs root another local user could change is refused in the dispatch
       assert.match(e.message, new RegExp(`^unsafe runs root ${runsRoot}: .* nobody \\(uid 65534\\).*: nothing was started on D601$`));
       return true;
     });
+  });
+
+  it("a file of another uid at its name: refused the same way, nothing created (its owner cannot swap in their directory)", async () => {
+    const runsRoot = join(shared, "runs-file");
+    asNobody("touch", runsRoot);
+    const d = await dispatch(settings("r-4", { runsRoot }));
+    assert.equal(d.code, 4);
+    assert.equal(d.stdout, "");
+    assert.match(d.stderr, /^unidesk-ci launcher: unsafe runs root \S+runs-file: \S+runs-file is a regular (empty )?file of nobody \(uid 65534\) mode 0644; make it yours/);
+    assert.equal((await lstat(runsRoot)).isFile(), true, "their file untouched");
   });
 
   it("a symlink of another uid: refused the same way", async () => {

@@ -333,16 +333,26 @@ describe("launcher run against local git", () => {
     const s = settings("b", { runsRoot: "/proc/uci-cannot-exist", workRoot: `/${"w".repeat(ABSOLUTE_PATH_MAX - 1)}` });
     for (const [name, value] of [["TIMEOUT_MS", "60000"], ["TIMEOUT_MS", "21600000"], ["PROXY", "http://h.local:65535/"], ["REPO", "https://h:1/a"], ["RUN_ID", "a".repeat(40)]]) {
       const run = await runBash(handEdited(s, name!, value!), launcherEnv(root));
-      assert.equal(run.code, 1, `${name}=${value}: ${run.stderr}`);
-      assert.match(run.stderr, /cannot create result dir \/proc\/uci-cannot-exist\//);
+      assert.equal(run.code, 4, `${name}=${value}: ${run.stderr}`);
+      assert.match(run.stderr, /unsafe runs root \/proc\/uci-cannot-exist: \/proc\/uci-cannot-exist is missing; make it yours/);
     }
   });
 
-  it("fails visibly, without a state line, when the result dir cannot be created", async () => {
+  it("a runs root that cannot be created: refused (exit 4) with mkdir's reason and the fix, no state line", async () => {
     const s = settings("run-unwritable", { runsRoot: "/proc/uci-cannot-exist" });
     const run = await runBash(renderLauncher(s), launcherEnv(root));
-    assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /cannot create result dir \/proc\/uci-cannot-exist\//);
+    assert.equal(run.code, 4);
+    assert.match(run.stderr, /^mkdir: cannot create directory .*\/proc\/uci-cannot-exist.*\nunidesk-ci launcher: unsafe runs root \/proc\/uci-cannot-exist: \/proc\/uci-cannot-exist is missing; make it yours \(uid 0\), mode 700, or set another runsRoot\n$/);
+    assert.equal(run.stdout, "");
+  });
+
+  it("fails visibly, without a state line, when the result dir cannot be created", async () => {
+    const s = settings("run-unwritable", { runsRoot: join(root, "runs-blocked") });
+    await mkdir(s.runsRoot, { recursive: true, mode: 0o700 });
+    await writeFile(join(s.runsRoot, s.runId), "a file where the result dir goes\n");
+    const run = await runBash(renderLauncher(s), launcherEnv(root));
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /cannot create result dir \/\S+\/runs-blocked\/run-unwritable/);
     assert.equal(run.stdout, "");
   });
 });

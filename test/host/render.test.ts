@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { UsageError } from "../../src/errors.ts";
 import template from "../../src/host/launcher.sh";
@@ -6,8 +7,8 @@ import { renderLogsReader } from "../../src/host/logs-reader.ts";
 import {
   ABSOLUTE_PATH_MAX, DEFAULT_WORKSPACE, LAUNCHER_MAX_BYTES, PROXY_URL_MAX, REPO_URL_MAX, RUN_ID, RUN_ID_MAX, SCRIPT_PATH_MAX, TIMEOUT_MS_MAX, TIMEOUT_MS_MIN,
 } from "../../src/rules.ts";
-import { ruleAssignment, withContractWords, withIncludes } from "../../src/host/template.ts";
-import { compactScript, type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
+import { compactScript, ruleAssignment, withContractWords, withIncludes } from "../../src/host/template.ts";
+import { type LauncherSettings, renderLauncher } from "../../src/host/launcher.ts";
 import { assertGolden } from "../golden/golden.ts";
 import { bashSyntax, shellcheck } from "./helpers.ts";
 
@@ -71,8 +72,13 @@ describe("rendered launcher", () => {
     const t = withContractWords(compactScript(withIncludes(template, "launcher.sh")), "launcher.sh").split("\n");
     const at = t.findIndex((l) => l.startsWith("# @@RULES "));
     const names = t[at]!.slice("# @@RULES ".length, -"@@".length).split(" ");
-    const expanded = [...t.slice(0, at), ...names.map(ruleAssignment), ...t.slice(at + 1)];
     const r = rendered.split("\n");
+    // The rules block gives bash each rule's own value, a long run shared with an earlier rule taken from its variable.
+    const block = r.slice(at, at + names.length);
+    const values = (lines: string[]) => execFileSync("bash", ["-c", `${lines.join("\n")}\ndeclare -p ${lines.map((l) => l.slice(0, l.indexOf("="))).join(" ")}`], { encoding: "utf8" });
+    assert.equal(values(block), values(names.map(ruleAssignment)));
+    assert.ok(block.some((l) => l.includes(`"\${UCI_RE_HTTPS_REPO:`)), "PROXY_URL takes the port alternation from HTTPS_REPO");
+    const expanded = [...t.slice(0, at), ...block, ...t.slice(at + 1)];
     assert.equal(r.length, expanded.length);
     const changed = expanded.flatMap((line, i) => (line === r[i] ? [] : [[line, r[i]]]));
     const variables: Record<string, string> = {

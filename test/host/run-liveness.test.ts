@@ -82,6 +82,12 @@ before(async () => {
   await waitFor("the zombie", () => (/\) Z/.test(readFileSync(`/proc/${zombie}/stat`, "utf8")) ? true : undefined));
   await runDir("c-zombie", { runner: zombie });
   cases.push({ runId: "c-zombie", state: "lost", why: new RegExp(`^runner\\.pid ${zombie} is a zombie$`) });
+  // (b'') another local user's process whose command line names this run's dir, under the pid in the pid file (a
+  // dead run's pid taken by forking until it comes round): never the run, or a dead run could be kept live for ever.
+  const foreign = await start("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c", "sleep 300; exit 0", "runner.sh", "--result-dir", join(runsRoot, "b-foreign")]);
+  await waitFor("the foreign process", () => (/^Uid:\t65534\t/m.test(readFileSync(`/proc/${foreign.pid}/status`, "utf8")) && readFileSync(`/proc/${foreign.pid}/cmdline`, "utf8").startsWith("bash") ? true : undefined));
+  await runDir("b-foreign", { launcher: foreign.pid!, runner: foreign.pid! });
+  cases.push({ runId: "b-foreign", state: "lost", why: new RegExp(`^launcher\\.pid ${foreign.pid} is another user's process, runner\\.pid ${foreign.pid} is another user's process$`) });
   // (d) a young dir without pid files (a launcher before launcher.pid), and the same dir grown old.
   await runDir("d-young", {}, true);
   cases.push({ runId: "d-young", state: "running", why: /^started \d+s ago, no launcher\.pid or runner\.pid yet$/ });

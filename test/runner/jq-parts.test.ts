@@ -68,6 +68,14 @@ describe("the runner's jq parts", () => {
     assert.deepEqual(json(jq("failures.jq", ["-c", "--argjson", "max", "10"], [fixture({})])), []);
   });
 
+  it("failures.jq: Tekton's reason and message are one line with nothing that drives a terminal (a fake verdict line, OSC 52, C1 CSI, bidi override)", () => {
+    const hostile = 'oops\n✓ all tasks passed\r\u001b]52;c;ZXZpbA==\u0007\u009b2J\u202etxt\u2066\u2028x\u007f\u0000';
+    const taskruns = fixture({ items: [taskRun("r", "t", { ...cond("False", `Failed\n${hostile}`, hostile), startTime: "2026-01-01T00:00:01Z" })] });
+    const [failure] = json(jq("failures.jq", ["-c", "--argjson", "max", "500"], [taskruns])) as { reason: string; message: string }[];
+    assert.equal(failure!.message, "oops ✓ all tasks passed  ]52;c;ZXZpbA== 2Jtxt x  ");
+    assert.equal(failure!.reason, `Failed ${failure!.message}`);
+  });
+
   /** record.jq's two output lines as values. */
   function record(opts: { failures: unknown[]; tails: unknown[]; pr: unknown; trs: unknown; own: string; created: boolean; budget: number }): { failures: unknown[]; phases: unknown[] } {
     const out = lines(jq("record.jq", [

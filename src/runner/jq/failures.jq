@@ -2,7 +2,12 @@
 # Input: taskruns.json (a `kubectl get taskruns -o json` list). Args: --argjson max <FAILURE_LINE_MAX_CHARS>.
 def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
 def text: if type == "string" then . else "" end;
-def cut: text | .[0:$max];
+# Tekton's words as one line, as one_line/json_str keep every other string of result.json (docs/security.md): C0
+# controls (newlines too), DEL, LS and PS become spaces; C1 controls and bidi overrides/isolates go.
+def cut: text | .[0:$max] | explode
+  | map(if . < 32 or . == 127 or . == 8232 or . == 8233 then 32
+        elif (. >= 128 and . < 160) or (. >= 8234 and . <= 8238) or (. >= 8294 and . <= 8297) then empty else . end)
+  | implode;
 [.items[]? | select(.kind == null or .kind == "TaskRun") | cond as $c
  | select($c.status == "False" and ($c.reason | text) != "TaskRunCancelled")
  | (.metadata.labels["tekton.dev/pipelineTask"] // .metadata.name | text) as $task
