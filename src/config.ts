@@ -212,8 +212,17 @@ async function readToken(env: Env, found: [string, string] | undefined, isFile: 
   return { token, tokenSource: source };
 }
 
-/** Resolves every setting: flags > environment > config file > defaults. Throws ConfigError on bad values. */
-export async function resolveConfig(flags: ConfigFlags, env: Env): Promise<Config> {
+/**
+ * Resolves every setting: flags > environment > config file > defaults. Throws ConfigError on bad values. Until it
+ * settled no child starts (`env.secretReads`): a token it reads from a file becomes a secret first.
+ */
+export function resolveConfig(flags: ConfigFlags, env: Env): Promise<Config> {
+  const config = readConfig(flags, env);
+  env.secretReads.push(config.catch(() => undefined));
+  return config;
+}
+
+async function readConfig(flags: ConfigFlags, env: Env): Promise<Config> {
   const v = env.vars;
   const configFile = configFilePath(v);
   const file = await readConfigFile(configFile, env);

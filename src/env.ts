@@ -27,6 +27,17 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Written to the child's standard input, which is then closed; absent: standard input is empty. */
   stdin?: string;
+  /** Variables of the CLI's environment the child must not inherit (beside `UNIDESK_*` and secrets; `env` may set them again). */
+  dropEnv?: RegExp;
+  /** More stdout than this kills the child: the spawn rejects with a {@link SpawnOutputError}. @default SPAWN_STDOUT_MAX_BYTES */
+  maxStdoutBytes?: number;
+}
+
+/** A child answered more stdout than its bound (SpawnOptions.maxStdoutBytes); it was killed. */
+export class SpawnOutputError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`answered more than ${maxBytes} bytes`);
+  }
 }
 
 /** Runs a program to completion, capturing its output (no shell). */
@@ -64,6 +75,11 @@ export interface Env {
    * the output writers of runMain replace them with `***` once more (docs/security.md).
    */
   secrets: Set<string>;
+  /**
+   * Reads under way that may add to `secrets` (resolveConfig reading a token file): the real spawn starts a child
+   * only once they settled, so no copy of such a token reaches a child started beside the read.
+   */
+  secretReads: Promise<unknown>[];
 }
 
 /** Options of {@link Env.readFile}. */
@@ -148,12 +164,12 @@ export function decodeText(bytes: Uint8Array, path: string): string {
 /**
  * The environment a child process gets (git, and everything git starts: hooks, credential helpers, ssh):
  * the CLI's own, minus every `UNIDESK_*` variable (the token, its file, the backend URL) and every variable whose
- * value holds one of `secrets`, plus `extra` (docs/security.md).
+ * value holds one of `secrets` or whose name `drop` matches, plus `extra` (docs/security.md).
  */
-export function childEnvironment(vars: Readonly<Record<string, string | undefined>>, secrets: Iterable<string>, extra: Record<string, string> = {}): Record<string, string> {
+export function childEnvironment(vars: Readonly<Record<string, string | undefined>>, secrets: Iterable<string>, extra: Record<string, string> = {}, drop?: RegExp): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(vars)) {
-    if (value === undefined || /^UNIDESK_/i.test(name) || holdsSecret(value, secrets)) continue;
+    if (value === undefined || /^UNIDESK_/i.test(name) || drop?.test(name) || holdsSecret(value, secrets)) continue;
     out[name] = value;
   }
   return { ...out, ...extra };
@@ -225,6 +241,7 @@ export function fakeEnv(options: FakeEnvOptions = {}): Env & { out(): string; er
     },
     signal: options.signal ?? new AbortController().signal,
     secrets: new Set(),
+    secretReads: [],
     out: () => out,
     err: () => err,
     clockMs: () => clock,

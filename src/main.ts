@@ -1,5 +1,6 @@
 /** Entry point: the only file touching process globals. Builds the real Env, runs the CLI, maps errors to exit codes. */
-import { childEnvironment, decideColor, type Env, type Spawn } from "./env.ts";
+import { decideColor, type Env } from "./env.ts";
+import { makeSpawn } from "./spawn.ts";
 import { DispatchError, ExitCode, InterruptedError } from "./errors.ts";
 import { guardedEnv, reportError, runMain, wantsJson } from "./cli/program.ts";
 import { makeReadFile } from "./read-file.ts";
@@ -7,34 +8,7 @@ import { checkOutputPath, writeFileAtomic } from "./write-file.ts";
 
 // `process` is the runtime's global (Node, Deno and Bun all have it): `import process from "node:process"` made
 // Node build an ES module facade that reads every property of process, opening stdin and more (~1 ms per start).
-// node:child_process and node:fs are loaded on first use: --help and --version never pay for them.
-// Children never see the token: not in UNIDESK_TOKEN, not in any variable holding it (env.ts childEnvironment).
-const makeSpawn = (secrets: Set<string>): Spawn => async (cmd, args, options = {}) => {
-  const { spawn: spawnChild } = await import("node:child_process");
-  return new Promise((resolve, reject) => {
-    const child = spawnChild(cmd, args, {
-      cwd: options.cwd,
-      env: childEnvironment(process.env, secrets, options.env),
-      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      signal: options.signal,
-    });
-    if (options.stdin !== undefined) {
-      // A child that exits without reading all of it (git refusing the repository) must not crash the CLI.
-      child.stdin?.on("error", () => undefined);
-      child.stdin?.end(options.stdin);
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on("data", (b: Buffer) => out.push(b));
-    child.stderr!.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: Buffer.concat(err).toString("utf8") });
-    });
-  });
-};
-
+// node:fs is loaded on first use: --help and --version never pay for it. The spawn is src/spawn.ts.
 /** Whether an error is a closed pipe or terminal on the other end (Node `EPIPE`, Deno/Bun `BrokenPipe`). */
 const isClosedOutput = (error: unknown): boolean => {
   const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
@@ -61,6 +35,7 @@ function writeOrQuit(stream: NodeJS.WriteStream, text: string): void {
 function realEnv(controller: AbortController): Env {
   const vars = process.env;
   const secrets = new Set<string>();
+  const secretReads: Promise<unknown>[] = [];
   return {
     stdout: { write: (t) => writeOrQuit(process.stdout, t) },
     stderr: { write: (t) => writeOrQuit(process.stderr, t) },
@@ -79,12 +54,13 @@ function realEnv(controller: AbortController): Env {
         signal?.addEventListener("abort", onAbort, { once: true });
       }),
     fetch: (...args) => fetch(...args),
-    spawn: makeSpawn(secrets),
+    spawn: makeSpawn(vars, secrets, secretReads),
     readFile: makeReadFile({ signal: controller.signal, stdin: () => process.stdin, uid: process.getuid?.() }),
     checkOutputPath,
     writeFileAtomic,
     signal: controller.signal,
     secrets,
+    secretReads,
   };
 }
 

@@ -271,3 +271,9 @@ export const KUBECTL_REQUEST_GO_ENV = `${KUBECTL_STREAM_GO_ENV} GOGC=off GOMEMLI
 export const PIPELINERUNS_RESOURCE = "pipelineruns.v1.tekton.dev";
 /** The TaskRuns, named as {@link PIPELINERUNS_RESOURCE} is. */
 export const TASKRUNS_RESOURCE = "taskruns.v1.tekton.dev";
+
+/**
+ * The most stdout the CLI takes from one child (git): beyond it the child is killed and the command fails with one
+ * line. Every git answer it reads is small (a deploy.json of at most MANIFEST_MAX_BYTES, trees, 50 log lines).
+ */
+export const SPAWN_STDOUT_MAX_BYTES = 16 * 1024 * 1024;

@@ -432,7 +432,7 @@ describe("the token never goes in cleartext off this machine unless the operator
     await assert.rejects(target("http://backend.example.com", {}, {}, { allowInsecureBackend: false }), ConfigError);
   });
   it("a proxy variable in front of a plain http backend, even on loopback: refused, the variable and the fix named (Deno and Bun would send through it)", async () => {
-    for (const proxy of [{ HTTP_PROXY: "http://user:pw@proxy.example:3128" }, { http_proxy: "http://127.0.0.1:3128" }, { ALL_PROXY: "socks5://proxy.example:1080" }, { all_proxy: "http://p:1" }]) {
+    for (const proxy of [{ HTTP_PROXY: "http://user:pw@proxy.example:3128" }, { http_proxy: "http://127.0.0.1:3128" }, { ALL_PROXY: "socks5://proxy.example:1080" }, { all_proxy: "http://p:1" }] as Record<string, string>[]) {
       const [name] = Object.keys(proxy);
       await assert.rejects(target("http://127.0.0.1:9", proxy), (e) => {
         assert.ok(e instanceof ConfigError, String(e));
@@ -450,6 +450,14 @@ describe("the token never goes in cleartext off this machine unless the operator
     await assert.rejects(target("http://127.0.0.1:9", { HTTP_PROXY: "http://proxy.example:3128", no_proxy: "127.0.0.10,example.com" }), ConfigError);
     assert.ok(await target("https://backend.example.com", { HTTP_PROXY: "http://proxy.example:3128", ALL_PROXY: "http://proxy.example:3128" }));
     assert.ok(await target("http://127.0.0.1:9", { HTTP_PROXY: "http://proxy.example:3128" }, { allowInsecureBackend: true }));
+  });
+  it("while it reads, no child may start: resolveConfig is in env.secretReads from its first step (src/spawn.ts waits for it)", async () => {
+    const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "https://b.example", UNIDESK_TOKEN: TOKEN });
+    const reading = resolveConfig({}, env);
+    assert.equal(env.secretReads.length, 1);
+    await reading;
+    await env.secretReads[0];
+    assert.ok(env.secrets.has(TOKEN));
   });
   it("through the CLI: runs against a plain http backend off loopback exits 4 before anything is sent", async () => {
     const { env } = await setup(undefined, { UNIDESK_BACKEND_URL: "http://backend.example.com", UNIDESK_TOKEN: TOKEN });

@@ -1,5 +1,5 @@
 /** Reads deploy.json from `origin/master` of the operator's clone and checks it (docs/manifest.md). */
-import { anySignal, decodeText, FileReadError, isStdinPath, type Env, type SpawnResult } from "../env.ts";
+import { anySignal, decodeText, FileReadError, isStdinPath, SpawnOutputError, type Env, type SpawnResult } from "../env.ts";
 import { ManifestError, UsageError } from "../errors.ts";
 import { findDuplicateKey, parseJson } from "../json-text.ts";
 import { formatIssuePath, manifestIssuesError, ROOT_PATH, toManifestIssues } from "./issues.ts";
@@ -137,6 +137,14 @@ const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GCM_INTERACTIVE: "never" } as const;
  */
 export const GIT_READ_ENV = { ...GIT_ENV, GIT_NO_REPLACE_OBJECTS: "1", GIT_GRAFT_FILE: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_ATTR_NOSYSTEM: "1" } as const;
 
+/**
+ * Variables that make git read another repository, object store, index or config than `-C <clone>` names (git's
+ * own list, `git rev-parse --local-env-vars`, and the ones that set config): never inherited, so a GIT_DIR a hook
+ * or a script exported cannot have the CLI read and credit a repository the operator did not name, past git's
+ * ownership check. The ones the CLI sets itself ({@link GIT_READ_ENV}) are set again.
+ */
+export const GIT_REPO_ENV = /^GIT_(DIR|WORK_TREE|IMPLICIT_WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|COMMON_DIR|NAMESPACE|PREFIX|INTERNAL_SUPER_PREFIX|SHALLOW_FILE|GRAFT_FILE|NO_REPLACE_OBJECTS|REPLACE_REF_BASE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+)$/;
+
 /** `-c` settings put before every git command: no hook, no fsmonitor, no replace objects whatever the clone's config says. */
 export const GIT_SAFE_ARGS = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.useReplaceRefs=false"] as const;
 
@@ -230,12 +238,15 @@ export function makeGit(repoDir: string, env: Env, limit?: GitBound): Git {
     const outlasted = () => !env.signal.aborted && bound?.aborted === true;
     const hung = () => refError(repoDir, `git did not answer within ${limit!.ms} ms ${limit!.what}`);
     try {
-      const result = await env.spawn("git", ["-C", repoDir, ...GIT_SAFE_ARGS, ...args], { env: { ...GIT_ENV, ...extraEnv }, signal, ...(stdin === undefined ? {} : { stdin }) });
+      const result = await env.spawn("git", ["-C", repoDir, ...GIT_SAFE_ARGS, ...args], { env: { ...GIT_ENV, ...extraEnv }, dropEnv: GIT_REPO_ENV, signal, ...(stdin === undefined ? {} : { stdin }) });
       if (outlasted()) throw hung();
       return result;
     } catch (error) {
       if (env.signal.aborted || error instanceof ManifestError) throw error;
       if (outlasted()) throw hung();
+      if (error instanceof SpawnOutputError) {
+        throw refError(repoDir, `git answered more than ${error.maxBytes} bytes (git ${args[0]}); an object that large is no deploy.json (at most ${MANIFEST_MAX_BYTES} bytes): shrink it at origin/master`, error);
+      }
       throw refError("git", `cannot run git (${error instanceof Error ? error.message : String(error)}); install git and make sure it is on PATH`, error);
     } finally {
       dispose();

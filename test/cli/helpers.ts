@@ -3,13 +3,11 @@ import type { Env, Spawn } from "../../src/env.ts";
 import { runMain } from "../../src/cli/program.ts";
 import { HttpMock, REST } from "../http-mock.ts";
 import { checkJsonRun } from "../io/json-check.ts";
+import { makeSpawn } from "../../src/spawn.ts";
 import { runProcess } from "../support/spawn.ts";
 
-/** A real Spawn (git and bash run for real in command tests). */
-export const realSpawn: Spawn = async (cmd, args, options = {}) => {
-  const { code, stdout, stdoutBytes, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, input: options.stdin });
-  return { code, stdout, stdoutBytes, stderr };
-};
+/** The real Spawn (git and bash run for real in command tests), as main.ts wires it. */
+export const realSpawn: Spawn = makeSpawn(process.env, new Set(), []);
 
 /** One dispatch the fake backend received (token checked, then dropped). */
 export interface Dispatched {

@@ -4,6 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { availableRuntimes, runCli, RUNTIMES, type CliRun } from "./helpers.ts";
 
@@ -161,6 +162,39 @@ describe("files the CLI reads, through the bundle", () => {
         const { XDG_CONFIG_HOME, file } = configHome(`foreign-${runtime}`, `{ "backendUrl": "https://attacker.example" }`);
         chownSync(file, 65534, 65534);
         assertOneLine(await run(["run-dev-e2e", "--dry-run"], { XDG_CONFIG_HOME }, runtime), 4, /^error: .*config\.json: is owned by uid 65534, not by you \(uid 0\): another user could have written it; use a file of your own or remove it$/);
+      });
+    }
+  });
+
+  describe("no cleartext token through a proxy", () => {
+    // Deno and Bun (so the standalone executable) send a plain http:// request through HTTP_PROXY, token and all,
+    // even to a loopback backend (found 2026-12-06): refused before anything is sent, on every runtime alike.
+    let proxy: Server;
+    const seen: string[] = [];
+    before(async () => {
+      proxy = createServer((socket) => {
+        seen.push("connection");
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    });
+    after(() => proxy.close());
+    for (const runtime of availableRuntimes()) {
+      it(`${runtime}: an http:// backend behind HTTP_PROXY → exit 4, one line naming the variable and the fix, the proxy never reached`, async () => {
+        const { port } = proxy.address() as AddressInfo;
+        const env = { UNIDESK_BACKEND_URL: "http://127.0.0.1:9", UNIDESK_TOKEN: TOKEN, HTTP_PROXY: `http://127.0.0.1:${port}` };
+        const human = await run(["runs"], env, runtime);
+        assert.equal(human.code, 4, human.stderr);
+        const [error, hint, ...rest] = human.stderr.trimEnd().split("\n");
+        assert.match(error!, new RegExp(`^error: refusing to send the token in cleartext to http://127\\.0\\.0\\.1:9 through the proxy HTTP_PROXY=http://127\\.0\\.0\\.1:${port} `));
+        assert.match(hint!, /^hint: add the backend's host to NO_PROXY/);
+        assert.deepEqual(rest, []);
+        assertNoToken(human);
+        assert.deepEqual(seen, []);
+        // Exempted for the backend's host: the request goes straight to it (nothing listens on port 9: exit 5).
+        const direct = await run(["runs"], { ...env, NO_PROXY: "127.0.0.1" }, runtime);
+        assert.equal(direct.code, 5, direct.stderr);
+        assert.deepEqual(seen, []);
       });
     }
   });

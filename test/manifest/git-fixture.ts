@@ -1,5 +1,5 @@
 /** Real git repositories for loadFromOrigin tests: a bare origin, a seed clone that pushes, an operator clone. */
-import { runProcess } from "../support/spawn.ts";
+import { makeSpawn } from "../../src/spawn.ts";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -37,10 +37,9 @@ function isolatedEnv(root: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs like main.ts's spawn: stdout as text and as the bytes received. */
-async function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
-  const { code, stdout, stdoutBytes, stderr } = await runProcess(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, signal: options.signal, input: options.stdin });
-  return { code, stdout, stdoutBytes, stderr };
+/** Runs through main.ts's spawn (src/spawn.ts) in `env`: what git inherits, its bounds, its stdout as text and bytes. */
+function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<SpawnResult> {
+  return makeSpawn(env, new Set(), [])(cmd, args, options);
 }
 
 /** One spawn call as loadFromOrigin made it. */
@@ -63,8 +62,8 @@ export interface GitFixture {
   gitInput(dir: string, stdin: string, ...args: string[]): Promise<string>;
   /** Writes files (null: delete) in the seed clone, commits and pushes them to origin master; `gitlinks` are submodule entries (path → commit). */
   push(files: Record<string, string | Uint8Array | null>, options?: { symlinks?: Record<string, string>; gitlinks?: Record<string, string> }): Promise<string>;
-  /** A fakeEnv whose spawn runs real git in the isolated environment, recording every call. */
-  env(): Env & { calls: SpawnCall[] };
+  /** A fakeEnv whose spawn runs real git in the isolated environment (plus `vars`), recording every call. */
+  env(vars?: NodeJS.ProcessEnv): Env & { calls: SpawnCall[] };
   cleanup(): Promise<void>;
 }
 
@@ -135,11 +134,11 @@ export async function createGitFixture(options: FixtureOptions = {}): Promise<Gi
       return r.stdout.trim();
     },
     push,
-    env: () => {
+    env: (vars = {}) => {
       const calls: SpawnCall[] = [];
       const spawnGit: Spawn = (cmd, args, opts = {}) => {
         calls.push({ cmd, args, env: opts.env, stdin: opts.stdin });
-        return run(cmd, args, env, opts);
+        return run(cmd, args, { ...env, ...vars }, opts);
       };
       return Object.assign(fakeEnv({ spawn: spawnGit, cwd: operator }), { calls });
     },

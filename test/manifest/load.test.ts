@@ -7,7 +7,7 @@ import { ManifestError, ExitCode, UsageError } from "../../src/errors.ts";
 import { loadFromFile, loadFromOrigin, parseManifestText, unpushedManifestWarning } from "../../src/manifest/load.ts";
 import { fakeEnv } from "../../src/env.ts";
 import { makeReadFile } from "../../src/read-file.ts";
-import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, SERVICES_MAX } from "../../src/rules.ts";
+import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, SERVICES_MAX, SPAWN_STDOUT_MAX_BYTES } from "../../src/rules.ts";
 import { createGitFixture, goodManifest, MANIFEST_REPO, ORIGIN_URL, type GitFixture } from "./git-fixture.ts";
 
 const fixtures: GitFixture[] = [];
@@ -308,6 +308,28 @@ describe("validate says ok, D601 says no: the bounds hold at the commit too", ()
     const big = JSON.stringify({ ...goodManifest(), padding: "x".repeat(MANIFEST_MAX_BYTES) });
     const f = await fixture({ files: { "deploy.json": big, "scripts/ci/dev-e2e.sh": SCRIPT } });
     await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch: true }), new RegExp(`^origin/master:deploy\\.json: \\(root\\): is larger than ${MANIFEST_MAX_BYTES} bytes`), "(root)");
+  });
+
+  it(`a deploy.json larger than git may answer (${SPAWN_STDOUT_MAX_BYTES} bytes) → one ManifestError, git killed, nothing buffered past the bound`, async () => {
+    // Uniform text packs to almost nothing, so pushing it is cheap; reading it whole once crashed the CLI (a string
+    // too long for the runtime, a stack trace, exit 1).
+    const huge = JSON.stringify({ ...goodManifest(), padding: "a".repeat(SPAWN_STDOUT_MAX_BYTES + 1024) });
+    const f = await fixture({ files: { "deploy.json": huge, "scripts/ci/dev-e2e.sh": SCRIPT } });
+    for (const fetch of [false, true]) {
+      const e = await rejectsWith(loadFromOrigin(f.operator, f.env(), { fetch }), new RegExp(`git answered more than ${SPAWN_STDOUT_MAX_BYTES} bytes \\(git cat-file\\); an object that large is no deploy\\.json \\(at most ${MANIFEST_MAX_BYTES} bytes\\): shrink it at origin/master`));
+      assert.equal(e.exitCode, ExitCode.usage);
+    }
+  });
+
+  it("GIT_DIR (or another repository-selecting GIT_* variable) inherited from a hook or script does not choose what is read", async () => {
+    const f = await fixture();
+    const other = await fixture({ files: { "deploy.json": manifestText({ timeoutMs: 1_799_999 }), "scripts/ci/dev-e2e.sh": SCRIPT } });
+    const mine = await loadFromOrigin(f.operator, f.env(), { fetch: false });
+    for (const vars of [{ GIT_DIR: join(other.operator, ".git") }, { GIT_OBJECT_DIRECTORY: join(other.operator, ".git", "objects"), GIT_COMMON_DIR: join(other.operator, ".git") }, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.useReplaceRefs", GIT_CONFIG_VALUE_0: "true" }]) {
+      const loaded = await loadFromOrigin(f.operator, f.env(vars), { fetch: false });
+      assert.equal(loaded.commit, mine.commit, JSON.stringify(vars));
+      assert.equal(loaded.manifest.environments.dev.ci.timeoutMs, mine.manifest.environments.dev.ci.timeoutMs);
+    }
   });
 
   it("nesting 300 deep in a key the runner never reads, and 2000 services → refused at the commit", async () => {
