@@ -31,6 +31,7 @@ export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> 
   ["FAILURE_TAIL_LINES", "FAILURE_TAIL_LINES"],
   ["FAILURE_LINE_MAX_CHARS", "FAILURE_LINE_MAX_CHARS"],
   ["RESULT_MAX_BYTES", "RESULT_MAX_BYTES"],
+  ["POD_LOG_MAX_BYTES", "POD_LOG_MAX_BYTES"],
   ["ISO_TIME_RE", "ISO_TIME"],
   // kubectl's Go runtime settings (docs/runner.md#kubectl).
   ["KUBECTL_STREAM_GO_ENV", "KUBECTL_STREAM_GO_ENV"],

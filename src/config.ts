@@ -283,18 +283,17 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /**
  * The proxy variable (`NAME=url`, userinfo redacted) a runtime may send a plain http:// request to `host` through:
- * Deno and Bun (so the standalone executable) honour `http_proxy`/`HTTP_PROXY`/`all_proxy`/`ALL_PROXY` unless
- * `no_proxy`/`NO_PROXY` names the host (`*`, the host, or a domain it is in; ports are not read). Such a proxy, even
- * one on loopback, may carry the request on in cleartext, token and all. Undefined when none applies.
+ * Deno and Bun (so the standalone executable) honour `http_proxy`/`HTTP_PROXY`/`all_proxy`/`ALL_PROXY`. Such a
+ * proxy, even one on loopback, may carry the request on in cleartext, token and all. The backend counts as exempt
+ * only when every one of `no_proxy` and `NO_PROXY` that is set (empty counts) lists its host name exactly: the
+ * runtimes read these lists differently (which variable wins, `*`, ports, suffixes, case, separators), so only what
+ * all of them read alike is believed. Undefined when no proxy applies.
  */
 export function cleartextProxy(vars: Readonly<Record<string, string | undefined>>, hostname: string): string | undefined {
   const name = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].find((n) => vars[n]);
   if (name === undefined) return undefined;
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  const exempt = `${vars.no_proxy ?? ""},${vars.NO_PROXY ?? ""}`.split(/[\s,]+/).some((entry) => {
-    const d = entry.toLowerCase().replace(/^\[(.*)\](:\d+)?$/, "$1").replace(/^([^:]*):\d+$/, "$1").replace(/^\*?\./, "");
-    return d === "*" || (d !== "" && (host === d || host.endsWith(`.${d}`)));
-  });
+  const lists = [vars.no_proxy, vars.NO_PROXY].filter((l): l is string => l !== undefined);
+  const exempt = lists.length > 0 && lists.every((l) => l.split(",").some((entry) => entry.trim() === hostname));
   return exempt ? undefined : `${name}=${redactUserinfo(vars[name]!)}`;
 }
 
@@ -313,7 +312,7 @@ export function requireDispatchTarget(config: Config): DispatchTarget {
   }
   if (config.cleartextProxy !== undefined && config.allowInsecureBackend === undefined) {
     throw new ConfigError(`refusing to send the token in cleartext to ${config.backendUrl} through the proxy ${config.cleartextProxy} (Deno and Bun send plain http:// requests through it)`, {
-      hint: "add the backend's host to NO_PROXY (e.g. NO_PROXY=127.0.0.1,localhost), unset the proxy variable for unidesk-ci, or use the https:// URL; if the proxy is trusted, pass --allow-insecure-backend",
+      hint: "list the backend's host name exactly in NO_PROXY (and in no_proxy, if set), e.g. NO_PROXY=127.0.0.1,localhost; or unset the proxy variable for unidesk-ci, or use the https:// URL; if the proxy is trusted, pass --allow-insecure-backend",
     });
   }
   if (config.tokenError !== undefined) throw config.tokenError;

@@ -57,6 +57,13 @@ export const DEFAULT_WORKSPACE = {
 
 /** Largest result.json (bytes): the readers and the cancel script return this much of it, and a bigger one is `corrupt`. */
 export const RESULT_MAX_BYTES = 262_144;
+
+/**
+ * The most bytes of one container's log the runner saves (its live stream and its final fetch alike, `kubectl logs
+ * --limit-bytes`): a container that logs without end cannot fill D601's disk; the cut is noted in the file and in
+ * runner.log (docs/runner.md#pod-logs).
+ */
+export const POD_LOG_MAX_BYTES = 16 * 1024 * 1024;
 /** A pipeline task name (`logs --task`): a DNS label, as Tekton requires of a Pipeline's task names. */
 export const TASK_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 

@@ -443,11 +443,17 @@ describe("the token never goes in cleartext off this machine unless the operator
         return true;
       });
     }
-    // NO_PROXY exempting the host (itself, `*`, its domain, with a port), an https backend, or the operator's opt-in.
-    for (const [url, noProxy] of [["http://127.0.0.1:9", "127.0.0.1"], ["http://localhost:8080", "example.com, localhost:8080"], ["http://127.0.0.1:9", "*"], ["http://b.corp.example:80", ".corp.example"], ["http://[::1]:80", "[::1]"]] as const) {
-      assert.ok(await target(url, { HTTP_PROXY: "http://proxy.example:3128", NO_PROXY: noProxy, UNIDESK_ALLOW_INSECURE_BACKEND: url.includes("corp") ? "1" : "0" }), `${url} with NO_PROXY=${noProxy}`);
+    // Exempt only when every set list names the host exactly (the runtimes disagree on everything else).
+    const proxy = { HTTP_PROXY: "http://proxy.example:3128" };
+    for (const [url, lists] of [["http://127.0.0.1:9", { NO_PROXY: "127.0.0.1" }], ["http://localhost:8080", { NO_PROXY: "example.com, localhost" }], ["http://localhost:8080", { no_proxy: "localhost", NO_PROXY: "x,localhost" }]] as const) {
+      assert.ok(await target(url, { ...proxy, ...lists }), `${url} with ${JSON.stringify(lists)}`);
     }
-    await assert.rejects(target("http://127.0.0.1:9", { HTTP_PROXY: "http://proxy.example:3128", no_proxy: "127.0.0.10,example.com" }), ConfigError);
+    // What one runtime or another still sends through the proxy (found by trying Deno and Bun): refused.
+    for (const lists of [{ NO_PROXY: "*" }, { NO_PROXY: "127.0.0.1:9" }, { NO_PROXY: ".0.0.1" }, { NO_PROXY: "*.0.0.1" }, { NO_PROXY: "0.0.1" }, { NO_PROXY: "[127.0.0.1]" },
+      { NO_PROXY: "x 127.0.0.1" }, { NO_PROXY: "127.0.0.1", no_proxy: "localhost" }, { NO_PROXY: "", no_proxy: "127.0.0.1" }, { no_proxy: "127.0.0.10,example.com" }] as Record<string, string>[]) {
+      await assert.rejects(target("http://127.0.0.1:9", { ...proxy, ...lists }), ConfigError, JSON.stringify(lists));
+    }
+    await assert.rejects(target("http://localhost:9", { ...proxy, NO_PROXY: "LOCALHOST" }), ConfigError);
     assert.ok(await target("https://backend.example.com", { HTTP_PROXY: "http://proxy.example:3128", ALL_PROXY: "http://proxy.example:3128" }));
     assert.ok(await target("http://127.0.0.1:9", { HTTP_PROXY: "http://proxy.example:3128" }, { allowInsecureBackend: true }));
   });

@@ -50,6 +50,7 @@ readonly FAILURES_MAX=20
 readonly FAILURE_TAIL_LINES=20
 readonly FAILURE_LINE_MAX_CHARS=400
 readonly RESULT_MAX_BYTES=262144
+readonly POD_LOG_MAX_BYTES=16777216
 readonly ISO_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$'
 readonly KUBECTL_STREAM_GO_ENV='GOMAXPROCS=1'
 readonly KUBECTL_REQUEST_GO_ENV='GOMAXPROCS=1 GOGC=off GOMEMLIMIT=64MiB'
@@ -433,7 +434,7 @@ live_start_stream() {
   live_streams=$((live_streams + 1))
   # 3>&-: a stream that outlives a SIGKILLed runner must not hold the runner's summary line open (fd 3 is the
   # launcher's stderr): whoever waits for the runner's output to end would wait for the stream's bound.
-  kc --follow-for "$((timeout_ms / 1000 + WATCHDOG_MARGIN_S))" -n "$1" logs -f "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" 3>&- &
+  kc --follow-for "$((timeout_ms / 1000 + WATCHDOG_MARGIN_S))" -n "$1" logs -f --limit-bytes="$POD_LOG_MAX_BYTES" "$2" -c "$3" >"$file" 2>"$work_tmp/stream-$live_streams.err" 3>&- &
   live_stream_pid[$key]=$!
   log "streaming pods/${2}_${3}.log (pid $!)"
 }
@@ -486,13 +487,14 @@ live_finish() {
 # file atomically when the streamed bytes are its prefix: readers' offsets stay valid, nothing is repeated.
 # When the fetch fails (pod gone) or does not start with the streamed bytes, the streamed file stays.
 live_complete_log() {
-  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/${PODS_DIR}/.${2}_${3}.log.$$" streamed=0 note
+  local ns=$1 pod=$2 container=$3 file=$4 tmp_file="$result_dir/${PODS_DIR}/.${2}_${3}.log.$$" streamed=0 note size
   [[ -f $file ]] && streamed=$(wc -c <"$file")
   note="stream exit ${live_stream_rc["$ns/$pod/$container"]-none}"
-  if ! (kc -n "$ns" logs "$pod" -c "$container") >"$tmp_file"; then
+  if ! (kc -n "$ns" logs --limit-bytes="$POD_LOG_MAX_BYTES" "$pod" -c "$container") >"$tmp_file"; then
     rm -f "$tmp_file"
     if ((streamed > 0)); then
       log "kept streamed pods/${pod}_${container}.log ($streamed bytes, $note; fetching it whole failed: $(kc_error))"
+      note_cut_log "$file" "$streamed"
     else
       printf '[unidesk-ci: no log for %s/%s: %s]\n' "$pod" "$container" "$(kc_error)" >>"$file"
     fi
@@ -501,10 +503,20 @@ live_complete_log() {
   if ((streamed > 0)) && ! cmp -s -n "$streamed" "$file" "$tmp_file"; then
     rm -f "$tmp_file"
     log "kept streamed pods/${pod}_${container}.log ($streamed bytes, $note): the whole log fetched now does not start with it"
+    note_cut_log "$file" "$streamed"
     return 0
   fi
   mv -f "$tmp_file" "$file"
-  log "saved pods/${pod}_${container}.log ($(wc -c <"$file") bytes, $streamed streamed, $note)"
+  size=$(wc -c <"$file")
+  log "saved pods/${pod}_${container}.log ($size bytes, $streamed streamed, $note)"
+  note_cut_log "$file" "$size"
+}
+
+# A log of $2 bytes saved at POD_LOG_MAX_BYTES was cut there (kubectl --limit-bytes): said at its end and in runner.log.
+note_cut_log() {
+  (($2 >= POD_LOG_MAX_BYTES)) || return 0
+  printf '\n[unidesk-ci: log cut at %s bytes (POD_LOG_MAX_BYTES)]\n' "$POD_LOG_MAX_BYTES" >>"$1"
+  log "pods/${1##*/} was cut at $POD_LOG_MAX_BYTES bytes (POD_LOG_MAX_BYTES)"
 }
 
 # ---------------------------------------------------------------- failures and phases of result.json

@@ -98,6 +98,12 @@ uci_existing() {
 
 uci_root() {
   local id=$1 root=$2 base free state why
+  base=$(uci_existing "$root")
+  # A file of our own in the way is a plain mistake, said as such (another user's is the unsafe case below).
+  if [[ ! -d $base && -O $base ]]; then
+    uci_check "$id" fail not-directory "$root cannot be used: $base is not a directory"
+    return
+  fi
   # The launcher's own test: a root others could change is refused there, so it is red here.
   if ! why=$(uci_safe "${id%-root}" "$root"); then
     uci_check "$id" fail unsafe "$why"
@@ -106,11 +112,6 @@ uci_root() {
   # Every reader refuses a runs root holding a run directory another user could have written: so does doctor.
   if [[ $id == runs-root ]] && why=$(uci_foreign_run "$(realpath -m -- "$root")"); then
     uci_check "$id" fail foreign-run "$why"
-    return
-  fi
-  base=$(uci_existing "$root")
-  if [[ ! -d $base ]]; then
-    uci_check "$id" fail not-directory "$root cannot be used: $base is not a directory"
     return
   fi
   if [[ ! -w $base || ! -x $base ]]; then

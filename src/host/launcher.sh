@@ -40,7 +40,7 @@ uci_validate() {
   [[ $UCI_SCRIPT =~ $UCI_RE_SCRIPT_PATH && $UCI_SCRIPT != *..* ]] || f="script path"
   [[ $UCI_RUN_ID =~ $UCI_RE_RUN_ID ]] || f="run id"
   [[ $UCI_ENV == dev ]] || f=environment
-  [[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] && ((UCI_TIMEOUT_MS >= UCI_TIMEOUT_MS_MIN && UCI_TIMEOUT_MS <= UCI_TIMEOUT_MS_MAX)) || f=timeout
+  [[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] && ((UCI_TIMEOUT_MS>=UCI_TIMEOUT_MS_MIN&&UCI_TIMEOUT_MS<=UCI_TIMEOUT_MS_MAX)) || f=timeout
   [[ $UCI_KEEP =~ ^(true|false)$ ]] || f=keep-namespace
   for p in "$UCI_WORK_ROOT" "$UCI_RUNS_ROOT"; do
     [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && ! /$p/ =~ /\.\.?/ ]] || f="workspace path"
@@ -116,16 +116,16 @@ uci_detached() {
   a=(--run-id "$UCI_RUN_ID" --repo-url "$UCI_REPO" --desired-ref master --manifest-commit "$c" --manifest-file "$UCI_WORK/@@=MANIFEST_FILE@@"
     --environment "$UCI_ENV" --result-dir "$UCI_DIR" --timeout-ms "$UCI_TIMEOUT_MS")
   [[ $UCI_KEEP == true ]] && a+=(--keep-namespace)
-  s=$(((UCI_TIMEOUT_MS + 999) / 1000 + @@=WATCHDOG_MARGIN_S@@))
+  s=$(((UCI_TIMEOUT_MS+999)/1000+@@=WATCHDOG_MARGIN_S@@))
   uci_log "starting runner"
   t=$(date +%s%3N)
   uci_child 120 $s bash runner.sh "${a[@]}"
   rc=$?
-  t=$(($(date +%s%3N) - t))
+  t=$(($(date +%s%3N)-t))
   uci_log "runner exited with code $rc"
   # timeout exits 124 (137 after KILL), never before s seconds; else 128+N is another signal.
-  ((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail @@=STATUS_TIMEOUT@@ "runner exceeded the launcher watchdog of ${s}s, no result.json"
-  ((rc > 128)) && m="killed by signal $((rc - 128))" || m="exited with code $rc"
+  ((rc==124||rc==137)) && ((t>=s*1000)) && uci_fail @@=STATUS_TIMEOUT@@ "runner exceeded the launcher watchdog of ${s}s, no result.json"
+  ((rc>128)) && m="killed by signal $((rc-128))" || m="exited with code $rc"
   uci_fail @@=STATUS_ERROR@@ "runner $m without writing result.json"
   uci_log "launcher done"
 }

@@ -19,16 +19,26 @@ export const ownSequence = (sequence: string): string =>
   sequence.includes("\x1b") ? sequence.replaceAll("\x1b", (escMark ??= `\uE000${globalThis.crypto.randomUUID()}\uE001`)) : sequence;
 
 /**
+ * What hides or disguises text without being a control or a bidi character, shown escaped by every writer of
+ * outside text (this boundary, the reports, `--json`): soft hyphen, Hangul fillers, Mongolian vowel separator,
+ * zero-width space, word joiner and invisible operators, deprecated format controls, interlinear annotation
+ * (a character class body); and the tag characters U+E0000–U+E007F, invisible text of their own (a UTF-16 pair).
+ * Zero-width (non-)joiners and variation selectors stay: scripts and emoji need them.
+ */
+export const HIDDEN_CHARS = "\\xad\\u115f\\u1160\\u180e\\u200b\\u2060-\\u2064\\u206a-\\u206f\\u3164\\uffa0\\ufff9-\\ufffb";
+export const TAG_CHAR = "\\udb40[\\udc00-\\udc7f]";
+
+/**
  * C0 controls but tab and line feed (CR only when not part of CRLF), DEL, C1 controls (U+0080–U+009F, e.g.
  * U+009B CSI), bidi embeddings, overrides, isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
- * U+061C), and lone surrogates.
+ * U+061C), {@link HIDDEN_CHARS}, tag characters and lone surrogates.
  */
-const UNSAFE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE = new RegExp(`[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069${HIDDEN_CHARS}]|${TAG_CHAR}|\\r(?!\\n)|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, "g");
 
-/** `\x1b` for C0 and DEL, `\u009b` / `\u202e` above. */
-function visible(char: string): string {
-  const code = char.charCodeAt(0);
-  return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+/** `\x1b` for C0 and DEL, `\u009b` / `\u202e` above, `\u{e0041}` for a tag character. */
+export function visible(char: string): string {
+  const code = char.codePointAt(0)!;
+  return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 /** Outside text made harmless for a terminal: every control, C1 and bidi character shown visibly escaped; `\n`, `\t`, CRLF kept. */

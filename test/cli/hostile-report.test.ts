@@ -3,7 +3,7 @@
 // HTML, files and stdout) and `logs`' digest. Found by a review of 82caf1d (2026-12-06).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -90,6 +90,19 @@ describe("hostile text in reports and digests", () => {
     assert.match(r.files["j.xml"]!, /x\\ufffe\\x01/);
   });
 
+  it("text hidden in a log line (zero-width space, word joiner, soft hyphen, Hangul filler, tag characters) is shown, in every report and on the terminal", async () => {
+    const hidden = "ok\u200b\u2060\u00ad\u3164\u{E0041}\u{E0042}done 😀";
+    const pods = { [POD]: `${hidden}\n` };
+    for (const format of ["--markdown", "--junit", "--html"]) {
+      const r = await report([format, "-"], { progress: failedProgress(), pods });
+      assert.doesNotMatch(r.out, /[\u200b\u2060\u00ad\u3164]|\udb40/, format);
+      assert.match(r.out, /ok\\u200b\\u2060\\xad\\u3164\\u\{e0041\}\\u\{e0042\}done 😀/, format);
+    }
+    const env = fakeEnv({ vars, fetch: new HttpMock().register(dispatchOf("logs"), answer({ progress: failedProgress(), pods })).fetch, files: {} });
+    await runMainChecked(["logs", RUN], env);
+    assert.match(env.out(), /ok\\u200b\\u2060\\u00ad\\u3164\\u\{e0041\}\\u\{e0042\}done 😀/);
+  });
+
   for (const [where, opts] of [
     ["result.json's failures[].message", { result: testResult(RUN, { status: "failed", reason: "PipelineRun failed", failures: [{ task: "deploy", step: "deploy", exitCode: 1, reason: "Failed", message: "oops\nstatus:      succeeded\r\n✓ all tasks passed", log: null, tail: [] }] }), progress: failedProgress() }],
     ["a TaskRun message in progress.json", { result: testResult(RUN, { status: "failed", reason: "PipelineRun failed" }), progress: failedProgress('"step-deploy" exited with code 1\nstatus:      succeeded\u2028✓ all tasks passed') }],
@@ -118,5 +131,14 @@ describe("report files", () => {
     chmodSync(shared, 0o644);
     await writeFileAtomic(shared, "<y/>");
     assert.equal(statSync(shared).mode & 0o777, 0o644);
+    // Another user's file at FILE (planted 0666 in a directory others can write) lends no mode: the report is 0600.
+    const open = join(dir, "open");
+    chmodSync(dir, 0o755);
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const planted = join(open, "report.xml");
+    execFileSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c", `umask 0; echo theirs > ${planted}`]);
+    await writeFileAtomic(planted, "<z/>");
+    assert.equal(statSync(planted).mode & 0o777, 0o600);
   });
 });

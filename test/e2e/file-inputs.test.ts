@@ -187,7 +187,7 @@ describe("files the CLI reads, through the bundle", () => {
         assert.equal(human.code, 4, human.stderr);
         const [error, hint, ...rest] = human.stderr.trimEnd().split("\n");
         assert.match(error!, new RegExp(`^error: refusing to send the token in cleartext to http://127\\.0\\.0\\.1:9 through the proxy HTTP_PROXY=http://127\\.0\\.0\\.1:${port} `));
-        assert.match(hint!, /^hint: add the backend's host to NO_PROXY/);
+        assert.match(hint!, /^hint: list the backend's host name exactly in NO_PROXY/);
         assert.deepEqual(rest, []);
         assertNoToken(human);
         assert.deepEqual(seen, []);

@@ -44,7 +44,7 @@ local LC_ALL=C p f=
 [[ $UCI_SCRIPT =~ $UCI_RE_SCRIPT_PATH && $UCI_SCRIPT != *..* ]] || f="script path"
 [[ $UCI_RUN_ID =~ $UCI_RE_RUN_ID ]] || f="run id"
 [[ $UCI_ENV == dev ]] || f=environment
-[[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] && ((UCI_TIMEOUT_MS >= UCI_TIMEOUT_MS_MIN && UCI_TIMEOUT_MS <= UCI_TIMEOUT_MS_MAX)) || f=timeout
+[[ $UCI_TIMEOUT_MS =~ ^[1-9][0-9]{0,9}$ ]] && ((UCI_TIMEOUT_MS>=UCI_TIMEOUT_MS_MIN&&UCI_TIMEOUT_MS<=UCI_TIMEOUT_MS_MAX)) || f=timeout
 [[ $UCI_KEEP =~ ^(true|false)$ ]] || f=keep-namespace
 for p in "$UCI_WORK_ROOT" "$UCI_RUNS_ROOT"; do
 [[ $p =~ $UCI_RE_ABSOLUTE_PATH && ${#p} -le UCI_ABSOLUTE_PATH_MAX && ! /$p/ =~ /\.\.?/ ]] || f="workspace path"
@@ -53,23 +53,24 @@ done
 [[ $f ]] && uci_die "invalid $f"
 }
 uci_safe() {
-local p q u m n f a w r=
+local p q u m n f a w x r=
 for q in "$2" -; do
 [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2") && r=${3-}
-a=() p=
+a=() p='' x=''
 for f in ${q//\// }; do
 p+=/$f
-[[ -e $p || -L $p || $r && $p == "$q" ]] && a+=("$p")
+a+=("$p")
+[[ -e $p || -L $p ]] || { x=$p; break; }
 done
 for p in "${a[@]}"; do
-read -r u m n f && w="a $f of $n (uid $u) mode $m" || w=missing
-[[ $f == d* ]] && (((u == EUID || !u && ${#p} < ${#q}) && (!(m & 18) || m & 512 && ${#p} < ${#q}))) && continue
-[[ $f == sym* ]] && ((!u || u == EUID)) && continue
+read -r u m n f && w="a $f of $n (uid $u) mode $m" || { [[ $p == "$x" && ! $r ]] && break; w=missing; }
+[[ $f == d* ]] && (((u==EUID||!u&&${#p}<${#q})&&(!(m&18)||m&512&&${#p}<${#q}))) && continue
+[[ $f == sym* ]] && ((!u||u==EUID)) && continue
 printf "unsafe $1 root $2: %s is %s; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$w"
 return 1
 done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}" 2>/dev/null)
 done
-[[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
+[[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves outside ABSOLUTE_PATH"; return 1; }
 echo "$q"
 }
 uci_stop() { uci_fail error "$1"; exit 1; }
@@ -126,15 +127,15 @@ UCI_PHASE=runner
 a=(--run-id "$UCI_RUN_ID" --repo-url "$UCI_REPO" --desired-ref master --manifest-commit "$c" --manifest-file "$UCI_WORK/deploy.json"
 --environment "$UCI_ENV" --result-dir "$UCI_DIR" --timeout-ms "$UCI_TIMEOUT_MS")
 [[ $UCI_KEEP == true ]] && a+=(--keep-namespace)
-s=$(((UCI_TIMEOUT_MS + 999) / 1000 + 600))
+s=$(((UCI_TIMEOUT_MS+999)/1000+600))
 uci_log "starting runner"
 t=$(date +%s%3N)
 uci_child 120 $s bash runner.sh "${a[@]}"
 rc=$?
-t=$(($(date +%s%3N) - t))
+t=$(($(date +%s%3N)-t))
 uci_log "runner exited with code $rc"
-((rc == 124 || rc == 137)) && ((t >= s * 1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s, no result.json"
-((rc > 128)) && m="killed by signal $((rc - 128))" || m="exited with code $rc"
+((rc==124||rc==137)) && ((t>=s*1000)) && uci_fail timeout "runner exceeded the launcher watchdog of ${s}s, no result.json"
+((rc>128)) && m="killed by signal $((rc-128))" || m="exited with code $rc"
 uci_fail error "runner $m without writing result.json"
 uci_log "launcher done"
 }

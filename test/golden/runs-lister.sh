@@ -4,23 +4,25 @@ set -uo pipefail
 
 UCI_RUNS_ROOT='/home/ubuntu/.unidesk/runs'
 uci_safe() {
-  local p q u m n f a w r=
+  local p q u m n f a w x r=
   for q in "$2" -; do
     [[ $q == - ]] && q=$(${3-:} -p "$2"; realpath -m "$2") && r=${3-}
-    a=() p=
+    a=() p='' x=''
     for f in ${q//\// }; do
       p+=/$f
-      [[ -e $p || -L $p || $r && $p == "$q" ]] && a+=("$p")
+      a+=("$p")
+      [[ -e $p || -L $p ]] || { x=$p; break; }
     done
     for p in "${a[@]}"; do
-      read -r u m n f && w="a $f of $n (uid $u) mode $m" || w=missing
-      [[ $f == d* ]] && (((u == EUID || !u && ${#p} < ${#q}) && (!(m & 18) || m & 512 && ${#p} < ${#q}))) && continue
-      [[ $f == sym* ]] && ((!u || u == EUID)) && continue
+      # shellcheck disable=SC2015 # w is set either way: an answer, or no answer for the step already missing (done) or another (missing)
+      read -r u m n f && w="a $f of $n (uid $u) mode $m" || { [[ $p == "$x" && ! $r ]] && break; w=missing; }
+      [[ $f == d* ]] && (((u==EUID||!u&&${#p}<${#q})&&(!(m&18)||m&512&&${#p}<${#q}))) && continue
+      [[ $f == sym* ]] && ((!u||u==EUID)) && continue
       printf "unsafe $1 root $2: %s is %s; make it yours (uid $EUID), mode 700, or set another ${1}Root\n" "$p" "$w"
       return 1
     done < <(LC_ALL=C stat -c '%u %#a %U %F' "${a[@]}" 2>/dev/null)
   done
-  [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves to a path ABSOLUTE_PATH refuses"; return 1; }
+  [[ $q =~ $UCI_RE_ABSOLUTE_PATH ]] || { echo "$1 root $2 resolves outside ABSOLUTE_PATH"; return 1; }
   echo "$q"
 }
 

@@ -494,7 +494,7 @@ describe("launcher: host hygiene and definite ends", () => {
   it("the launcher's own watchdog firing is timeout, also when the runner ignores TERM and takes the KILL", async () => {
     const s = settings("run-watchdog", { scriptPath: "scripts/ci/stubborn.sh" });
     const script = renderLauncher(s);
-    const watchdog = "s=$(((UCI_TIMEOUT_MS + 999) / 1000 + 600))";
+    const watchdog = "s=$(((UCI_TIMEOUT_MS+999)/1000+600))";
     const killAfter = "uci_child 120 $s";
     assert.ok(script.includes(watchdog) && script.includes(killAfter));
     resultDirs.push(join(s.runsRoot, s.runId));

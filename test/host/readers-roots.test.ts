@@ -4,7 +4,7 @@
 // says so in one line with exit 4, never a succeeded run.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmod, chown, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeOperatorRepo } from "../../build/bench-fixture.ts";
@@ -178,6 +178,34 @@ describe("the root check: one stat a pass, and a step it cannot answer for is re
     // Control: the same root with the real stat is ours, and its run is read.
     const logs = parseLogsOutput((await runBash(renderLogsReader({ runsRoot, runId: "r-v" }), env())).stdout);
     assert.equal(logs.found && logs.result?.status, "succeeded");
+  });
+
+  it("a step missing in the walk that another uid puts there before stat looks (renamed away for the walk, back for the read) is checked: every reader refuses", async () => {
+    // Found 2026-12-06: the walk listed only the steps that existed, so a directory of theirs hidden during the walk
+    // and back for stat was never checked, and the root under it (theirs, 0777, a forged verdict in it) was read.
+    const hidden = join(shared, "toggled");
+    const runsRoot = join(hidden, "runs");
+    const shims = join(root, "toggle-shims");
+    await mkdir(shims, { recursive: true });
+    const real = spawnSync("bash", ["-c", "command -v stat"], { encoding: "utf8" }).stdout.trim();
+    // stat as it runs when the attacker's renames land around it: theirs is back for each stat (forged run and all),
+    // away again for the next walk, and back for good after the second stat (the reader reads the root then).
+    const calls = join(shims, "calls");
+    const as = `setpriv ${NOBODY.join(" ")}`;
+    const shim = ["#!/bin/bash", `echo >>${calls}`, `[[ -e ${hidden} ]] || ${as} mv ${hidden}.away ${hidden}`, `${real} "$@"`, `(($(wc -l <${calls}) < 2)) && ${as} mv ${hidden} ${hidden}.away`, "exit 0"];
+    await writeFile(join(shims, "stat"), `${shim.join("\n")}\n`, { mode: 0o755 });
+    for (const [name, read] of READERS) {
+      asNobody(`mkdir -p -m 777 ${runsRoot} && chmod 777 ${hidden}`);
+      forgeAsNobody(runsRoot, "r-t");
+      asNobody(`mv ${hidden} ${hidden}.away`);
+      await rm(calls, { force: true });
+      await assert.rejects(read(runsRoot, "r-t", { PATH: `${shims}:${process.env["PATH"]}` }), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, `${name}: ${String(e)}`);
+        assert.match(e.message, new RegExp(`unsafe runs root ${runsRoot}: ${hidden} is a directory of nobody \\(uid 65534\\) mode 0777`), name);
+        return true;
+      }, name);
+      asNobody(`rm -rf ${hidden} ${hidden}.away`);
+    }
   });
 });
 

@@ -355,8 +355,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (!containers.includes(wanted)) return reply(400, status(400, "BadRequest", `container ${wanted} is not valid for pod ${name}`));
       const key = `${namespace}/${name}/${wanted}`;
       const follow = url.searchParams.get("follow");
-      if (follow === "true" || follow === "1") return followLog(res, type, namespace!, name, wanted, key);
-      return reply(200, (store.logs.get(key) ?? Buffer.alloc(0)).toString("latin1"), "text/plain");
+      // limitBytes (kubectl logs --limit-bytes): at most that many bytes, then the answer or the stream ends, as the kubelet does.
+      const limit = Number(url.searchParams.get("limitBytes") ?? Infinity);
+      if (follow === "true" || follow === "1") return followLog(res, type, namespace!, name, wanted, key, limit);
+      return reply(200, (store.logs.get(key) ?? Buffer.alloc(0)).subarray(0, limit).toString("latin1"), "text/plain");
     }
     if (sub) return reply(404, status(404, "NotFound", `subresource ${sub} is not served`));
 
@@ -465,7 +467,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   }
 
   /** `kubectl logs -f`: the log so far, then every append, until the container terminated or the pod is gone. */
-  function followLog(res: ServerResponse, podType: ResourceType, namespace: string, pod: string, container: string, key: string): void {
+  function followLog(res: ServerResponse, podType: ResourceType, namespace: string, pod: string, container: string, key: string, limit: number): void {
     res.writeHead(200, { "content-type": "text/plain", "transfer-encoding": "chunked" });
     res.flushHeaders();
     watches.add(res);
@@ -473,9 +475,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     let sent = 0;
     const flush = () => {
       const log = store.logs.get(key);
-      if (log && log.length > sent) {
-        res.write(log.subarray(sent));
-        sent = log.length;
+      if (log && log.length > sent && sent < limit) {
+        const end = Math.min(log.length, limit);
+        res.write(log.subarray(sent, end));
+        sent = end;
+        if (sent >= limit) queueMicrotask(close);
       }
     };
     const close = () => {

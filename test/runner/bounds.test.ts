@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as rules from "../../src/rules.ts";
 import { paramOf } from "../kube/fake-tekton.ts";
@@ -74,6 +75,24 @@ describe("dev-e2e.sh: accepts what validate accepts, refuses beyond with the rea
     assert.deepEqual(JSON.parse(devServices), services(rules.SERVICES_MAX));
     assert.equal(paramOf(pr, `service-svc-${rules.SERVICES_MAX - 1}-commit`), (rules.SERVICES_MAX - 1).toString(16).padStart(40, "c"));
     assertClusterInvariants(world, [runId]);
+  });
+
+  it("a container that logs more than POD_LOG_MAX_BYTES: its saved log stops at the bound, the cut said at its end and in runner.log; the run still succeeds", async () => {
+    const runId = newTestRunId("chatty");
+    const half = Buffer.alloc(rules.POD_LOG_MAX_BYTES / 2 + 4096, "a");
+    world.kube.setOutcome(runId, { kind: "tasks", tasks: [{ name: "chatty", chunks: [half, half, "the end\n"], intervalMs: 10 }] });
+    const inv = await prepareRun(world, runId);
+    const exit = await runRunner(inv.args, runnerEnv(world));
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.equal((await readResult(inv.resultDir)).status, "succeeded");
+    const pods = readdirSync(join(inv.resultDir, "pods")).filter((f) => f.includes("step-chatty"));
+    assert.equal(pods.length, 1, String(pods));
+    const file = join(inv.resultDir, "pods", pods[0]!);
+    const marker = `\n[unidesk-ci: log cut at ${rules.POD_LOG_MAX_BYTES} bytes (POD_LOG_MAX_BYTES)]\n`;
+    assert.equal(statSync(file).size, rules.POD_LOG_MAX_BYTES + marker.length);
+    const tail = readFileSync(file).subarray(-marker.length - 8).toString("latin1");
+    assert.equal(tail, `aaaaaaaa${marker}`);
+    assert.match(readFileSync(join(inv.resultDir, "runner.log"), "utf8"), new RegExp(`pods/${pods[0]!.replace(/[.]/g, "\\.")} was cut at ${rules.POD_LOG_MAX_BYTES} bytes`));
   });
 
   const beyond: { name: string; manifest: () => string; says: RegExp }[] = [
