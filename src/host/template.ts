@@ -116,7 +116,8 @@ function longestShared(text: string, earlier: string): { start: number; at: numb
  * Every `# @@RULES NAME…@@` line of `text` replaced by one assignment per named rule ({@link ruleAssignment}). A
  * regex that repeats a long run of one assigned before it in the script (the port alternation HTTPS_REPO and
  * PROXY_URL share) takes that run from the earlier variable, `'…'"${UCI_RE_X:offset:length}"'…'`: bash assigns
- * the very same text, and the launcher's 8 KiB carry the run once.
+ * the very same text, and the launcher's 8 KiB carry the run once. Offsets count UTF-16 units and bash counts
+ * characters (bytes in the C locale): they agree because {@link toBashRegex} admits printable ASCII only.
  */
 function withRules(text: string): string {
   const assigned: [string, string][] = [];

@@ -141,9 +141,10 @@ export const GIT_READ_ENV = { ...GIT_ENV, GIT_NO_REPLACE_OBJECTS: "1", GIT_GRAFT
  * Variables that make git read another repository, object store, index or config than `-C <clone>` names (git's
  * own list, `git rev-parse --local-env-vars`, and the ones that set config): never inherited, so a GIT_DIR a hook
  * or a script exported cannot have the CLI read and credit a repository the operator did not name, past git's
- * ownership check. The ones the CLI sets itself ({@link GIT_READ_ENV}) are set again.
+ * ownership check. The ones the CLI sets itself ({@link GIT_READ_ENV}) are set again. Any case: Windows reads
+ * `Git_Dir` as GIT_DIR.
  */
-export const GIT_REPO_ENV = /^GIT_(DIR|WORK_TREE|IMPLICIT_WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|COMMON_DIR|NAMESPACE|PREFIX|INTERNAL_SUPER_PREFIX|SHALLOW_FILE|GRAFT_FILE|NO_REPLACE_OBJECTS|REPLACE_REF_BASE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+)$/;
+export const GIT_REPO_ENV = /^GIT_(DIR|WORK_TREE|IMPLICIT_WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|COMMON_DIR|NAMESPACE|PREFIX|INTERNAL_SUPER_PREFIX|SHALLOW_FILE|GRAFT_FILE|NO_REPLACE_OBJECTS|REPLACE_REF_BASE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+)$/i;
 
 /** `-c` settings put before every git command: no hook, no fsmonitor, no replace objects whatever the clone's config says. */
 export const GIT_SAFE_ARGS = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.useReplaceRefs=false"] as const;
