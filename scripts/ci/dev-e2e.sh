@@ -229,6 +229,9 @@ log() {
 
 pipeline_run_created=false
 pipeline_run_attempted=false
+# The uid of the PipelineRun this run created: only that object's status is this run's verdict (docs/security.md).
+pipeline_run_uid=""
+pipeline_run_foreign=false
 namespace_attempted=false
 namespace_created=false
 namespace_deleted=false
@@ -362,7 +365,7 @@ live_poll() {
   fi
   if ! $namespace_created || ! (kc -n "$temp_namespace" get pods -o json) >"$tmp"; then printf '{"items":[]}' >"$tmp"; fi
   mapfile -t answer < <(jq -rs --arg run "$run_id" --arg sha "$manifest_commit" --arg started "$started_at" --arg pr "$pipeline_run" \
-    "$JQ_POLL" "$ci" "$tmp" 2>/dev/null)
+    --arg uid "$pipeline_run_uid" "$JQ_POLL" "$ci" "$tmp" 2>/dev/null)
   if ((${#answer[@]} < 2)); then
     poll_error="kubectl's list of the run is not the JSON expected"
     return 1
@@ -378,6 +381,11 @@ live_poll() {
     poll_error="PipelineRun $CI_NAMESPACE/$pipeline_run is not in the list of run $run_id"
     return 1
   fi
+  if [[ ${answer[0]} == '!' ]]; then
+    pipeline_run_foreign=true
+    poll_error="PipelineRun $CI_NAMESPACE/$pipeline_run is not the one this run created (uid $pipeline_run_uid): another was put in its place, and its status is not this run's"
+    return 1
+  fi
   read_tsv "${answer[0]}" cond_status cond_reason cond_message
   # Tekton's (and through it the pods') text, bounded by JQ_POLL: never raw into runner.log or a reason.
   is_plain_text "$cond_reason" || cond_reason=$(one_line "$cond_reason")
@@ -388,17 +396,19 @@ live_poll() {
 # shellcheck disable=SC2016
 readonly JQ_POLL='# One poll of the run (docs/runner.md#live-progress-progressjson-and-pods-streaming), as lines (jq -r -s):
 #   1. the PipelineRun'\''s Succeeded condition: status, reason (<= 100 chars), message (<= 500) as TSV; `-` when the
-#      PipelineRun is not in the list;
+#      PipelineRun is not in the list, `!` when the one of that name is not the one created (its uid is not $uid);
 #   2. progress.json'\''s body without updatedAt, compact JSON;
 #   3. ... one TSV row `namespace pod container` per container running or terminated (its log can be streamed).
 # Input (jq -s): the objects of the run in unidesk-ci and the pods of the temporary namespace, two `kubectl get -o json` lists.
-# Args: --arg run <runId> --arg sha <manifestCommit> --arg started <ISO> --arg pr <PipelineRun name>.
+# Args: --arg run <runId> --arg sha <manifestCommit> --arg started <ISO> --arg pr <PipelineRun name> --arg uid <its uid>.
 def cond: [.status.conditions[]? | select(.type == "Succeeded")][0] // {};
 def short: if type == "string" then .[0:500] else null end;
 def text($n): if type == "string" then .[0:$n] elif . == null then "" else tojson | .[0:$n] end;
 [.[].items[]] as $all
-| ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $p
-| (if $p == null then "-"
+| ([$all[] | select(.kind == "PipelineRun" and .metadata.name == $pr)][0]) as $named
+# Only the PipelineRun this run created (its uid) is this run'\''s: one put in its place under the same name is `!`.
+| (if $named != null and $named.metadata.uid == $uid then $named else null end) as $p
+| (if $named == null then "-" elif $p == null then "!"
    else ($p | cond) | [(.status // "Unknown" | text(20)), (.reason | text(100)), (.message | text(500))] | @tsv end),
   ({runId: $run, manifestCommit: $sha, startedAt: $started,
      pipelineRun: (if $p == null then null else ($p | cond) as $c
@@ -1000,8 +1010,8 @@ read_finished_results() {
 # shellcheck disable=SC2016
 readonly JQ_SWEEP_NAMESPACES='# Rows for the sweep: the unidesk-ci namespaces (docs/runner.md#the-sweep-every-run-ends-even-after-a-crash):
 # name, run id, keep-namespace annotation, terminating|active, manifest commit, as TSV (jq -r).
-# Input: `kubectl get namespaces -l … -o json`.
-.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+# Input: `kubectl get namespaces -l … -o json`; anything else (a Status) is an error, never no rows.
+(if (.items | type) == "array" then .items[] else error("not a list") end) | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
 (.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
 (if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
 (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
@@ -1009,8 +1019,9 @@ readonly JQ_SWEEP_NAMESPACES='# Rows for the sweep: the unidesk-ci namespaces (d
 # >>> generated from src/runner/jq/sweep-pipelineruns.jq (npm run build) >>>
 # shellcheck disable=SC2016
 readonly JQ_SWEEP_PIPELINERUNS='# Rows for the sweep: the unidesk-ci PipelineRuns: name, run id, Succeeded status (Unknown when none), spec.status,
-# manifest commit, as TSV (jq -r). Input: `kubectl -n unidesk-ci get pipelineruns -l … -o json`.
-.items[] | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
+# manifest commit, as TSV (jq -r). Input: `kubectl -n unidesk-ci get pipelineruns -l … -o json`; anything else
+# (a Status) is an error, never no rows.
+(if (.items | type) == "array" then .items[] else error("not a list") end) | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
 (([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
 (.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
 # <<< generated <<<
@@ -1032,10 +1043,17 @@ sweep_delete_namespace() {
 # The cluster half: namespaces and PipelineRuns carrying unidesk-ci's labels whose run is dead or
 # finished. 1 when the cluster cannot be listed (nothing is then proven swept).
 sweep_cluster() {
-  local selector="app.kubernetes.io/managed-by=$MANAGED_BY,unidesk.ci/run-id" row name id keep phase sha cond spec_status
+  local selector="app.kubernetes.io/managed-by=$MANAGED_BY,unidesk.ci/run-id" row name id keep phase sha cond spec_status ns_rows pr_rows
   if ! kc get namespaces -l "$selector" -o json >"$work_tmp/sweep-namespaces.json" ||
     ! kc -n "$CI_NAMESPACE" get "$PIPELINERUNS" -l "$selector" -o json >"$work_tmp/sweep-pipelineruns.json"; then
     log "sweep: cannot list unidesk-ci's namespaces and PipelineRuns, leaving the cluster alone: $(kc_error)"
+    return 1
+  fi
+  # Both read before anything is done: an answer that is no list (a Status, exit 0) is "not swept", never "nothing
+  # to sweep" (retention would then remove a run dir whose namespace no sweep will look at again).
+  if ! ns_rows=$(jq -r "$JQ_SWEEP_NAMESPACES" "$work_tmp/sweep-namespaces.json" 2>/dev/null) ||
+    ! pr_rows=$(jq -r "$JQ_SWEEP_PIPELINERUNS" "$work_tmp/sweep-pipelineruns.json" 2>/dev/null); then
+    log "sweep: kubectl's answer for unidesk-ci's namespaces or PipelineRuns is not a list of them, leaving the cluster alone"
     return 1
   fi
   while IFS= read -r row; do
@@ -1061,7 +1079,7 @@ sweep_cluster() {
       log "sweep: namespace $name of finished run $id: neither result.json nor the namespace says whether to keep it; leaving it"
       sweep_pending[$id]=1
     fi
-  done < <(jq -r "$JQ_SWEEP_NAMESPACES" "$work_tmp/sweep-namespaces.json")
+  done <<<"$ns_rows"
   while IFS= read -r row; do
     read_tsv "$row" name id cond spec_status sha
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "${PIPELINERUN_PREFIX}$id" ]] || continue
@@ -1075,7 +1093,7 @@ sweep_cluster() {
       log "sweep: could not cancel PipelineRun $name: $(kc_error)"
       sweep_pending[$id]=1
     fi
-  done < <(jq -r "$JQ_SWEEP_PIPELINERUNS" "$work_tmp/sweep-pipelineruns.json")
+  done <<<"$pr_rows"
 }
 
 # Writes the definite result.json of dead run $1 (no-clobber: a result written meanwhile wins).
@@ -1376,7 +1394,7 @@ create_pipeline_run() {
   log "creating PipelineRun $CI_NAMESPACE/$pipeline_run of pipeline/$PIPELINE_NAME (timeout $pipeline_timeout)"
   pipeline_run_attempted=true
   phase_begin pipelinerun
-  if ! kc create -f "$work_tmp/pipelinerun-object.json" -o name; then
+  if ! pipeline_run_uid=$(kc create -f "$work_tmp/pipelinerun-object.json" -o 'jsonpath={.metadata.uid}'); then
     err=$(kc_error)
     pipeline_run_attempted=false
     if [[ $err == *AlreadyExists* || $err == *"already exists"* ]]; then
@@ -1386,6 +1404,8 @@ create_pipeline_run() {
   fi
   pipeline_run_created=true
   printf '%s\n' "$pipeline_run" >"$result_dir/${PIPELINERUN_FILE}"
+  [[ $pipeline_run_uid =~ ^[0-9a-zA-Z-]{1,64}$ ]] || finish error "created PipelineRun $CI_NAMESPACE/$pipeline_run, but kubectl did not answer its uid: its status could not be told from another's"
+  log "created PipelineRun $CI_NAMESPACE/$pipeline_run (uid $pipeline_run_uid)"
 }
 
 # ---------------------------------------------------------------- wait
@@ -1420,6 +1440,7 @@ wait_pipeline_run() {
         esac
       fi
     else
+      $pipeline_run_foreign && finish error "$poll_error"
       failures=$((failures + 1))
       log "could not read PipelineRun ($failures): $poll_error"
       if ((failures >= 5)); then

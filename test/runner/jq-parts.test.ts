@@ -130,13 +130,13 @@ describe("the runner's jq parts", () => {
 
   it("poll.jq: the condition row, then progress.json's body (the PipelineRun, declared tasks, TaskRuns by start, pods with their containers and log files), then the containers to stream", () => {
     const ci = fixture({ items: [
-      { kind: "PipelineRun", metadata: { name: "e2e-r1" }, status: { ...cond("Unknown", "Running", "m".repeat(600)), startTime: "2026-01-01T00:00:01Z", pipelineSpec: { tasks: [{ name: "build" }], finally: [{ name: "report" }] } } },
+      { kind: "PipelineRun", metadata: { name: "e2e-r1", uid: "u-1" }, status: { ...cond("Unknown", "Running", "m".repeat(600)), startTime: "2026-01-01T00:00:01Z", pipelineSpec: { tasks: [{ name: "build" }], finally: [{ name: "report" }] } } },
       taskRun("r-b", "build", { ...cond("Unknown", "Running"), startTime: "2026-01-01T00:00:03Z", podName: "p-b" }),
       taskRun("r-a", "", { startTime: "2026-01-01T00:00:02Z" }),
       { kind: "Pod", metadata: { namespace: "unidesk-ci", name: "p-b" }, status: { phase: "Running", initContainerStatuses: [{ name: "prepare", state: { terminated: {} } }], containerStatuses: [{ name: "step-x", state: { running: {} } }, { name: "step-y" }] } },
     ] });
     const ns = fixture({ items: [{ kind: "Pod", metadata: { namespace: "unidesk-ci-r1", name: "app" }, status: { phase: "Pending" } }] });
-    const out = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "a".repeat(40), "--arg", "started", "2026-01-01T00:00:00.000Z", "--arg", "pr", "e2e-r1"], [ci, ns]));
+    const out = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "a".repeat(40), "--arg", "started", "2026-01-01T00:00:00.000Z", "--arg", "pr", "e2e-r1", "--arg", "uid", "u-1"], [ci, ns]));
     assert.equal(out.length, 4, out.join("\n"));
     assert.equal(out[0], `Unknown\tRunning\t${"m".repeat(500)}`);
     assert.deepEqual(out.slice(2), ["unidesk-ci\tp-b\tprepare", "unidesk-ci\tp-b\tstep-x"]);
@@ -157,7 +157,7 @@ describe("the runner's jq parts", () => {
         { namespace: "unidesk-ci-r1", name: "app", phase: "Pending", containers: [] },
       ],
     });
-    const none = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1"], [fixture({ items: [] }), fixture({ items: [] })]));
+    const none = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1", "--arg", "uid", "u-1"], [fixture({ items: [] }), fixture({ items: [] })]));
     assert.equal(none.length, 2);
     assert.equal(none[0], "-", "no PipelineRun in the list");
     const empty = json(none[1]!) as Record<string, unknown>;
@@ -165,11 +165,19 @@ describe("the runner's jq parts", () => {
   });
 
   it("poll.jq: a condition row of one line whatever Tekton wrote: tabs and newlines escaped, text bounded, odd types as JSON", () => {
-    const pr = (c: Record<string, unknown>) => fixture({ items: [{ kind: "PipelineRun", metadata: { name: "e2e-r1" }, status: { conditions: [{ type: "Succeeded", ...c }] } }] });
-    const row = (c: Record<string, unknown>) => lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1"], [pr(c), fixture({ items: [] })]))[0];
+    const pr = (c: Record<string, unknown>) => fixture({ items: [{ kind: "PipelineRun", metadata: { name: "e2e-r1", uid: "u-1" }, status: { conditions: [{ type: "Succeeded", ...c }] } }] });
+    const row = (c: Record<string, unknown>) => lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1", "--arg", "uid", "u-1"], [pr(c), fixture({ items: [] })]))[0];
     assert.equal(row({ status: "False", reason: "Failed", message: "a\tb\nc" }), "False\tFailed\ta\\tb\\nc");
     assert.equal(row({ status: "True", reason: "r".repeat(300), message: 7 }), `True\t${"r".repeat(100)}\t7`);
     assert.equal(row({ reason: { x: 1 } }), `Unknown\t{"x":1}\t`);
+  });
+
+  it("poll.jq: a PipelineRun of the run's name that is not the one it created (another uid) is `!`, and nothing of it reaches progress.json", () => {
+    const swapped = fixture({ items: [{ kind: "PipelineRun", metadata: { name: "e2e-r1", uid: "theirs" }, status: { ...cond("True", "Succeeded", "all green"), pipelineSpec: { tasks: [{ name: "x" }] } } }] });
+    const out = lines(jq("poll.jq", ["-r", "-s", "--arg", "run", "r1", "--arg", "sha", "s", "--arg", "started", "t", "--arg", "pr", "e2e-r1", "--arg", "uid", "u-1"], [swapped, fixture({ items: [] })]));
+    assert.equal(out[0], "!");
+    const body = json(out[1]!) as Record<string, unknown>;
+    assert.deepEqual([body["pipelineRun"], body["tasks"]], [null, []]);
   });
 
   it("sweep-namespaces.jq and sweep-pipelineruns.jq: one TSV row per object, terminating and missing fields spelled out", () => {
@@ -194,6 +202,17 @@ describe("the runner's jq parts", () => {
       `e2e-b\tb\tFalse\tCancelled\t${"b".repeat(40)}`,
       "e2e-c\tc\tUnknown\t\t",
     ]);
+  });
+
+  it("sweep-namespaces.jq and sweep-pipelineruns.jq: an answer that is no list (a Status with exit 0) is an error, never no rows", () => {
+    for (const part of ["sweep-namespaces.jq", "sweep-pipelineruns.jq"]) {
+      for (const answer of [{ kind: "Status", status: "Failure", message: "the server is busy" }, { kind: "NamespaceList", items: null }]) {
+        const r = spawnSync("jq", ["-r", "-f", join(DIR, part), fixture(answer)], { encoding: "utf8" });
+        assert.notEqual(r.status, 0, `${part} on ${JSON.stringify(answer)}: ${r.stdout}`);
+        assert.equal(r.stdout, "");
+      }
+      assert.equal(spawnSync("jq", ["-r", "-f", join(DIR, part), fixture({ kind: "List", items: [] })], { encoding: "utf8" }).status, 0, `${part}: an empty list is fine`);
+    }
   });
 
   it("duplicate-key.jq: the first key repeated in one object, with its path; nothing when keys are unique", () => {
