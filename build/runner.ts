@@ -44,7 +44,7 @@ export const RUNNER_RULES: ReadonlyArray<readonly [string, keyof typeof rules]> 
 /** The runner's `readonly` copies of the run-directory contract (src/host/run-dir.ts), under the contract's own names. */
 export const RUNNER_CONTRACT: ReadonlyArray<keyof typeof runDir> = [
   "RESULT_FILE", "PROGRESS_FILE", "PIPELINERUN_FILE", "LAUNCHER_PID_FILE", "RUNNER_PID_FILE", "LAUNCHER_LOG", "RUNNER_LOG",
-  "MANIFEST_FILE", "PODS_DIR", "TASKRUNS_FILE", "PIPELINERUN_JSON_FILE", "NAMESPACE_PREFIX", "PIPELINERUN_PREFIX", "WATCHDOG_MARGIN_S", "COMMIT_FILE",
+  "MANIFEST_FILE", "PODS_DIR", "TASKRUNS_FILE", "PIPELINERUN_JSON_FILE", "NAMESPACE_PREFIX", "PIPELINERUN_PREFIX", "WATCHDOG_MARGIN_S", "COMMIT_FILE", "RUNNER_INSTANCE_FILE",
 ];
 
 /** `readonly <name>=<value>` per copy, the value as the launcher's `# @@RULES@@` line renders it. */

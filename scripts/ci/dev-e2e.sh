@@ -73,6 +73,7 @@ readonly NAMESPACE_PREFIX='unidesk-ci-'
 readonly PIPELINERUN_PREFIX='e2e-'
 readonly WATCHDOG_MARGIN_S=600
 readonly COMMIT_FILE='manifest-commit'
+readonly RUNNER_INSTANCE_FILE='runner-instance'
 # <<< generated <<<
 readonly KEEP_RUNS_DEFAULT=100
 
@@ -266,6 +267,9 @@ open_run() {
   start_ms=$(ms_now)
   instance="$(od -An -N6 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')"
   instance=${instance:-$$$RANDOM}
+  # Recorded before anything is created: a later sweep touches a namespace or PipelineRun of this run only when its
+  # runner-instance annotation is this value (never by name and labels alone, which anyone could give theirs).
+  printf '%s\n' "$instance" >"$result_dir/${RUNNER_INSTANCE_FILE}"
   # Every object sent to kubectl and every answer read back goes through files here, never argv.
   if ! work_tmp=$(mktemp -d "${TMPDIR:-/tmp}/unidesk-ci-runner.XXXXXX"); then
     work_tmp="$result_dir/.runner-tmp"
@@ -1009,21 +1013,21 @@ read_finished_results() {
 # >>> generated from src/runner/jq/sweep-namespaces.jq (npm run build) >>>
 # shellcheck disable=SC2016
 readonly JQ_SWEEP_NAMESPACES='# Rows for the sweep: the unidesk-ci namespaces (docs/runner.md#the-sweep-every-run-ends-even-after-a-crash):
-# name, run id, keep-namespace annotation, terminating|active, manifest commit, as TSV (jq -r).
+# name, run id, keep-namespace annotation, terminating|active, manifest commit, runner instance, as TSV (jq -r).
 # Input: `kubectl get namespaces -l … -o json`; anything else (a Status) is an error, never no rows.
 (if (.items | type) == "array" then .items[] else error("not a list") end) | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
 (.metadata.annotations["unidesk.ci/keep-namespace"] // ""),
 (if .metadata.deletionTimestamp != null or .status.phase == "Terminating" then "terminating" else "active" end),
-(.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
+(.metadata.labels["unidesk.ci/manifest-commit"] // ""), (.metadata.annotations["unidesk.ci/runner-instance"] // "")] | @tsv'
 # <<< generated <<<
 # >>> generated from src/runner/jq/sweep-pipelineruns.jq (npm run build) >>>
 # shellcheck disable=SC2016
 readonly JQ_SWEEP_PIPELINERUNS='# Rows for the sweep: the unidesk-ci PipelineRuns: name, run id, Succeeded status (Unknown when none), spec.status,
-# manifest commit, as TSV (jq -r). Input: `kubectl -n unidesk-ci get pipelineruns -l … -o json`; anything else
+# manifest commit, runner instance, as TSV (jq -r). Input: `kubectl -n unidesk-ci get pipelineruns -l … -o json`; anything else
 # (a Status) is an error, never no rows.
 (if (.items | type) == "array" then .items[] else error("not a list") end) | [.metadata.name, .metadata.labels["unidesk.ci/run-id"],
 (([.status.conditions[]? | select(.type == "Succeeded")][0].status) // "Unknown"), (.spec.status // ""),
-(.metadata.labels["unidesk.ci/manifest-commit"] // "")] | @tsv'
+(.metadata.labels["unidesk.ci/manifest-commit"] // ""), (.metadata.annotations["unidesk.ci/runner-instance"] // "")] | @tsv'
 # <<< generated <<<
 # Deletes the labelled namespace $1 of run $2 (checked by the caller), recording a failure as pending.
 sweep_delete_namespace() {
@@ -1042,8 +1046,30 @@ sweep_delete_namespace() {
 
 # The cluster half: namespaces and PipelineRuns carrying unidesk-ci's labels whose run is dead or
 # finished. 1 when the cluster cannot be listed (nothing is then proven swept).
+# Whether run $1's directory recorded runner instance $2 (a plain file of ours, read by bash, no process): 0, the
+# proof that an object annotated with $2 is that run's; 1, it recorded another (the object is not the run's); 2, it
+# recorded none (a runner older than the record): unproven, so the object stays and so does the run dir, the evidence.
+sweep_owned() {
+  local file="$runs_root/$1/${RUNNER_INSTANCE_FILE}" recorded=""
+  [[ -f $file && ! -L $file && -O $file ]] || return 2
+  read -r recorded <"$file" 2>/dev/null
+  [[ $recorded =~ ^[0-9a-f]{1,64}$|^[0-9]{1,40}$ ]] || return 2
+  [[ $recorded == "$2" ]]
+}
+
+# After sweep_owned "$id" "$inst" failed with $1 for object $2 (what it is) of run $3: logs it; a run without the
+# record keeps its directory (sweep_pending) as the evidence of what it may have left.
+sweep_not_owned() {
+  if (($1 == 2)); then
+    log "sweep: $2 is labelled for run $3, which recorded no runner-instance to prove it its own; leaving it, and the run's directory"
+    sweep_pending[$3]=1
+  else
+    log "sweep: $2 is labelled for run $3 but its runner did not create it (runner-instance is not the one $3 recorded); leaving it alone"
+  fi
+}
+
 sweep_cluster() {
-  local selector="app.kubernetes.io/managed-by=$MANAGED_BY,unidesk.ci/run-id" row name id keep phase sha cond spec_status ns_rows pr_rows
+  local selector="app.kubernetes.io/managed-by=$MANAGED_BY,unidesk.ci/run-id" row name id keep phase sha cond spec_status ns_rows pr_rows inst
   if ! kc get namespaces -l "$selector" -o json >"$work_tmp/sweep-namespaces.json" ||
     ! kc -n "$CI_NAMESPACE" get "$PIPELINERUNS" -l "$selector" -o json >"$work_tmp/sweep-pipelineruns.json"; then
     log "sweep: cannot list unidesk-ci's namespaces and PipelineRuns, leaving the cluster alone: $(kc_error)"
@@ -1057,10 +1083,11 @@ sweep_cluster() {
     return 1
   fi
   while IFS= read -r row; do
-    read_tsv "$row" name id keep phase sha
+    read_tsv "$row" name id keep phase sha inst
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} ]] || continue
     [[ ${run_state[$id]} == live ]] && continue
     [[ $name == "${NAMESPACE_PREFIX}$id" ]] || { log "sweep: namespace $name is labelled for run $id but not named ${NAMESPACE_PREFIX}$id; leaving it alone"; continue; }
+    sweep_owned "$id" "$inst" || { sweep_not_owned $? "namespace $name" "$id"; continue; }
     [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
     ns_of[$id]=$name
     if [[ $phase == terminating ]]; then continue; fi
@@ -1081,8 +1108,9 @@ sweep_cluster() {
     fi
   done <<<"$ns_rows"
   while IFS= read -r row; do
-    read_tsv "$row" name id cond spec_status sha
+    read_tsv "$row" name id cond spec_status sha inst
     [[ $id =~ $RUN_ID_RE && $id != "$run_id" && -n ${run_state[$id]-} && ${run_state[$id]} != live && $name == "${PIPELINERUN_PREFIX}$id" ]] || continue
+    sweep_owned "$id" "$inst" || { sweep_not_owned $? "PipelineRun $name" "$id"; continue; }
     [[ $sha =~ $SHA_RE ]] && commit_of[$id]=$sha
     pr_of[$id]=$name
     [[ $cond == Unknown && $spec_status != Cancelled* && $spec_status != StoppedRunFinally ]] || continue

@@ -14,6 +14,12 @@ export const PROGRESS_FILE = "progress.json";
 export const PIPELINERUN_FILE = "pipelinerun.txt";
 /** The manifest commit that owns the run id, renamed into place right after the launcher's mkdir lock. */
 export const COMMIT_FILE = "manifest-commit";
+/**
+ * The runner's instance (random, hex), written before it creates anything: the same value is the
+ * `unidesk.ci/runner-instance` annotation of each object it creates, and a sweep acts on a dead run's namespace or
+ * PipelineRun only when the annotation matches what the run's directory recorded (docs/runner.md#the-sweep-every-run-ends-even-after-a-crash).
+ */
+export const RUNNER_INSTANCE_FILE = "runner-instance";
 /** The detached launcher's pid. */
 export const LAUNCHER_PID_FILE = "launcher.pid";
 /** The runner's pid, created with noclobber: one runner per run. */

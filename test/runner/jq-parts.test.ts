@@ -183,24 +183,24 @@ describe("the runner's jq parts", () => {
   it("sweep-namespaces.jq and sweep-pipelineruns.jq: one TSV row per object, terminating and missing fields spelled out", () => {
     const labels = (id: string) => ({ "app.kubernetes.io/managed-by": "unidesk-ci", "unidesk.ci/run-id": id, "unidesk.ci/manifest-commit": "b".repeat(40) });
     const namespaces = fixture({ items: [
-      { metadata: { name: "unidesk-ci-a", labels: labels("a"), annotations: { "unidesk.ci/keep-namespace": "true" } }, status: { phase: "Active" } },
+      { metadata: { name: "unidesk-ci-a", labels: labels("a"), annotations: { "unidesk.ci/keep-namespace": "true", "unidesk.ci/runner-instance": "0a1b" } }, status: { phase: "Active" } },
       { metadata: { name: "unidesk-ci-b", labels: { "unidesk.ci/run-id": "b" }, deletionTimestamp: "2026-01-01T00:00:00Z" } },
       { metadata: { name: "kube-public", labels: labels("c") }, status: { phase: "Terminating" } },
     ] });
     assert.deepEqual(lines(jq("sweep-namespaces.jq", ["-r"], [namespaces])), [
-      `unidesk-ci-a\ta\ttrue\tactive\t${"b".repeat(40)}`,
-      "unidesk-ci-b\tb\t\tterminating\t",
-      `kube-public\tc\t\tterminating\t${"b".repeat(40)}`,
+      `unidesk-ci-a\ta\ttrue\tactive\t${"b".repeat(40)}\t0a1b`,
+      "unidesk-ci-b\tb\t\tterminating\t\t",
+      `kube-public\tc\t\tterminating\t${"b".repeat(40)}\t`,
     ]);
     const pipelineRuns = fixture({ items: [
-      { metadata: { name: "e2e-a", labels: labels("a") }, status: cond("Unknown", "Running") },
+      { metadata: { name: "e2e-a", labels: labels("a"), annotations: { "unidesk.ci/runner-instance": "0a1b" } }, status: cond("Unknown", "Running") },
       { metadata: { name: "e2e-b", labels: labels("b") }, spec: { status: "Cancelled" }, status: cond("False", "Cancelled") },
       { metadata: { name: "e2e-c", labels: { "unidesk.ci/run-id": "c" } } },
     ] });
     assert.deepEqual(lines(jq("sweep-pipelineruns.jq", ["-r"], [pipelineRuns])), [
-      `e2e-a\ta\tUnknown\t\t${"b".repeat(40)}`,
-      `e2e-b\tb\tFalse\tCancelled\t${"b".repeat(40)}`,
-      "e2e-c\tc\tUnknown\t\t",
+      `e2e-a\ta\tUnknown\t\t${"b".repeat(40)}\t0a1b`,
+      `e2e-b\tb\tFalse\tCancelled\t${"b".repeat(40)}\t`,
+      "e2e-c\tc\tUnknown\t\t\t",
     ]);
   });
 

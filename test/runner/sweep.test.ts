@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
@@ -9,9 +9,18 @@ import { assertClusterInvariants, hasFile, launchRunner, newTestRunId, prepareRu
 
 const LABELS = (runId: string) => ({ "app.kubernetes.io/managed-by": "unidesk-ci", "unidesk.ci/run-id": runId, "unidesk.ci/manifest-commit": SHA });
 
-/** A namespace as the runner creates it (labels, keep-namespace annotation), put straight into the store. */
-function runNamespace(world: World, runId: string, keep = false): KubeObject {
-  return world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: `unidesk-ci-${runId}`, labels: LABELS(runId), annotations: { "unidesk.ci/keep-namespace": String(keep) } } });
+/** The runner instance a hand-made run `runId` recorded in its directory (as a runner does before creating anything). */
+function recordInstance(world: World, runId: string): string {
+  const instance = Buffer.from(runId).toString("hex").slice(0, 12);
+  mkdirSync(join(world.dir, "runs", runId), { recursive: true });
+  writeFileSync(join(world.dir, "runs", runId, "runner-instance"), `${instance}\n`);
+  return instance;
+}
+
+/** A namespace as the runner creates it (labels, keep-namespace and runner-instance annotations), put straight into the store; its run's directory records the instance. */
+function runNamespace(world: World, runId: string, keep = false, record = true): KubeObject {
+  const instance = record ? recordInstance(world, runId) : "0123abcd";
+  return world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: `unidesk-ci-${runId}`, labels: LABELS(runId), annotations: { "unidesk.ci/keep-namespace": String(keep), "unidesk.ci/runner-instance": instance } } });
 }
 
 /** A finished run's directory: result.json as the runner writes it. */
@@ -76,7 +85,7 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     for (const f of ["launcher.pid", "runner.pid"]) await writeFile(join(d.resultDir, f), `${stranger.pid}\n`);
     await writeFile(join(d.resultDir, "runner.log"), `2026-01-01T00:00:00.000Z runner started: pid ${stranger.pid}, run ${d.runId}, manifest commit ${SHA}\n`);
     runNamespace(world, d.runId);
-    world.kube.createObject({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: `e2e-${d.runId}`, namespace: "unidesk-ci", labels: LABELS(d.runId) }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
+    world.kube.createObject({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: `e2e-${d.runId}`, namespace: "unidesk-ci", labels: LABELS(d.runId), annotations: { "unidesk.ci/runner-instance": recordInstance(world, d.runId) } }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
     await age(d.resultDir);
 
     // L: in the launcher phase (launcher.pid only, its command line names the dir), for an hour already.
@@ -92,7 +101,7 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     const e = await prepareRun(world, newTestRunId("terminating"));
     await writeFile(join(e.resultDir, "runner.pid"), "999999999\n");
     await writeFile(join(e.resultDir, "runner.log"), `2026-01-01T00:00:00.000Z runner started: pid 999999999, run ${e.runId}, manifest commit ${SHA}\n`);
-    world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: `unidesk-ci-${e.runId}`, labels: LABELS(e.runId), deletionTimestamp: "2026-01-01T00:00:00Z" }, status: { phase: "Terminating" } });
+    world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: `unidesk-ci-${e.runId}`, labels: LABELS(e.runId), annotations: { "unidesk.ci/runner-instance": recordInstance(world, e.runId) }, deletionTimestamp: "2026-01-01T00:00:00Z" }, status: { phase: "Terminating" } });
 
     // Y: a result dir just created by a launcher that has not written launcher.pid yet.
     const young = join(world.dir, "runs", newTestRunId("young"));
@@ -122,7 +131,7 @@ describe("dev-e2e.sh: the sweep at the start of every run", () => {
     const foo = world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "unidesk-ci-foo" } });
     const protectedNs = world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-public", labels: LABELS(d.runId) } });
     const misnamed = world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "unidesk-ci-foo-bar", labels: LABELS(d.runId) } });
-    const unknown = runNamespace(world, "t-no-such-run");
+    const unknown = runNamespace(world, "t-no-such-run", false, false);
 
     // B: the next run.
     const b = await prepareRun(world, newTestRunId("next"));
@@ -236,6 +245,31 @@ describe("dev-e2e.sh: the sweep records a definite end for runs that left little
     }
     assert.match((await readResult(future)).reason ?? "", /dated \d+s in the future: the clock was set back/);
     assertClusterInvariants(world, [sweeper.runId]);
+  });
+});
+
+describe("dev-e2e.sh: the sweep touches only what a dead run's own runner created", () => {
+  it("a namespace and a PipelineRun labelled for a dead run by someone else (another runner-instance, or none): the run is recorded lost, their objects stay", async (t: TestContext) => {
+    // Found 2026-12-06: the sweep knew a run's objects by name and labels only, which any cluster user can give theirs.
+    const world = await startWorld({ defaultOutcome: { kind: "succeed", delayMs: 100 } });
+    t.after(() => world.close());
+    const id = newTestRunId("squatted");
+    const dir = join(world.dir, "runs", id);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "runner.pid"), "999999999\n");
+    await writeFile(join(dir, "runner.log"), `2026-01-01T00:00:00.000Z runner started: pid 999999999, run ${id}, manifest commit ${SHA}\n`);
+    recordInstance(world, id);
+    await age(dir);
+    const ns = world.kube.createObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: `unidesk-ci-${id}`, labels: LABELS(id), annotations: { "unidesk.ci/keep-namespace": "false", "unidesk.ci/runner-instance": "ffff0000" } } });
+    const pr = world.kube.createObject({ apiVersion: "tekton.dev/v1", kind: "PipelineRun", metadata: { name: `e2e-${id}`, namespace: "unidesk-ci", labels: LABELS(id) }, spec: { pipelineRef: { name: "unidesk-dev-namespace-e2e" } } });
+    const sweeper = await prepareRun(world, newTestRunId("sweeper"));
+    assert.equal((await runRunner(sweeper.args, runnerEnv(world))).code, 0);
+    assert.equal((await readResult(dir)).status, "lost");
+    assert.equal(world.kube.getObject("v1", "namespaces", undefined, ns.metadata.name)?.metadata.resourceVersion, ns.metadata.resourceVersion, "their namespace untouched");
+    assert.equal(world.kube.getObject("tekton.dev/v1", "pipelineruns", "unidesk-ci", pr.metadata.name)?.metadata.resourceVersion, pr.metadata.resourceVersion, "their PipelineRun not cancelled");
+    const log = await readFile(join(sweeper.resultDir, "runner.log"), "utf8");
+    assert.match(log, new RegExp(`sweep: namespace unidesk-ci-${id} is labelled for run ${id} but its runner did not create it`));
+    assert.match(log, new RegExp(`sweep: PipelineRun e2e-${id} is labelled for run ${id} but its runner did not create it`));
   });
 });
 
