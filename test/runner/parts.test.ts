@@ -49,14 +49,16 @@ ${body}
 }
 
 const labels = (id: string) => ({ "app.kubernetes.io/managed-by": "unidesk-ci", "unidesk.ci/run-id": id, "unidesk.ci/manifest-commit": OTHER_SHA });
-const namespace = (name: string, id: string, keep: string) => ({ metadata: { name, labels: labels(id), annotations: { "unidesk.ci/keep-namespace": keep } }, status: { phase: "Active" } });
-const pipelineRun = (id: string, status: string) => ({ metadata: { name: `e2e-${id}`, labels: labels(id) }, status: { conditions: [{ type: "Succeeded", status }] } });
+/** The runner instance run `id` recorded (runDir writes it) and annotated its objects with. */
+const instance = (id: string) => Buffer.from(id).toString("hex");
+const namespace = (name: string, id: string, keep: string) => ({ metadata: { name, labels: labels(id), annotations: { "unidesk.ci/keep-namespace": keep, "unidesk.ci/runner-instance": instance(id) } }, status: { phase: "Active" } });
+const pipelineRun = (id: string, status: string) => ({ metadata: { name: `e2e-${id}`, labels: labels(id), annotations: { "unidesk.ci/runner-instance": instance(id) } }, status: { conditions: [{ type: "Succeeded", status }] } });
 
-/** A run directory: pid files, a result.json, logs, and an mtime in the past unless `young`. */
+/** A run directory: pid files, a result.json, logs, its runner's instance record, and an mtime in the past unless `young`. */
 function runDir(dir: string, id: string, files: Record<string, string>, young = false): void {
   const d = join(dir, "runs", id);
   mkdirSync(d, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
+  for (const [name, text] of Object.entries({ "runner-instance": `${instance(id)}\n`, ...files })) writeFileSync(join(d, name), text);
   if (!young) utimesSync(d, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
 }
 const GONE_PID = "2147483646\n";
