@@ -5,13 +5,13 @@
 import type { Writer } from "../env.ts";
 import type { Failure } from "../errors.ts";
 import type { ErrorDocument, JsonDocument } from "./json-schemas.ts";
-import { HIDDEN_CHARS, TAG_CHAR } from "./terminal.ts";
+import { BIDI_CHARS, HIDDEN_CHARS, TAG_CHAR } from "./terminal.ts";
 
 /**
  * DEL, C1 controls, bidi controls and line/paragraph separators, which JSON.stringify leaves raw: written as
  * `\uXXXX` escapes (the same data for every parser; harmless when the document is shown on a terminal).
  */
-const JSON_UNSAFE = new RegExp(`[\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069${HIDDEN_CHARS}]|${TAG_CHAR}`, "g");
+const JSON_UNSAFE = new RegExp(`[\\x7f-\\x9f\\u2028\\u2029${BIDI_CHARS}${HIDDEN_CHARS}]|${TAG_CHAR}`, "g");
 
 /** JSON text with no raw control, C1 or bidi character: JSON.stringify escapes C0, this the rest (docs/json.md). */
 export function stringifyJson(value: unknown, space?: number): string {

@@ -11,7 +11,7 @@ import { redactSecrets } from "../redact.ts";
 import { FAILURE_LINE_MAX_CHARS, FAILURE_TAIL_LINES, FULL_SHA, ISO_TIME, WATCH_PATH } from "../rules.ts";
 import { logSource, taskStates, type TaskState } from "../runs/tasks.ts";
 import { lineText } from "./render-follow.ts";
-import { HIDDEN_CHARS, TAG_CHAR } from "./terminal.ts";
+import { BIDI_CHARS, HIDDEN_CHARS, TAG_CHAR } from "./terminal.ts";
 import { formatDuration } from "./render-run.ts";
 import { taskSourceOf } from "./render-logs.ts";
 import type { RunChanges } from "../runs/changes.ts";
@@ -66,7 +66,7 @@ export interface ReportModel {
 
 // C0 controls but tab and LF, DEL and C1, bidi controls, what hides text (HIDDEN_CHARS, tag characters), U+FFFE/U+FFFF,
 // lone surrogates: each shown as an escape.
-const INVISIBLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff\\ufffe\\uffff${HIDDEN_CHARS}]|${TAG_CHAR}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, "g");
+const INVISIBLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${BIDI_CHARS}\\ufeff\\ufffe\\uffff${HIDDEN_CHARS}]|${TAG_CHAR}|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, "g");
 
 /** Text with every character that is illegal in XML 1.0, invisible or reorders text (bidi) shown as `\xHH` / `\uHHHH` / `\u{HHHHH}`; backslashes stay as they are. */
 export function visibleText(text: string): string {

@@ -27,13 +27,15 @@ export const ownSequence = (sequence: string): string =>
  */
 export const HIDDEN_CHARS = "\\xad\\u115f\\u1160\\u180e\\u200b\\u2060-\\u2064\\u206a-\\u206f\\u3164\\uffa0\\ufff9-\\ufffb";
 export const TAG_CHAR = "\\udb40[\\udc00-\\udc7f]";
+/** The bidi marks, embeddings, overrides and isolates (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), a character class body. */
+export const BIDI_CHARS = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
 
 /**
  * C0 controls but tab and line feed (CR only when not part of CRLF), DEL, C1 controls (U+0080–U+009F, e.g.
  * U+009B CSI), bidi embeddings, overrides, isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
  * U+061C), {@link HIDDEN_CHARS}, tag characters and lone surrogates.
  */
-const UNSAFE = new RegExp(`[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069${HIDDEN_CHARS}]|${TAG_CHAR}|\\r(?!\\n)|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, "g");
+const UNSAFE = new RegExp(`[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${BIDI_CHARS}${HIDDEN_CHARS}]|${TAG_CHAR}|\\r(?!\\n)|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, "g");
 
 /** `\x1b` for C0 and DEL, `\u009b` / `\u202e` above, `\u{e0041}` for a tag character. */
 export function visible(char: string): string {
